@@ -1,0 +1,156 @@
+"""The deterministic meta-ensemble: model probabilities + market context -> score, action, size.
+
+Exactly the runbook's fusion (seed 001, "Meta-Ensemble Formula")::
+
+    base   = w_short·p_short + w_mid·p_mid + w_rl·sigmoid(ppo_hint)
+    adjust = -(vol spike) - (negative news) - (low liquidity) - (correlation breakdown)
+    score  = clamp(base + adjust, 0, 1)
+    action = BUY if score >= buy else SELL if score <= sell else HOLD
+    size   = bucket_limit · 2·|score - 0.5|
+
+When the RL size-hint model is missing (runbook "RL Model Missing"), the predictor weights are
+renormalised to sum to the original total and the size is multiplied by ``rl_missing_size_factor``.
+Every number comes from :class:`engine.config.Policy`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import msgspec
+
+from engine.config import Policy
+
+
+class EnsembleInputs(msgspec.Struct, frozen=True, kw_only=True):
+    """What the ensemble sees for one instrument at one bar. NaN context values never trigger a penalty."""
+
+    p_short: float
+    p_mid: float
+    ppo_hint: float | None
+    vol_z: float
+    sentiment: float
+    liquidity: float
+    correlation: float
+
+
+class Decision(msgspec.Struct, frozen=True, kw_only=True):
+    """The ensemble's verdict with every component, so a decision can be explained after the fact."""
+
+    base: float
+    penalties: dict[str, float]
+    score: float
+    action: str
+    size: float
+    weights: dict[str, float]
+    rl_available: bool
+    reason_tags: tuple[str, ...]
+
+
+def sigmoid(x: float) -> float:
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def effective_weights(policy: Policy, rl_available: bool) -> dict[str, float]:
+    """Blend weights in use: the policy's, or the predictors' renormalised when the RL model is absent."""
+    w = policy.weights
+    if rl_available:
+        return {"short": w.short, "mid": w.mid, "rl": w.rl}
+    predictors = w.short + w.mid
+    if predictors <= 0.0:
+        return {"short": 0.0, "mid": 0.0, "rl": 0.0}
+    scale = (w.short + w.mid + w.rl) / predictors
+    return {"short": w.short * scale, "mid": w.mid * scale, "rl": 0.0}
+
+
+def decide(inputs: EnsembleInputs, policy: Policy, *, bucket_limit_pct: float) -> Decision:
+    """Fuse one bar's inputs into a decision.
+
+    Parameters
+    ----------
+    inputs : EnsembleInputs
+        Model probabilities in [0, 1], the PPO size hint (``None`` when the RL model is missing) and
+        context: volatility z-score, decayed news sentiment, liquidity in [0, 1], return correlation
+        to the reference instrument.
+    policy : Policy
+        Weights, penalties, triggers, thresholds.
+    bucket_limit_pct : float
+        The instrument's bucket limit in percent of NAV.
+
+    Returns
+    -------
+    Decision
+        ``size`` is a fraction of NAV before risk clamps.
+    """
+    rl_available = inputs.ppo_hint is not None
+    weights = effective_weights(policy, rl_available)
+    base = weights["short"] * inputs.p_short + weights["mid"] * inputs.p_mid
+    if rl_available:
+        base += weights["rl"] * sigmoid(inputs.ppo_hint)
+
+    penalties = _penalties(inputs, policy)
+    score = min(1.0, max(0.0, base - sum(penalties.values())))
+    if score >= policy.thresholds.buy:
+        action = "BUY"
+    elif score <= policy.thresholds.sell:
+        action = "SELL"
+    else:
+        action = "HOLD"
+
+    size = bucket_limit_pct / 100.0 * 2.0 * abs(score - 0.5)
+    if not rl_available:
+        size *= policy.rl_missing_size_factor
+    if action == "HOLD":
+        size = 0.0
+    return Decision(
+        base=base,
+        penalties=penalties,
+        score=score,
+        action=action,
+        size=size,
+        weights=weights,
+        rl_available=rl_available,
+        reason_tags=_reason_tags(inputs, penalties, policy),
+    )
+
+
+def _penalties(inputs: EnsembleInputs, policy: Policy) -> dict[str, float]:
+    trig, pen = policy.triggers, policy.penalties
+    applied: dict[str, float] = {}
+    if inputs.vol_z > trig.vol_z:
+        applied["vol_spike"] = pen.vol_spike
+    if inputs.sentiment < trig.sentiment:
+        applied["news_negative"] = pen.news_negative
+    if inputs.liquidity < trig.liquidity:
+        applied["low_liquidity"] = pen.low_liquidity
+    if inputs.correlation < trig.correlation:
+        applied["correlation_breakdown"] = pen.correlation_breakdown
+    return applied
+
+
+def _lean(p: float) -> str:
+    if p >= 0.55:
+        return "bullish"
+    if p <= 0.45:
+        return "bearish"
+    return "neutral"
+
+
+def _reason_tags(inputs: EnsembleInputs, penalties: dict[str, float], policy: Policy) -> tuple[str, ...]:
+    tags = [f"short_{_lean(inputs.p_short)}", f"mid_{_lean(inputs.p_mid)}"]
+    tags.append(f"rl_{_lean(sigmoid(inputs.ppo_hint))}" if inputs.ppo_hint is not None else "rl_missing")
+    if "news_negative" in penalties:
+        tags.append("news_negative")
+    elif inputs.sentiment > -policy.triggers.sentiment:
+        tags.append("news_positive")
+    else:
+        tags.append("news_neutral")
+    tags.append("vol_spike" if "vol_spike" in penalties else "vol_normal")
+    if "low_liquidity" in penalties:
+        tags.append("liquidity_low")
+    if "correlation_breakdown" in penalties:
+        tags.append("correlation_breakdown")
+    return tuple(tags)

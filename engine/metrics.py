@@ -1,0 +1,65 @@
+"""Performance metrics of a replay, computed from the per-bar NAV series and the closed trades.
+
+Sharpe follows seed 004 track B: per-bar P&L is aggregated into UTC-day buckets and the Sharpe ratio is
+computed on daily returns with the annual factor sqrt(365) (``sharpe_method = "daily_agg"``). The raw
+per-step Sharpe is not reported as a headline number.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+NS_PER_DAY = 86_400 * 1_000_000_000
+SHARPE_METHOD = "daily_agg"
+
+
+def daily_navs(ts_ns: np.ndarray, nav: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Last NAV of each UTC day. Returns (day index since epoch, nav at that day's last bar)."""
+    if len(ts_ns) == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0)
+    days = np.asarray(ts_ns, dtype=np.int64) // NS_PER_DAY
+    last_of_day = np.flatnonzero(np.append(days[1:] != days[:-1], True))
+    return days[last_of_day], np.asarray(nav, dtype=np.float64)[last_of_day]
+
+
+def daily_returns(ts_ns: np.ndarray, nav: np.ndarray, starting_nav: float) -> np.ndarray:
+    """Simple returns of each UTC day's closing NAV over the previous day's (the first over ``starting_nav``)."""
+    _, closes = daily_navs(ts_ns, nav)
+    if len(closes) == 0:
+        return np.empty(0)
+    prev = np.concatenate(([starting_nav], closes[:-1]))
+    return closes / prev - 1.0
+
+
+def sharpe_daily(returns: np.ndarray) -> float | None:
+    """Annualised Sharpe of daily returns (sqrt(365)); ``None`` with fewer than 2 days or zero variance."""
+    if len(returns) < 2:
+        return None
+    sd = float(np.std(returns, ddof=1))
+    if sd == 0.0 or not math.isfinite(sd):
+        return None
+    return float(np.mean(returns)) / sd * math.sqrt(365.0)
+
+
+def max_drawdown(nav: np.ndarray, starting_nav: float) -> float:
+    """Largest peak-to-trough fall as a positive fraction of the peak (0.0 for a curve that never falls)."""
+    if len(nav) == 0:
+        return 0.0
+    series = np.concatenate(([starting_nav], np.asarray(nav, dtype=np.float64)))
+    peaks = np.maximum.accumulate(series)
+    return float(np.max((peaks - series) / peaks))
+
+
+def drawdown_series(nav: np.ndarray, starting_nav: float) -> np.ndarray:
+    series = np.asarray(nav, dtype=np.float64)
+    peaks = np.maximum.accumulate(np.concatenate(([starting_nav], series)))[1:]
+    return (series - peaks) / peaks
+
+
+def hit_rate(realized_pnls: list[float]) -> float | None:
+    """Fraction of closed trades with positive realised P&L; ``None`` when nothing closed."""
+    if not realized_pnls:
+        return None
+    return sum(1 for p in realized_pnls if p > 0.0) / len(realized_pnls)
