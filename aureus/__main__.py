@@ -1,0 +1,3 @@
+from aureus.cli import main
+
+main()

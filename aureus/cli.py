@@ -1,0 +1,93 @@
+"""The ``aureus`` command line: replay, data import/synth, training, config inspection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from schemas.errors import AureusError
+
+app = typer.Typer(
+    name="aureus",
+    help="Aureus: event-driven streaming trading engine (NautilusTrader + numba + ONNX + meta-ensemble).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+config_app = typer.Typer(name="config", help="Inspect the effective configuration.", no_args_is_help=True)
+app.add_typer(config_app)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="TOML config file (default: built-in defaults = configs/default.toml).")
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override any config key: --set policy.thresholds.buy=0.7 (repeatable)."),
+]
+
+_err = Console(stderr=True)
+
+
+@app.command()
+def replay(
+    data: Annotated[Path | None, typer.Option(help="Recording directory (default: the synthetic session).")] = None,
+    config: ConfigOption = None,
+    out: Annotated[Path, typer.Option(help="Output directory for report.json, trades.jsonl, equity.csv/png.")] = Path(
+        "runs/latest"
+    ),
+    set_: SetOption = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Replay a recorded stream through the meta-ensemble strategy in a Nautilus BacktestEngine."""
+    from aureus.replay import run_replay
+    from engine.config import load_config
+
+    overrides = list(set_ or [])
+    if not progress:
+        overrides.append("replay.progress=false")
+    cfg = load_config(config, overrides)
+    report = run_replay(cfg, data=data, out=out, console=_err)
+    console = Console()
+    console.print(
+        f"[bold]replay done[/]: {report['bars']} bars, {report['orders']} orders, {report['fills']} fills, "
+        f"{report['trades']} trades, total_return {report['total_return']:+.4%}, "
+        f"max_drawdown {report['max_drawdown']:.4%}, sharpe_daily {report['sharpe_daily']}, "
+        f"{report['events_per_s']} events/s"
+    )
+    if report["rl_model"] == "missing":
+        console.print("[yellow]RL size-hint model missing: predictors only, weights renormalised, sizes halved[/]")
+    console.print(f"report: {out / 'report.json'}")
+
+
+@config_app.command("show")
+def config_show(config: ConfigOption = None, set_: SetOption = None) -> None:
+    """Print the effective config (defaults + file + --set overrides) as TOML, and its hash."""
+    from engine.config import config_hash, config_to_toml, load_config
+
+    cfg = load_config(config, list(set_ or []))
+    typer.echo(config_to_toml(cfg).decode())
+    typer.echo(f"# config_hash = {config_hash(cfg)}")
+
+
+def _mount_subcommands() -> None:
+    from aureus.cli_data import data_app
+    from aureus.cli_train import train_app
+
+    app.add_typer(data_app)
+    app.add_typer(train_app)
+
+
+def main() -> None:
+    """Console entry point: run the CLI, turning project errors into one clear line and exit code 2."""
+    from aureus.logging import configure_logging
+
+    configure_logging()
+    _mount_subcommands()
+    try:
+        app()
+    except AureusError as e:
+        _err.print(f"[bold red]error:[/] {e}")
+        raise SystemExit(2) from e

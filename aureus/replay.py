@@ -1,0 +1,170 @@
+"""Paper-trading replay: a recorded stream through the meta-ensemble strategy inside a BacktestEngine."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from pathlib import Path
+
+import msgspec
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from adapters.recorded import open_recording
+from aureus.paths import REPO_ROOT, resolve_repo_path
+from aureus.report import ReplayOutputs, write_outputs
+from engine.config import AureusConfig, config_hash
+from engine.errors import EngineError
+from engine.runtime.backtest import bar_type_for, build_backtest_engine
+from engine.runtime.convert import BarConverter, news_to_custom_data
+from nautilus_trader.model.events import OrderFilled
+
+from schemas.market import Bar, NewsScored
+from strategies.meta_ensemble import MetaEnsembleConfig, MetaEnsembleStrategy
+from strategies.news_data import NEWS_CLIENT_ID, NEWS_DATA_TYPE, ScoredNewsData
+
+
+def default_synthetic_recording(config: AureusConfig, console: Console | None = None) -> Path:
+    """The embedded default: a synthetic session generated once per (seed, days) under ``.cache/``."""
+    from adapters.synthetic import synthesize
+
+    seed, days = config.replay.synthetic_seed, config.replay.synthetic_days
+    path = REPO_ROOT / ".cache" / f"synthetic-seed{seed}-days{days}"
+    if not (path / "manifest.json").is_file():
+        if console:
+            console.print(f"generating the synthetic session (seed={seed}, days={days}) in {path}")
+        synthesize(seed, path, days=days)
+    return path
+
+
+def run_replay(
+    config: AureusConfig,
+    *,
+    data: Path | None,
+    out: Path,
+    console: Console | None = None,
+) -> dict:
+    """Replay a recording (or the synthetic default) and write report.json, trades.jsonl, equity.csv/png.
+
+    Returns
+    -------
+    dict
+        The report written to ``out/report.json``.
+    """
+    console = console or Console(stderr=True)
+    data_path = Path(data) if data is not None else default_synthetic_recording(config, console)
+    recording = open_recording(data_path)
+    manifest = recording.verify()
+    specs = manifest.instruments
+    if "md.bars" not in recording.topics:
+        raise EngineError(
+            f"{data_path}: recording has no md.bars topic (has {list(recording.topics)}); "
+            "the meta-ensemble trades on bars"
+        )
+    engine = build_backtest_engine(config, specs)
+    strategy = build_strategy(config, specs)
+    engine.add_strategy(strategy)
+
+    total = sum(t.records for t in manifest.topics)
+    started = time.perf_counter()  # wall clock for throughput only; decisions use the engine clock
+    with _progress(console, enabled=config.replay.progress) as progress:
+        task = progress.add_task("replay", total=total)
+        seen = feed_recording(engine, recording, specs, chunk_events=config.replay.chunk_events,
+                              on_progress=lambda n: progress.update(task, completed=n))
+    engine.end()
+    elapsed = time.perf_counter() - started
+
+    journal = strategy.journal
+    ignored = {topic: n for topic, n in seen.items() if topic not in ("md.bars", "news.scored")}
+    for topic, n in sorted(ignored.items()):
+        note = "unscored headlines (score them into news.scored first)" if topic == "news.raw" else "not traded"
+        journal.alert(manifest.end_ns, "warning", "topic_ignored", f"{n} {topic} records ignored: {note}")
+    outputs = ReplayOutputs(
+        out_dir=Path(out),
+        data_path=data_path,
+        manifest=manifest,
+        config=config,
+        config_hash=config_hash(config),
+        journal=journal,
+        orders=len(engine.cache.orders()),
+        fills=sum(1 for o in engine.cache.orders() for e in o.events if isinstance(e, OrderFilled)),
+        events=sum(seen.values()),
+        elapsed_s=elapsed,
+        models=strategy.model_summary(),
+    )
+    report = write_outputs(outputs)
+    engine.dispose()
+    return report
+
+
+def build_strategy(config: AureusConfig, specs) -> MetaEnsembleStrategy:
+    """The meta-ensemble strategy for these instruments, with models from ``config.models.dir``."""
+    reference = config.replay.reference_instrument or specs[0].instrument_id
+    if reference not in {s.instrument_id for s in specs}:
+        raise EngineError(f"replay.reference_instrument {reference!r} is not in the recording")
+    return MetaEnsembleStrategy(
+        MetaEnsembleConfig(
+            strategy_id="MetaEnsemble-001",
+            aureus_config_json=msgspec.json.encode(config).decode(),
+            instruments_json=msgspec.json.encode(specs).decode(),
+            bar_types=tuple(str(bar_type_for(s)) for s in specs),
+            models_dir=str(resolve_repo_path(config.models.dir)),
+            reference_instrument=reference if len(specs) > 1 else "",
+        )
+    )
+
+
+def feed_recording(engine, recording, specs, *, chunk_events: int, on_progress=None) -> Counter[str]:
+    """Stream a recording into a backtest engine in time-ordered chunks (bars and scored news).
+
+    Returns the number of records seen per topic; topics the strategy does not trade are counted, not fed.
+    """
+    converters = {s.instrument_id: BarConverter(bar_type_for(s), s) for s in specs}
+    seen: Counter[str] = Counter()
+    bars, news = [], []
+    for record in recording.iter_all():
+        payload = record.payload
+        seen[record.topic] += 1
+        if isinstance(payload, Bar):
+            bars.append(converters[payload.instrument](payload))
+        elif isinstance(payload, NewsScored):
+            news.append(news_to_custom_data(payload, NEWS_DATA_TYPE, ScoredNewsData))
+        if len(bars) + len(news) >= chunk_events:
+            _run_chunk(engine, bars, news)
+            bars, news = [], []
+            if on_progress:
+                on_progress(sum(seen.values()))
+    if bars or news:
+        _run_chunk(engine, bars, news)
+    if on_progress:
+        on_progress(sum(seen.values()))
+    return seen
+
+
+def _run_chunk(engine, bars: list, news: list) -> None:
+    if bars:
+        engine.add_data(bars)
+    if news:
+        engine.add_data(news, client_id=NEWS_CLIENT_ID)
+    engine.run(streaming=True)
+    engine.clear_data()
+
+
+def _progress(console: Console, *, enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("events"),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not enabled,
+        transient=False,
+    )
+
+
+def run_id_for(content_hash: str, cfg_hash: str, code_version: str) -> str:
+    """Deterministic run id: the same data, config and code give the same id."""
+    return hashlib.sha256(f"{content_hash}|{cfg_hash}|{code_version}".encode()).hexdigest()[:16]
+

@@ -1,0 +1,145 @@
+"""Replay outputs: report.json, trades.jsonl (immutable trade log), equity.csv and equity.png."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import math
+from pathlib import Path
+
+import msgspec
+import numpy as np
+
+from aureus.paths import code_version
+from engine.config import AureusConfig
+from engine.journal import EQUITY_COLUMNS, RunJournal
+from engine.metrics import SHARPE_METHOD, daily_returns, drawdown_series, hit_rate, max_drawdown, sharpe_daily
+from schemas.recording import Manifest
+
+_JSON = msgspec.json.Encoder()
+
+
+@dataclasses.dataclass(frozen=True)
+class ReplayOutputs:
+    out_dir: Path
+    data_path: Path
+    manifest: Manifest
+    config: AureusConfig
+    config_hash: str
+    journal: RunJournal
+    orders: int
+    fills: int
+    events: int
+    elapsed_s: float
+    models: dict
+
+
+def write_outputs(o: ReplayOutputs) -> dict:
+    """Write every output file and return the report dict."""
+    o.out_dir.mkdir(parents=True, exist_ok=True)
+    report = build_report(o)
+    (o.out_dir / "report.json").write_bytes(msgspec.json.format(_JSON.encode(report), indent=2) + b"\n")
+    write_trade_log(o.out_dir / "trades.jsonl", o.journal.trades)
+    write_equity_csv(o.out_dir / "equity.csv", o.journal.equity_rows)
+    plot_equity(o.out_dir / "equity.png", o.journal.equity_rows, o.config.venue.starting_nav,
+                title=f"Aureus replay — {', '.join(s.instrument_id for s in o.manifest.instruments)}")
+    return report
+
+
+def build_report(o: ReplayOutputs) -> dict:
+    from aureus.replay import run_id_for
+
+    rows = o.journal.equity_rows
+    start_nav = o.config.venue.starting_nav
+    ts = np.array([r[0] for r in rows], dtype=np.int64)
+    nav = np.array([r[1] for r in rows], dtype=np.float64)
+    rets = daily_returns(ts, nav, start_nav)
+    closed = [t.realized_pnl for t in o.journal.trades if t.exit_price is not None]
+    version = code_version()
+    rl_ok = o.models.get("ppo_size_hint") is not None
+    return {
+        "run_id": run_id_for(o.manifest.content_hash, o.config_hash, version),
+        "data_path": str(o.data_path),
+        "data_content_hash": o.manifest.content_hash,
+        "data_source": o.manifest.source,
+        "config_hash": o.config_hash,
+        "code_version": version,
+        "synthetic": o.manifest.synthetic,
+        "mode": o.config.mode,
+        "policy_version": o.config.policy.version,
+        "instruments": [s.instrument_id for s in o.manifest.instruments],
+        "events": o.events,
+        "bars": o.journal.bars,
+        "news": o.journal.news,
+        "orders": o.orders,
+        "fills": o.fills,
+        "trades": len(closed),
+        "open_trades_at_end": sum(1 for t in o.journal.trades if t.exit_price is None),
+        "starting_nav": start_nav,
+        "final_nav": float(nav[-1]) if len(nav) else start_nav,
+        "total_return": float(nav[-1] / start_nav - 1.0) if len(nav) else 0.0,
+        "max_drawdown": max_drawdown(nav, start_nav),
+        "sharpe_daily": sharpe_daily(rets),
+        "sharpe_method": SHARPE_METHOD,
+        "sharpe_annualization": "sqrt(365)",
+        "observation_days": int(len(rets)),
+        "hit_rate": hit_rate(closed),
+        "kill_switch_activations": 0,
+        "kill_switch_armed": False,
+        "decisions": dict(sorted(o.journal.decisions.items())),
+        "counters": dict(sorted(o.journal.counters.items())),
+        "models": o.models,
+        "rl_model": "loaded" if rl_ok else "missing",
+        "ensemble_mode": "full" if rl_ok else "predictors_only_half_size",
+        "alerts": [msgspec.to_builtins(a) for a in o.journal.alerts],
+        "elapsed_s": round(o.elapsed_s, 3),
+        "events_per_s": round(o.events / o.elapsed_s, 1) if o.elapsed_s > 0 else None,
+        "bars_per_s": round(o.journal.bars / o.elapsed_s, 1) if o.elapsed_s > 0 else None,
+    }
+
+
+def write_trade_log(path: Path, trades: list) -> None:
+    with path.open("wb") as f:
+        for entry in trades:
+            f.write(_JSON.encode(entry))
+            f.write(b"\n")
+
+
+def write_equity_csv(path: Path, rows: list[tuple]) -> None:
+    from schemas.tradelog import iso_utc
+
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(EQUITY_COLUMNS)
+        for row in rows:
+            writer.writerow([iso_utc(row[0]), *(_fmt(v) for v in row[1:])])
+
+
+def _fmt(v: float) -> str:
+    return "nan" if not math.isfinite(v) else f"{v:.6f}"
+
+
+def plot_equity(path: Path, rows: list[tuple], starting_nav: float, *, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    fig, (ax_nav, ax_dd) = plt.subplots(2, 1, figsize=(11, 6), sharex=True, height_ratios=[3, 1])
+    if rows:
+        times = np.array([r[0] for r in rows], dtype="datetime64[ns]")
+        nav = np.array([r[1] for r in rows])
+        dd = drawdown_series(nav, starting_nav) * 100.0
+        ax_nav.plot(times, nav, lw=1.0, color="#1f5fa8")
+        ax_nav.axhline(starting_nav, color="grey", lw=0.6, ls="--")
+        ax_dd.fill_between(times, dd, 0.0, color="#b33", alpha=0.5, lw=0)
+        ax_dd.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+    ax_nav.set_title(title, fontsize=10)
+    ax_nav.set_ylabel("NAV")
+    ax_dd.set_ylabel("drawdown %")
+    ax_nav.grid(alpha=0.3)
+    ax_dd.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, metadata={"Software": None})
+    plt.close(fig)

@@ -1,0 +1,72 @@
+"""(a) Full-pipeline replay throughput vs the same BacktestEngine with a do-nothing strategy, same data."""
+
+from __future__ import annotations
+
+import time
+
+from nautilus_trader.config import StrategyConfig
+from nautilus_trader.trading.strategy import Strategy
+
+from adapters.recorded import open_recording
+from aureus.replay import build_strategy, feed_recording
+from bench.common import btcusdt_recording
+from engine.config import load_config
+from engine.runtime.backtest import bar_type_for, build_backtest_engine
+
+
+class NullStrategyConfig(StrategyConfig, frozen=True):
+    bar_types: tuple[str, ...]
+
+
+class NullStrategy(Strategy):
+    """Subscribes to the same bars and does nothing with them: the engine's own cost."""
+
+    def on_start(self) -> None:
+        from nautilus_trader.model.data import BarType
+
+        for b in self.config.bar_types:
+            self.subscribe_bars(BarType.from_str(b))
+
+    def on_bar(self, bar) -> None:
+        pass
+
+
+def _run(config, recording, specs, strategy) -> tuple[float, int]:
+    engine = build_backtest_engine(config, specs)
+    engine.add_strategy(strategy)
+    t0 = time.perf_counter()
+    seen = feed_recording(engine, recording, specs, chunk_events=config.replay.chunk_events)
+    engine.end()
+    elapsed = time.perf_counter() - t0
+    engine.dispose()
+    return elapsed, sum(seen.values())
+
+
+def main(repeats: int = 2) -> dict:
+    config = load_config(overrides=["replay.progress=false"])
+    recording = open_recording(btcusdt_recording())
+    specs = recording.manifest.instruments
+    bar_types = tuple(str(bar_type_for(s)) for s in specs)
+    null_best = full_best = float("inf")
+    events = 0
+    for _ in range(repeats):  # interleaved so drift on a noisy machine hits both sides alike
+        t, events = _run(config, recording, specs, NullStrategy(NullStrategyConfig(bar_types=bar_types)))
+        null_best = min(null_best, t)
+        t, _ = _run(config, recording, specs, build_strategy(config, specs))
+        full_best = min(full_best, t)
+    result = {
+        "events": events,
+        "null_events_per_s": events / null_best,
+        "full_events_per_s": events / full_best,
+        "ratio_full_over_null_throughput": null_best / full_best,
+    }
+    print(
+        f"[a] replay throughput on {events} real BTCUSDT 1m bars: do-nothing strategy "
+        f"{result['null_events_per_s']:,.0f} ev/s, full pipeline {result['full_events_per_s']:,.0f} ev/s, "
+        f"ratio full/null = {result['ratio_full_over_null_throughput']:.3f}"
+    )
+    return result
+
+
+if __name__ == "__main__":
+    main()

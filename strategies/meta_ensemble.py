@@ -1,0 +1,322 @@
+"""The meta-ensemble strategy: bars -> numba features -> ONNX models -> ensemble -> clamp -> bracket orders.
+
+Thin Nautilus wiring around the pure engine core. Exits rest at the venue as real orders: each entry is a
+bracket (stop-market at 1.8×ATR, take-profit limit at 2.5×ATR, one cancels the other); once the trade is
+``trailing_atr``×ATR in profit the stop is ratcheted to ``trailing_atr``×ATR behind the best close.
+Every decision reads time from the bar (engine clock) only.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import msgspec
+from nautilus_trader.config import StrategyConfig
+from nautilus_trader.model.data import Bar, BarType
+from nautilus_trader.model.enums import OrderSide, OrderType
+from nautilus_trader.model.events import PositionClosed, PositionOpened
+from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.trading.strategy import Strategy
+
+from engine.config import AureusConfig
+from engine.ensemble import EnsembleInputs, decide
+from engine.exposure import exposure
+from engine.features.vector import IncrementalCorrelation, IncrementalFeatures
+from engine.journal import RunJournal
+from engine.metrics import NS_PER_DAY
+from engine.models.runtime import ModelBundle, load_optional
+from engine.news_state import DecayedSentiment
+from engine.risk import clamp_size
+from schemas.recording import InstrumentSpec
+from schemas.tradelog import TradeLogEntry, iso_utc
+from strategies.news_data import NEWS_CLIENT_ID, NEWS_DATA_TYPE, ScoredNewsData
+
+_SPECS = msgspec.json.Decoder(tuple[InstrumentSpec, ...])
+_CONFIG = msgspec.json.Decoder(AureusConfig)
+
+
+class MetaEnsembleConfig(StrategyConfig, frozen=True):
+    """Strategy config: the Aureus config and instrument specs travel as JSON so the strategy can be
+    built from config alone (backtest and live node alike)."""
+
+    aureus_config_json: str
+    instruments_json: str
+    bar_types: tuple[str, ...]
+    models_dir: str
+    reference_instrument: str = ""
+
+
+class _InstrumentState:
+    __slots__ = ("spec", "features", "corr", "news", "prev_close", "last_close", "entry", "stop_order",
+                 "best_close", "entry_atr", "trades")
+
+    def __init__(self, spec: InstrumentSpec, cfg: AureusConfig) -> None:
+        self.spec = spec
+        self.features = IncrementalFeatures(cfg.features)
+        self.corr = IncrementalCorrelation(cfg.features.corr_window)
+        self.news = DecayedSentiment(cfg.news.half_life_s)
+        self.prev_close = math.nan
+        self.last_close = math.nan
+        self.entry: dict | None = None  # the decision that opened the current position
+        self.stop_order = None
+        self.best_close = math.nan
+        self.entry_atr = math.nan
+        self.trades = 0
+
+
+class MetaEnsembleStrategy(Strategy):
+    """Trades every configured instrument on its bars with the deterministic meta-ensemble."""
+
+    def __init__(self, config: MetaEnsembleConfig) -> None:
+        super().__init__(config)
+        self.cfg: AureusConfig = _CONFIG.decode(config.aureus_config_json)
+        self.specs = {s.instrument_id: s for s in _SPECS.decode(config.instruments_json)}
+        self.journal = RunJournal()
+        self._state: dict[InstrumentId, _InstrumentState] = {}
+        self._bar_types = [BarType.from_str(b) for b in config.bar_types]
+        self._reference = config.reference_instrument
+        self._ref_ret = math.nan
+        self._ref_ts = -1
+        self._models: ModelBundle | None = None
+        self._ppo = None
+        self._day = -1
+        self._sod_nav = math.nan
+        self._venue_currency: dict = {}
+        self._buckets: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+    def on_start(self) -> None:
+        models_dir = Path(self.config.models_dir)
+        providers = None if self.cfg.models.prefer_gpu else ["CPUExecutionProvider"]
+        self._models = ModelBundle.load(models_dir, params=self.cfg.features, providers=providers)
+        self._ppo = load_optional(models_dir, "ppo_size_hint", params=self.cfg.features, providers=providers)
+        if self._ppo is None:
+            self.journal.alert(self.clock.timestamp_ns(), "warning", "rl_model_missing",
+                               "RL models unavailable—reduced position sizing")
+            self.log.warning("RL size-hint model missing: predictors only, sizes halved")
+        for bar_type in self._bar_types:
+            instrument_id = bar_type.instrument_id
+            instrument = self.cache.instrument(instrument_id)
+            if instrument is None:
+                raise RuntimeError(f"instrument {instrument_id} not in cache")
+            self._state[instrument_id] = _InstrumentState(self.specs[instrument_id.value], self.cfg)
+            currency = instrument.quote_currency
+            self._venue_currency.setdefault(instrument_id.venue, currency)
+            self.subscribe_bars(bar_type)
+        self.subscribe_data(NEWS_DATA_TYPE, client_id=NEWS_CLIENT_ID)
+        self._buckets = {st.spec.instrument_id: st.spec.bucket for st in self._state.values()}
+
+    def on_stop(self) -> None:
+        for instrument_id, st in self._state.items():
+            for position in self.cache.positions_open(instrument_id=instrument_id, strategy_id=self.id):
+                self._log_trade(st, position.id.value, position.entry, position.avg_px_open,
+                                None, position.ts_opened, None, None)
+
+    def model_summary(self) -> dict:
+        """Name -> version, provider and sha256 of every model in use (``None`` for an absent one)."""
+        summary: dict = {}
+        for name in self._models.names:
+            m = self._models.manifest(name)
+            summary[name] = {"version": m.version, "provider": self._models.providers[name], "sha256": m.onnx_sha256}
+        ppo = self._ppo
+        summary["ppo_size_hint"] = None if ppo is None else {
+            "version": ppo.manifest.version, "provider": ppo.provider, "sha256": ppo.manifest.onnx_sha256}
+        return summary
+
+    # ------------------------------------------------------------------ data
+    def on_data(self, data) -> None:
+        if isinstance(data, ScoredNewsData):
+            st = self._state.get(InstrumentId.from_str(data.instrument))
+            self.journal.news += 1
+            if st is None:
+                self.journal.counters["news_unknown_instrument"] += 1
+                return
+            st.news.add(data.ts_event, data.sentiment, data.relevance)
+
+    def on_bar(self, bar: Bar) -> None:
+        instrument_id = bar.bar_type.instrument_id
+        st = self._state[instrument_id]
+        ts = bar.ts_event
+        close = bar.close.as_double()
+        row = st.features.update(bar.open.as_double(), bar.high.as_double(), bar.low.as_double(), close,
+                                 bar.volume.as_double())
+        ret = math.log(close / st.prev_close) if st.prev_close > 0.0 else math.nan
+        st.prev_close = st.last_close = close
+        correlation = self._correlation(instrument_id, st, ret, ts)
+        self.journal.bars += 1
+
+        if st.stop_order is not None:
+            self._trail_stop(instrument_id, st, close)
+        if st.features.ready:
+            self._decide_and_act(instrument_id, st, row, correlation, close, ts)
+        self._record_equity(ts)
+
+    # ------------------------------------------------------------------ decision
+    def _correlation(self, instrument_id: InstrumentId, st: _InstrumentState, ret: float, ts: int) -> float:
+        if not self._reference or instrument_id.value == self._reference:
+            if instrument_id.value == self._reference:
+                self._ref_ret, self._ref_ts = ret, ts
+            return 1.0
+        if self._ref_ts == ts and math.isfinite(ret) and math.isfinite(self._ref_ret):
+            return st.corr.update(ret, self._ref_ret)
+        return st.corr.value
+
+    def _decide_and_act(self, instrument_id, st, row, correlation, close, ts) -> None:
+        p_short, p_mid = self._models.predict_row(row)
+        ppo_hint = float(self._ppo.predict(row[None, :])[0]) if self._ppo is not None else None
+        policy = self.cfg.policy
+        bucket = st.spec.bucket
+        decision = decide(
+            EnsembleInputs(p_short=p_short, p_mid=p_mid, ppo_hint=ppo_hint, vol_z=st.features.vol_z,
+                           sentiment=st.news.value(ts), liquidity=st.features.liquidity, correlation=correlation),
+            policy,
+            bucket_limit_pct=getattr(policy.bucket_limit_pct, bucket),
+        )
+        self.journal.decisions[decision.action] += 1
+        if decision.action == "HOLD":
+            return
+        position_side = self._position_sign(instrument_id)
+        wants = 1 if decision.action == "BUY" else -1
+        if position_side == wants:
+            return
+        if position_side != 0:
+            self._flatten(instrument_id, st, "signal_reversal")
+            return
+        if wants < 0 and not policy.allow_short:
+            self.journal.counters["short_blocked"] += 1
+            return
+        if self.cache.orders_open(instrument_id=instrument_id, strategy_id=self.id):
+            return
+        self._enter(instrument_id, st, decision, wants, close)
+
+    def _enter(self, instrument_id, st, decision, wants: int, close: float) -> None:
+        clamp = clamp_size(decision.size, st.spec.bucket, self.cfg.risk.caps)
+        if clamp.reduced:
+            self.journal.counters["clamp_reductions"] += 1
+        nav = self._nav()
+        instrument = self.cache.instrument(instrument_id)
+        quantity = instrument.make_qty(clamp.size * nav / close, round_down=True)
+        if quantity.as_double() <= 0.0 or quantity < instrument.min_quantity:
+            self.journal.counters["entry_too_small"] += 1
+            return
+        atr = st.features.atr
+        exits = self.cfg.policy.exits
+        stop = close - wants * exits.initial_stop_atr * atr
+        target = close + wants * exits.take_profit_atr * atr
+        if stop <= 0.0 or target <= 0.0:
+            self.journal.counters["entry_bad_exit_price"] += 1
+            return
+        bracket = self.order_factory.bracket(
+            instrument_id=instrument_id,
+            order_side=OrderSide.BUY if wants > 0 else OrderSide.SELL,
+            quantity=quantity,
+            sl_trigger_price=instrument.make_price(stop),
+            tp_price=instrument.make_price(target),
+        )
+        st.entry = {
+            "size_pre": decision.size,
+            "size_post": clamp.size,
+            "reason_tags": decision.reason_tags + ((clamp.reason,) if clamp.reduced else ()),
+        }
+        st.stop_order = next(o for o in bracket.orders if o.order_type == OrderType.STOP_MARKET)
+        st.best_close = close
+        st.entry_atr = atr
+        self.submit_order_list(bracket)
+        self.journal.counters["entries"] += 1
+
+    def _trail_stop(self, instrument_id, st: _InstrumentState, close: float) -> None:
+        order = self.cache.order(st.stop_order.client_order_id)
+        if order is None or order.is_closed:
+            st.stop_order = None
+            return
+        sign = 1 if order.side == OrderSide.SELL else -1  # a SELL stop protects a long
+        st.best_close = max(st.best_close, close) if sign > 0 else min(st.best_close, close)
+        distance = self.cfg.policy.exits.trailing_atr * st.entry_atr
+        entry_px = self._entry_price(instrument_id)
+        if entry_px is None or sign * (st.best_close - entry_px) < distance:
+            return
+        candidate = st.best_close - sign * distance
+        current = order.trigger_price.as_double()
+        if sign * (candidate - current) <= 0.0 or not order.is_open:
+            return
+        instrument = self.cache.instrument(instrument_id)
+        new_trigger = instrument.make_price(candidate)
+        if new_trigger != order.trigger_price:
+            self.modify_order(order, trigger_price=new_trigger)
+            self.journal.counters["stop_trails"] += 1
+
+    def _flatten(self, instrument_id, st, reason: str) -> None:
+        self.cancel_all_orders(instrument_id)
+        self.close_all_positions(instrument_id, tags=[reason])
+        st.stop_order = None
+        self.journal.counters[f"flatten_{reason}"] += 1
+
+    # ------------------------------------------------------------------ positions and trade log
+    def on_position_opened(self, event: PositionOpened) -> None:
+        st = self._state[event.instrument_id]
+        if st.entry is None:  # opened by something other than our entry: log it, never hide it
+            self.journal.counters["position_opened_without_entry"] += 1
+
+    def on_position_closed(self, event: PositionClosed) -> None:
+        st = self._state[event.instrument_id]
+        self._log_trade(st, event.position_id.value, event.entry, event.avg_px_open, event.avg_px_close,
+                        event.ts_opened, event.ts_closed, event.realized_pnl.as_double())
+        st.entry = None
+        st.stop_order = None
+
+    def _log_trade(self, st, position_id, entry_side, entry_px, exit_px, ts_opened, ts_closed, pnl) -> None:
+        entry = st.entry or {"size_pre": math.nan, "size_post": math.nan, "reason_tags": ()}
+        st.trades += 1
+        self.journal.trades.append(TradeLogEntry(
+            timestamp=iso_utc(ts_opened),
+            mode=self.cfg.mode,
+            symbol=st.spec.instrument_id,
+            direction="BUY" if entry_side == OrderSide.BUY else "SELL",
+            size_pre=entry["size_pre"],
+            size_post_risk=entry["size_post"],
+            entry_price=float(entry_px),
+            exit_price=None if exit_px is None else float(exit_px),
+            reason_tags=tuple(entry["reason_tags"]),
+            policy_version=self.cfg.policy.version,
+            trade_id=f"{position_id}-{st.trades}",
+            exit_timestamp=None if ts_closed is None else iso_utc(ts_closed),
+            realized_pnl=pnl,
+        ))
+
+    # ------------------------------------------------------------------ accounting
+    def _position_sign(self, instrument_id) -> int:
+        qty = self.portfolio.net_position(instrument_id)
+        return 0 if qty == 0 else (1 if qty > 0 else -1)
+
+    def _entry_price(self, instrument_id) -> float | None:
+        positions = self.cache.positions_open(instrument_id=instrument_id, strategy_id=self.id)
+        return positions[0].avg_px_open if positions else None
+
+    def _signed_notionals(self) -> dict[str, float]:
+        out = {}
+        for instrument_id, st in self._state.items():
+            qty = float(self.portfolio.net_position(instrument_id))
+            out[st.spec.instrument_id] = qty * st.last_close if qty else 0.0
+        return out
+
+    def _nav(self) -> float:
+        nav = 0.0
+        for venue, currency in self._venue_currency.items():
+            nav += self.portfolio.account(venue).balance_total(currency).as_double()
+        for position in self.cache.positions_open(strategy_id=self.id):
+            last = self._state[position.instrument_id].last_close
+            nav += position.signed_qty * (last - position.avg_px_open)
+        return nav
+
+    def _record_equity(self, ts: int) -> None:
+        nav = self._nav()
+        day = ts // NS_PER_DAY
+        if day != self._day:
+            self._day = day
+            self._sod_nav = self.journal.equity_rows[-1][1] if self.journal.equity_rows else nav
+        expo = exposure(self._signed_notionals(), self._buckets, nav)
+        self.journal.record_equity((
+            ts, nav, (nav / self._sod_nav - 1.0) * 100.0, expo.gross_pct, expo.net_pct, expo.max_name_pct,
+            expo.bucket_pct["core"], expo.bucket_pct["penny"], expo.bucket_pct["fno"],
+        ))
