@@ -15,3 +15,11 @@ class SchemaDecodeError(AureusError):
         super().__init__(message)
         self.topic = topic
         self.raw = raw
+
+
+class SchemaUsageError(AureusError, ValueError):
+    """A caller asked the wire layer for something it does not know.
+
+    Raised for an unknown topic or LLM call type, or for an object that is not a value type of the topic
+    it is being encoded for. This is a programming error, never a property of received bytes.
+    """

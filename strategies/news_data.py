@@ -1,6 +1,8 @@
-"""Scored news as Nautilus custom data (``news.scored`` inside the engine)."""
+"""Scored news as Nautilus custom data (``news.scored`` inside the engine).
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: ``customdataclass`` needs real annotation types.
+"""
+
 
 from nautilus_trader.core.data import Data
 from nautilus_trader.model.custom import customdataclass
