@@ -1,0 +1,190 @@
+"""Importers for real data formats, and :func:`import_files` that turns files into a recording.
+
+Each kind lives in its own module with a ``read_file(path, ctx)`` function; :data:`IMPORTERS` maps the
+CLI kind name to it. Several files of one kind become one recording (several instruments, or several
+files of one instrument checked across file boundaries in the order given). Refused rows are written to
+``rejects.jsonl`` next to the manifest, whose ``rejects`` field holds their count.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from adapters.errors import RecordingError
+from adapters.importers import benzinga, binance, fx_quotes, kraken, yahoo
+from adapters.importers.common import ImportContext, ProgressCallback, RejectedRow
+from adapters.importers.errors import NoValidRowsError, UnknownImportKindError, UnreadableFileError
+from adapters.importers.ohlcv import FileStats
+from adapters.recorded.files import MANIFEST_FILE, REJECTS_FILE, RecordingWriter
+from schemas.recording import Manifest
+
+__all__ = [
+    "IMPORTERS",
+    "ImportReport",
+    "Importer",
+    "RejectedRow",
+    "import_files",
+]
+
+_REJECT_ENCODER = msgspec.json.Encoder()
+
+
+@dataclass(frozen=True)
+class Importer:
+    """One import kind: its CLI name, a one-line description and the per-file reader."""
+
+    name: str
+    description: str
+    read_file: Callable[[Path, ImportContext], FileStats]
+
+
+IMPORTERS: dict[str, Importer] = {
+    importer.name: importer
+    for importer in (
+        Importer("binance-klines", "Binance kline CSV (header optional, epoch s/ms/us or ISO open_time)",
+                 binance.read_file),
+        Importer("kraken-ohlc", "Kraken OHLCVT CSV, no header (unix_s,o,h,l,c,v,count), sparse minutes",
+                 kraken.read_file),
+        Importer("yahoo-daily", "Yahoo daily CSV (Date,Open,High,Low,Close,Adj Close,Volume), equity",
+                 yahoo.read_file),
+        Importer("benzinga-news", "Benzinga headlines CSV (,title,date,stock) -> news.raw",
+                 benzinga.read_file),
+        Importer("histdata-quotes", "HistData FX ticks, no header (YYYYMMDD HHMMSSmmm,bid,ask,0), EST",
+                 fx_quotes.read_histdata),
+        Importer("truefx-quotes", "TrueFX FX ticks (timestamp,bid,ask)", fx_quotes.read_truefx),
+    )
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import produced.
+
+    Attributes
+    ----------
+    path
+        The recording directory.
+    manifest
+        Its manifest.
+    files
+        Rows read and accepted per input file.
+    rejects
+        Every refused row, in file then line order (also in ``rejects.jsonl``).
+    """
+
+    path: Path
+    manifest: Manifest
+    files: tuple[FileStats, ...]
+    rejects: tuple[RejectedRow, ...]
+
+    def reject_counts(self) -> dict[str, int]:
+        """Number of rejects per reason, most frequent first."""
+        return dict(Counter(r.reason for r in self.rejects).most_common())
+
+
+def import_files(
+    kind: str,
+    files: Sequence[Path | str],
+    out_dir: Path | str,
+    *,
+    symbol: str | None = None,
+    venue: str | None = None,
+    overwrite: bool = False,
+    progress: ProgressCallback | None = None,
+) -> ImportReport:
+    """Import ``files`` of one ``kind`` into a recording at ``out_dir``.
+
+    Parameters
+    ----------
+    kind
+        A key of :data:`IMPORTERS`.
+    files
+        Input files, read in this order.
+    out_dir
+        Recording directory to write.
+    symbol
+        Symbol for every file instead of the one in the file name.
+    venue
+        Venue instead of the kind's default.
+    overwrite
+        Replace a recording already in ``out_dir``.
+    progress
+        Called with the number of characters read, for a progress bar.
+
+    Returns
+    -------
+    ImportReport
+        Manifest, per-file counts and rejects.
+
+    Raises
+    ------
+    UnknownImportKindError
+        ``kind`` is not registered.
+    UnreadableFileError, SymbolInferenceError
+        A file cannot be read, or its symbol cannot be found.
+    NoValidRowsError
+        A file has no valid row (nothing is written then).
+    RecordingError
+        ``out_dir`` holds a recording and ``overwrite`` is false, or it cannot be written.
+    """
+    importer = IMPORTERS.get(kind)
+    if importer is None:
+        raise UnknownImportKindError(f"unknown import kind {kind!r}; known: {', '.join(IMPORTERS)}")
+    out = Path(out_dir)
+    if (out / MANIFEST_FILE).exists() and not overwrite:
+        raise RecordingError(
+            "a recording already exists here (pass overwrite=True / --force to replace it)", path=out
+        )
+    paths = [Path(file) for file in files]
+    if not paths:
+        raise UnreadableFileError("no input files given")
+    for path in paths:
+        if not path.is_file():
+            raise UnreadableFileError(f"input file not found: {path}")
+    ctx = ImportContext(symbol=symbol, venue=venue, progress=progress)
+    stats: list[FileStats] = []
+    for path in paths:
+        file_stats = importer.read_file(path, ctx)
+        if file_stats.accepted == 0:
+            raise NoValidRowsError(_no_rows_message(path, file_stats, ctx.rejects))
+        stats.append(file_stats)
+    payloads, instruments = [], []
+    for builder in ctx.builders.values():
+        items, spec = builder.finish()
+        payloads.extend(items)
+        if spec is not None:
+            instruments.append(spec)
+    notes = "; ".join([f"files: {', '.join(p.path.name for p in stats)}", *ctx.notes])
+    writer = RecordingWriter(out, source=f"import:{kind}", synthetic=False, notes=notes, overwrite=overwrite,
+                             instruments=sorted(instruments, key=lambda s: s.instrument_id))  # fmt: skip
+    writer.rejects = len(ctx.rejects)
+    writer.extend(payloads)
+    manifest = writer.close()
+    _write_rejects(out / REJECTS_FILE, ctx.rejects)
+    return ImportReport(out, manifest, tuple(stats), tuple(ctx.rejects))
+
+
+def _no_rows_message(path: Path, stats: FileStats, rejects: list[RejectedRow]) -> str:
+    mine = [r for r in rejects if r.file == str(path)]
+    reasons = Counter(r.reason for r in mine).most_common(3)
+    detail = ", ".join(f"{reason} x{count}" for reason, count in reasons)
+    return f"{path}: no valid rows ({stats.rows} rows read{'; ' + detail if detail else ''})"
+
+
+def _write_rejects(path: Path, rejects: list[RejectedRow]) -> None:
+    if not rejects:
+        path.unlink(missing_ok=True)
+        return
+    buffer = bytearray()
+    for reject in rejects:
+        _REJECT_ENCODER.encode_into(reject, buffer, -1)
+        buffer.extend(b"\n")
+    try:
+        path.write_bytes(bytes(buffer))
+    except OSError as e:
+        raise RecordingError(f"cannot write rejects: {e}", path=path) from e

@@ -1,0 +1,194 @@
+"""Per-instrument builders that validate rows and turn them into bars or quotes.
+
+A builder lives for the whole import, so several files of one instrument (monthly dumps) are checked
+for duplicate and out-of-order times across file boundaries, in the order the files were given.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from adapters.importers.common import capped, decimals
+from adapters.importers.errors import ImportRowError
+from schemas.market import Bar, Quote
+from schemas.recording import InstrumentSpec, Payload
+
+DEFAULT_INTERVAL_S = 60
+
+
+def check_ohlcv(open_: float, high: float, low: float, close: float, volume: float) -> None:
+    """Validate one OHLCV row.
+
+    Raises
+    ------
+    ImportRowError
+        ``non_positive_price``, ``negative_volume``, ``high_below_low``, ``high_below_open_close`` or
+        ``low_above_open_close``.
+    """
+    if min(open_, high, low, close) <= 0:
+        raise ImportRowError("non_positive_price", f"o={open_} h={high} l={low} c={close}")
+    if volume < 0:
+        raise ImportRowError("negative_volume", f"volume={volume}")
+    if high < low:
+        raise ImportRowError("high_below_low", f"high={high} < low={low}")
+    if high < max(open_, close):
+        raise ImportRowError("high_below_open_close", f"high={high} < max(open, close)={max(open_, close)}")
+    if low > min(open_, close):
+        raise ImportRowError("low_above_open_close", f"low={low} > min(open, close)={min(open_, close)}")
+
+
+class TimeOrder:
+    """Refuses duplicate and backwards timestamps; accepted times must strictly increase."""
+
+    def __init__(self) -> None:
+        self.last: int | None = None
+        self._seen: set[int] = set()
+
+    def check(self, ts: int) -> None:
+        """Raise ``duplicate_timestamp`` or ``out_of_order_timestamp`` for a bad ``ts``."""
+        if ts in self._seen:
+            raise ImportRowError("duplicate_timestamp", f"time {ts} already seen")
+        if self.last is not None and ts < self.last:
+            raise ImportRowError("out_of_order_timestamp", f"time {ts} before previous {self.last}")
+
+    def accept(self, ts: int) -> None:
+        """Remember an accepted ``ts``."""
+        self._seen.add(ts)
+        self.last = ts
+
+
+class BarSeries:
+    """Accepted OHLCV rows of one instrument, built into :class:`Bar` objects by :meth:`finish`.
+
+    Parameters
+    ----------
+    instrument_id
+        ``SYMBOL.VENUE``.
+    spec_fields
+        Fields of the :class:`InstrumentSpec` other than the precisions and the interval.
+    interval_s
+        Bar interval; ``None`` infers it from the median step between accepted open times
+        (default 60 s when fewer than two rows).
+    penny_below
+        When set and ``spec_fields`` has no bucket, a median close below it gives bucket ``penny``.
+    time_is_close
+        The times given to :meth:`add` are already the bars' close times (``ts_event``).
+    """
+
+    def __init__(
+        self,
+        instrument_id: str,
+        spec_fields: dict[str, Any],
+        *,
+        interval_s: int | None = None,
+        penny_below: float | None = None,
+        time_is_close: bool = False,
+    ) -> None:
+        self.time_is_close = time_is_close
+        self.instrument_id = instrument_id
+        self.spec_fields = spec_fields
+        self.interval_s = interval_s
+        self.penny_below = penny_below
+        self.order = TimeOrder()
+        self.rows: list[tuple[int, float, float, float, float, float]] = []
+        self.price_decimals = 0
+        self.size_decimals = 0
+
+    def add(self, ts_open: int, ohlcv: tuple[float, float, float, float, float], texts: list[str]) -> None:
+        """Validate and keep one row; ``texts`` are the raw o, h, l, c, v fields (for precision).
+
+        Raises
+        ------
+        ImportRowError
+            From :func:`check_ohlcv` or :meth:`TimeOrder.check`.
+        """
+        check_ohlcv(*ohlcv)
+        self.order.check(ts_open)
+        self.order.accept(ts_open)
+        self.rows.append((ts_open, *ohlcv))
+        for text in texts[:4]:
+            self.price_decimals = max(self.price_decimals, decimals(text))
+        self.size_decimals = max(self.size_decimals, decimals(texts[4]))
+
+    def resolved_interval_s(self) -> int:
+        """The bar interval: the given one, or the median step of the accepted open times."""
+        if self.interval_s is not None:
+            return self.interval_s
+        if len(self.rows) < 2:
+            return DEFAULT_INTERVAL_S
+        steps = [b[0] - a[0] for a, b in zip(self.rows, self.rows[1:], strict=False)]
+        return max(1, round(statistics.median(steps) / 1_000_000_000))
+
+    def finish(self) -> tuple[list[Payload], InstrumentSpec | None]:
+        """Build the bars (``ts_event`` = open time + interval, or the time given) and the spec."""
+        interval = self.resolved_interval_s()
+        step = 0 if self.time_is_close else interval * 1_000_000_000
+        bars: list[Payload] = [
+            Bar(instrument=self.instrument_id, interval_s=interval, ts_event=ts + step,
+                open=o, high=h, low=lo, close=c, volume=v)
+            for ts, o, h, lo, c, v in self.rows
+        ]  # fmt: skip
+        fields = dict(self.spec_fields)
+        if "bucket" not in fields and self.penny_below is not None and self.rows:
+            median_close = statistics.median(r[4] for r in self.rows)
+            fields["bucket"] = "penny" if median_close < self.penny_below else "core"
+        spec = InstrumentSpec(
+            instrument_id=self.instrument_id,
+            price_precision=capped(self.price_decimals),
+            size_precision=capped(self.size_decimals),
+            bar_interval_s=interval,
+            **fields,
+        )
+        return bars, spec
+
+
+class QuoteSeries:
+    """Accepted top-of-book rows of one instrument.
+
+    Several quotes may share a timestamp (successive updates within one millisecond are common in tick
+    data); only an exact repeat (same time, bid and ask) is refused as ``duplicate_row``.
+    """
+
+    def __init__(self, instrument_id: str, spec_fields: dict[str, Any]) -> None:
+        self.instrument_id = instrument_id
+        self.spec_fields = spec_fields
+        self.quotes: list[Payload] = []
+        self.price_decimals = 0
+        self._last_ts: int | None = None
+        self._at_last_ts: set[tuple[float, float]] = set()
+
+    def add(self, ts: int, bid: float, ask: float, texts: list[str]) -> None:
+        """Validate and keep one quote; ``texts`` are the raw bid and ask fields (for precision).
+
+        Raises
+        ------
+        ImportRowError
+            ``non_positive_price``, ``crossed_quote`` (bid > ask), ``out_of_order_timestamp`` or
+            ``duplicate_row``.
+        """
+        if bid <= 0 or ask <= 0:
+            raise ImportRowError("non_positive_price", f"bid={bid} ask={ask}")
+        if bid > ask:
+            raise ImportRowError("crossed_quote", f"bid={bid} > ask={ask}")
+        if self._last_ts is not None and ts < self._last_ts:
+            raise ImportRowError("out_of_order_timestamp", f"time {ts} before previous {self._last_ts}")
+        if ts == self._last_ts and (bid, ask) in self._at_last_ts:
+            raise ImportRowError("duplicate_row", f"same time, bid and ask as an earlier row ({ts})")
+        if ts != self._last_ts:
+            self._last_ts = ts
+            self._at_last_ts = set()
+        self._at_last_ts.add((bid, ask))
+        self.quotes.append(Quote(instrument=self.instrument_id, ts_event=ts, bid=bid, ask=ask))
+        for text in texts:
+            self.price_decimals = max(self.price_decimals, decimals(text))
+
+    def finish(self) -> tuple[list[Payload], InstrumentSpec | None]:
+        """Return the quotes and the instrument spec (size precision 0: sizes are the default 1.0)."""
+        spec = InstrumentSpec(
+            instrument_id=self.instrument_id,
+            price_precision=capped(self.price_decimals),
+            size_precision=0,
+            **self.spec_fields,
+        )
+        return self.quotes, spec
