@@ -93,8 +93,9 @@ def run_replay(
         elapsed_s=elapsed,
         models=strategy.model_summary(),
     )
+    # No engine.dispose(): it shuts down the process-wide Rust logger and the next engine in this
+    # process then panics initialising it (nautilus 1.228). The engine is garbage-collected instead.
     report = write_outputs(outputs)
-    engine.dispose()
     return report
 
 

@@ -15,11 +15,17 @@ NS_PER_DAY = 86_400 * 1_000_000_000
 SHARPE_METHOD = "daily_agg"
 
 
+def utc_day(ts_ns: int) -> int:
+    """UTC day index of an event stamped with its close time: a bar closing at exactly 00:00 belongs to the
+    day it covered, so the day is taken over (ts - 1 ns)."""
+    return (ts_ns - 1) // NS_PER_DAY
+
+
 def daily_navs(ts_ns: np.ndarray, nav: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Last NAV of each UTC day. Returns (day index since epoch, nav at that day's last bar)."""
+    """Last NAV of each UTC day (see :func:`utc_day`). Returns (day index since epoch, nav at that day's last bar)."""
     if len(ts_ns) == 0:
         return np.empty(0, dtype=np.int64), np.empty(0)
-    days = np.asarray(ts_ns, dtype=np.int64) // NS_PER_DAY
+    days = (np.asarray(ts_ns, dtype=np.int64) - 1) // NS_PER_DAY
     last_of_day = np.flatnonzero(np.append(days[1:] != days[:-1], True))
     return days[last_of_day], np.asarray(nav, dtype=np.float64)[last_of_day]
 

@@ -24,7 +24,7 @@ from engine.ensemble import EnsembleInputs, decide
 from engine.exposure import exposure
 from engine.features.vector import IncrementalCorrelation, IncrementalFeatures
 from engine.journal import RunJournal
-from engine.metrics import NS_PER_DAY
+from engine.metrics import utc_day
 from engine.models.runtime import ModelBundle, load_optional
 from engine.news_state import DecayedSentiment
 from engine.risk import clamp_size
@@ -311,7 +311,7 @@ class MetaEnsembleStrategy(Strategy):
 
     def _record_equity(self, ts: int) -> None:
         nav = self._nav()
-        day = ts // NS_PER_DAY
+        day = utc_day(ts)
         if day != self._day:
             self._day = day
             self._sod_nav = self.journal.equity_rows[-1][1] if self.journal.equity_rows else nav

@@ -4,17 +4,22 @@ import numpy as np
 import pytest
 
 from engine.exposure import exposure
-from engine.metrics import NS_PER_DAY, daily_returns, hit_rate, max_drawdown, sharpe_daily
+from engine.metrics import NS_PER_DAY, daily_returns, utc_day, hit_rate, max_drawdown, sharpe_daily
 from engine.risk import clamp_size
 from engine.config import RiskCaps
 
 
 def test_daily_aggregation_uses_last_nav_of_each_utc_day():
     minute = 60 * 10**9
-    ts = np.array([0, minute, NS_PER_DAY - minute, NS_PER_DAY + minute, 2 * NS_PER_DAY + minute])
+    ts = np.array([minute, 2 * minute, NS_PER_DAY, NS_PER_DAY + minute, 2 * NS_PER_DAY + minute])
     nav = np.array([101.0, 99.0, 102.0, 100.0, 110.0])
     r = daily_returns(ts, nav, 100.0)
-    assert r == pytest.approx([0.02, 100 / 102 - 1, 0.1])
+    assert r == pytest.approx([0.02, 100 / 102 - 1, 0.1])  # the bar closing at 00:00 ends day 0
+
+
+def test_utc_day_assigns_a_midnight_close_to_the_day_it_covered():
+    assert utc_day(NS_PER_DAY) == 0
+    assert utc_day(NS_PER_DAY + 1) == 1
 
 
 def test_sharpe_daily_matches_hand_computation_and_needs_two_days():
