@@ -275,8 +275,8 @@ class MetaEnsembleStrategy(Strategy):
             direction="BUY" if entry_side == OrderSide.BUY else "SELL",
             size_pre=entry["size_pre"],
             size_post_risk=entry["size_post"],
-            entry_price=float(entry_px),
-            exit_price=None if exit_px is None else float(exit_px),
+            entry_price=round(float(entry_px), st.spec.price_precision + 2),  # average of fills: keep 2 extra digits
+            exit_price=None if exit_px is None else round(float(exit_px), st.spec.price_precision + 2),
             reason_tags=tuple(entry["reason_tags"]),
             policy_version=self.cfg.policy.version,
             trade_id=f"{position_id}-{st.trades}",

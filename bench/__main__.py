@@ -1,0 +1,22 @@
+"""``make bench``: every benchmark prints a ratio against a baseline measured in the same invocation."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+from bench import bench_latency, bench_pipeline
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    print("== Aureus benchmarks (ratios are measured within this run; absolute numbers vary by machine) ==")
+    bench_pipeline.main()
+    bench_latency.main()
+    print("[c] numba batch kernels vs TA-Lib / pandas:")
+    runpy.run_path(str(HERE / "bench_kernels.py"), run_name="__main__")
+
+
+if __name__ == "__main__":
+    main()

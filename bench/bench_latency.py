@@ -1,0 +1,85 @@
+"""(b) Per-bar decision latency: incremental numba features + ONNX models + ensemble, p50/p99 in µs.
+
+Baseline (same process, same bars): the naive way — recompute the feature matrix over the trailing
+warm-up window at every bar, then score with ``InferenceSession.run``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+from aureus.paths import resolve_repo_path
+from bench.common import BTCUSDT_CSV
+from engine.config import load_config
+from engine.ensemble import EnsembleInputs, decide
+from engine.features.vector import IncrementalFeatures, compute_feature_matrix, warmup_bars
+from engine.models.runtime import ModelBundle
+
+
+def _percentiles(ns: list[int]) -> tuple[float, float]:
+    a = np.asarray(ns, dtype=np.float64) / 1_000.0
+    return float(np.percentile(a, 50)), float(np.percentile(a, 99))
+
+
+def main(naive_samples: int = 2_000) -> dict:
+    cfg = load_config()
+    df = pd.read_csv(BTCUSDT_CSV)
+    o, h, l, c, v = (df[k].to_numpy(np.float64) for k in ("open", "high", "low", "close", "volume"))
+    bundle = ModelBundle.load(resolve_repo_path(cfg.models.dir), params=cfg.features,
+                              providers=["CPUExecutionProvider"])
+    policy = cfg.policy
+    perf = time.perf_counter_ns
+
+    def ensemble(p_short, p_mid, vol_z, liquidity):
+        return decide(EnsembleInputs(p_short=p_short, p_mid=p_mid, ppo_hint=None, vol_z=vol_z, sentiment=0.0,
+                                     liquidity=liquidity, correlation=1.0), policy, bucket_limit_pct=90.0)
+
+    feats = IncrementalFeatures(cfg.features)
+    total, t_feat, t_model, t_ens = [], [], [], []
+    for i in range(len(c)):
+        t0 = perf()
+        row = feats.update(o[i], h[i], l[i], c[i], v[i])
+        t1 = perf()
+        if not feats.ready:
+            continue
+        p_short, p_mid = bundle.predict_row(row)
+        t2 = perf()
+        ensemble(p_short, p_mid, feats.vol_z, feats.liquidity)
+        t3 = perf()
+        total.append(t3 - t0)
+        t_feat.append(t1 - t0)
+        t_model.append(t2 - t1)
+        t_ens.append(t3 - t2)
+
+    window = warmup_bars(cfg.features) + 1
+    naive = []
+    for i in np.linspace(window, len(c) - 1, naive_samples).astype(int):
+        t0 = perf()
+        lo = i - window + 1
+        matrix = compute_feature_matrix(o[lo:i + 1], h[lo:i + 1], l[lo:i + 1], c[lo:i + 1], v[lo:i + 1], cfg.features)
+        p_short, p_mid = bundle.predict_row_run(matrix[-1])
+        ensemble(p_short, p_mid, 0.0, 1.0)
+        naive.append(perf() - t0)
+
+    p50, p99 = _percentiles(total)
+    n50, n99 = _percentiles(naive)
+    result = {
+        "decisions": len(total), "p50_us": p50, "p99_us": p99,
+        "features_p50_us": _percentiles(t_feat)[0], "models_p50_us": _percentiles(t_model)[0],
+        "ensemble_p50_us": _percentiles(t_ens)[0], "naive_p50_us": n50, "naive_p99_us": n99,
+        "ratio_naive_over_incremental_p50": n50 / p50,
+    }
+    print(
+        f"[b] decision latency over {len(total)} real BTCUSDT bars: p50 {p50:.1f} µs, p99 {p99:.1f} µs "
+        f"(features {result['features_p50_us']:.1f}, models {result['models_p50_us']:.1f}, ensemble "
+        f"{result['ensemble_p50_us']:.1f} µs p50); naive recompute-window baseline p50 {n50:.1f} µs, "
+        f"p99 {n99:.1f} µs; ratio naive/incremental p50 = {result['ratio_naive_over_incremental_p50']:.2f}"
+    )
+    return result
+
+
+if __name__ == "__main__":
+    main()
