@@ -118,7 +118,7 @@ class VenueConfig(msgspec.Struct, **_STRUCT):
 class ReplayConfig(msgspec.Struct, **_STRUCT):
     chunk_events: Annotated[int, msgspec.Meta(ge=1_000)] = 50_000
     progress: bool = True
-    synthetic_seed: int = 7
+    synthetic_seed: int = 11  # the shipped models were trained on seed 7: the default replay is out of sample
     synthetic_days: Annotated[int, msgspec.Meta(ge=1)] = 8
     reference_instrument: str = ""
 
