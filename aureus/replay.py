@@ -63,7 +63,7 @@ def run_replay(
             "the meta-ensemble trades on bars"
         )
     engine = build_backtest_engine(config, specs)
-    strategy = build_strategy(config, specs)
+    strategy = build_strategy(config, specs, news="news.scored" in recording.topics)
     engine.add_strategy(strategy)
 
     total = sum(t.records for t in manifest.topics)
@@ -99,8 +99,11 @@ def run_replay(
     return report
 
 
-def build_strategy(config: AureusConfig, specs) -> MetaEnsembleStrategy:
-    """The meta-ensemble strategy for these instruments, with models from ``config.models.dir``."""
+def build_strategy(config: AureusConfig, specs, *, news: bool) -> MetaEnsembleStrategy:
+    """The meta-ensemble strategy for these instruments, with models from ``config.models.dir``.
+
+    ``news`` subscribes to scored news; only when the recording has some, as the backtest engine has a
+    NEWS data client only once news data was added."""
     reference = config.replay.reference_instrument or specs[0].instrument_id
     if reference not in {s.instrument_id for s in specs}:
         raise EngineError(f"replay.reference_instrument {reference!r} is not in the recording")
@@ -112,6 +115,7 @@ def build_strategy(config: AureusConfig, specs) -> MetaEnsembleStrategy:
             bar_types=tuple(str(bar_type_for(s)) for s in specs),
             models_dir=str(resolve_repo_path(config.models.dir)),
             reference_instrument=reference if len(specs) > 1 else "",
+            subscribe_news=news,
         )
     )
 

@@ -51,7 +51,7 @@ def main(repeats: int = 2) -> dict:
     for _ in range(repeats):  # interleaved so drift on a noisy machine hits both sides alike
         t, events = _run(config, recording, specs, NullStrategy(NullStrategyConfig(bar_types=bar_types)))
         null_best = min(null_best, t)
-        t, _ = _run(config, recording, specs, build_strategy(config, specs))
+        t, _ = _run(config, recording, specs, build_strategy(config, specs, news=False))
         full_best = min(full_best, t)
     result = {
         "events": events,

@@ -45,6 +45,7 @@ class MetaEnsembleConfig(StrategyConfig, frozen=True):
     bar_types: tuple[str, ...]
     models_dir: str
     reference_instrument: str = ""
+    subscribe_news: bool = True
 
 
 class _InstrumentState:
@@ -104,7 +105,8 @@ class MetaEnsembleStrategy(Strategy):
             currency = instrument.quote_currency
             self._venue_currency.setdefault(instrument_id.venue, currency)
             self.subscribe_bars(bar_type)
-        self.subscribe_data(NEWS_DATA_TYPE, client_id=NEWS_CLIENT_ID)
+        if self.config.subscribe_news:
+            self.subscribe_data(NEWS_DATA_TYPE, client_id=NEWS_CLIENT_ID)
         self._buckets = {st.spec.instrument_id: st.spec.bucket for st in self._state.values()}
 
     def on_stop(self) -> None:
