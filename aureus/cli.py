@@ -21,7 +21,10 @@ config_app = typer.Typer(name="config", help="Inspect the effective configuratio
 app.add_typer(config_app)
 
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help="TOML config file (default: built-in defaults = configs/default.toml).")
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="TOML config file (default: built-in defaults = configs/default.toml)."
+    ),
 ]
 SetOption = Annotated[
     list[str] | None,
@@ -33,11 +36,13 @@ _err = Console(stderr=True)
 
 @app.command()
 def replay(
-    data: Annotated[Path | None, typer.Option(help="Recording directory (default: the synthetic session).")] = None,
+    data: Annotated[
+        Path | None, typer.Option(help="Recording directory (default: the synthetic session).")
+    ] = None,
     config: ConfigOption = None,
-    out: Annotated[Path, typer.Option(help="Output directory for report.json, trades.jsonl, equity.csv/png.")] = Path(
-        "runs/latest"
-    ),
+    out: Annotated[
+        Path, typer.Option(help="Output directory for report.json, trades.jsonl, equity.csv/png.")
+    ] = Path("runs/latest"),
     set_: SetOption = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
@@ -58,7 +63,9 @@ def replay(
         f"{report['events_per_s']} events/s"
     )
     if report["rl_model"] == "missing":
-        console.print("[yellow]RL size-hint model missing: predictors only, weights renormalised, sizes halved[/]")
+        console.print(
+            "[yellow]RL size-hint model missing: predictors only, weights renormalised, sizes halved[/]"
+        )
     console.print(f"report: {out / 'report.json'}")
 
 

@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import msgspec
+from nautilus_trader.model.events import OrderFilled
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -18,8 +19,6 @@ from engine.config import AureusConfig, config_hash
 from engine.errors import EngineError
 from engine.runtime.backtest import bar_type_for, build_backtest_engine
 from engine.runtime.convert import BarConverter, news_to_custom_data
-from nautilus_trader.model.events import OrderFilled
-
 from schemas.market import Bar, NewsScored
 from strategies.meta_ensemble import MetaEnsembleConfig, MetaEnsembleStrategy
 from strategies.news_data import NEWS_CLIENT_ID, NEWS_DATA_TYPE, ScoredNewsData
@@ -70,15 +69,25 @@ def run_replay(
     started = time.perf_counter()  # wall clock for throughput only; decisions use the engine clock
     with _progress(console, enabled=config.replay.progress) as progress:
         task = progress.add_task("replay", total=total)
-        seen = feed_recording(engine, recording, specs, chunk_events=config.replay.chunk_events,
-                              on_progress=lambda n: progress.update(task, completed=n))
+        seen = feed_recording(
+            engine,
+            recording,
+            specs,
+            chunk_events=config.replay.chunk_events,
+            on_progress=lambda n: progress.update(task, completed=n),
+        )
     engine.end()
     elapsed = time.perf_counter() - started
 
     journal = strategy.journal
     ignored = {topic: n for topic, n in seen.items() if topic not in ("md.bars", "news.scored")}
     for topic, n in sorted(ignored.items()):
-        note = "unscored headlines (score them into news.scored first)" if topic == "news.raw" else "not traded"
+        if topic == "news.raw":
+            note = "raw headlines; the strategy reads news.scored" + (
+                "" if "news.scored" in seen else " and this recording has none (score them first)"
+            )
+        else:
+            note = "not traded by the bar strategy"
         journal.alert(manifest.end_ns, "warning", "topic_ignored", f"{n} {topic} records ignored: {note}")
     outputs = ReplayOutputs(
         out_dir=Path(out),
@@ -172,4 +181,3 @@ def _progress(console: Console, *, enabled: bool) -> Progress:
 def run_id_for(content_hash: str, cfg_hash: str, code_version: str) -> str:
     """Deterministic run id: the same data, config and code give the same id."""
     return hashlib.sha256(f"{content_hash}|{cfg_hash}|{code_version}".encode()).hexdigest()[:16]
-

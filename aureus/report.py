@@ -41,8 +41,12 @@ def write_outputs(o: ReplayOutputs) -> dict:
     (o.out_dir / "report.json").write_bytes(msgspec.json.format(_JSON.encode(report), indent=2) + b"\n")
     write_trade_log(o.out_dir / "trades.jsonl", o.journal.trades)
     write_equity_csv(o.out_dir / "equity.csv", o.journal.equity_rows)
-    plot_equity(o.out_dir / "equity.png", o.journal.equity_rows, o.config.venue.starting_nav,
-                title=f"Aureus replay — {', '.join(s.instrument_id for s in o.manifest.instruments)}")
+    plot_equity(
+        o.out_dir / "equity.png",
+        o.journal.equity_rows,
+        o.config.venue.starting_nav,
+        title=f"Aureus replay — {', '.join(s.instrument_id for s in o.manifest.instruments)}",
+    )
     return report
 
 

@@ -27,21 +27,33 @@ def _percentiles(ns: list[int]) -> tuple[float, float]:
 def main(naive_samples: int = 2_000) -> dict:
     cfg = load_config()
     df = pd.read_csv(BTCUSDT_CSV)
-    o, h, l, c, v = (df[k].to_numpy(np.float64) for k in ("open", "high", "low", "close", "volume"))
-    bundle = ModelBundle.load(resolve_repo_path(cfg.models.dir), params=cfg.features,
-                              providers=["CPUExecutionProvider"])
+    o, h, lo_, c, v = (df[k].to_numpy(np.float64) for k in ("open", "high", "low", "close", "volume"))
+    bundle = ModelBundle.load(
+        resolve_repo_path(cfg.models.dir), params=cfg.features, providers=["CPUExecutionProvider"]
+    )
     policy = cfg.policy
     perf = time.perf_counter_ns
 
     def ensemble(p_short, p_mid, vol_z, liquidity):
-        return decide(EnsembleInputs(p_short=p_short, p_mid=p_mid, ppo_hint=None, vol_z=vol_z, sentiment=0.0,
-                                     liquidity=liquidity, correlation=1.0), policy, bucket_limit_pct=90.0)
+        return decide(
+            EnsembleInputs(
+                p_short=p_short,
+                p_mid=p_mid,
+                ppo_hint=None,
+                vol_z=vol_z,
+                sentiment=0.0,
+                liquidity=liquidity,
+                correlation=1.0,
+            ),
+            policy,
+            bucket_limit_pct=90.0,
+        )
 
     feats = IncrementalFeatures(cfg.features)
     total, t_feat, t_model, t_ens = [], [], [], []
     for i in range(len(c)):
         t0 = perf()
-        row = feats.update(o[i], h[i], l[i], c[i], v[i])
+        row = feats.update(o[i], h[i], lo_[i], c[i], v[i])
         t1 = perf()
         if not feats.ready:
             continue
@@ -59,7 +71,9 @@ def main(naive_samples: int = 2_000) -> dict:
     for i in np.linspace(window, len(c) - 1, naive_samples).astype(int):
         t0 = perf()
         lo = i - window + 1
-        matrix = compute_feature_matrix(o[lo:i + 1], h[lo:i + 1], l[lo:i + 1], c[lo:i + 1], v[lo:i + 1], cfg.features)
+        matrix = compute_feature_matrix(
+            o[lo : i + 1], h[lo : i + 1], lo_[lo : i + 1], c[lo : i + 1], v[lo : i + 1], cfg.features
+        )
         p_short, p_mid = bundle.predict_row_run(matrix[-1])
         ensemble(p_short, p_mid, 0.0, 1.0)
         naive.append(perf() - t0)
@@ -67,9 +81,14 @@ def main(naive_samples: int = 2_000) -> dict:
     p50, p99 = _percentiles(total)
     n50, n99 = _percentiles(naive)
     result = {
-        "decisions": len(total), "p50_us": p50, "p99_us": p99,
-        "features_p50_us": _percentiles(t_feat)[0], "models_p50_us": _percentiles(t_model)[0],
-        "ensemble_p50_us": _percentiles(t_ens)[0], "naive_p50_us": n50, "naive_p99_us": n99,
+        "decisions": len(total),
+        "p50_us": p50,
+        "p99_us": p99,
+        "features_p50_us": _percentiles(t_feat)[0],
+        "models_p50_us": _percentiles(t_model)[0],
+        "ensemble_p50_us": _percentiles(t_ens)[0],
+        "naive_p50_us": n50,
+        "naive_p99_us": n99,
         "ratio_naive_over_incremental_p50": n50 / p50,
     }
     print(

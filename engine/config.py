@@ -42,7 +42,10 @@ class Penalties(msgspec.Struct, **_STRUCT):
 
 
 class PenaltyTriggers(msgspec.Struct, **_STRUCT):
-    """When each penalty applies: vol z > vol_z, sentiment < sentiment, liquidity < liquidity, corr < correlation."""
+    """When each penalty applies.
+
+    vol z > ``vol_z``, sentiment < ``sentiment``, liquidity < ``liquidity``, correlation < ``correlation``.
+    """
 
     vol_z: float = 2.0
     sentiment: float = -0.3

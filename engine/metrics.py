@@ -22,16 +22,19 @@ def utc_day(ts_ns: int) -> int:
 
 
 def daily_navs(ts_ns: np.ndarray, nav: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Last NAV of each UTC day (see :func:`utc_day`). Returns (day index since epoch, nav at that day's last bar)."""
+    """Last NAV of each UTC day (see :func:`utc_day`).
+
+    Returns (day index since epoch, NAV at that day's last bar).
+    """
     if len(ts_ns) == 0:
         return np.empty(0, dtype=np.int64), np.empty(0)
-    days = (np.asarray(ts_ns, dtype=np.int64) - 1) // NS_PER_DAY
+    days = utc_day(np.asarray(ts_ns, dtype=np.int64))
     last_of_day = np.flatnonzero(np.append(days[1:] != days[:-1], True))
     return days[last_of_day], np.asarray(nav, dtype=np.float64)[last_of_day]
 
 
 def daily_returns(ts_ns: np.ndarray, nav: np.ndarray, starting_nav: float) -> np.ndarray:
-    """Simple returns of each UTC day's closing NAV over the previous day's (the first over ``starting_nav``)."""
+    """Each UTC day's closing NAV over the previous day's, minus one (the first day over ``starting_nav``)."""
     _, closes = daily_navs(ts_ns, nav)
     if len(closes) == 0:
         return np.empty(0)

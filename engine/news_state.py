@@ -6,7 +6,7 @@ import math
 
 
 class DecayedSentiment:
-    """Relevance-weighted sentiment; halves every ``half_life_s`` seconds of engine time, clipped to [-1, 1]."""
+    """Relevance-weighted sentiment, clipped to [-1, 1]; halves every ``half_life_s`` of engine time."""
 
     __slots__ = ("_lambda_per_ns", "_value", "_ts")
 

@@ -49,8 +49,19 @@ class MetaEnsembleConfig(StrategyConfig, frozen=True):
 
 
 class _InstrumentState:
-    __slots__ = ("spec", "features", "corr", "news", "prev_close", "last_close", "entry", "stop_order",
-                 "best_close", "entry_atr", "trades")
+    __slots__ = (
+        "spec",
+        "features",
+        "corr",
+        "news",
+        "prev_close",
+        "last_close",
+        "entry",
+        "stop_order",
+        "best_close",
+        "entry_atr",
+        "trades",
+    )
 
     def __init__(self, spec: InstrumentSpec, cfg: AureusConfig) -> None:
         self.spec = spec
@@ -93,8 +104,12 @@ class MetaEnsembleStrategy(Strategy):
         self._models = ModelBundle.load(models_dir, params=self.cfg.features, providers=providers)
         self._ppo = load_optional(models_dir, "ppo_size_hint", params=self.cfg.features, providers=providers)
         if self._ppo is None:
-            self.journal.alert(self.clock.timestamp_ns(), "warning", "rl_model_missing",
-                               "RL models unavailable—reduced position sizing")
+            self.journal.alert(
+                self.clock.timestamp_ns(),
+                "warning",
+                "rl_model_missing",
+                "RL models unavailable—reduced position sizing",
+            )
             self.log.warning("RL size-hint model missing: predictors only, sizes halved")
         for bar_type in self._bar_types:
             instrument_id = bar_type.instrument_id
@@ -112,18 +127,37 @@ class MetaEnsembleStrategy(Strategy):
     def on_stop(self) -> None:
         for instrument_id, st in self._state.items():
             for position in self.cache.positions_open(instrument_id=instrument_id, strategy_id=self.id):
-                self._log_trade(st, position.id.value, position.entry, position.avg_px_open,
-                                None, position.ts_opened, None, None)
+                self._log_trade(
+                    st,
+                    position.id.value,
+                    position.entry,
+                    position.avg_px_open,
+                    None,
+                    position.ts_opened,
+                    None,
+                    None,
+                )
 
     def model_summary(self) -> dict:
         """Name -> version, provider and sha256 of every model in use (``None`` for an absent one)."""
         summary: dict = {}
         for name in self._models.names:
             m = self._models.manifest(name)
-            summary[name] = {"version": m.version, "provider": self._models.providers[name], "sha256": m.onnx_sha256}
+            summary[name] = {
+                "version": m.version,
+                "provider": self._models.providers[name],
+                "sha256": m.onnx_sha256,
+            }
         ppo = self._ppo
-        summary["ppo_size_hint"] = None if ppo is None else {
-            "version": ppo.manifest.version, "provider": ppo.provider, "sha256": ppo.manifest.onnx_sha256}
+        summary["ppo_size_hint"] = (
+            None
+            if ppo is None
+            else {
+                "version": ppo.manifest.version,
+                "provider": ppo.provider,
+                "sha256": ppo.manifest.onnx_sha256,
+            }
+        )
         return summary
 
     # ------------------------------------------------------------------ data
@@ -141,8 +175,9 @@ class MetaEnsembleStrategy(Strategy):
         st = self._state[instrument_id]
         ts = bar.ts_event
         close = bar.close.as_double()
-        row = st.features.update(bar.open.as_double(), bar.high.as_double(), bar.low.as_double(), close,
-                                 bar.volume.as_double())
+        row = st.features.update(
+            bar.open.as_double(), bar.high.as_double(), bar.low.as_double(), close, bar.volume.as_double()
+        )
         ret = math.log(close / st.prev_close) if st.prev_close > 0.0 else math.nan
         st.prev_close = st.last_close = close
         correlation = self._correlation(instrument_id, st, ret, ts)
@@ -170,8 +205,15 @@ class MetaEnsembleStrategy(Strategy):
         policy = self.cfg.policy
         bucket = st.spec.bucket
         decision = decide(
-            EnsembleInputs(p_short=p_short, p_mid=p_mid, ppo_hint=ppo_hint, vol_z=st.features.vol_z,
-                           sentiment=st.news.value(ts), liquidity=st.features.liquidity, correlation=correlation),
+            EnsembleInputs(
+                p_short=p_short,
+                p_mid=p_mid,
+                ppo_hint=ppo_hint,
+                vol_z=st.features.vol_z,
+                sentiment=st.news.value(ts),
+                liquidity=st.features.liquidity,
+                correlation=correlation,
+            ),
             policy,
             bucket_limit_pct=getattr(policy.bucket_limit_pct, bucket),
         )
@@ -262,29 +304,41 @@ class MetaEnsembleStrategy(Strategy):
 
     def on_position_closed(self, event: PositionClosed) -> None:
         st = self._state[event.instrument_id]
-        self._log_trade(st, event.position_id.value, event.entry, event.avg_px_open, event.avg_px_close,
-                        event.ts_opened, event.ts_closed, event.realized_pnl.as_double())
+        self._log_trade(
+            st,
+            event.position_id.value,
+            event.entry,
+            event.avg_px_open,
+            event.avg_px_close,
+            event.ts_opened,
+            event.ts_closed,
+            event.realized_pnl.as_double(),
+        )
         st.entry = None
         st.stop_order = None
 
     def _log_trade(self, st, position_id, entry_side, entry_px, exit_px, ts_opened, ts_closed, pnl) -> None:
         entry = st.entry or {"size_pre": math.nan, "size_post": math.nan, "reason_tags": ()}
         st.trades += 1
-        self.journal.trades.append(TradeLogEntry(
-            timestamp=iso_utc(ts_opened),
-            mode=self.cfg.mode,
-            symbol=st.spec.instrument_id,
-            direction="BUY" if entry_side == OrderSide.BUY else "SELL",
-            size_pre=entry["size_pre"],
-            size_post_risk=entry["size_post"],
-            entry_price=round(float(entry_px), st.spec.price_precision + 2),  # average of fills: keep 2 extra digits
-            exit_price=None if exit_px is None else round(float(exit_px), st.spec.price_precision + 2),
-            reason_tags=tuple(entry["reason_tags"]),
-            policy_version=self.cfg.policy.version,
-            trade_id=f"{position_id}-{st.trades}",
-            exit_timestamp=None if ts_closed is None else iso_utc(ts_closed),
-            realized_pnl=pnl,
-        ))
+        self.journal.trades.append(
+            TradeLogEntry(
+                timestamp=iso_utc(ts_opened),
+                mode=self.cfg.mode,
+                symbol=st.spec.instrument_id,
+                direction="BUY" if entry_side == OrderSide.BUY else "SELL",
+                size_pre=entry["size_pre"],
+                size_post_risk=entry["size_post"],
+                entry_price=round(
+                    float(entry_px), st.spec.price_precision + 2
+                ),  # average of fills: keep 2 extra digits
+                exit_price=None if exit_px is None else round(float(exit_px), st.spec.price_precision + 2),
+                reason_tags=tuple(entry["reason_tags"]),
+                policy_version=self.cfg.policy.version,
+                trade_id=f"{position_id}-{st.trades}",
+                exit_timestamp=None if ts_closed is None else iso_utc(ts_closed),
+                realized_pnl=pnl,
+            )
+        )
 
     # ------------------------------------------------------------------ accounting
     def _position_sign(self, instrument_id) -> int:
@@ -318,7 +372,16 @@ class MetaEnsembleStrategy(Strategy):
             self._day = day
             self._sod_nav = self.journal.equity_rows[-1][1] if self.journal.equity_rows else nav
         expo = exposure(self._signed_notionals(), self._buckets, nav)
-        self.journal.record_equity((
-            ts, nav, (nav / self._sod_nav - 1.0) * 100.0, expo.gross_pct, expo.net_pct, expo.max_name_pct,
-            expo.bucket_pct["core"], expo.bucket_pct["penny"], expo.bucket_pct["fno"],
-        ))
+        self.journal.record_equity(
+            (
+                ts,
+                nav,
+                (nav / self._sod_nav - 1.0) * 100.0,
+                expo.gross_pct,
+                expo.net_pct,
+                expo.max_name_pct,
+                expo.bucket_pct["core"],
+                expo.bucket_pct["penny"],
+                expo.bucket_pct["fno"],
+            )
+        )

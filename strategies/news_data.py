@@ -3,7 +3,6 @@
 No ``from __future__ import annotations`` here: ``customdataclass`` needs real annotation types.
 """
 
-
 from nautilus_trader.core.data import Data
 from nautilus_trader.model.custom import customdataclass
 from nautilus_trader.model.data import DataType

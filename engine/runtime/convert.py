@@ -37,6 +37,11 @@ class BarConverter:
 def news_to_custom_data(news: NewsScored, data_type, data_cls) -> CustomData:
     return CustomData(
         data_type,
-        data_cls(ts_event=news.ts_event, ts_init=news.ts_event, instrument=news.instrument,
-                 sentiment=news.sentiment, relevance=news.relevance),
+        data_cls(
+            ts_event=news.ts_event,
+            ts_init=news.ts_event,
+            instrument=news.instrument,
+            sentiment=news.sentiment,
+            relevance=news.relevance,
+        ),
     )

@@ -14,8 +14,14 @@ def test_default_toml_equals_builtin_defaults():
 
 
 def test_set_overrides_parse_toml_literals():
-    cfg = load_config(overrides=["policy.thresholds.buy=0.7", "policy.allow_short=false", "policy.version=v2",
-                                 "risk.caps.per_name_pct.core=2.5"])
+    cfg = load_config(
+        overrides=[
+            "policy.thresholds.buy=0.7",
+            "policy.allow_short=false",
+            "policy.version=v2",
+            "risk.caps.per_name_pct.core=2.5",
+        ]
+    )
     assert cfg.policy.thresholds.buy == 0.7
     assert cfg.policy.allow_short is False
     assert cfg.policy.version == "v2"

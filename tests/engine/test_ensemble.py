@@ -11,7 +11,9 @@ POLICY = Policy()
 
 
 def inputs(**kw):
-    base = dict(p_short=0.5, p_mid=0.5, ppo_hint=0.0, vol_z=0.0, sentiment=0.0, liquidity=1.0, correlation=1.0)
+    base = dict(
+        p_short=0.5, p_mid=0.5, ppo_hint=0.0, vol_z=0.0, sentiment=0.0, liquidity=1.0, correlation=1.0
+    )
     base.update(kw)
     return EnsembleInputs(**base)
 
@@ -27,27 +29,43 @@ def test_seed_formula_exact():
 
 
 def test_each_penalty_applies_with_its_amount():
-    d = decide(inputs(p_short=0.9, p_mid=0.9, ppo_hint=2.0, vol_z=2.5, sentiment=-0.5, liquidity=0.2,
-                      correlation=0.1), POLICY, bucket_limit_pct=90.0)
-    assert d.penalties == {"vol_spike": 0.15, "news_negative": 0.10, "low_liquidity": 0.05,
-                           "correlation_breakdown": 0.08}
+    d = decide(
+        inputs(
+            p_short=0.9, p_mid=0.9, ppo_hint=2.0, vol_z=2.5, sentiment=-0.5, liquidity=0.2, correlation=0.1
+        ),
+        POLICY,
+        bucket_limit_pct=90.0,
+    )
+    assert d.penalties == {
+        "vol_spike": 0.15,
+        "news_negative": 0.10,
+        "low_liquidity": 0.05,
+        "correlation_breakdown": 0.08,
+    }
     assert d.score == pytest.approx(d.base - 0.38)
     assert {"vol_spike", "news_negative", "liquidity_low", "correlation_breakdown"} <= set(d.reason_tags)
 
 
 def test_triggers_are_strict_inequalities():
-    d = decide(inputs(vol_z=2.0, sentiment=-0.3, liquidity=0.5, correlation=0.4), POLICY, bucket_limit_pct=90.0)
+    d = decide(
+        inputs(vol_z=2.0, sentiment=-0.3, liquidity=0.5, correlation=0.4), POLICY, bucket_limit_pct=90.0
+    )
     assert d.penalties == {}
 
 
 def test_nan_context_never_penalises():
-    d = decide(inputs(vol_z=math.nan, sentiment=math.nan, liquidity=math.nan, correlation=math.nan), POLICY,
-               bucket_limit_pct=90.0)
+    d = decide(
+        inputs(vol_z=math.nan, sentiment=math.nan, liquidity=math.nan, correlation=math.nan),
+        POLICY,
+        bucket_limit_pct=90.0,
+    )
     assert d.penalties == {}
 
 
 def test_thresholds_inclusive_and_hold_has_zero_size():
-    buy_policy = load_config(overrides=["policy.weights.rl=0.0", "policy.weights.short=1.0", "policy.weights.mid=0.0"]).policy
+    buy_policy = load_config(
+        overrides=["policy.weights.rl=0.0", "policy.weights.short=1.0", "policy.weights.mid=0.0"]
+    ).policy
     assert decide(inputs(p_short=0.67), buy_policy, bucket_limit_pct=90).action == "BUY"
     assert decide(inputs(p_short=0.33), buy_policy, bucket_limit_pct=90).action == "SELL"
     hold = decide(inputs(p_short=0.5), buy_policy, bucket_limit_pct=90)
@@ -72,14 +90,29 @@ def test_policy_values_come_from_config_not_literals():
 
 
 @given(
-    p_short=st.floats(0, 1), p_mid=st.floats(0, 1),
+    p_short=st.floats(0, 1),
+    p_mid=st.floats(0, 1),
     hint=st.one_of(st.none(), st.floats(-50, 50)),
-    vol_z=st.floats(-10, 10), sentiment=st.floats(-1, 1), liquidity=st.floats(0, 1), corr=st.floats(-1, 1),
+    vol_z=st.floats(-10, 10),
+    sentiment=st.floats(-1, 1),
+    liquidity=st.floats(0, 1),
+    corr=st.floats(-1, 1),
     bucket=st.floats(0, 100),
 )
 def test_score_and_size_bounds(p_short, p_mid, hint, vol_z, sentiment, liquidity, corr, bucket):
-    d = decide(inputs(p_short=p_short, p_mid=p_mid, ppo_hint=hint, vol_z=vol_z, sentiment=sentiment,
-                      liquidity=liquidity, correlation=corr), POLICY, bucket_limit_pct=bucket)
+    d = decide(
+        inputs(
+            p_short=p_short,
+            p_mid=p_mid,
+            ppo_hint=hint,
+            vol_z=vol_z,
+            sentiment=sentiment,
+            liquidity=liquidity,
+            correlation=corr,
+        ),
+        POLICY,
+        bucket_limit_pct=bucket,
+    )
     assert 0.0 <= d.score <= 1.0
     assert 0.0 <= d.size <= bucket / 100.0 + 1e-12
     assert d.action in ("BUY", "SELL", "HOLD")

@@ -3,10 +3,10 @@ import math
 import numpy as np
 import pytest
 
-from engine.exposure import exposure
-from engine.metrics import NS_PER_DAY, daily_returns, utc_day, hit_rate, max_drawdown, sharpe_daily
-from engine.risk import clamp_size
 from engine.config import RiskCaps
+from engine.exposure import exposure
+from engine.metrics import NS_PER_DAY, daily_returns, hit_rate, max_drawdown, sharpe_daily, utc_day
+from engine.risk import clamp_size
 
 
 def test_daily_aggregation_uses_last_nav_of_each_utc_day():
