@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections import Counter
 from pathlib import Path
@@ -176,8 +175,3 @@ def _progress(console: Console, *, enabled: bool) -> Progress:
         disable=not enabled,
         transient=False,
     )
-
-
-def run_id_for(content_hash: str, cfg_hash: str, code_version: str) -> str:
-    """Deterministic run id: the same data, config and code give the same id."""
-    return hashlib.sha256(f"{content_hash}|{cfg_hash}|{code_version}".encode()).hexdigest()[:16]

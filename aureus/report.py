@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import math
 from pathlib import Path
 
@@ -51,8 +52,6 @@ def write_outputs(o: ReplayOutputs) -> dict:
 
 
 def build_report(o: ReplayOutputs) -> dict:
-    from aureus.replay import run_id_for
-
     rows = o.journal.equity_rows
     start_nav = o.config.venue.starting_nav
     ts = np.array([r[0] for r in rows], dtype=np.int64)
@@ -147,3 +146,8 @@ def plot_equity(path: Path, rows: list[tuple], starting_nav: float, *, title: st
     fig.tight_layout()
     fig.savefig(path, dpi=110, metadata={"Software": None})
     plt.close(fig)
+
+
+def run_id_for(content_hash: str, cfg_hash: str, code_version: str) -> str:
+    """Deterministic run id: the same data, config and code give the same id."""
+    return hashlib.sha256(f"{content_hash}|{cfg_hash}|{code_version}".encode()).hexdigest()[:16]

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from report_contract import REQUIRED_REPORT_KEYS
 from typer.testing import CliRunner
 
 from aureus.cli import _mount_subcommands, app
@@ -11,29 +12,6 @@ from aureus.paths import REPO_ROOT
 BTCUSDT = (
     REPO_ROOT.parent / "shared" / "data" / "crypto_1m_2023-03_binanceus" / "BTCUSDT_1m_20230301_20230321.csv"
 )
-REPORT_KEYS = {
-    "run_id",
-    "data_path",
-    "data_content_hash",
-    "config_hash",
-    "code_version",
-    "synthetic",
-    "instruments",
-    "events",
-    "bars",
-    "orders",
-    "fills",
-    "trades",
-    "total_return",
-    "max_drawdown",
-    "sharpe_daily",
-    "sharpe_method",
-    "observation_days",
-    "hit_rate",
-    "kill_switch_activations",
-    "elapsed_s",
-    "events_per_s",
-}
 
 _mount_subcommands()
 runner = CliRunner()
@@ -53,7 +31,7 @@ def test_real_btcusdt_import_and_replay_twice(tmp_path):
     assert str(run_a / "report.json") in out
 
     report = json.loads((run_a / "report.json").read_text())
-    assert report.keys() >= REPORT_KEYS
+    assert report.keys() >= REQUIRED_REPORT_KEYS
     assert report["synthetic"] is False
     assert report["instruments"] == ["BTCUSDT.BINANCE"]
     assert report["bars"] == 30_240 and report["trades"] > 0

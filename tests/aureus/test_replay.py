@@ -5,34 +5,12 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from report_contract import REQUIRED_REPORT_KEYS
 
 from aureus.replay import run_replay
 from engine.config import load_config
 from schemas.tradelog import TradeLogEntry
 
-REQUIRED_KEYS = {
-    "run_id",
-    "data_path",
-    "data_content_hash",
-    "config_hash",
-    "code_version",
-    "synthetic",
-    "instruments",
-    "events",
-    "bars",
-    "orders",
-    "fills",
-    "trades",
-    "total_return",
-    "max_drawdown",
-    "sharpe_daily",
-    "sharpe_method",
-    "observation_days",
-    "hit_rate",
-    "kill_switch_activations",
-    "elapsed_s",
-    "events_per_s",
-}
 EQUITY_HEADER = [
     "ts",
     "nav",
@@ -62,7 +40,7 @@ def _replay(data: Path, out: Path, *overrides: str) -> dict:
 
 def test_replay_writes_every_output_with_real_numbers(small_synthetic, tmp_path):
     report = _replay(small_synthetic, tmp_path / "run")
-    assert report.keys() >= REQUIRED_KEYS
+    assert report.keys() >= REQUIRED_REPORT_KEYS
     assert report["synthetic"] is True
     assert report["sharpe_method"] == "daily_agg"
     assert report["bars"] > 0 and report["events"] >= report["bars"]
