@@ -15,6 +15,7 @@ import msgspec
 
 from engine.errors import ConfigError
 from engine.features.vector import FeatureParams
+from schemas.common import Mode
 
 Fraction = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
 Percent = Annotated[float, msgspec.Meta(ge=0.0, le=100.0)]
@@ -66,6 +67,22 @@ class BucketPercents(msgspec.Struct, **_STRUCT):
     fno: Percent = 5.0
 
 
+class PerNamePercents(msgspec.Struct, **_STRUCT):
+    """Per-name caps in percent of NAV by risk bucket (seed 001, Per-Name Position Limits)."""
+
+    core: Percent = 1.5
+    penny: Percent = 0.4
+    fno: Percent = 0.7
+
+
+class BucketCapPercents(msgspec.Struct, **_STRUCT):
+    """Bucket caps in percent of NAV; above 100 only with leverage (the long/short profile's 200 % gross)."""
+
+    core: Annotated[float, msgspec.Meta(ge=0.0, le=1000.0)] = 90.0
+    penny: Annotated[float, msgspec.Meta(ge=0.0, le=1000.0)] = 2.0
+    fno: Annotated[float, msgspec.Meta(ge=0.0, le=1000.0)] = 5.0
+
+
 class ExitRules(msgspec.Struct, **_STRUCT):
     """Exits in multiples of ATR: initial stop, take-profit and the trailing distance of the stop."""
 
@@ -89,11 +106,98 @@ class Policy(msgspec.Struct, **_STRUCT):
 
 
 class RiskCaps(msgspec.Struct, **_STRUCT):
-    per_name_pct: BucketPercents = BucketPercents(core=1.5, penny=0.4, fno=0.7)
+    """Hard caps in percent of NAV (seed 001, Hard Risk Clamps). F&O counts delta-equivalent notional.
+
+    A position that drifts above its per-name cap with the price is trimmed back to
+    ``trim_buffer_pct`` percent below the cap, so exposure never exceeds a cap by more than one bar's move.
+    """
+
+    per_name_pct: PerNamePercents = PerNamePercents()
+    bucket_pct: BucketCapPercents = BucketCapPercents()
+    trim_buffer_pct: Percent = 10.0
+
+
+class PortfolioLimits(msgspec.Struct, **_STRUCT):
+    """Portfolio-wide limits of the other risk profiles (seed 003 guardrails, seed 000 long/short).
+
+    Zero switches a limit off. ``gross_min_pct`` is a target that is monitored, not enforced by clamping.
+    """
+
+    max_positions: Annotated[int, msgspec.Meta(ge=0)] = 0
+    single_name_pct: Percent = 0.0
+    top_n: Annotated[int, msgspec.Meta(ge=1)] = 5
+    top_n_pct: Percent = 0.0
+    sector_gross_pct: Percent = 0.0
+    sector_net_pct: Percent = 0.0
+    gross_max_pct: Annotated[float, msgspec.Meta(ge=0.0, le=1000.0)] = 0.0
+    gross_min_pct: Annotated[float, msgspec.Meta(ge=0.0, le=1000.0)] = 0.0
+    net_max_abs_pct: Percent = 0.0
+
+
+class KillSwitchConfig(msgspec.Struct, **_STRUCT):
+    """Daily-loss kill switch and the demo quarantine that repeated kills lead to (seed 001)."""
+
+    daily_loss_pct: Annotated[float, msgspec.Meta(gt=0.0, le=100.0)] = 2.5
+    quarantine_kill_days: Annotated[int, msgspec.Meta(ge=1)] = 3
+    quarantine_window_days: Annotated[int, msgspec.Meta(ge=1)] = 10
+    quarantine_demo_days: Annotated[int, msgspec.Meta(ge=0)] = 7
+
+
+class PennyRule(msgspec.Struct, **_STRUCT):
+    """Who may trade in the penny bucket: listed on one of ``venues``, price and average daily traded
+    value (ADV, in the quote currency, over ``adv_days`` days) at least the minimums."""
+
+    venues: tuple[str, ...] = ("TSXV",)
+    min_price: NonNegative = 0.25
+    min_adv: NonNegative = 200_000.0
+    adv_days: Annotated[int, msgspec.Meta(ge=1)] = 20
+
+
+class SipConfig(msgspec.Struct, **_STRUCT):
+    """Share of each day's profit moved to the SIP bucket at end of day (a ledger entry)."""
+
+    profit_share_pct: Percent = 1.0
+
+
+class DataStallConfig(msgspec.Struct, **_STRUCT):
+    """No market data for ``timeout_bars`` bar intervals counts as a stall."""
+
+    timeout_bars: Annotated[float, msgspec.Meta(gt=0.0)] = 5.0
+
+
+class OrderRateConfig(msgspec.Struct, **_STRUCT):
+    """The Nautilus risk engine's submit-rate limit, and the share of it kept free for flatten orders."""
+
+    max_submit_per_s: Annotated[int, msgspec.Meta(ge=1)] = 100
+    flatten_reserve_pct: Annotated[float, msgspec.Meta(ge=0.0, lt=100.0)] = 50.0
 
 
 class RiskConfig(msgspec.Struct, **_STRUCT):
+    profile: str = "runbook"
     caps: RiskCaps = RiskCaps()
+    limits: PortfolioLimits = PortfolioLimits()
+    kill_switch: KillSwitchConfig = KillSwitchConfig()
+    penny: PennyRule = PennyRule()
+    sip: SipConfig = SipConfig()
+    data_stall: DataStallConfig = DataStallConfig()
+    order_rate: OrderRateConfig = OrderRateConfig()
+    do_not_trade: tuple[str, ...] = ()
+
+
+class ExecutionConfig(msgspec.Struct, **_STRUCT):
+    """Execution client ids per route; empty routes by venue (the sandbox or backtest venue)."""
+
+    paper_client_id: str = ""
+    live_client_id: str = ""
+
+
+class StateConfig(msgspec.Struct, **_STRUCT):
+    """Where state that must survive a restart lives: the embedded file store or Redis (the daemon)."""
+
+    backend: Literal["file", "redis"] = "file"
+    path: str = ".aureus/state"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    key_prefix: str = "aureus:"
 
 
 class NewsConfig(msgspec.Struct, **_STRUCT):
@@ -129,9 +233,11 @@ class ReplayConfig(msgspec.Struct, **_STRUCT):
 class AureusConfig(msgspec.Struct, **_STRUCT):
     """Root configuration."""
 
-    mode: Literal["demo", "live", "replay"] = "demo"
+    mode: Mode = "demo"
     policy: Policy = Policy()
     risk: RiskConfig = RiskConfig()
+    execution: ExecutionConfig = ExecutionConfig()
+    state: StateConfig = StateConfig()
     features: FeatureParams = FeatureParams()
     news: NewsConfig = NewsConfig()
     models: ModelsConfig = ModelsConfig()
@@ -166,11 +272,47 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
             raise ConfigError(f"config file {path} is not valid TOML: {e}") from e
     for item in overrides:
         _apply_override(raw, item)
+    raw = _with_profile(raw)
     try:
         return msgspec.convert(raw, type=AureusConfig)
     except msgspec.ValidationError as e:
         where = f" in {path}" if path else ""
         raise ConfigError(f"invalid config{where}: {e}") from e
+
+
+PROFILES_DIR = Path(__file__).resolve().parents[1] / "configs" / "profiles"
+DEFAULT_PROFILE = "runbook"
+
+
+def available_profiles() -> list[str]:
+    """Risk profiles: the seed 001 runbook defaults plus one TOML overlay per file in ``configs/profiles``."""
+    return sorted({DEFAULT_PROFILE, *(f.stem for f in PROFILES_DIR.glob("*.toml"))})
+
+
+def _with_profile(raw: dict[str, Any]) -> dict[str, Any]:
+    """Lay the config over its risk profile's overlay: explicit keys and ``--set`` always win."""
+    risk = raw.get("risk", {})
+    name = risk.get("profile", DEFAULT_PROFILE) if isinstance(risk, dict) else DEFAULT_PROFILE
+    if name == DEFAULT_PROFILE:
+        return raw
+    if not isinstance(name, str) or name not in available_profiles():
+        raise ConfigError(f"risk.profile: unknown profile {name!r} (available: {', '.join(available_profiles())})")
+    path = PROFILES_DIR / f"{name}.toml"
+    try:
+        overlay = msgspec.toml.decode(path.read_bytes())
+    except msgspec.DecodeError as e:
+        raise ConfigError(f"risk profile {path} is not valid TOML: {e}") from e
+    return _deep_merge(overlay, raw)
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _apply_override(raw: dict[str, Any], item: str) -> None:

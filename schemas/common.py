@@ -23,8 +23,10 @@ Side = Literal["BUY", "SELL"]
 Action = Literal["BUY", "SELL", "HOLD"]
 """Meta-ensemble decision."""
 
-Mode = Literal["demo", "live", "replay"]
-"""Where orders go: the sandbox (``demo``), a venue (``live``) or a backtest of a recording (``replay``)."""
+Mode = Literal["demo", "micro", "limited", "full"]
+"""Rollout stage (seed 001, Go-Live Runbook). ``demo`` orders go to the paper execution client only;
+``micro`` trades live at 25 % of caps, long only, no F&O; ``limited`` has the full core bucket with penny
+and F&O at half caps; ``full`` has every cap. Quarantine and the day after a kill force ``demo``."""
 
 Severity = Literal["info", "warning", "critical"]
 """Alert severity; also the key of the ``alerts`` topic."""

@@ -34,7 +34,7 @@ class OrderIntent(msgspec.Struct, tag="order_intent", frozen=True, kw_only=True)
         Tags from the decision and the clamps.
     policy_version : str
         Policy epoch.
-    mode : {"demo", "live", "replay"}
+    mode : {"demo", "micro", "limited", "full"}
         Where the order goes.
     """
 

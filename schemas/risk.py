@@ -111,7 +111,7 @@ class ModeChanged(msgspec.Struct, tag="mode_changed", frozen=True, kw_only=True)
     ----------
     ts_event : int
         Nanoseconds, UTC.
-    previous, current : {"demo", "live", "replay"}
+    previous, current : {"demo", "micro", "limited", "full"}
         Mode before and after.
     reason : str
         Why (quarantine, override, operator).

@@ -30,7 +30,7 @@ class TradeLogEntry(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Fal
     ----------
     timestamp : str
         Entry time, ISO-8601 UTC (``"2025-10-05T10:00:00Z"``), from :func:`iso_utc`.
-    mode : {"demo", "live", "replay"}
+    mode : {"demo", "micro", "limited", "full"}
         Where the trade happened.
     symbol : str
         Instrument symbol (``TD.TO``).

@@ -27,7 +27,7 @@ from engine.journal import RunJournal
 from engine.metrics import utc_day
 from engine.models.runtime import ModelBundle, load_optional
 from engine.news_state import DecayedSentiment
-from engine.risk import clamp_size
+from engine.risk.per_name import clamp_size
 from schemas.recording import InstrumentSpec
 from schemas.tradelog import TradeLogEntry, iso_utc
 from strategies.news_data import NEWS_CLIENT_ID, NEWS_DATA_TYPE, ScoredNewsData

@@ -6,7 +6,7 @@ import pytest
 from engine.config import RiskCaps
 from engine.exposure import exposure
 from engine.metrics import NS_PER_DAY, daily_returns, hit_rate, max_drawdown, sharpe_daily, utc_day
-from engine.risk import clamp_size
+from engine.risk.per_name import clamp_size
 
 
 def test_daily_aggregation_uses_last_nav_of_each_utc_day():

@@ -1,0 +1,1 @@
+"""Risk: pre-submit clamps, kill switch, quarantine, modes and the state that must survive a restart."""
