@@ -45,6 +45,13 @@ def replay(
     ] = Path("runs/latest"),
     set_: SetOption = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            help="Risk-state directory to resume from and keep (kill days, quarantine, mode); "
+            "default: a fresh store in OUT/state."
+        ),
+    ] = None,
 ) -> None:
     """Replay a recorded stream through the meta-ensemble strategy in a Nautilus BacktestEngine."""
     from aureus.replay import run_replay
@@ -54,7 +61,7 @@ def replay(
     if not progress:
         overrides.append("replay.progress=false")
     cfg = load_config(config, overrides)
-    report = run_replay(cfg, data=data, out=out, console=_err)
+    report = run_replay(cfg, data=data, out=out, console=_err, state=state)
     console = Console()
     console.print(
         f"[bold]replay done[/]: {report['bars']} bars, {report['orders']} orders, {report['fills']} fills, "
@@ -66,6 +73,12 @@ def replay(
         console.print(
             "[yellow]RL size-hint model missing: predictors only, weights renormalised, sizes halved[/]"
         )
+    console.print(
+        f"risk: mode {report['final_mode']}, kill switch {report['kill_switch_activations']}x "
+        f"{report['kill_switch_days']}, quarantine days {len(report['quarantine_days'])}, "
+        f"clamps {report['clamp_reductions']} reduced / {report['clamp_rejections']} rejected, "
+        f"max name exposure {report['max_name_exposure_pct']:.3f}%"
+    )
     console.print(f"report: {out / 'report.json'}")
 
 
@@ -81,10 +94,12 @@ def config_show(config: ConfigOption = None, set_: SetOption = None) -> None:
 
 def _mount_subcommands() -> None:
     from aureus.cli_data import data_app
+    from aureus.cli_risk import risk_app
     from aureus.cli_train import train_app
 
     app.add_typer(data_app)
     app.add_typer(train_app)
+    app.add_typer(risk_app)
 
 
 def main() -> None:

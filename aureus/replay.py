@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections import Counter
 from pathlib import Path
@@ -42,8 +43,15 @@ def run_replay(
     data: Path | None,
     out: Path,
     console: Console | None = None,
+    state: Path | None = None,
+    engine_hook=None,
 ) -> dict:
     """Replay a recording (or the synthetic default) and write report.json, trades.jsonl, equity.csv/png.
+
+    Risk state (kill-switch days, quarantine calendar, mode, SIP ledger) lives in an embedded file store:
+    ``state`` resumes from (and keeps writing to) that directory, as a restarted node would; without it the
+    run starts from a fresh store in ``out/state``, so the same data and config give the same trades.
+    ``engine_hook(engine)`` may register extra components (tests add a second execution client).
 
     Returns
     -------
@@ -61,8 +69,13 @@ def run_replay(
             "the meta-ensemble trades on bars"
         )
     engine = build_backtest_engine(config, specs)
-    strategy = build_strategy(config, specs, news="news.scored" in recording.topics)
+    if engine_hook is not None:
+        engine_hook(engine)
+    check_execution_clients(config, engine)
+    store = _open_state(Path(out), state)
+    strategy = build_strategy(config, specs, news="news.scored" in recording.topics, store=store)
     engine.add_strategy(strategy)
+    strategy.bind_trading_state(trading_state_setter(engine.kernel.risk_engine))
 
     total = sum(t.records for t in manifest.topics)
     started = time.perf_counter()  # wall clock for throughput only; decisions use the engine clock
@@ -100,6 +113,7 @@ def run_replay(
         events=sum(seen.values()),
         elapsed_s=elapsed,
         models=strategy.model_summary(),
+        risk=strategy.risk,
     )
     # No engine.dispose(): it shuts down the process-wide Rust logger and the next engine in this
     # process then panics initialising it (nautilus 1.228). The engine is garbage-collected instead.
@@ -107,7 +121,38 @@ def run_replay(
     return report
 
 
-def build_strategy(config: AureusConfig, specs, *, news: bool) -> MetaEnsembleStrategy:
+def _open_state(out: Path, state: Path | None):
+    from adapters.state import EmbeddedFileStore
+
+    if state is not None:
+        return EmbeddedFileStore(Path(state))
+    fresh = out / "state"
+    if fresh.exists():
+        shutil.rmtree(fresh)
+    return EmbeddedFileStore(fresh)
+
+
+def trading_state_setter(risk_engine):
+    """A callback that sets the Nautilus risk engine's trading state by name."""
+    from nautilus_trader.model.enums import TradingState
+
+    states = {"ACTIVE": TradingState.ACTIVE, "HALTED": TradingState.HALTED, "REDUCING": TradingState.REDUCING}
+    return lambda name: risk_engine.set_trading_state(states[name])
+
+
+def check_execution_clients(config: AureusConfig, engine) -> None:
+    """Refuse to run when a configured execution client id is not registered: Nautilus would silently
+    fall back to venue routing, which for a live client id could send demo orders somewhere unintended."""
+    registered = {c.value for c in engine.kernel.exec_engine.registered_clients}
+    for key in ("paper_client_id", "live_client_id"):
+        client = getattr(config.execution, key)
+        if client and client not in registered:
+            raise EngineError(
+                f"execution.{key} = {client!r} is not a registered client ({sorted(registered)})"
+            )
+
+
+def build_strategy(config: AureusConfig, specs, *, news: bool, store=None) -> MetaEnsembleStrategy:
     """The meta-ensemble strategy for these instruments, with models from ``config.models.dir``.
 
     ``news`` subscribes to scored news; only when the recording has some, as the backtest engine has a
@@ -124,7 +169,8 @@ def build_strategy(config: AureusConfig, specs, *, news: bool) -> MetaEnsembleSt
             models_dir=str(resolve_repo_path(config.models.dir)),
             reference_instrument=reference if len(specs) > 1 else "",
             subscribe_news=news,
-        )
+        ),
+        store=store,
     )
 
 

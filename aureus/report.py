@@ -33,6 +33,7 @@ class ReplayOutputs:
     events: int
     elapsed_s: float
     models: dict
+    risk: object = None  # strategies.risk_desk.RiskDesk
 
 
 def write_outputs(o: ReplayOutputs) -> dict:
@@ -42,6 +43,7 @@ def write_outputs(o: ReplayOutputs) -> dict:
     (o.out_dir / "report.json").write_bytes(msgspec.json.format(_JSON.encode(report), indent=2) + b"\n")
     write_trade_log(o.out_dir / "trades.jsonl", o.journal.trades)
     write_equity_csv(o.out_dir / "equity.csv", o.journal.equity_rows)
+    write_risk_events(o.out_dir / "risk_events.jsonl", o.journal.risk_events)
     plot_equity(
         o.out_dir / "equity.png",
         o.journal.equity_rows,
@@ -87,8 +89,7 @@ def build_report(o: ReplayOutputs) -> dict:
         "sharpe_annualization": "sqrt(365)",
         "observation_days": int(len(rets)),
         "hit_rate": hit_rate(closed),
-        "kill_switch_activations": 0,
-        "kill_switch_armed": False,
+        **risk_report(o),
         "decisions": dict(sorted(o.journal.decisions.items())),
         "counters": dict(sorted(o.journal.counters.items())),
         "models": o.models,
@@ -99,6 +100,49 @@ def build_report(o: ReplayOutputs) -> dict:
         "events_per_s": round(o.events / o.elapsed_s, 1) if o.elapsed_s > 0 else None,
         "bars_per_s": round(o.journal.bars / o.elapsed_s, 1) if o.elapsed_s > 0 else None,
     }
+
+
+def risk_report(o: ReplayOutputs) -> dict:
+    """Risk section of the report: kill switch, quarantine, clamps, exposure peaks, SIP, denials."""
+    desk = o.risk
+    state = desk.supervisor.state
+    counters = o.journal.counters
+    caps = desk.limits
+    return {
+        "kill_switch_armed": True,
+        "kill_switch_activations": state.activations,
+        "kill_switch_days": list(state.kill_days),
+        "kill_switch_threshold_pct": -o.config.risk.kill_switch.daily_loss_pct,
+        "quarantine_days": list(desk.supervisor.quarantine_days),
+        "demo_days": list(state.demo_days),
+        "final_mode": desk.mode,
+        "risk_profile": o.config.risk.profile,
+        "clamp_reductions": counters.get("clamp_reductions", 0),
+        "clamp_rejections": counters.get("clamp_rejections", 0),
+        "clamp_reasons": dict(sorted(o.journal.clamp_reasons.items())),
+        "max_name_exposure_pct": desk.max_name_pct,
+        "max_bucket_exposure_pct": desk.max_bucket_pct,
+        "caps_pct": {
+            "per_name": {b: v * 100.0 for b, v in caps.per_name.items()},
+            "bucket": {b: v * 100.0 for b, v in caps.bucket.items()},
+        },
+        "trims": counters.get("trims", 0),
+        "orders_denied": counters.get("orders_denied", 0),
+        "flatten_denied": counters.get("flatten_denied", 0),
+        "data_stalls": counters.get("data_stalls", 0),
+        "sip_balance": state.sip_balance,
+        "sip_ledger": [msgspec.to_builtins(e) for e in state.sip_ledger],
+        "last_flatten": msgspec.to_builtins(state.last_flatten),
+        "risk_events": len(o.journal.risk_events),
+    }
+
+
+def write_risk_events(path: Path, events: list) -> None:
+    """The ``risk`` topic of the run, one JSON event per line (clamp hits, kill switch, quarantine, modes)."""
+    with path.open("wb") as f:
+        for event in events:
+            f.write(_JSON.encode(event))
+            f.write(b"\n")
 
 
 def write_trade_log(path: Path, trades: list) -> None:
@@ -118,7 +162,9 @@ def write_equity_csv(path: Path, rows: list[tuple]) -> None:
             writer.writerow([iso_utc(row[0]), *(_fmt(v) for v in row[1:])])
 
 
-def _fmt(v: float) -> str:
+def _fmt(v) -> str:
+    if isinstance(v, str | int):
+        return str(v)
     return "nan" if not math.isfinite(v) else f"{v:.6f}"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import runpy
 from pathlib import Path
 
-from bench import bench_latency, bench_pipeline
+from bench import bench_latency, bench_pipeline, bench_risk
 
 HERE = Path(__file__).resolve().parent
 
@@ -13,7 +13,8 @@ HERE = Path(__file__).resolve().parent
 def main() -> None:
     print("== Aureus benchmarks (ratios are measured within this run; absolute numbers vary by machine) ==")
     bench_pipeline.main()
-    bench_latency.main()
+    latency = bench_latency.main()
+    bench_risk.main(decision_p50_us=latency["p50_us"])
     print("[c] numba batch kernels vs TA-Lib / pandas:")
     runpy.run_path(str(HERE / "bench_kernels.py"), run_name="__main__")
 

@@ -296,7 +296,8 @@ def _with_profile(raw: dict[str, Any]) -> dict[str, Any]:
     if name == DEFAULT_PROFILE:
         return raw
     if not isinstance(name, str) or name not in available_profiles():
-        raise ConfigError(f"risk.profile: unknown profile {name!r} (available: {', '.join(available_profiles())})")
+        known = ", ".join(available_profiles())
+        raise ConfigError(f"risk.profile: unknown profile {name!r} (available: {known})")
     path = PROFILES_DIR / f"{name}.toml"
     try:
         overlay = msgspec.toml.decode(path.read_bytes())

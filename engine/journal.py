@@ -19,6 +19,8 @@ EQUITY_COLUMNS = (
     "bucket_core_pct",
     "bucket_penny_pct",
     "bucket_fno_pct",
+    "mode",
+    "halted",
 )
 
 
@@ -38,6 +40,8 @@ class RunJournal:
         self.decisions: Counter[str] = Counter()
         self.counters: Counter[str] = Counter()
         self.alerts: list[AlertRecord] = []
+        self.risk_events: list = []  # schemas.risk.RiskEvent, in engine-clock order
+        self.clamp_reasons: Counter[str] = Counter()
         self.bars = 0
         self.news = 0
 
@@ -46,6 +50,9 @@ class RunJournal:
             self.equity_rows[-1] = row
         else:
             self.equity_rows.append(row)
+
+    def risk_event(self, event) -> None:
+        self.risk_events.append(event)
 
     def alert(self, ts_event: int, severity: str, code: str, message: str) -> None:
         self.alerts.append(AlertRecord(ts_event=ts_event, severity=severity, code=code, message=message))

@@ -1,14 +1,19 @@
-"""The meta-ensemble strategy: bars -> numba features -> ONNX models -> ensemble -> clamp -> bracket orders.
+"""The meta-ensemble strategy: bars -> numba features -> ONNX models -> ensemble -> risk clamp -> brackets.
 
 Thin Nautilus wiring around the pure engine core. Exits rest at the venue as real orders: each entry is a
 bracket (stop-market at 1.8×ATR, take-profit limit at 2.5×ATR, one cancels the other); once the trade is
 ``trailing_atr``×ATR in profit the stop is ratcheted to ``trailing_atr``×ATR behind the best close.
-Every decision reads time from the bar (engine clock) only.
+
+Risk (see :mod:`strategies.risk_desk`): every price update marks the book; the kill switch cancels every
+working order, flattens every position and halts trading for the rest of the UTC day; every entry is
+clamped before submit; positions that drift above their caps are trimmed; a stalled feed cancels pending
+entries and keeps stops. Every decision reads time from the bar (engine clock) only.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
@@ -16,7 +21,7 @@ from nautilus_trader.config import StrategyConfig
 from nautilus_trader.model.data import Bar, BarType
 from nautilus_trader.model.enums import OrderSide, OrderType
 from nautilus_trader.model.events import PositionClosed, PositionOpened
-from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.identifiers import ClientId, InstrumentId
 from nautilus_trader.trading.strategy import Strategy
 
 from engine.config import AureusConfig
@@ -27,10 +32,12 @@ from engine.journal import RunJournal
 from engine.metrics import utc_day
 from engine.models.runtime import ModelBundle, load_optional
 from engine.news_state import DecayedSentiment
-from engine.risk.per_name import clamp_size
+from engine.state import StateStore
 from schemas.recording import InstrumentSpec
-from schemas.tradelog import TradeLogEntry, iso_utc
 from strategies.news_data import NEWS_CLIENT_ID, NEWS_DATA_TYPE, ScoredNewsData
+from strategies.risk_actions import RiskActionsMixin, quantity_for
+from strategies.risk_desk import RiskDesk
+from strategies.trade_journal import model_summary, trade_entry
 
 _SPECS = msgspec.json.Decoder(tuple[InstrumentSpec, ...])
 _CONFIG = msgspec.json.Decoder(AureusConfig)
@@ -46,6 +53,7 @@ class MetaEnsembleConfig(StrategyConfig, frozen=True):
     models_dir: str
     reference_instrument: str = ""
     subscribe_news: bool = True
+    venue_is_paper: bool = True
 
 
 class _InstrumentState:
@@ -61,6 +69,9 @@ class _InstrumentState:
         "best_close",
         "entry_atr",
         "trades",
+        "route",
+        "last_bar_ts",
+        "interval_ns",
     )
 
     def __init__(self, spec: InstrumentSpec, cfg: AureusConfig) -> None:
@@ -75,12 +86,16 @@ class _InstrumentState:
         self.best_close = math.nan
         self.entry_atr = math.nan
         self.trades = 0
+        self.route: ClientId | None = None  # where the open position's orders went
+        self.last_bar_ts = -1
+        self.interval_ns = spec.bar_interval_s * 1_000_000_000
 
 
-class MetaEnsembleStrategy(Strategy):
+class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
     """Trades every configured instrument on its bars with the deterministic meta-ensemble."""
 
-    def __init__(self, config: MetaEnsembleConfig) -> None:
+    def __init__(self, config: MetaEnsembleConfig, *, store: StateStore | None = None) -> None:
+        """``store`` persists risk state across restarts (``None``: in memory, lost at exit)."""
         super().__init__(config)
         self.cfg: AureusConfig = _CONFIG.decode(config.aureus_config_json)
         self.specs = {s.instrument_id: s for s in _SPECS.decode(config.instruments_json)}
@@ -96,6 +111,19 @@ class MetaEnsembleStrategy(Strategy):
         self._sod_nav = math.nan
         self._venue_currency: dict = {}
         self._buckets: dict[str, str] = {}
+        self.risk = RiskDesk(
+            self.cfg, self.specs, self.journal, store=store, venue_is_paper=config.venue_is_paper
+        )
+        self._set_trading_state: Callable[[str], None] | None = None
+        self._trim_ids: set = set()
+        self._stall_timeout: dict[InstrumentId, int] = {}
+        self._started_ts = 0
+
+    def bind_trading_state(self, setter: Callable[[str], None]) -> None:
+        """Give the strategy the node's risk-engine trading state (``"ACTIVE"`` / ``"HALTED"``).
+
+        Nautilus offers no component API for it, so the runtime that owns the kernel binds it."""
+        self._set_trading_state = setter
 
     # ------------------------------------------------------------------ lifecycle
     def on_start(self) -> None:
@@ -123,8 +151,10 @@ class MetaEnsembleStrategy(Strategy):
         if self.config.subscribe_news:
             self.subscribe_data(NEWS_DATA_TYPE, client_id=NEWS_CLIENT_ID)
         self._buckets = {st.spec.instrument_id: st.spec.bucket for st in self._state.values()}
+        self._start_stall_timer()
 
     def on_stop(self) -> None:
+        self.risk.supervisor.flush(self.clock.timestamp_ns())
         for instrument_id, st in self._state.items():
             for position in self.cache.positions_open(instrument_id=instrument_id, strategy_id=self.id):
                 self._log_trade(
@@ -140,25 +170,7 @@ class MetaEnsembleStrategy(Strategy):
 
     def model_summary(self) -> dict:
         """Name -> version, provider and sha256 of every model in use (``None`` for an absent one)."""
-        summary: dict = {}
-        for name in self._models.names:
-            m = self._models.manifest(name)
-            summary[name] = {
-                "version": m.version,
-                "provider": self._models.providers[name],
-                "sha256": m.onnx_sha256,
-            }
-        ppo = self._ppo
-        summary["ppo_size_hint"] = (
-            None
-            if ppo is None
-            else {
-                "version": ppo.manifest.version,
-                "provider": ppo.provider,
-                "sha256": ppo.manifest.onnx_sha256,
-            }
-        )
-        return summary
+        return model_summary(self._models, self._ppo)
 
     # ------------------------------------------------------------------ data
     def on_data(self, data) -> None:
@@ -175,19 +187,31 @@ class MetaEnsembleStrategy(Strategy):
         st = self._state[instrument_id]
         ts = bar.ts_event
         close = bar.close.as_double()
+        volume = bar.volume.as_double()
         row = st.features.update(
-            bar.open.as_double(), bar.high.as_double(), bar.low.as_double(), close, bar.volume.as_double()
+            bar.open.as_double(), bar.high.as_double(), bar.low.as_double(), close, volume
         )
         ret = math.log(close / st.prev_close) if st.prev_close > 0.0 else math.nan
         st.prev_close = st.last_close = close
+        st.last_bar_ts = ts
+        self.risk.adv[instrument_id.value].update(ts, close, volume)
+        self.risk.resume(ts, instrument_id.value)
         correlation = self._correlation(instrument_id, st, ret, ts)
         self.journal.bars += 1
 
-        if st.stop_order is not None:
-            self._trail_stop(instrument_id, st, close)
-        if st.features.ready:
-            self._decide_and_act(instrument_id, st, row, correlation, close, ts)
-        self._record_equity(ts)
+        nav = self._nav()
+        update = self.risk.mark(ts, nav)  # every price update marks the book (kill switch)
+        if update.trading_state is not None and update.trading_state != "HALTED":
+            self._trading_state(update.trading_state)
+        if update.flatten:
+            self._kill(ts)
+        if not self.risk.halted:
+            if st.stop_order is not None:
+                self._trail_stop(instrument_id, st, close)
+            self._trim_drift(ts, nav)
+            if st.features.ready:
+                self._decide_and_act(instrument_id, st, row, correlation, close, ts)
+        self._record_equity(ts, nav)
 
     # ------------------------------------------------------------------ decision
     def _correlation(self, instrument_id: InstrumentId, st: _InstrumentState, ret: float, ts: int) -> float:
@@ -225,23 +249,24 @@ class MetaEnsembleStrategy(Strategy):
         if position_side == wants:
             return
         if position_side != 0:
-            self._flatten(instrument_id, st, "signal_reversal")
+            self._flatten(instrument_id, st, "signal_reversal", ts)
             return
         if wants < 0 and not policy.allow_short:
             self.journal.counters["short_blocked"] += 1
             return
         if self.cache.orders_open(instrument_id=instrument_id, strategy_id=self.id):
             return
-        self._enter(instrument_id, st, decision, wants, close)
+        self._enter(instrument_id, st, decision, wants, close, ts)
 
-    def _enter(self, instrument_id, st, decision, wants: int, close: float) -> None:
-        clamp = clamp_size(decision.size, st.spec.bucket, self.cfg.risk.caps)
-        if clamp.reduced:
-            self.journal.counters["clamp_reductions"] += 1
-        nav = self._nav()
+    def _enter(self, instrument_id, st, decision, wants: int, close: float, ts: int) -> None:
+        nav = self.risk.sizing_nav(self._nav())
+        book = self.risk.book(nav, self._signed_notionals())
+        verdict = self.risk.assess_entry(ts, instrument_id.value, wants, decision.size, close, book)
+        if verdict.status == "rejected":
+            return
         instrument = self.cache.instrument(instrument_id)
-        quantity = instrument.make_qty(clamp.size * nav / close, round_down=True)
-        if quantity.as_double() <= 0.0 or quantity < instrument.min_quantity:
+        quantity = quantity_for(instrument, verdict.approved * nav / close)
+        if quantity is None:
             self.journal.counters["entry_too_small"] += 1
             return
         atr = st.features.atr
@@ -258,16 +283,22 @@ class MetaEnsembleStrategy(Strategy):
             sl_trigger_price=instrument.make_price(stop),
             tp_price=instrument.make_price(target),
         )
+        clamped = (f"clamp_{verdict.binding}",) if verdict.status == "reduced" else ()
         st.entry = {
             "size_pre": decision.size,
-            "size_post": clamp.size,
-            "reason_tags": decision.reason_tags + ((clamp.reason,) if clamp.reduced else ()),
+            "size_post": verdict.approved,
+            "reason_tags": decision.reason_tags + clamped,
+            "mode": self.risk.mode,
         }
         st.stop_order = next(o for o in bracket.orders if o.order_type == OrderType.STOP_MARKET)
         st.best_close = close
         st.entry_atr = atr
-        self.submit_order_list(bracket)
+        route = self.risk.route
+        st.route = ClientId(route.client_id) if route.client_id else None
+        self.submit_order_list(bracket, client_id=st.route)
+        self.risk.budget.record(ts)
         self.journal.counters["entries"] += 1
+        self.journal.counters[f"entries_{'live' if route.live else 'paper'}"] += 1
 
     def _trail_stop(self, instrument_id, st: _InstrumentState, close: float) -> None:
         order = self.cache.order(st.stop_order.client_order_id)
@@ -290,9 +321,10 @@ class MetaEnsembleStrategy(Strategy):
             self.modify_order(order, trigger_price=new_trigger)
             self.journal.counters["stop_trails"] += 1
 
-    def _flatten(self, instrument_id, st, reason: str) -> None:
+    def _flatten(self, instrument_id, st, reason: str, ts: int) -> None:
         self.cancel_all_orders(instrument_id)
-        self.close_all_positions(instrument_id, tags=[reason])
+        self.close_all_positions(instrument_id, client_id=st.route, tags=[reason])
+        self.risk.budget.record(ts)
         st.stop_order = None
         self.journal.counters[f"flatten_{reason}"] += 1
 
@@ -318,25 +350,20 @@ class MetaEnsembleStrategy(Strategy):
         st.stop_order = None
 
     def _log_trade(self, st, position_id, entry_side, entry_px, exit_px, ts_opened, ts_closed, pnl) -> None:
-        entry = st.entry or {"size_pre": math.nan, "size_post": math.nan, "reason_tags": ()}
         st.trades += 1
         self.journal.trades.append(
-            TradeLogEntry(
-                timestamp=iso_utc(ts_opened),
-                mode=self.cfg.mode,
-                symbol=st.spec.instrument_id,
-                direction="BUY" if entry_side == OrderSide.BUY else "SELL",
-                size_pre=entry["size_pre"],
-                size_post_risk=entry["size_post"],
-                entry_price=round(
-                    float(entry_px), st.spec.price_precision + 2
-                ),  # average of fills: keep 2 extra digits
-                exit_price=None if exit_px is None else round(float(exit_px), st.spec.price_precision + 2),
-                reason_tags=tuple(entry["reason_tags"]),
+            trade_entry(
+                st.spec,
+                st.entry,
+                mode=self.risk.mode,
                 policy_version=self.cfg.policy.version,
                 trade_id=f"{position_id}-{st.trades}",
-                exit_timestamp=None if ts_closed is None else iso_utc(ts_closed),
-                realized_pnl=pnl,
+                entry_side=entry_side,
+                entry_px=entry_px,
+                exit_px=exit_px,
+                ts_opened=ts_opened,
+                ts_closed=ts_closed,
+                pnl=pnl,
             )
         )
 
@@ -365,13 +392,13 @@ class MetaEnsembleStrategy(Strategy):
             nav += position.signed_qty * (last - position.avg_px_open)
         return nav
 
-    def _record_equity(self, ts: int) -> None:
-        nav = self._nav()
+    def _record_equity(self, ts: int, nav: float) -> None:
         day = utc_day(ts)
         if day != self._day:
             self._day = day
             self._sod_nav = self.journal.equity_rows[-1][1] if self.journal.equity_rows else nav
         expo = exposure(self._signed_notionals(), self._buckets, nav)
+        self.risk.observe_exposure(expo.max_name_pct, expo.bucket_pct)
         self.journal.record_equity(
             (
                 ts,
@@ -383,5 +410,7 @@ class MetaEnsembleStrategy(Strategy):
                 expo.bucket_pct["core"],
                 expo.bucket_pct["penny"],
                 expo.bucket_pct["fno"],
+                self.risk.mode,
+                int(self.risk.halted),
             )
         )

@@ -21,6 +21,11 @@ REQUIRED_REPORT_KEYS = frozenset(
         "observation_days",
         "hit_rate",
         "kill_switch_activations",
+        "quarantine_days",
+        "clamp_reductions",
+        "clamp_rejections",
+        "max_name_exposure_pct",
+        "max_bucket_exposure_pct",
         "elapsed_s",
         "events_per_s",
     }

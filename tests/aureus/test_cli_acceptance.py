@@ -4,6 +4,7 @@ import json
 
 import pytest
 from report_contract import REQUIRED_REPORT_KEYS
+from risk_checks import assert_name_exposure_within_cap
 from typer.testing import CliRunner
 
 from aureus.cli import _mount_subcommands, app
@@ -36,6 +37,9 @@ def test_real_btcusdt_import_and_replay_twice(tmp_path):
     assert report["instruments"] == ["BTCUSDT.BINANCE"]
     assert report["bars"] == 30_240 and report["trades"] > 0
     assert report["observation_days"] == 21
+    # the 1.5 % per-name cap binds every entry, and drift above it is trimmed within one bar
+    assert report["clamp_reductions"] > 0 and report["clamp_reasons"].keys() == {"reduced:per_name_cap"}
+    assert_name_exposure_within_cap(run_a, rec, 1.5)
 
     invoke("replay", "--data", str(rec), "--out", str(run_b), "--no-progress")
     assert (run_a / "trades.jsonl").read_bytes() == (run_b / "trades.jsonl").read_bytes()
@@ -53,6 +57,10 @@ def test_real_btcusdt_import_and_replay_twice(tmp_path):
         ("train", "baseline"),
         ("config",),
         ("config", "show"),
+        ("risk",),
+        ("risk", "status"),
+        ("risk", "override"),
+        ("risk", "approve"),
     ],
 )
 def test_every_command_has_help(command):

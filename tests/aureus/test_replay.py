@@ -21,6 +21,8 @@ EQUITY_HEADER = [
     "bucket_core_pct",
     "bucket_penny_pct",
     "bucket_fno_pct",
+    "mode",
+    "halted",
 ]
 
 

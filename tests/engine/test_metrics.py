@@ -3,10 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from engine.config import RiskCaps
 from engine.exposure import exposure
 from engine.metrics import NS_PER_DAY, daily_returns, hit_rate, max_drawdown, sharpe_daily, utc_day
-from engine.risk.per_name import clamp_size
 
 
 def test_daily_aggregation_uses_last_nav_of_each_utc_day():
@@ -48,13 +46,3 @@ def test_exposure_percentages():
     assert e.bucket_pct == pytest.approx({"core": 4.0, "penny": 0.5, "fno": 0.0})
     with pytest.raises(ValueError):
         exposure({}, {}, 0.0)
-
-
-def test_per_name_clamp():
-    caps = RiskCaps()
-    r = clamp_size(0.3, "core", caps)
-    assert r.reduced and r.size == pytest.approx(0.015) and r.reason == "per_name_cap_core"
-    assert clamp_size(0.003, "penny", caps).size == 0.003
-    assert clamp_size(0.01, "fno", caps).size == pytest.approx(0.007)
-    with pytest.raises(KeyError):
-        clamp_size(0.01, "crypto", caps)

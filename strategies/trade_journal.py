@@ -1,0 +1,63 @@
+"""Trade-log entries and model summaries for the meta-ensemble strategy (no Nautilus state of its own)."""
+
+from __future__ import annotations
+
+import math
+
+from nautilus_trader.model.enums import OrderSide
+
+from schemas.recording import InstrumentSpec
+from schemas.tradelog import TradeLogEntry, iso_utc
+
+NO_ENTRY = {"size_pre": math.nan, "size_post": math.nan, "reason_tags": (), "mode": None}
+
+
+def trade_entry(
+    spec: InstrumentSpec,
+    entry: dict | None,
+    *,
+    mode: str,
+    policy_version: str,
+    trade_id: str,
+    entry_side,
+    entry_px,
+    exit_px,
+    ts_opened: int,
+    ts_closed: int | None,
+    pnl: float | None,
+) -> TradeLogEntry:
+    """One immutable trade-log line; ``entry`` is the decision that opened the position (``None`` if unknown).
+
+    The mode is the one the position was opened in (demo on quarantine and post-kill days).
+    """
+    entry = entry or NO_ENTRY
+    digits = spec.price_precision + 2  # average of fills: keep 2 extra digits
+    return TradeLogEntry(
+        timestamp=iso_utc(ts_opened),
+        mode=entry["mode"] or mode,
+        symbol=spec.instrument_id,
+        direction="BUY" if entry_side == OrderSide.BUY else "SELL",
+        size_pre=entry["size_pre"],
+        size_post_risk=entry["size_post"],
+        entry_price=round(float(entry_px), digits),
+        exit_price=None if exit_px is None else round(float(exit_px), digits),
+        reason_tags=tuple(entry["reason_tags"]),
+        policy_version=policy_version,
+        trade_id=trade_id,
+        exit_timestamp=None if ts_closed is None else iso_utc(ts_closed),
+        realized_pnl=pnl,
+    )
+
+
+def model_summary(models, ppo) -> dict:
+    """Name -> version, provider and sha256 of every model in use (``None`` for an absent one)."""
+    summary: dict = {}
+    for name in models.names:
+        m = models.manifest(name)
+        summary[name] = {"version": m.version, "provider": models.providers[name], "sha256": m.onnx_sha256}
+    summary["ppo_size_hint"] = (
+        None
+        if ppo is None
+        else {"version": ppo.manifest.version, "provider": ppo.provider, "sha256": ppo.manifest.onnx_sha256}
+    )
+    return summary
