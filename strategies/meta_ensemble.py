@@ -205,13 +205,14 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
             self._trading_state(update.trading_state)
         if update.flatten:
             self._kill(ts)
+        notionals = self._signed_notionals()  # positions change on fills, never inside this handler
         if not self.risk.halted:
             if st.stop_order is not None:
                 self._trail_stop(instrument_id, st, close)
-            self._trim_drift(ts, nav)
+            self._trim_drift(ts, nav, notionals)
             if st.features.ready:
                 self._decide_and_act(instrument_id, st, row, correlation, close, ts)
-        self._record_equity(ts, nav)
+        self._record_equity(ts, nav, notionals)
 
     # ------------------------------------------------------------------ decision
     def _correlation(self, instrument_id: InstrumentId, st: _InstrumentState, ret: float, ts: int) -> float:
@@ -392,12 +393,12 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
             nav += position.signed_qty * (last - position.avg_px_open)
         return nav
 
-    def _record_equity(self, ts: int, nav: float) -> None:
+    def _record_equity(self, ts: int, nav: float, notionals: dict[str, float]) -> None:
         day = utc_day(ts)
         if day != self._day:
             self._day = day
             self._sod_nav = self.journal.equity_rows[-1][1] if self.journal.equity_rows else nav
-        expo = exposure(self._signed_notionals(), self._buckets, nav)
+        expo = exposure(notionals, self._buckets, nav)
         self.risk.observe_exposure(expo.max_name_pct, expo.bucket_pct)
         self.journal.record_equity(
             (

@@ -41,9 +41,8 @@ class RiskActionsMixin:
         self.risk.record_flatten(ts, "kill_switch")
         self._trading_state("HALTED")  # after the flatten orders, which HALTED would deny
 
-    def _trim_drift(self, ts: int, nav: float) -> None:
+    def _trim_drift(self, ts: int, nav: float, notionals: dict[str, float]) -> None:
         """Cut positions that drifted above their caps back under them (reduce-only market orders)."""
-        notionals = self._signed_notionals()
         if not any(notionals.values()):
             return
         for trim in self.risk.trims(self.risk.book(nav, notionals)):

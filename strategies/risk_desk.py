@@ -24,7 +24,7 @@ from engine.state import StateStore
 from schemas.recording import InstrumentSpec
 from schemas.risk import ClampHit, TradingStateChanged
 
-MARK_PERSIST_INTERVAL_NS = 900 * 1_000_000_000
+MARK_PERSIST_INTERVAL_NS = 3_600 * 1_000_000_000  # engine time; every risk decision is written at once
 
 
 class RiskDesk:

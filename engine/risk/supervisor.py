@@ -71,7 +71,7 @@ class RiskSupervisor:
     mark_persist_interval_ns : int
         A change of the marked NAV alone (last NAV, day low) is written at most this often in engine time;
         every other change (day roll, kill, quarantine, mode, override, approval, flatten, SIP) is written at
-        once. 0 writes every change (the daemon on Redis); replay's file store uses 15 minutes, as an fsync
+        once. 0 writes every change (the daemon on Redis); replay's file store uses an hour, as an fsync
         per bar would dominate it. A restart then loses at most that much of the intraday NAV trail.
 
     Raises

@@ -40,6 +40,9 @@ def test_real_btcusdt_import_and_replay_twice(tmp_path):
     # the 1.5 % per-name cap binds every entry, and drift above it is trimmed within one bar
     assert report["clamp_reductions"] > 0 and report["clamp_reasons"].keys() == {"reduced:per_name_cap"}
     assert_name_exposure_within_cap(run_a, rec, 1.5)
+    # trims shrink the resting stop and take-profit with the position: none of them ever flipped it
+    assert report["trims"] > 0 and "position_opened_without_entry" not in report["counters"]
+    assert report["orders_denied"] == 0
 
     invoke("replay", "--data", str(rec), "--out", str(run_b), "--no-progress")
     assert (run_a / "trades.jsonl").read_bytes() == (run_b / "trades.jsonl").read_bytes()

@@ -130,3 +130,15 @@ def test_removing_the_ppo_model_switches_to_the_documented_fallback(small_synthe
     without = _replay(small_synthetic, tmp_path / "without", f"models.dir={json.dumps(str(models))}")
     assert without["rl_model"] == "missing" and without["ensemble_mode"] == "predictors_only_half_size"
     assert any(a["code"] == "rl_model_missing" for a in without["alerts"])
+
+
+def test_micro_mode_trades_long_only_at_a_quarter_of_the_caps(small_synthetic, tmp_path):
+    report = _replay(small_synthetic, tmp_path / "micro", "mode=micro")
+    trades = [
+        msgspec.json.decode(line, type=TradeLogEntry)
+        for line in (tmp_path / "micro" / "trades.jsonl").read_bytes().splitlines()
+    ]
+    assert trades and all(t.direction == "BUY" and t.mode == "micro" for t in trades)
+    assert max(t.size_post_risk for t in trades) <= 0.015 * 0.25 + 1e-12
+    assert report["clamp_reasons"].get("rejected:long_only", 0) > 0  # the sells it refused
+    assert report["caps_pct"]["per_name"]["core"] == pytest.approx(0.375)
