@@ -13,26 +13,16 @@ def resolve_repo_path(path: str | Path) -> Path:
     return p if p.is_absolute() else (REPO_ROOT / p)
 
 
+def _git(*args: str) -> str:
+    r = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=True, timeout=10)
+    return r.stdout.strip()
+
+
 def code_version() -> str:
     """``git describe``-style version of the code: commit sha, with ``-dirty`` when the tree has changes."""
     try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-        return sha + ("-dirty" if dirty else "")
+        dirty = _git("status", "--porcelain", "--untracked-files=no")
+        return _git("rev-parse", "HEAD") + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         from importlib.metadata import version
 

@@ -152,6 +152,8 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
             self.subscribe_data(NEWS_DATA_TYPE, client_id=NEWS_CLIENT_ID)
         self._buckets = {st.spec.instrument_id: st.spec.bucket for st in self._state.values()}
         self._start_stall_timer()
+        if self.risk.halted:  # restarted on a kill day: stay halted until the next UTC day
+            self._trading_state("HALTED")
 
     def on_stop(self) -> None:
         self.risk.supervisor.flush(self.clock.timestamp_ns())
@@ -203,7 +205,7 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
         update = self.risk.mark(ts, nav)  # every price update marks the book (kill switch)
         if update.trading_state is not None and update.trading_state != "HALTED":
             self._trading_state(update.trading_state)
-        if update.flatten:
+        if update.flatten or self.risk.supervisor.flatten_pending:  # pending: killed, then restarted
             self._kill(ts)
         notionals = self._signed_notionals()  # positions change on fills, never inside this handler
         if not self.risk.halted:
@@ -319,11 +321,11 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
         instrument = self.cache.instrument(instrument_id)
         new_trigger = instrument.make_price(candidate)
         if new_trigger != order.trigger_price:
-            self.modify_order(order, trigger_price=new_trigger)
+            self.modify_order(order, trigger_price=new_trigger, client_id=st.route)
             self.journal.counters["stop_trails"] += 1
 
     def _flatten(self, instrument_id, st, reason: str, ts: int) -> None:
-        self.cancel_all_orders(instrument_id)
+        self.cancel_all_orders(instrument_id, client_id=st.route)
         self.close_all_positions(instrument_id, client_id=st.route, tags=[reason])
         self.risk.budget.record(ts)
         st.stop_order = None

@@ -33,7 +33,7 @@ class RiskActionsMixin:
     def _kill(self, ts: int) -> None:
         """Kill switch: cancel every working order, flatten every position, then halt the node."""
         for instrument_id, st in self._state.items():
-            self.cancel_all_orders(instrument_id)
+            self.cancel_all_orders(instrument_id, client_id=st.route)
             if self._position_sign(instrument_id) != 0:
                 self.close_all_positions(instrument_id, client_id=st.route, tags=["kill_switch"])
                 self.risk.budget.record(ts)
@@ -73,9 +73,10 @@ class RiskActionsMixin:
         instrument_id = event.instrument_id
         remaining = abs(float(self.portfolio.net_position(instrument_id)))
         instrument = self.cache.instrument(instrument_id)
+        route = self._state[instrument_id].route
         for order in self.cache.orders_open(instrument_id=instrument_id, strategy_id=self.id):
             if order.is_reduce_only and remaining > 0.0 and order.quantity.as_double() > remaining:
-                self.modify_order(order, quantity=instrument.make_qty(remaining))
+                self.modify_order(order, quantity=instrument.make_qty(remaining), client_id=route)
 
     def on_order_denied(self, event: OrderDenied) -> None:
         order = self.cache.order(event.client_order_id)
@@ -109,5 +110,5 @@ class RiskActionsMixin:
                 # hold positions and keep their stops; only orders that would open risk are cancelled
                 for order in self.cache.orders_open(instrument_id=instrument_id, strategy_id=self.id):
                     if not order.is_reduce_only:
-                        self.cancel_order(order)
+                        self.cancel_order(order, client_id=st.route)
                         self.journal.counters["stall_entries_cancelled"] += 1
