@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 import numpy as np
@@ -16,6 +17,9 @@ from engine.config import AureusConfig
 from engine.journal import EQUITY_COLUMNS, RunJournal
 from engine.metrics import SHARPE_METHOD, daily_returns, drawdown_series, hit_rate, max_drawdown, sharpe_daily
 from schemas.recording import Manifest
+
+if TYPE_CHECKING:
+    from strategies.risk_desk import RiskDesk
 
 _JSON = msgspec.json.Encoder()
 
@@ -33,7 +37,7 @@ class ReplayOutputs:
     events: int
     elapsed_s: float
     models: dict
-    risk: object = None  # strategies.risk_desk.RiskDesk
+    risk: RiskDesk
 
 
 def write_outputs(o: ReplayOutputs) -> dict:
