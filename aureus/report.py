@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from strategies.risk_desk import RiskDesk
 
 _JSON = msgspec.json.Encoder()
+NAME_COL = EQUITY_COLUMNS.index("max_name_exposure_pct")
+BUCKET_COLS = tuple(i for i, c in enumerate(EQUITY_COLUMNS) if c.startswith("bucket_"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,6 +114,7 @@ def risk_report(o: ReplayOutputs) -> dict:
     state = desk.supervisor.state
     counters = o.journal.counters
     caps = desk.limits
+    rows = o.journal.equity_rows
     return {
         "kill_switch_armed": True,
         "kill_switch_activations": state.activations,
@@ -124,8 +127,8 @@ def risk_report(o: ReplayOutputs) -> dict:
         "clamp_reductions": counters.get("clamp_reductions", 0),
         "clamp_rejections": counters.get("clamp_rejections", 0),
         "clamp_reasons": dict(sorted(o.journal.clamp_reasons.items())),
-        "max_name_exposure_pct": desk.max_name_pct,
-        "max_bucket_exposure_pct": desk.max_bucket_pct,
+        "max_name_exposure_pct": max((r[NAME_COL] for r in rows), default=0.0),
+        "max_bucket_exposure_pct": max((max(r[c] for c in BUCKET_COLS) for r in rows), default=0.0),
         "caps_pct": {
             "per_name": {b: v * 100.0 for b, v in caps.per_name.items()},
             "bucket": {b: v * 100.0 for b, v in caps.bucket.items()},

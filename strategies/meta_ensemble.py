@@ -29,7 +29,6 @@ from engine.ensemble import EnsembleInputs, decide
 from engine.exposure import exposure
 from engine.features.vector import IncrementalCorrelation, IncrementalFeatures
 from engine.journal import RunJournal
-from engine.metrics import utc_day
 from engine.models.runtime import ModelBundle, load_optional
 from engine.news_state import DecayedSentiment
 from engine.state import StateStore
@@ -107,8 +106,6 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
         self._ref_ts = -1
         self._models: ModelBundle | None = None
         self._ppo = None
-        self._day = -1
-        self._sod_nav = math.nan
         self._venue_currency: dict = {}
         self._buckets: dict[str, str] = {}
         self.risk = RiskDesk(
@@ -132,12 +129,8 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
         self._models = ModelBundle.load(models_dir, params=self.cfg.features, providers=providers)
         self._ppo = load_optional(models_dir, "ppo_size_hint", params=self.cfg.features, providers=providers)
         if self._ppo is None:
-            self.journal.alert(
-                self.clock.timestamp_ns(),
-                "warning",
-                "rl_model_missing",
-                "RL models unavailable—reduced position sizing",
-            )
+            for alert in self.risk.failsafe.rl_missing(self.clock.timestamp_ns()):
+                self.journal.alert(alert.ts_event, alert.severity, alert.code, alert.message)
             self.log.warning("RL size-hint model missing: predictors only, sizes halved")
         for bar_type in self._bar_types:
             instrument_id = bar_type.instrument_id
@@ -396,17 +389,12 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
         return nav
 
     def _record_equity(self, ts: int, nav: float, notionals: dict[str, float]) -> None:
-        day = utc_day(ts)
-        if day != self._day:
-            self._day = day
-            self._sod_nav = self.journal.equity_rows[-1][1] if self.journal.equity_rows else nav
         expo = exposure(notionals, self._buckets, nav)
-        self.risk.observe_exposure(expo.max_name_pct, expo.bucket_pct)
         self.journal.record_equity(
             (
                 ts,
                 nav,
-                (nav / self._sod_nav - 1.0) * 100.0,
+                self.risk.supervisor.day_pnl * 100.0,  # against the supervisor's start-of-day NAV
                 expo.gross_pct,
                 expo.net_pct,
                 expo.max_name_pct,

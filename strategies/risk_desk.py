@@ -54,8 +54,6 @@ class RiskDesk:
         self._venue_is_paper = venue_is_paper
         self.limits: Limits = self._limits_for(self.supervisor.mode)
         self.route: Route = route_for(self.supervisor.mode, cfg.execution, venue_is_paper=venue_is_paper)
-        self.max_name_pct = 0.0
-        self.max_bucket_pct = 0.0
 
     def _limits_for(self, mode: str) -> Limits:
         return resolve_limits(self.cfg.risk, mode, allow_short=self.cfg.policy.allow_short)
@@ -150,10 +148,6 @@ class RiskDesk:
     def trims(self, book: Book):
         """Positions that drifted above their caps, with the target each must be cut back to."""
         return drift_trims(book, self.limits)
-
-    def observe_exposure(self, max_name_pct: float, bucket_pcts: dict[str, float]) -> None:
-        self.max_name_pct = max(self.max_name_pct, max_name_pct)
-        self.max_bucket_pct = max(self.max_bucket_pct, *bucket_pcts.values())
 
     # ------------------------------------------------------------------ data stall
     def stall(self, ts: int, instrument: str) -> bool:

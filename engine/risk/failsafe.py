@@ -130,7 +130,7 @@ class FailureModes:
         if self.reduced_sizing:
             return ()
         self.reduced_sizing = True
-        return (alert(ts, "warning", "rl_missing", RL_MISSING_MESSAGE),)
+        return (alert(ts, "warning", "rl_model_missing", RL_MISSING_MESSAGE),)
 
     def rl_available(self, ts: int) -> tuple[Alert, ...]:
         """RL models are loaded again: full ensemble and sizing."""

@@ -11,18 +11,17 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from engine.config import PennyRule
+from engine.metrics import NS_PER_DAY, utc_day  # noqa: F401  (NS_PER_DAY: re-exported for callers)
 
 if TYPE_CHECKING:
     from engine.risk.clamp import OrderRequest
-
-NS_PER_DAY = 86_400_000_000_000
 
 
 class DailyValueTracker:
     """Average daily traded value (price x volume) over the last completed UTC days, updated per bar.
 
     A bar is stamped at its close, so a bar closing exactly at midnight belongs to the day that ends
-    there: its day is ``(ts_ns - 1) // NS_PER_DAY``. Only days with at least one bar count (weekends and
+    there (:func:`engine.metrics.utc_day`). Only days with at least one bar count (weekends and
     holidays are not zero-value days). A bar of a day earlier than the current one arrives too late to
     change a completed day and is ignored, as is a bar whose price or volume is not finite and >= 0.
 
@@ -57,7 +56,7 @@ class DailyValueTracker:
         value = price * volume
         if not (value >= 0.0 and math.isfinite(value)):
             return
-        day = (ts_ns - 1) // NS_PER_DAY
+        day = utc_day(ts_ns)
         current = self._current_day
         if current is None or day > current:
             if current is not None:

@@ -3,11 +3,12 @@
 import csv
 import json
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from adapters.recorded import open_recording
 from engine.metrics import utc_day
+from engine.risk.notices import day_string
 
 NS = 1_000_000_000
 
@@ -75,4 +76,5 @@ def assert_name_exposure_within_cap(
 
 
 def iso_day(ts_ns: int) -> str:
-    return datetime.fromtimestamp(ts_ns / NS, UTC).strftime("%Y-%m-%d")
+    """Trading day of an engine timestamp, as the supervisor names it (a 00:00 close ends the day before)."""
+    return day_string(utc_day(ts_ns))

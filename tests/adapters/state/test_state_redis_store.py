@@ -19,18 +19,18 @@ from engine.state import StateStore
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-def _redis_or_skip() -> redis.Redis:
+def _redis_or_fail() -> redis.Redis:
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1.0, socket_timeout=2.0)
     try:
         client.ping()
     except redis.exceptions.RedisError as e:
-        pytest.skip(f"no Redis answers PING at {REDIS_URL} ({e}); .ci/run starts one")
+        pytest.fail(f"no Redis answers PING at {REDIS_URL} ({e}); .ci/run starts one")
     return client
 
 
 @pytest.fixture
 def raw() -> Iterator[redis.Redis]:
-    client = _redis_or_skip()
+    client = _redis_or_fail()
     yield client
     client.close()
 

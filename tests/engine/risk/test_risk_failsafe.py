@@ -58,7 +58,7 @@ def test_rl_missing_reduces_sizing_once() -> None:
     alerts = modes.rl_missing(9)
 
     assert [(a.code, a.message) for a in alerts] == [
-        ("rl_missing", "RL models unavailable—reduced position sizing")
+        ("rl_model_missing", "RL models unavailable—reduced position sizing")
     ]
     assert modes.reduced_sizing and modes.rl_missing(10) == ()
     assert [a.code for a in modes.rl_available(11)] == ["rl_available"] and not modes.reduced_sizing
