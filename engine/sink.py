@@ -1,0 +1,25 @@
+"""The one way the strategy reports what it did: an event sink that receives ``schemas/`` types.
+
+Replay's sink collects them for the report and files; the daemon's sink (a Nautilus Actor in
+``adapters/kafka``) publishes them to Kafka. Channels are topic names from :mod:`schemas.topics`
+(``signals``, ``orders``, ``fills``, ``risk``, ``alerts``, ``escalations``) plus two that are not topics:
+``trades`` (closed trade-log entries) and ``equity`` (one portfolio row per timestamp).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+TRADES = "trades"
+"""Channel of :class:`schemas.tradelog.TradeLogEntry` (not a Kafka topic)."""
+
+EQUITY = "equity"
+"""Channel of the per-timestamp equity row (not a Kafka topic)."""
+
+
+class EventSink(Protocol):
+    """Receives every output of the strategy, in engine-clock order."""
+
+    def emit(self, channel: str, message: Any) -> None:
+        """Take one output; ``channel`` is a topic name or :data:`TRADES` / :data:`EQUITY`."""
+        ...
