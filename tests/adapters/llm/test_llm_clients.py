@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from llm_fixtures import llm_server  # noqa: F401 - fixture
 from llm_server import Hang, Json, Refusal, Status
 
 from adapters.llm import OllamaReasoner, OpenAIReasoner
