@@ -10,7 +10,8 @@ of events for one request:
    local reasoner gets the same request.
 3. An answer that decodes is mapped to a policy update and dry-run against the bounds table; an answer
    outside the bounds is rejected whole (recorded, alerted), never applied in part, and not retried.
-4. The local reasoner failing too means no change, and the seed's "Local reasoner offline—using RL-only
+4. An answer from the local reasoner that does not decode is rejected whole (it is online, just wrong).
+   The local reasoner failing too means no change, and the seed's "Local reasoner offline—using RL-only
    mode" alert with an ``rl_only`` update (RL-only ensemble, feature toggles frozen) when that mode starts.
 """
 
@@ -173,6 +174,18 @@ class EscalationProcessor:
                 )
             )
         raw = self._ask(self._local, messages, schema, call_type, request, attempts, alerts)
+        if raw is None and attempts and attempts[-1].error.startswith(f"{self._local.name}: invalid_answer"):
+            alerts.extend(self.failures.reasoner_online(ts))
+            return EscalationOutcome(
+                request_id=request.request_id,
+                call_type=call_type,
+                status="rejected",
+                source=self._local.name,
+                rejection=attempts[-1].error,
+                gpt5_calls=used,
+                attempts=tuple(attempts),
+                alerts=tuple(alerts),
+            )
         if raw is None:
             offline = self.failures.reasoner_offline(ts)
             alerts.extend(offline)
