@@ -183,3 +183,52 @@ def mount(app: typer.Typer) -> None:
     """Add ``escalate``, ``status`` and the ``policy`` group to the root app."""
     app.add_typer(escalation_app)
     app.add_typer(policy_app)
+
+
+def _jsonl(path: Path, kind) -> list:
+    if not path.exists():
+        return []
+    decoder = msgspec.json.Decoder(kind)
+    return [decoder.decode(line) for line in path.read_bytes().splitlines() if line.strip()]
+
+
+@escalation_app.command("postmortem")
+def postmortem(
+    run: Annotated[
+        Path,
+        typer.Option("--run", help="Run directory (trades.jsonl, risk_events.jsonl, escalations.jsonl)."),
+    ],
+    day: Annotated[
+        str | None,
+        typer.Option("--day", help="UTC day YYYY-MM-DD (default: every day with trades or events)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Directory for postmortem-DAY.md (default: RUN/postmortems).")
+    ] = None,
+    model: Annotated[
+        bool, typer.Option(help="Ask the local reasoner for the analysis (off: template only).")
+    ] = True,
+    config: ConfigOption = None,
+    set_: SetOption = None,
+) -> None:
+    """Write the nightly post-mortem(s): facts from the run, analysis by the local model if reachable."""
+    from adapters.llm import build_reasoners
+    from engine.escalation.postmortem import day_facts, write_postmortem
+    from engine.escalation.processor import EscalationOutcome, utc_day
+    from schemas.risk import RiskEvent
+    from schemas.tradelog import TradeLogEntry
+
+    cfg = _config(config, set_)
+    trades = _jsonl(run / "trades.jsonl", TradeLogEntry)
+    events = _jsonl(run / "risk_events.jsonl", RiskEvent)
+    outcomes = _jsonl(run / "escalations.jsonl", EscalationOutcome)
+    days = (
+        [day] if day else sorted({t.timestamp[:10] for t in trades} | {utc_day(e.ts_event) for e in events})
+    )
+    local = build_reasoners(cfg)[1] if model else None
+    target = out or run / "postmortems"
+    target.mkdir(parents=True, exist_ok=True)
+    for d in days:
+        text, author = write_postmortem(day_facts(d, trades, events, outcomes), local)
+        (target / f"postmortem-{d}.md").write_text(text)
+        typer.echo(f"{target / f'postmortem-{d}.md'} ({author})")

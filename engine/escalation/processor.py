@@ -56,6 +56,8 @@ class EscalationOutcome(msgspec.Struct, kw_only=True, frozen=True):
     ----------
     request_id, call_type : str
         The request answered.
+    ts_event : int
+        The request's engine-clock time.
     status : {"proposed", "rejected", "no_change"}
         ``proposed``: ``update`` carries a bounded policy update; ``rejected``: an answer came back and
         broke the contract (``rejection`` says how); ``no_change``: no reasoner answered.
@@ -77,6 +79,7 @@ class EscalationOutcome(msgspec.Struct, kw_only=True, frozen=True):
 
     request_id: str
     call_type: str
+    ts_event: int
     status: Status
     source: str = ""
     update: PolicyUpdate | None = None
@@ -179,6 +182,7 @@ class EscalationProcessor:
             return EscalationOutcome(
                 request_id=request.request_id,
                 call_type=call_type,
+                ts_event=ts,
                 status="rejected",
                 source=self._local.name,
                 rejection=attempts[-1].error,
@@ -196,6 +200,7 @@ class EscalationProcessor:
             return EscalationOutcome(
                 request_id=request.request_id,
                 call_type=call_type,
+                ts_event=ts,
                 status="no_change",
                 update=update,
                 gpt5_calls=used,
@@ -252,6 +257,7 @@ class EscalationProcessor:
         common = dict(
             request_id=request.request_id,
             call_type=call_type,
+            ts_event=request.ts_event,
             source=source,
             answer=raw.decode("utf-8", "replace")[:MAX_RECORDED_ANSWER],
             gpt5_calls=used,

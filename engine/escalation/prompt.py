@@ -73,10 +73,14 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
     return node
 
 
+def inline_schema(raw: dict[str, Any]) -> dict[str, Any]:
+    """A msgspec JSON schema with every ``$ref`` inlined and titles/descriptions dropped."""
+    return _inline(raw, raw.get("$defs", {}))
+
+
 @functools.cache
 def _answer_schema(call_type: str) -> dict[str, Any]:
-    raw = response_json_schema(call_type)
-    return _inline(raw, raw.get("$defs", {}))
+    return inline_schema(response_json_schema(call_type))
 
 
 def answer_schema(call_type: str) -> dict[str, Any]:
