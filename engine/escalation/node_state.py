@@ -125,7 +125,7 @@ class NodeStateTracker:
         day = self._day if self._day is not None else 0
 
         def window(n: int) -> float:
-            return sum(v for d, v in self._turnover.items() if day - d < n)
+            return sum((v for d, v in self._turnover.items() if day - d < n), 0.0)
 
         return TurnoverStats(daily_turnover=window(1), weekly_turnover=window(7), monthly_turnover=window(30))
 
