@@ -45,18 +45,41 @@ def escalate(
         list[str] | None,
         typer.Option("--headline", help="Outside text shown to the model as untrusted data."),
     ] = None,
+    apply: Annotated[
+        bool,
+        typer.Option(
+            "--apply",
+            help="Also apply the update to the state store as the node does (policy version; a GPT-5 "
+            "SANITY_JUDGE decision goes to the risk supervisor). For runs without a node.",
+        ),
+    ] = False,
     config: ConfigOption = None,
     set_: SetOption = None,
     state: StateOption = None,
 ) -> None:
     """Run one escalation (GPT-5 within budget, else the local reasoner) and print the policy update or
     the rejection as JSON. Exit status 0 when an update is proposed, 1 otherwise."""
+    from engine.policy.controller import PolicyController, apply_policy_control
+    from engine.risk.supervisor import RiskSupervisor
     from streams.escalation_service import build_service, request_from_json
 
     cfg = _config(config, set_)
     req = request_from_json(request.read_bytes(), untrusted_text=tuple(headline or ()))
-    outcome = build_service(cfg, state=state).handle(req)
+    service = build_service(cfg, state=state)
+    outcome = service.handle(req)
     _echo_json(outcome)
+    if apply and outcome.update is not None:
+        controller = PolicyController(service.policies, service.limits)
+        supervisor = RiskSupervisor(cfg.risk, cfg.mode, store=service.store)
+        result, risk = apply_policy_control(controller, supervisor, outcome.update)
+        _echo_json(
+            {
+                "applied": result.applied,
+                "policy_version": result.policy.version,
+                "alerts": result.alerts + (risk.alerts if risk else ()),
+                "risk_events": risk.events if risk else (),
+            }
+        )
     raise typer.Exit(0 if outcome.status == "proposed" else 1)
 
 

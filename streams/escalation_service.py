@@ -53,6 +53,7 @@ class EscalationService:
         known_instruments: frozenset[str] | None = None,
     ) -> None:
         self.config = config
+        self.store = store
         self.policies = PolicyStore(store, config.policy)
         self.limits = PolicyLimits.from_config(config.risk, config.escalation, known_instruments)
         self.budget = budget

@@ -5,6 +5,9 @@ unchanged, and the node's running state (:class:`~engine.escalation.node_state.N
 from the equity rows, closed trades and kill-switch events on the way. At the end of each portfolio step
 (its equity row) the triggers are evaluated and any request is emitted on ``escalations`` through the same
 sink, so replay writes it to a file and the daemon publishes it to Kafka, in engine-clock order.
+
+The kill switch's SANITY_JUDGE request is stamped with the kill's step but emitted at the next step: the
+trades its flatten closed are reported (flushed) only then, and ``recent_trades`` must include them.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import msgspec
+
 from engine.config import EscalationConfig
 from engine.escalation.node_state import NodeStateTracker
-from engine.escalation.triggers import TriggerEvaluator
+from engine.escalation.triggers import NodeState, TriggerEvaluator
 from engine.journal import EquityRow
 from engine.sink import EQUITY, TRADES, EventSink
 from schemas.risk import KillSwitchTriggered
@@ -41,6 +46,7 @@ class EscalationSink:
         self.triggers = TriggerEvaluator(config)
         self._buckets = dict(buckets)
         self._kill: KillSwitchTriggered | None = None
+        self._judge_pending: NodeState | None = None
         self._last_ts = 0
         self.requests = 0
 
@@ -57,16 +63,25 @@ class EscalationSink:
 
     def _step(self, row: EquityRow) -> None:
         self._last_ts = row.ts
+        if self._judge_pending is not None:
+            trades = self.tracker.snapshot(row.ts).recent_trades
+            state = msgspec.structs.replace(self._judge_pending, recent_trades=trades)
+            self._judge_pending = None
+            self._publish(self.triggers.evaluate(state, only=("kill_switch",)))
         usage = {
             "core": row.bucket_core_pct / 100.0,
             "penny": row.bucket_penny_pct / 100.0,
             "fno": row.bucket_fno_pct / 100.0,
         }
-        # the supervisor's own day P&L when the kill switch fired (the row carries it rounded to percent)
+        # the supervisor's own day P&L at a kill (the row's percent, divided by 100, is not bit-equal)
         day_pnl = self._kill.daily_pnl if self._kill is not None else row.day_pnl_pct / 100.0
         self.tracker.on_equity(row.ts, row.nav, day_pnl, usage)
-        state = self.tracker.snapshot(row.ts, kill_switch_reason=self._kill.reason if self._kill else "")
-        self._kill = None
-        for request in self.triggers.evaluate(state):
+        self._publish(self.triggers.evaluate(self.tracker.snapshot(row.ts)))
+        if self._kill is not None:
+            self._judge_pending = self.tracker.snapshot(row.ts, kill_switch_reason=self._kill.reason)
+            self._kill = None
+
+    def _publish(self, requests) -> None:
+        for request in requests:
             self.requests += 1
             self.inner.emit(ESCALATIONS, request)

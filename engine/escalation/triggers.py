@@ -140,10 +140,13 @@ class TriggerEvaluator:
             out.append("kill_switch")
         return out
 
-    def evaluate(self, state: NodeState) -> list[EscalationRequest]:
-        """Requests to publish on ``escalations`` at this step (each trigger at most once per window)."""
+    def evaluate(self, state: NodeState, *, only: tuple[str, ...] | None = None) -> list[EscalationRequest]:
+        """Requests to publish on ``escalations`` at this step (each trigger at most once per window);
+        ``only`` restricts the evaluation to those triggers."""
         requests = []
         for trigger in self.fired(state):
+            if only is not None and trigger not in only:
+                continue
             last = self.last_fired.get(trigger)
             if last is not None and state.ts_event - last < self._window_ns:
                 continue

@@ -103,3 +103,29 @@ def _sanity_judge(update: PolicyUpdate, policy: Policy) -> SanityJudgeResponse |
             ),
         ),
     )
+
+
+def apply_policy_control(controller: PolicyController, supervisor, update: PolicyUpdate):
+    """What the node does with one ``control`` policy update: apply it as a version and, for a GPT-5
+    SANITY_JUDGE decision, record it with the risk supervisor (``stay_demo`` false ends the quarantine).
+
+    Parameters
+    ----------
+    controller : PolicyController
+        The node's policy controller.
+    supervisor : engine.risk.supervisor.RiskSupervisor
+        The node's risk supervisor.
+    update : PolicyUpdate
+        The message.
+
+    Returns
+    -------
+    tuple[ControlResult, RiskUpdate or None]
+        The policy result, and the supervisor's update (risk events and alerts to publish) when a
+        SANITY_JUDGE decision was recorded.
+    """
+    result = controller.on_update(update)
+    if result.sanity_judge is None:
+        return result, None
+    call_id = update.request_id or update.version
+    return result, supervisor.record_sanity_judge(update.ts_event, result.sanity_judge, call_id=call_id)

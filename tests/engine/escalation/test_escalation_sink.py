@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from engine.config import AureusConfig
 from engine.escalation.sink import EscalationSink
 from engine.journal import EquityRow
@@ -57,8 +59,14 @@ def test_kill_switch_step_emits_one_sanity_judge_request_from_the_streamed_state
     )
     sink.emit(RISK, kill)
     sink.emit(EQUITY, row(T, 97_400.0, -2.6))
-    sink.emit(EQUITY, row(T + MIN, 97_400.0, -2.6))  # same day: the window holds both triggers back
-    assert inner.get(TRADES) == [trade] and inner.get(RISK) == [kill] and len(inner.get(EQUITY)) == 3
+    assert [r.trigger for r in inner.get(ESCALATIONS)] == ["risk"]  # the judge waits for the flatten's trade
+    flatten = msgspec.structs.replace(
+        trade, timestamp="2023-03-04T19:59:00Z", exit_timestamp="2023-03-04T20:00:00Z", realized_pnl=-100.0
+    )
+    sink.emit(TRADES, flatten)  # held by the strategy and flushed at the next step
+    sink.emit(EQUITY, row(T + MIN, 97_400.0, -2.6))
+    sink.emit(EQUITY, row(T + 2 * MIN, 97_400.0, -2.6))  # same day: the window holds both triggers back
+    assert inner.get(TRADES) == [trade, flatten] and inner.get(RISK) == [kill] and len(inner.get(EQUITY)) == 4
     requests = inner.get(ESCALATIONS)
     assert [(r.trigger, r.call_type) for r in requests] == [
         ("risk", "REWARD_ENGINEER"),
@@ -67,6 +75,9 @@ def test_kill_switch_step_emits_one_sanity_judge_request_from_the_streamed_state
     judge = requests[1].body
     assert judge.kill_switch_reason == kill.reason and judge.timestamp == "2023-03-04T20:00:00Z"
     assert judge.portfolio_state.net_liquidity == 97_400.0 and judge.portfolio_state.daily_pnl == -0.026
-    assert [(t.symbol, t.action, t.size) for t in judge.recent_trades] == [("BTCUSDT.BINANCE", "BUY", 0.3)]
-    assert judge.recent_trades[0].pnl == -900.0 / 98_000.0
+    assert requests[1].ts_event == T and requests[1].request_id == f"kill_switch-{T}"
+    assert [(t.symbol, t.action, t.size) for t in judge.recent_trades] == [
+        ("BTCUSDT.BINANCE", "BUY", 0.3)
+    ] * 2
+    assert judge.recent_trades[0].pnl == -900.0 / 98_000.0 and judge.recent_trades[1].pnl == -100.0 / 97_400.0
     assert requests[0].body.pnl_decomposition.core == -900.0 / 98_000.0
