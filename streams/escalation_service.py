@@ -120,3 +120,26 @@ def request_from_json(
         trigger=trigger,
         untrusted_text=untrusted_text,
     )
+
+
+_OUTCOME = msgspec.json.Decoder(EscalationOutcome)
+_ENCODE = msgspec.json.Encoder()
+
+
+def handle_once(
+    service: EscalationService, requests_log, request: EscalationRequest, *, now_ns: int | None = None
+) -> tuple[EscalationOutcome | None, bool]:
+    """Handle a request at most once across workers and redeliveries.
+
+    Returns ``(outcome, replayed)``: the stored outcome with ``replayed=True`` for a request already
+    handled (publish it again, no model is asked); ``(None, False)`` when another worker holds the request
+    right now; otherwise the fresh outcome, recorded before it is returned.
+    """
+    stored = requests_log.outcome(request.request_id)
+    if stored is not None:
+        return _OUTCOME.decode(stored), True
+    if not requests_log.claim(request.request_id):
+        return None, False
+    outcome = service.handle(request, now_ns=now_ns)
+    requests_log.record(request.request_id, _ENCODE.encode(outcome))
+    return outcome, False

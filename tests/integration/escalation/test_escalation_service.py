@@ -152,3 +152,21 @@ def test_two_worker_processes_racing_make_at_most_three_gpt5_calls(llm_server, r
     assert flat.count("gpt5") == 3 and flat.count("ollama") == 5
     assert llm_server.openai.hits == 3 and llm_server.ollama.hits == 5
     assert RedisCallBudget(REDIS_URL, redis_prefix, 3).used("2025-10-09") == 3
+
+
+def test_a_redelivered_request_replays_its_outcome_without_a_model_call(llm_server, redis_prefix):
+    from adapters.llm.requests_log import RedisRequestLog
+    from streams.escalation_service import handle_once
+
+    llm_server.script(openai=[Json(REGIME_ANSWER)])
+    svc = service(llm_server, redis_prefix)
+    log = RedisRequestLog(REDIS_URL, redis_prefix)
+    req = request("REGIME_AUDITOR", REGIME_BODY, "dup-1")
+    first, replayed = handle_once(svc, log, req, now_ns=DAY_NS)
+    assert not replayed and first.status == "proposed"
+    again, replayed = handle_once(svc, log, req, now_ns=DAY_NS)
+    assert replayed and again == first
+    assert llm_server.openai.hits == 1 and svc.budget.used("2025-10-09") == 1
+    assert log.claim("other-in-flight") and handle_once(
+        svc, log, request("REGIME_AUDITOR", REGIME_BODY, "other-in-flight"), now_ns=DAY_NS
+    ) == (None, False)
