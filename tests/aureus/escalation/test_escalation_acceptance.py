@@ -113,3 +113,28 @@ def test_btcusdt_kill_switch_requests_and_gpt5_clears_the_quarantine(tmp_path, l
     after = json.loads(invoke("risk", "status", "--json", *common).output)
     assert after["quarantine_remaining"] == 0
     assert after["approvals"][-1]["cleared"] and after["approvals"][-1]["call_id"] == outcome["request_id"]
+
+    # the node resumes on the next two days with the new policy version on every decision and trade
+    source2 = tmp_path / "next2.csv"
+    source2.write_text(rows[0] + "".join(rows[1 + 8 * 1440 : 1 + 10 * 1440]))
+    rec2, run2 = tmp_path / "REC2", tmp_path / "RUN2"
+    invoke("data", "import", "binance-klines", str(source2), "--symbol", "BTCUSDT", "--out", str(rec2))
+    invoke(
+        "replay",
+        "--data",
+        str(rec2),
+        "--out",
+        str(run2),
+        "--no-progress",
+        "--state",
+        str(state),
+        *KILL_REACHABLE,
+    )
+    version = applied["policy_version"]
+    decisions = [json.loads(line) for line in (run2 / "decisions.jsonl").read_text().splitlines()]
+    resumed_trades = [json.loads(line) for line in (run2 / "trades.jsonl").read_text().splitlines()]
+    assert decisions and {d["policy_version"] for d in decisions} == {version}
+    assert resumed_trades and {t["policy_version"] for t in resumed_trades} == {version}
+    # uninterrupted, the quarantine ran 2023-03-07..13; cleared on the 8th, no resumed day serves it
+    served = json.loads((run2 / "report.json").read_text())["quarantine_days"]
+    assert served == ["2023-03-07", "2023-03-08"]
