@@ -61,7 +61,7 @@ def escalate(
     the rejection as JSON. Exit status 0 when an update is proposed, 1 otherwise."""
     from engine.policy.controller import PolicyController, apply_policy_control
     from engine.risk.supervisor import RiskSupervisor
-    from streams.escalation_service import build_service, request_from_json
+    from streams.escalation.service import build_service, request_from_json
 
     cfg = _config(config, set_)
     req = request_from_json(request.read_bytes(), untrusted_text=tuple(headline or ()))

@@ -8,7 +8,7 @@ from adapters.llm import OllamaReasoner, OpenAIReasoner, RedisCallBudget
 from engine.config import AureusConfig
 from engine.state import MemoryStateStore
 from schemas.escalation import EscalationRequest, decode_llm_request
-from streams.escalation_service import EscalationService
+from streams.escalation.service import EscalationService
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 DAY_NS = 1_760_000_000_000_000_000  # 2025-10-09 UTC, a fixed "now" for the budget day

@@ -156,7 +156,7 @@ def test_two_worker_processes_racing_make_at_most_three_gpt5_calls(llm_server, r
 
 def test_a_redelivered_request_replays_its_outcome_without_a_model_call(llm_server, redis_prefix):
     from adapters.llm.requests_log import RedisRequestLog
-    from streams.escalation_service import handle_once
+    from streams.escalation.service import handle_once
 
     llm_server.script(openai=[Json(REGIME_ANSWER)])
     svc = service(llm_server, redis_prefix)
@@ -170,3 +170,30 @@ def test_a_redelivered_request_replays_its_outcome_without_a_model_call(llm_serv
     assert log.claim("other-in-flight") and handle_once(
         svc, log, request("REGIME_AUDITOR", REGIME_BODY, "other-in-flight"), now_ns=DAY_NS
     ) == (None, False)
+
+
+def test_worker_step_dead_letters_garbage_and_publishes_update_then_alerts(llm_server, redis_prefix):
+    from adapters.llm.requests_log import RedisRequestLog
+    from schemas.codec import decode, encode
+    from streams.escalation.step import escalation_step
+
+    llm_server.script(openai=[Json(REGIME_ANSWER)])
+    svc = service(llm_server, redis_prefix)
+    log = RedisRequestLog(REDIS_URL, redis_prefix)
+    garbage = escalation_step(svc, log, b"REGIME_AUDITOR", b'{"not": "a request"}', ts_received=5)
+    assert [o.topic for o in garbage] == ["dlq.escalations"]
+    letter = decode("dlq.escalations", garbage[0].value)
+    assert (
+        letter.key == "REGIME_AUDITOR"
+        and letter.topic == "escalations"
+        and letter.raw == b'{"not": "a request"}'
+    )
+
+    raw = encode("escalations", request("REGIME_AUDITOR", REGIME_BODY, "step-1"))
+    out = escalation_step(svc, log, b"REGIME_AUDITOR", raw)
+    assert [o.topic for o in out] == ["control", "alerts"] and out[0].key == b"policy"
+    update = decode("control", out[0].value)
+    assert update.request_id == "step-1" and update.source == "gpt5"
+    again = escalation_step(svc, log, b"REGIME_AUDITOR", raw)  # redelivered after a rebalance
+    assert [o.topic for o in again] == ["control"] and again[0].value == out[0].value
+    assert llm_server.openai.hits == 1
