@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from engine.escalation.errors import BudgetUnavailableError
 from schemas.codec import decode, encode
 from schemas.dlq import DeadLetter, dead_letter_from
 from schemas.errors import SchemaDecodeError
@@ -60,7 +61,12 @@ def escalation_step(
         )
         log.warning("escalation_dead_letter", error=str(e)[:300])
         return [Outgoing(dlq_topic(ESCALATIONS), letter.key.encode(), encode(dlq_topic(ESCALATIONS), letter))]
-    outcome, replayed = handle_once(service, requests_log, request)
+    try:
+        outcome, replayed = handle_once(service, requests_log, request)
+    except BudgetUnavailableError as e:
+        # Redis is down: no dedup, but no GPT-5 call either (the budget lives there too): local only
+        log.warning("escalation_request_log_unavailable", request_id=request.request_id, error=str(e)[:300])
+        outcome, replayed = service.handle(request), False
     if outcome is None:
         log.info("escalation_in_flight_elsewhere", request_id=request.request_id)
         return []

@@ -197,3 +197,23 @@ def test_worker_step_dead_letters_garbage_and_publishes_update_then_alerts(llm_s
     again = escalation_step(svc, log, b"REGIME_AUDITOR", raw)  # redelivered after a rebalance
     assert [o.topic for o in again] == ["control"] and again[0].value == out[0].value
     assert llm_server.openai.hits == 1
+
+
+def test_redis_down_means_no_gpt5_call_and_the_local_reasoner_still_answers(llm_server):
+    from adapters.llm.requests_log import RedisRequestLog
+    from schemas.codec import decode, encode
+    from streams.escalation.step import escalation_step
+
+    llm_server.script(openai=[Json(REGIME_ANSWER)], ollama=[Json(REGIME_ANSWER)])
+    down = "redis://127.0.0.1:1/0"
+    svc = service(llm_server, "unused:")
+    svc.processor._budget = RedisCallBudget(down, "x:", 3)
+    out = escalation_step(
+        svc,
+        RedisRequestLog(down, "x:"),
+        b"k",
+        encode("escalations", request("REGIME_AUDITOR", REGIME_BODY, "r")),
+    )
+    assert [o.topic for o in out][0] == "control" and decode("control", out[0].value).source == "ollama"
+    assert llm_server.openai.hits == 0 and llm_server.ollama.hits == 1
+    assert "escalation_budget_unavailable" in [decode("alerts", o.value).code for o in out[1:]]
