@@ -96,13 +96,16 @@ def status(
     from adapters.state import open_store
     from engine.escalation.errors import BudgetUnavailableError
     from engine.escalation.processor import utc_day
+    from engine.escalation.triggers import iso_utc
     from engine.policy.bounds import KNOWN_FEATURES
     from engine.policy.versions import PolicyStore
     from engine.risk.supervisor import RiskSupervisor
 
     cfg = _config(config, set_)
     store = open_store(cfg.state, path=state)
-    policy = PolicyStore(store, cfg.policy).current()
+    policies = PolicyStore(store, cfg.policy)
+    policy = policies.current()
+    last_update = policies.record(policy.version).update
     supervisor = RiskSupervisor(cfg.risk, cfg.mode, store=store)
     budget = build_budget(cfg)
     try:
@@ -113,6 +116,7 @@ def status(
         "gpt5_calls_today": calls,
         "gpt5_calls_limit": budget.limit,
         "policy_version": policy.version,
+        "policy_updated_at": iso_utc(last_update.ts_event) if last_update else None,
         "blend_weights": msgspec.to_builtins(policy.blend_weights),
         "reward_coefficients": msgspec.to_builtins(policy.reward_coefficients),
         "feature_toggles": {name: name not in policy.disabled_features for name in sorted(KNOWN_FEATURES)},
@@ -128,7 +132,7 @@ def status(
     used = "unavailable (Redis)" if calls is None else f"{calls}/{budget.limit}"
     off = [n for n, on in panel["feature_toggles"].items() if not on]
     typer.echo(f"GPT-5 calls today: {used}")
-    typer.echo(f"policy version: {policy.version}")
+    typer.echo(f"policy version: {policy.version} (updated {panel['policy_updated_at'] or 'never'})")
     typer.echo(f"blend weights: {panel['blend_weights']}")
     typer.echo(f"reward mix: {panel['reward_coefficients']}")
     frozen = " (frozen)" if policy.rl_only else ""
