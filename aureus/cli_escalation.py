@@ -223,7 +223,11 @@ def _jsonl(path: Path, kind) -> list:
 def postmortem(
     run: Annotated[
         Path,
-        typer.Option("--run", help="Run directory (trades.jsonl, risk_events.jsonl, escalations.jsonl)."),
+        typer.Option(
+            "--run",
+            help="Run directory: trades.jsonl, risk_events.jsonl, escalations.jsonl (the node's requests)"
+            " and escalation_outcomes.jsonl (the worker's outcomes) when present.",
+        ),
     ],
     day: Annotated[
         str | None,
@@ -242,13 +246,15 @@ def postmortem(
     from adapters.llm import build_reasoners
     from engine.escalation.postmortem import day_facts, write_postmortem
     from engine.escalation.processor import EscalationOutcome, utc_day
+    from schemas.escalation import EscalationRequest
     from schemas.risk import RiskEvent
     from schemas.tradelog import TradeLogEntry
 
     cfg = _config(config, set_)
     trades = _jsonl(run / "trades.jsonl", TradeLogEntry)
     events = _jsonl(run / "risk_events.jsonl", RiskEvent)
-    outcomes = _jsonl(run / "escalations.jsonl", EscalationOutcome)
+    requests = _jsonl(run / "escalations.jsonl", EscalationRequest)
+    outcomes = _jsonl(run / "escalation_outcomes.jsonl", EscalationOutcome)
     days = (
         [day] if day else sorted({t.timestamp[:10] for t in trades} | {utc_day(e.ts_event) for e in events})
     )
@@ -256,6 +262,6 @@ def postmortem(
     target = out or run / "postmortems"
     target.mkdir(parents=True, exist_ok=True)
     for d in days:
-        text, author = write_postmortem(day_facts(d, trades, events, outcomes), local)
+        text, author = write_postmortem(day_facts(d, trades, events, outcomes, requests), local)
         (target / f"postmortem-{d}.md").write_text(text)
         typer.echo(f"{target / f'postmortem-{d}.md'} ({author})")

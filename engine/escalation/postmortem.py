@@ -18,6 +18,7 @@ from engine.escalation.errors import ReasonerError
 from engine.escalation.ports import Reasoner
 from engine.escalation.processor import EscalationOutcome, utc_day
 from engine.escalation.prompt import inline_schema
+from schemas.escalation import EscalationRequest
 from schemas.risk import KillSwitchTriggered, RiskEvent
 from schemas.tradelog import TradeLogEntry
 
@@ -42,14 +43,17 @@ def day_facts(
     trades: list[TradeLogEntry],
     risk_events: list[RiskEvent],
     outcomes: list[EscalationOutcome],
+    requests: list[EscalationRequest] = (),
 ) -> dict[str, Any]:
-    """The day's facts: trades closed that day, risk events and escalations (by their engine-clock day)."""
+    """The day's facts: trades closed that day, risk events, the escalations the node requested and what
+    came of them (all by their engine-clock day)."""
     closed = [t for t in trades if (t.exit_timestamp or "").startswith(day)]
     opened = [t for t in trades if t.timestamp.startswith(day)]
     pnl = [t.realized_pnl for t in closed if t.realized_pnl is not None]
     events = [e for e in risk_events if utc_day(e.ts_event) == day]
     kills = [e for e in events if isinstance(e, KillSwitchTriggered)]
     escalations = [o for o in outcomes if utc_day(o.ts_event) == day]
+    asked = Counter(f"{r.trigger or '-'} -> {r.call_type}" for r in requests if utc_day(r.ts_event) == day)
     return {
         "day": day,
         "trades_opened": len(opened),
@@ -65,6 +69,7 @@ def day_facts(
         "policy_versions": sorted({t.policy_version for t in opened + closed}),
         "risk_events": dict(sorted(Counter(type(e).__struct_config__.tag for e in events).items())),
         "kill_switch": [{"reason": k.reason, "daily_pnl": k.daily_pnl} for k in kills],
+        "escalations_requested": dict(sorted(asked.items())),
         "escalations": [
             {
                 "request_id": o.request_id,
@@ -100,6 +105,8 @@ def render_facts(facts: dict[str, Any]) -> str:
     lines.append(f"- risk events: {risk or 'none'}")
     for kill in facts["kill_switch"]:
         lines.append(f"- kill switch: {kill['reason']} (day P&L {kill['daily_pnl']:+.2%})")
+    asked = ", ".join(f"{k} x{n}" for k, n in facts["escalations_requested"].items())
+    lines.append(f"- escalations requested: {asked or 'none'}")
     if facts["escalations"]:
         lines += [
             "",

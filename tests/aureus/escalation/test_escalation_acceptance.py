@@ -138,3 +138,11 @@ def test_btcusdt_kill_switch_requests_and_gpt5_clears_the_quarantine(tmp_path, l
     # uninterrupted, the quarantine ran 2023-03-07..13; cleared on the 8th, no resumed day serves it
     served = json.loads((run2 / "report.json").read_text())["quarantine_days"]
     assert served == ["2023-03-07", "2023-03-08"]
+
+    # the nightly post-mortem of the first kill day, facts only (no model reachable here)
+    written = invoke(
+        "postmortem", "--run", str(run), "--day", "2023-03-04", "--no-model", *KILL_REACHABLE
+    ).output
+    text = (run / "postmortems" / "postmortem-2023-03-04.md").read_text()
+    assert "(template)" in written and text.startswith("# Post-mortem 2023-03-04 (UTC)")
+    assert f"kill switch: {kills[0]['reason']}" in text and "kill_switch -> SANITY_JUDGE x1" in text
