@@ -38,6 +38,7 @@ from schemas.orders import OrderIntent
 from schemas.recording import InstrumentSpec
 from schemas.signals import EnsembleDecision
 from strategies.news_data import NEWS_CLIENT_ID, NEWS_DATA_TYPE, ScoredNewsData
+from strategies.order_ids import EntryRecord, client_order_id, entry_tag
 from strategies.outputs import StrategyOutputs
 from strategies.risk_actions import RiskActionsMixin, quantity_for
 from strategies.risk_desk import RiskDesk
@@ -132,7 +133,7 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
             mark_persist_interval_ns=int(config.mark_persist_interval_s * 1_000_000_000),
         )
         self._set_trading_state: Callable[[str], None] | None = None
-        self._trim_ids: set = set()
+        self._flattening: str | None = None  # a flatten sent and not yet seen flat on the fills
         self._stall_timeout: dict[InstrumentId, int] = {}
         self._started_ts = 0
         self._batch = TimestampBatch(s.instrument_id for s in self.specs.values())
@@ -254,7 +255,8 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
         update = self.risk.mark(ts, nav)  # every price update marks the book (kill switch)
         if update.trading_state is not None and update.trading_state != "HALTED":
             self._trading_state(update.trading_state)
-        if trade and (update.flatten or self.risk.supervisor.flatten_pending):  # pending: killed, restarted
+        pending = self.risk.supervisor.flatten_pending and self._flattening is None  # killed, then restarted
+        if trade and (update.flatten or pending):
             self._kill(ts)
         notionals = self._signed_notionals()  # positions change on fills, never inside this handler
         if trade and not self.risk.halted:
@@ -268,7 +270,10 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
                 if st.features.ready:
                     correlation = correlations[instrument_id]
                     self._decide_and_act(instrument_id, st, st.row, correlation, st.last_close, ts)
-        self._record_equity(ts, nav, notionals)
+        if math.isfinite(nav) and nav > 0.0:
+            self._record_equity(ts, nav, notionals)
+        else:  # exposure in percent of such a NAV means nothing; the kill switch has fired
+            self.journal.counters["equity_rows_nav_invalid"] += 1
 
     def _late_bar(self, instrument_id: InstrumentId, st: _InstrumentState, ts: int) -> None:
         if self.risk.halted:
@@ -367,35 +372,46 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
         if stop <= 0.0 or target <= 0.0:
             self.journal.counters["entry_bad_exit_price"] += 1
             return
+        entry_id = self._order_id(instrument_id, ts, "entry")
+        if entry_id is None:  # sent before a restart: never twice
+            return
+        route = self.risk.route
+        clamped = (f"clamp_{verdict.binding}",) if verdict.status == "reduced" else ()
+        record = EntryRecord(
+            size_pre=decision.size,
+            size_post=verdict.approved,
+            reason_tags=decision.reason_tags + clamped,
+            mode=self.risk.mode,
+            route=route.client_id or "",
+            atr=atr,
+        )
+        ids = self.id.value, instrument_id.value
         bracket = self.order_factory.bracket(
             instrument_id=instrument_id,
             order_side=OrderSide.BUY if wants > 0 else OrderSide.SELL,
             quantity=quantity,
             sl_trigger_price=instrument.make_price(stop),
             tp_price=instrument.make_price(target),
+            entry_client_order_id=entry_id,
+            sl_client_order_id=client_order_id(*ids, ts, "stop"),
+            tp_client_order_id=client_order_id(*ids, ts, "take_profit"),
+            entry_tags=["ENTRY", entry_tag(record)],
         )
-        clamped = (f"clamp_{verdict.binding}",) if verdict.status == "reduced" else ()
-        st.entry = {
-            "size_pre": decision.size,
-            "size_post": verdict.approved,
-            "reason_tags": decision.reason_tags + clamped,
-            "mode": self.risk.mode,
-        }
+        st.entry = record
         st.stop_order = next(o for o in bracket.orders if o.order_type == OrderType.STOP_MARKET)
         st.best_close = close
         st.entry_atr = atr
-        route = self.risk.route
         st.route = ClientId(route.client_id) if route.client_id else None
         self.submit_order_list(bracket, client_id=st.route)
         self._emit_intent(
             instrument_id,
             ts,
-            bracket.first.client_order_id.value,
+            entry_id.value,
             wants,
             decision.size,
             verdict.approved,
             close,
-            st.entry["reason_tags"],
+            record.reason_tags,
         )
         self.risk.budget.record(ts)
         self.journal.counters["entries"] += 1
@@ -438,13 +454,6 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
             self.modify_order(order, trigger_price=new_trigger, client_id=st.route)
             self.journal.counters["stop_trails"] += 1
 
-    def _flatten(self, instrument_id, st, reason: str, ts: int) -> None:
-        self.cancel_all_orders(instrument_id, client_id=st.route)
-        self.close_all_positions(instrument_id, client_id=st.route, tags=[reason])
-        self.risk.budget.record(ts)
-        st.stop_order = None
-        self.journal.counters[f"flatten_{reason}"] += 1
-
     # ------------------------------------------------------------------ positions and trade log
     def on_position_opened(self, event: PositionOpened) -> None:
         st = self._state[event.instrument_id]
@@ -467,6 +476,7 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
         )
         st.entry = None
         st.stop_order = None
+        self._record_flat_book(event.ts_closed)
 
     def _log_trade(
         self, st, position_id, entry_side, entry_px, exit_px, ts_opened, ts_closed, pnl, position=None
@@ -510,7 +520,11 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
     def _nav(self) -> float:
         nav = 0.0
         for venue, currency in self._venue_currency.items():
-            nav += self.portfolio.account(venue).balance_total(currency).as_double()
+            account = self.portfolio.account(venue)
+            balance = account.balance_total(currency) if account is not None else None
+            if balance is None:  # no account yet: the book cannot be valued (the kill switch fires)
+                return math.nan
+            nav += balance.as_double()
         for position in self.cache.positions_open(strategy_id=self.id):
             last = self._state[position.instrument_id].last_close
             nav += position.signed_qty * (last - position.avg_px_open)

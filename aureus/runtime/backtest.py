@@ -53,13 +53,23 @@ def venue_currencies(specs: tuple[InstrumentSpec, ...]) -> dict[str, str]:
     return {venue: next(iter(c)) for venue, c in by_venue.items()}
 
 
+def risk_engine_config(config: AureusConfig) -> RiskEngineConfig:
+    """The Nautilus risk engine config of a node or backtest: ``risk.order_rate`` reaches its submit limit.
+
+    Orders over the limit are denied, not queued (flatten orders too): the strategy's own budget keeps
+    ``flatten_reserve_pct`` of it free and retries a denied close.
+    """
+    rate = f"{config.risk.order_rate.max_submit_per_s}/00:00:01"
+    return RiskEngineConfig(bypass=False, max_order_submit_rate=rate, max_order_modify_rate=rate)
+
+
 def build_backtest_engine(config: AureusConfig, specs: tuple[InstrumentSpec, ...]) -> BacktestEngine:
     """A backtest engine with venues and instruments added; data and strategies are the caller's."""
     engine = BacktestEngine(
         BacktestEngineConfig(
             trader_id=TraderId(TRADER_ID),
             logging=LoggingConfig(log_level="ERROR"),
-            risk_engine=RiskEngineConfig(bypass=False),
+            risk_engine=risk_engine_config(config),
         )
     )
     currencies = venue_currencies(specs)

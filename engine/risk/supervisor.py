@@ -196,6 +196,29 @@ class RiskSupervisor:
         self._state = s
         return self._finish(ts, changes, flatten=flatten, new_day=new_day, sip_entry=sip_entry)
 
+    def halt(self, ts: int, reason: str) -> RiskUpdate:
+        """Fire the kill switch now, whatever the day P&L: the NAV cannot be marked (zero, negative, NaN).
+
+        It never raises. The kill is recorded and persisted like any other (``flatten=True`` once); the
+        last good NAV stays the day's mark. Already halted today: nothing changes.
+        """
+        today = utc_day(ts)
+        changes = Changes()
+        s = self._state
+        sip_entry = None
+        new_day = None
+        if self._day is None or today > self._day:
+            s, sip_entry = self._start_day(s, today, ts, s.last_nav if s.last_nav > 0 else 0.0, changes)
+            new_day = s.day
+        elif today < self._day:
+            return self._finish(ts, changes)
+        flatten = False
+        if not s.halted:
+            s = self._fire(s, ts, -1.0, changes, reason=reason)
+            flatten = True
+        self._state = s
+        return self._finish(ts, changes, flatten=flatten, new_day=new_day, sip_entry=sip_entry)
+
     def _start_day(
         self, s: RiskState, today: int, ts: int, nav: float, ch: Changes
     ) -> tuple[RiskState, SipEntry | None]:
@@ -245,9 +268,9 @@ class RiskSupervisor:
         self._mode_change(ts, ch, mode_before, reason)
         return s, entry
 
-    def _fire(self, s: RiskState, ts: int, pnl: float, ch: Changes) -> RiskState:
+    def _fire(self, s: RiskState, ts: int, pnl: float, ch: Changes, reason: str = "") -> RiskState:
         threshold = self.threshold
-        reason = f"Daily P&L {round(pnl * 100.0, 2):g}% below threshold"
+        reason = reason or f"Daily P&L {round(pnl * 100.0, 2):g}% below threshold"
         s = _replace(
             s,
             halted_day=s.day,

@@ -7,21 +7,11 @@ which the test observes on the strategy itself before comparing every output str
 
 import math
 import random
-from itertools import groupby
 from pathlib import Path
 
 import msgspec
 import pytest
-
-from adapters.recorded import open_recording
-from aureus.replay import build_strategy, trading_state_setter
-from aureus.runtime.backtest import bar_type_for, build_backtest_engine
-from aureus.runtime.convert import BarConverter
-from engine.config import load_config
-from engine.sink import CollectingSink
-from schemas.market import Bar
-
-_JSON = msgspec.json.Encoder()
+from strategy_harness import Harness
 
 
 @pytest.fixture(scope="module")
@@ -34,37 +24,17 @@ def four_instruments(tmp_path_factory) -> Path:
 
 
 def _replay_with_order(data: Path, out: Path, reorder):
-    cfg = load_config(overrides=["replay.progress=false"])
-    recording = open_recording(data)
-    specs = recording.verify().instruments
-    engine = build_backtest_engine(cfg, specs)
-    from adapters.state import EmbeddedFileStore
-
-    sink = CollectingSink()
-    strategy = build_strategy(cfg, specs, news=False, store=EmbeddedFileStore(out / "state"), sink=sink)
-    engine.add_strategy(strategy)
-    strategy.bind_trading_state(trading_state_setter(engine.kernel.risk_engine))
+    harness = Harness(data, out / "state")
     arrivals: list[tuple[int, str]] = []
-    on_bar = strategy.on_bar
+    on_bar = harness.strategy.on_bar
 
     def recording_on_bar(bar):
         arrivals.append((bar.ts_event, bar.bar_type.instrument_id.value))
         on_bar(bar)
 
-    strategy.on_bar = recording_on_bar
-    converters = {s.instrument_id: BarConverter(bar_type_for(s), s) for s in specs}
-    bars = [r.payload for r in recording.iter_all() if isinstance(r.payload, Bar)]
-    fed = []
-    for _, group in groupby(bars, key=lambda b: b.ts_event):
-        fed.extend(reorder(list(group)))
-    engine.add_data([converters[b.instrument](b) for b in fed])
-    engine.run()
-    engine.end()
-    streams = {
-        channel: b"".join(_JSON.encode(m) + b"\n" for m in messages)
-        for channel, messages in sink.channels.items()
-    }
-    return streams, arrivals, strategy
+    harness.strategy.on_bar = recording_on_bar
+    harness.run(reorder)
+    return harness.streams(), arrivals, harness.strategy
 
 
 def test_shuffled_arrival_within_each_timestamp_gives_identical_outputs(four_instruments, tmp_path):
