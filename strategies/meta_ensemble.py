@@ -40,6 +40,7 @@ from schemas.signals import EnsembleDecision
 from strategies.news_data import NEWS_CLIENT_ID, NEWS_DATA_TYPE, ScoredNewsData
 from strategies.order_ids import EntryRecord, client_order_id, entry_tag
 from strategies.outputs import StrategyOutputs
+from strategies.reconcile import ReconcileMixin
 from strategies.risk_actions import RiskActionsMixin, quantity_for
 from strategies.risk_desk import RiskDesk
 from strategies.trade_journal import model_summary, trade_entry
@@ -104,7 +105,7 @@ class _InstrumentState:
         self.ret = math.nan  # log return of the latest bar
 
 
-class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
+class MetaEnsembleStrategy(RiskActionsMixin, ReconcileMixin, Strategy):
     """Trades every configured instrument on its bars with the deterministic meta-ensemble."""
 
     def __init__(
@@ -167,6 +168,7 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
             self.subscribe_data(NEWS_DATA_TYPE, client_id=NEWS_CLIENT_ID)
         self._buckets = {st.spec.instrument_id: st.spec.bucket for st in self._state.values()}
         self._batch = TimestampBatch(i.value for i in self._state)
+        self._rebuild_from_cache()
         self._start_stall_timer()
         if self.risk.halted:  # restarted on a kill day: stay halted until the next UTC day
             self._trading_state("HALTED")
