@@ -37,6 +37,8 @@ from engine.state import StateStore
 from schemas.orders import OrderIntent
 from schemas.recording import InstrumentSpec
 from schemas.signals import EnsembleDecision
+from strategies.control import ControlMixin
+from strategies.control_data import CONTROL_CLIENT_ID, CONTROL_DATA_TYPE, ControlData
 from strategies.news_data import NEWS_CLIENT_ID, NEWS_DATA_TYPE, ScoredNewsData
 from strategies.order_ids import EntryRecord, client_order_id, entry_tag
 from strategies.outputs import StrategyOutputs
@@ -61,6 +63,7 @@ class MetaEnsembleConfig(StrategyConfig, frozen=True):
     subscribe_news: bool = True
     venue_is_paper: bool = True
     mark_persist_interval_s: float = 0.0
+    subscribe_control: bool = False
 
 
 _STEP_TIMER = "aureus-portfolio-step"
@@ -105,7 +108,7 @@ class _InstrumentState:
         self.ret = math.nan  # log return of the latest bar
 
 
-class MetaEnsembleStrategy(RiskActionsMixin, ReconcileMixin, Strategy):
+class MetaEnsembleStrategy(RiskActionsMixin, ReconcileMixin, ControlMixin, Strategy):
     """Trades every configured instrument on its bars with the deterministic meta-ensemble."""
 
     def __init__(
@@ -166,6 +169,8 @@ class MetaEnsembleStrategy(RiskActionsMixin, ReconcileMixin, Strategy):
             self.subscribe_bars(bar_type)
         if self.config.subscribe_news:
             self.subscribe_data(NEWS_DATA_TYPE, client_id=NEWS_CLIENT_ID)
+        if self.config.subscribe_control:
+            self.subscribe_data(CONTROL_DATA_TYPE, client_id=CONTROL_CLIENT_ID)
         self._buckets = {st.spec.instrument_id: st.spec.bucket for st in self._state.values()}
         self._batch = TimestampBatch(i.value for i in self._state)
         self._rebuild_from_cache()
@@ -199,6 +204,9 @@ class MetaEnsembleStrategy(RiskActionsMixin, ReconcileMixin, Strategy):
 
     # ------------------------------------------------------------------ data
     def on_data(self, data) -> None:
+        if isinstance(data, ControlData):
+            self._on_control_data(data)
+            return
         if isinstance(data, ScoredNewsData):
             st = self._state.get(InstrumentId.from_str(data.instrument))
             self.journal.news += 1

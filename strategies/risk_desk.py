@@ -82,6 +82,21 @@ class RiskDesk:
         self._journal_update(update)
         return update
 
+    def apply_command(self, ts: int, command) -> RiskUpdate:
+        """Apply a ``control`` risk command (:class:`schemas.control.RiskCommand`); report what changed.
+
+        Raises
+        ------
+        RiskInputError
+            The command is invalid (an approve without its answer).
+        """
+        update = self.supervisor.apply_command(ts, command)
+        if update.mode is not None:
+            self.limits = self._limits_for(update.mode)
+            self.route = route_for(update.mode, self.cfg.execution, venue_is_paper=self._venue_is_paper)
+        self._journal_update(update)
+        return update
+
     def _journal_update(self, update: RiskUpdate) -> None:
         for event in update.events:
             self.outputs.risk(event)

@@ -24,14 +24,17 @@ _JSON = msgspec.json.Encoder()
 class Harness:
     """Engine, strategy and sink of one hand-assembled replay; :meth:`run` feeds the bars."""
 
-    def __init__(self, data: Path, state: Path, *overrides: str, max_bars: int | None = None) -> None:
+    def __init__(
+        self, data: Path, state: Path, *overrides: str, max_bars: int | None = None, control: bool = False
+    ) -> None:
         self.cfg = load_config(overrides=["replay.progress=false", *overrides])
         recording = open_recording(data)
         specs = recording.verify().instruments
         self.engine = build_backtest_engine(self.cfg, specs)
         self.sink = CollectingSink()
+        self.store = EmbeddedFileStore(state)
         self.strategy = build_strategy(
-            self.cfg, specs, news=False, store=EmbeddedFileStore(state), sink=self.sink
+            self.cfg, specs, news=False, store=self.store, sink=self.sink, control=control
         )
         self.engine.add_strategy(self.strategy)
         self.strategy.bind_trading_state(trading_state_setter(self.engine.kernel.risk_engine))
