@@ -6,7 +6,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from nautilus_trader.backtest.engine import BacktestEngine, BacktestEngineConfig
-from nautilus_trader.config import LoggingConfig, RiskEngineConfig
+from nautilus_trader.config import LoggingConfig
 from nautilus_trader.model.currencies import Currency
 from nautilus_trader.model.data import BarType
 from nautilus_trader.model.enums import AccountType, OmsType
@@ -14,6 +14,7 @@ from nautilus_trader.model.identifiers import TraderId, Venue
 from nautilus_trader.model.objects import Money
 
 from aureus.runtime.instruments import build_instrument
+from aureus.runtime.risk_engine import risk_engine_config
 from engine.config import AureusConfig
 from engine.errors import EngineError
 from schemas.recording import InstrumentSpec
@@ -51,16 +52,6 @@ def venue_currencies(specs: tuple[InstrumentSpec, ...]) -> dict[str, str]:
     if len(currencies) > 1:
         raise EngineError(f"instruments settle in several currencies {sorted(currencies)}; NAV needs one")
     return {venue: next(iter(c)) for venue, c in by_venue.items()}
-
-
-def risk_engine_config(config: AureusConfig) -> RiskEngineConfig:
-    """The Nautilus risk engine config of a node or backtest: ``risk.order_rate`` reaches its submit limit.
-
-    Orders over the limit are denied, not queued (flatten orders too): the strategy's own budget keeps
-    ``flatten_reserve_pct`` of it free and retries a denied close.
-    """
-    rate = f"{config.risk.order_rate.max_submit_per_s}/00:00:01"
-    return RiskEngineConfig(bypass=False, max_order_submit_rate=rate, max_order_modify_rate=rate)
 
 
 def build_backtest_engine(config: AureusConfig, specs: tuple[InstrumentSpec, ...]) -> BacktestEngine:
