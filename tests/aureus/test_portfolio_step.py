@@ -68,3 +68,29 @@ def test_correlation_to_a_reference_that_arrives_last_is_computed(four_instrumen
     correlations = {i.value: st.corr.value for i, st in strategy._state.items() if i.value != reference}
     assert len(correlations) == 3
     assert all(math.isfinite(c) and -1.0 <= c <= 1.0 for c in correlations.values()), correlations
+
+
+def test_missing_bars_are_stepped_after_the_grace_period_in_any_order(four_instruments, tmp_path):
+    """One instrument is silent for an hour: its timestamps still get one step each (on the grace timer or
+    the next bar), the outputs do not depend on arrival order, and nothing is counted late."""
+
+    def with_gap(harness: Harness) -> Harness:
+        silent = sorted({b.instrument for b in harness.bars})[-1]
+        start = harness.bars[0].ts_event + 120 * 60_000_000_000
+        harness.bars = [
+            b
+            for b in harness.bars
+            if not (b.instrument == silent and start <= b.ts_event < start + 3_600_000_000_000)
+        ]
+        return harness
+
+    runs = []
+    for name, reorder in (("a", lambda g: g), ("b", lambda g: g[::-1])):
+        harness = with_gap(Harness(four_instruments, tmp_path / name / "state"))
+        harness.run(reorder)
+        runs.append(harness)
+
+    timestamps = sorted({b.ts_event for b in runs[0].bars})
+    assert [row.ts for row in runs[0].sink.get("equity")] == timestamps
+    assert runs[0].streams() == runs[1].streams()
+    assert runs[0].strategy.journal.counters["late_bars"] == 0
