@@ -224,6 +224,9 @@ class MetaEnsembleStrategy(EntryMixin, BookMixin, RiskActionsMixin, ReconcileMix
             self.journal.counters["duplicate_bars"] += 1
             return
         st = self._state[instrument_id]
+        if ts <= st.last_bar_ts:  # older than this instrument's own last bar: its features moved on
+            self.journal.counters["out_of_order_bars"] += 1
+            return
         close = bar.close.as_double()
         volume = bar.volume.as_double()
         st.row = st.features.update(
