@@ -17,8 +17,8 @@ from aureus.paths import REPO_ROOT, resolve_repo_path
 from aureus.report import ReplayOutputs, write_outputs
 from engine.config import AureusConfig, config_hash
 from engine.errors import EngineError
-from engine.runtime.backtest import bar_type_for, build_backtest_engine
-from engine.runtime.convert import BarConverter, news_to_custom_data
+from aureus.runtime.backtest import bar_type_for, build_backtest_engine
+from aureus.runtime.convert import BarConverter, news_to_custom_data
 from schemas.market import Bar, NewsScored
 from strategies.meta_ensemble import MetaEnsembleConfig, MetaEnsembleStrategy
 from strategies.news_data import NEWS_CLIENT_ID, NEWS_DATA_TYPE, ScoredNewsData

@@ -15,7 +15,7 @@ from nautilus_trader.model.objects import Money
 
 from engine.config import AureusConfig
 from engine.errors import EngineError
-from engine.runtime.instruments import build_instrument
+from aureus.runtime.instruments import build_instrument
 from schemas.recording import InstrumentSpec
 
 TRADER_ID = "AUREUS-001"
