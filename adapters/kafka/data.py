@@ -91,7 +91,9 @@ class KafkaDataClient(LiveMarketDataClient):
         )
         unknown = set(config.topics) - SUPPORTED_TOPICS
         if unknown:
-            raise KafkaConfigError(f"kafka input topics {sorted(unknown)} unsupported; use {sorted(SUPPORTED_TOPICS)}")
+            raise KafkaConfigError(
+                f"kafka input topics {sorted(unknown)} unsupported; use {sorted(SUPPORTED_TOPICS)}"
+            )
         self._config = config
         self._prefix = config.topic_prefix
         self.decoder = InputDecoder(decode_specs(config.instruments_json), config.bar_types)
@@ -105,6 +107,7 @@ class KafkaDataClient(LiveMarketDataClient):
         self.dead_letters: Counter[str] = Counter()
         self.commits = 0
         self.ready = asyncio.Event()
+        self._gate: CommitBarrier | None = None
 
     # ------------------------------------------------------------------ wiring
     def register_converter(self, topic: str, converter: Converter) -> None:
@@ -114,6 +117,17 @@ class KafkaDataClient(LiveMarketDataClient):
     def add_commit_barrier(self, barrier: CommitBarrier) -> None:
         """Await ``barrier()`` after each batch, before committing its offsets (e.g. drain the engine)."""
         self._barriers.append(barrier)
+
+    def set_start_gate(self, gate: CommitBarrier) -> None:
+        """Await ``gate()`` before the first poll (the node starts its strategies after connecting clients;
+        data handed over earlier would reach no strategy and yet be committed)."""
+        self._gate = gate
+
+    async def stop_consuming(self) -> None:
+        """Finish and commit the batch in hand, then stop polling (call before the strategies stop)."""
+        self._stopping = True
+        if self._task is not None and not self._task.done():
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=60)
 
     # ------------------------------------------------------------------ lifecycle
     async def _connect(self) -> None:
@@ -157,6 +171,8 @@ class KafkaDataClient(LiveMarketDataClient):
     # ------------------------------------------------------------------ consuming
     async def _consume(self) -> None:
         assert self._consumer is not None
+        if self._gate is not None:
+            await self._gate()
         self.ready.set()
         while not self._stopping:
             try:

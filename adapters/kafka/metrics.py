@@ -18,8 +18,12 @@ class KafkaMetrics:
     def __init__(self) -> None:
         self.events_in = Counter("aureus_events_in", "Messages consumed and handed to the node", ["topic"])
         self.dead_letters = Counter("aureus_dead_letters", "Messages sent to dlq.<topic>", ["topic"])
-        self.consumer_lag = Gauge("aureus_consumer_lag", "High watermark minus position", ["topic", "partition"])
-        self.last_bar_ts = Gauge("aureus_last_bar_event_ts_seconds", "ts_event of the last bar", ["instrument"])
+        self.consumer_lag = Gauge(
+            "aureus_consumer_lag", "High watermark minus position", ["topic", "partition"]
+        )
+        self.last_bar_ts = Gauge(
+            "aureus_last_bar_event_ts_seconds", "ts_event of the last bar", ["instrument"]
+        )
         self.last_bar_age = Gauge(
             "aureus_last_bar_age_seconds", "Wall-clock seconds since the last bar arrived", ["instrument"]
         )

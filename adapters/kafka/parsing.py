@@ -71,7 +71,9 @@ class InputDecoder:
 
     def __init__(self, specs: tuple[InstrumentSpec, ...], bar_types: tuple[str, ...] | list[str]) -> None:
         by_instrument = {BarType.from_str(b).instrument_id.value: BarType.from_str(b) for b in bar_types}
-        self._instruments = {s.instrument_id: _Instrument(s, by_instrument.get(s.instrument_id)) for s in specs}
+        self._instruments = {
+            s.instrument_id: _Instrument(s, by_instrument.get(s.instrument_id)) for s in specs
+        }
         self._converters: dict[str, Converter] = {
             topics.MD_BARS: self._bar,
             topics.MD_QUOTES: self._quote,
@@ -110,7 +112,9 @@ class InputDecoder:
     def _instrument(self, instrument: str) -> _Instrument:
         found = self._instruments.get(instrument)
         if found is None:
-            raise SchemaDecodeError(f"instrument {instrument!r} is not traded by this node - at `$.instrument`")
+            raise SchemaDecodeError(
+                f"instrument {instrument!r} is not traded by this node - at `$.instrument`"
+            )
         return found
 
     def _bar(self, bar: Bar) -> NautilusBar:
