@@ -72,8 +72,8 @@ async def run_daemon(
     await ensure_topics(cfg.kafka.bootstrap_servers, all_topics(cfg.kafka.topic_prefix))
     local = JsonlSink(Path(cfg.daemon.out_dir))
     publisher = KafkaPublisher(publisher_config(cfg), local=local)
-    await publisher.start()
     node, created = build_node(cfg, specs, mode, loop, log_level=log_level)
+    await publisher.start()
     client = created[0]
     store = open_store(cfg.store)
     strategy = _strategy(cfg, specs, store=store, sink=publisher, paper=mode == "demo")
@@ -111,7 +111,7 @@ async def run_daemon(
         if not run_task.done():
             run_task.cancel()
         await asyncio.gather(run_task, return_exceptions=True)
-        node.dispose()
+        node.kernel.dispose()  # not node.dispose(): that cancels every task and stops this loop
         local.close()
         await http.cleanup()
     return {

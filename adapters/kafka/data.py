@@ -18,6 +18,7 @@ from aiokafka.errors import KafkaError
 from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.component import LiveClock, MessageBus
 from nautilus_trader.common.providers import InstrumentProvider
+from nautilus_trader.core.data import Data
 from nautilus_trader.data.messages import (
     SubscribeBars,
     SubscribeData,
@@ -195,10 +196,16 @@ class KafkaDataClient(LiveMarketDataClient):
             topic = tp.topic[len(self._prefix) :]
             for record in records:
                 try:
-                    good.append(self.decoder.decode(topic, record.value or b""))
+                    data = self.decoder.decode(topic, record.value or b"")
+                    if not isinstance(data, Data):
+                        raise TypeError(f"converter returned {type(data).__name__}, not Nautilus Data")
+                    good.append(data)
                     counts[topic] += 1
                 except SchemaDecodeError as e:
                     letters.append(self._dead_letter(e, topic, record))
+                except Exception as e:  # a converter bug must not stop the feed: dead-letter it, loudly
+                    error = SchemaDecodeError(f"{topic}: unexpected {e!r}", topic=topic, raw=record.value or b"")
+                    letters.append(self._dead_letter(error, topic, record))
             offsets[tp] = records[-1].offset + 1
         good.sort(key=lambda d: d.ts_init)  # stable: event-time order across partitions and topics
         for data in good:

@@ -14,8 +14,8 @@ from nautilus_trader.cache.config import CacheConfig
 from nautilus_trader.common.config import DatabaseConfig
 from nautilus_trader.config import (
     LiveExecEngineConfig,
+    LiveRiskEngineConfig,
     LoggingConfig,
-    RiskEngineConfig,
     TradingNodeConfig,
 )
 from nautilus_trader.live.node import TradingNode
@@ -122,7 +122,7 @@ def node_config(cfg: AureusConfig, specs: tuple[InstrumentSpec, ...], mode: str,
         trader_id=TraderId(d.trader_id),
         logging=LoggingConfig(log_level=log_level, bypass_logging=False),
         cache=CacheConfig(database=redis_database(cfg.store.redis_url), encoding="msgpack", flush_on_start=False),
-        risk_engine=RiskEngineConfig(
+        risk_engine=LiveRiskEngineConfig(
             bypass=False, max_order_submit_rate=f"{cfg.risk.order_rate.max_submit_per_s}/00:00:01"
         ),
         exec_engine=LiveExecEngineConfig(reconciliation=True),
