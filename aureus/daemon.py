@@ -21,7 +21,6 @@ from adapters.kafka import KafkaPublisher, KafkaPublisherConfig
 from adapters.kafka.admin import all_topics, ensure_topics
 from adapters.state import open_store
 from aureus.health import start_http
-from aureus.paths import resolve_repo_path
 from aureus.replay import build_strategy, trading_state_setter
 from aureus.runtime.node import build_node, drain_engines, load_instrument_specs
 from engine.config import AureusConfig
@@ -68,7 +67,7 @@ async def run_daemon(
     """Run the node until ``stop`` is set or SIGTERM/SIGINT arrives; return a summary of the run."""
     loop = asyncio.get_running_loop()
     stop = stop or asyncio.Event()
-    specs = load_instrument_specs(resolve_repo_path(cfg.daemon.instruments))
+    specs = load_instrument_specs(cfg.daemon.instruments)
     await ensure_topics(cfg.kafka.bootstrap_servers, all_topics(cfg.kafka.topic_prefix))
     local = JsonlSink(Path(cfg.daemon.out_dir))
     publisher = KafkaPublisher(publisher_config(cfg), local=local)
@@ -127,8 +126,7 @@ def _strategy(cfg: AureusConfig, specs, *, store, sink, paper: bool):
     from strategies.meta_ensemble import MetaEnsembleStrategy
 
     news = "news.scored" in cfg.kafka.input_topics
-    strategy = build_strategy(cfg, specs, news=news, store=store)
+    config = msgspec.structs.replace(build_strategy(cfg, specs, news=news).config, venue_is_paper=paper)
     if "sink" in inspect.signature(MetaEnsembleStrategy.__init__).parameters:
-        # the strategy's sink API (strategy branch); rebuild with it when present
-        strategy = MetaEnsembleStrategy(strategy.config, store=store, sink=sink)
-    return strategy
+        return MetaEnsembleStrategy(config, store=store, sink=sink)
+    return MetaEnsembleStrategy(config, store=store)  # before the strategy's sink API is merged

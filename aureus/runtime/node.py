@@ -23,6 +23,7 @@ from nautilus_trader.model.identifiers import TraderId
 
 from adapters.kafka import KafkaDataClientConfig, KafkaLiveDataClientFactory
 from adapters.recorded import open_recording
+from aureus.paths import resolve_repo_path
 from aureus.runtime.backtest import bar_type_for, venue_currencies
 from aureus.runtime.instruments import build_instrument
 from engine.config import AureusConfig
@@ -36,7 +37,7 @@ def load_instrument_specs(path: str | Path) -> tuple[InstrumentSpec, ...]:
     """Instrument specs from a recording directory, its ``manifest.json``, or a JSON list of specs."""
     if not str(path):
         raise ConfigError("daemon.instruments is empty: name a recording (manifest) or a JSON list of specs")
-    p = Path(path)
+    p = resolve_repo_path(path)
     if p.is_dir() or p.name == "manifest.json":
         return open_recording(p if p.is_dir() else p.parent).manifest.instruments
     try:
@@ -97,19 +98,23 @@ def exec_client_configs(cfg: AureusConfig, specs: tuple[InstrumentSpec, ...], mo
                 account_type="MARGIN",
                 default_leverage=Decimal(str(cfg.venue.leverage)),
                 bar_execution=True,
+                # the live exec engine applies a fill after the exchange already released the bracket legs:
+                # reduce-only legs would be checked against a position not yet opened and rejected
+                use_reduce_only=False,
             )
             for venue, currency in sorted(currencies.items())
         }
     live = cfg.daemon.live
     if live.adapter == "binance":
         from nautilus_trader.adapters.binance import BinanceAccountType, BinanceExecClientConfig
+        from nautilus_trader.adapters.binance.common.enums import BinanceEnvironment
 
         return {
             live.venue: BinanceExecClientConfig(
                 api_key=os.environ.get(live.api_key_env),
                 api_secret=os.environ.get(live.api_secret_env),
                 account_type=BinanceAccountType(live.account_type.upper()),
-                testnet=live.testnet,
+                environment=BinanceEnvironment.TESTNET if live.testnet else BinanceEnvironment.LIVE,
             )
         }
     raise ConfigError("--mode live needs daemon.live.adapter (e.g. \"binance\"); see configs/live-binance-testnet.toml")
