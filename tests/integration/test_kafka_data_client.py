@@ -57,7 +57,9 @@ def control_as_data(update: PolicyUpdate) -> CustomData:
     """Stand-in for the strategy's control data class: any Nautilus Data will do for the client."""
     return CustomData(
         NEWS_DATA_TYPE,
-        ScoredNewsData(ts_event=update.ts_event, ts_init=update.ts_event, instrument="control:" + update.version),
+        ScoredNewsData(
+            ts_event=update.ts_event, ts_init=update.ts_event, instrument="control:" + update.version
+        ),
     )
 
 
