@@ -55,7 +55,9 @@ def replay(
     via_kafka: Annotated[
         bool, typer.Option("--via-kafka", help="Publish the recording onto the Kafka topics instead.")
     ] = False,
-    speed: Annotated[str, typer.Option(help="With --via-kafka: recorded seconds per second, or max.")] = "max",
+    speed: Annotated[
+        str, typer.Option(help="With --via-kafka: recorded seconds per second, or max.")
+    ] = "max",
 ) -> None:
     """Replay a recorded stream through the meta-ensemble strategy in a Nautilus BacktestEngine."""
     from aureus.replay import run_replay

@@ -32,7 +32,9 @@ def load_daemon_config(config: Path | None, set_: list[str] | None):
 
 
 def run(
-    mode: Annotated[str, typer.Option(help="demo (sandbox paper fills) or live (daemon.live venue adapter).")] = "demo",
+    mode: Annotated[
+        str, typer.Option(help="demo (sandbox paper fills) or live (daemon.live venue adapter).")
+    ] = "demo",
     config: ConfigOption = None,
     set_: SetOption = None,
     log_level: Annotated[str, typer.Option(help="Nautilus log level.")] = "INFO",
@@ -52,7 +54,9 @@ def record(
     out: Annotated[Path, typer.Option(help="Recording directory to write.")],
     config: ConfigOption = None,
     set_: SetOption = None,
-    idle_timeout: Annotated[float, typer.Option(help="Stop after this many seconds without a message.")] = 5.0,
+    idle_timeout: Annotated[
+        float, typer.Option(help="Stop after this many seconds without a message.")
+    ] = 5.0,
     max_records: Annotated[int | None, typer.Option(help="Stop after this many messages.")] = None,
     instruments: Annotated[
         Path | None, typer.Option(help="Recording or JSON spec list naming the instruments (manifest).")
@@ -78,7 +82,9 @@ def record(
         )
     )
     counts = {t.topic: t.records for t in manifest.topics}
-    Console().print(f"recorded {counts} (rejects {manifest.rejects}) content_hash {manifest.content_hash} -> {out}")
+    Console().print(
+        f"recorded {counts} (rejects {manifest.rejects}) content_hash {manifest.content_hash} -> {out}"
+    )
 
 
 def parse_speed(speed: str) -> float | None:
@@ -102,12 +108,12 @@ def replay_via_kafka(cfg, data: Path | None, speed: str) -> None:
 
     path = Path(data) if data is not None else default_synthetic_recording(cfg, _err)
     sent = asyncio.run(publish_recording(path, publisher_config(cfg), speed=parse_speed(speed)))
-    Console().print(f"published {dict(sent)} to {cfg.kafka.bootstrap_servers} (prefix {cfg.kafka.topic_prefix!r})")
+    Console().print(
+        f"published {dict(sent)} to {cfg.kafka.bootstrap_servers} (prefix {cfg.kafka.topic_prefix!r})"
+    )
 
 
 def register(app: typer.Typer) -> None:
     """Add ``run`` and ``record`` to the main app."""
     app.command("run")(run)
     app.command("record")(record)
-
-

@@ -254,6 +254,7 @@ class KafkaConfig(msgspec.Struct, **_STRUCT):
     acks: Literal["all", "1", "0"] = "all"
     max_poll_records: Annotated[int, msgspec.Meta(ge=1)] = 500
     poll_timeout_ms: Annotated[int, msgspec.Meta(ge=1)] = 100
+    fetch_max_wait_ms: Annotated[int, msgspec.Meta(ge=0)] = 10
     auto_offset_reset: Literal["earliest", "latest"] = "earliest"
     linger_ms: Annotated[int, msgspec.Meta(ge=0)] = 5
 

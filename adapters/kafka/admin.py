@@ -6,6 +6,8 @@ A consumer subscribed to a topic that does not exist yet only notices it at its 
 
 from __future__ import annotations
 
+import contextlib
+
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -37,12 +39,10 @@ async def ensure_topics(
         existing = set(await admin.list_topics())
         missing = [n for n in names if n not in existing]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another component was quicker
                 await admin.create_topics(
                     [NewTopic(n, num_partitions=partitions, replication_factor=replication) for n in missing]
                 )
-            except TopicAlreadyExistsError:
-                pass
         return missing
     except KafkaError as e:
         raise KafkaUnavailableError(f"kafka at {bootstrap} unavailable: {e}") from e

@@ -27,6 +27,8 @@ class KafkaDataClientConfig(LiveDataClientConfig, frozen=True, kw_only=True):
         Nautilus bar type of each instrument's bars (one per instrument).
     max_poll_records, poll_timeout_ms : int
         Batch size and wait of one poll.
+    fetch_max_wait_ms : int
+        How long the broker may hold a fetch waiting for data (a latency floor; aiokafka's default is 500).
     auto_offset_reset : str
         Where a group without committed offsets starts: ``earliest`` or ``latest``.
     acks : str
@@ -44,6 +46,7 @@ class KafkaDataClientConfig(LiveDataClientConfig, frozen=True, kw_only=True):
     bar_types: tuple[str, ...] = ()
     max_poll_records: int = 500
     poll_timeout_ms: int = 100
+    fetch_max_wait_ms: int = 10
     auto_offset_reset: str = "earliest"
     acks: str = "all"
     enable_idempotence: bool = True

@@ -140,6 +140,7 @@ class KafkaDataClient(LiveMarketDataClient):
             client_id=cfg.client_id,
             enable_auto_commit=False,
             auto_offset_reset=cfg.auto_offset_reset,
+            fetch_max_wait_ms=cfg.fetch_max_wait_ms,
         )
         self._producer = AIOKafkaProducer(
             bootstrap_servers=cfg.bootstrap_servers,
@@ -204,7 +205,9 @@ class KafkaDataClient(LiveMarketDataClient):
                 except SchemaDecodeError as e:
                     letters.append(self._dead_letter(e, topic, record))
                 except Exception as e:  # a converter bug must not stop the feed: dead-letter it, loudly
-                    error = SchemaDecodeError(f"{topic}: unexpected {e!r}", topic=topic, raw=record.value or b"")
+                    error = SchemaDecodeError(
+                        f"{topic}: unexpected {e!r}", topic=topic, raw=record.value or b""
+                    )
                     letters.append(self._dead_letter(error, topic, record))
             offsets[tp] = records[-1].offset + 1
         good.sort(key=lambda d: d.ts_init)  # stable: event-time order across partitions and topics

@@ -1,4 +1,7 @@
-"""Nautilus factory of the Kafka data client: ``node.add_data_client_factory("KAFKA", KafkaLiveDataClientFactory)``."""
+"""Nautilus factory of the Kafka data client.
+
+Register it with ``node.add_data_client_factory("KAFKA", KafkaLiveDataClientFactory)``.
+"""
 
 from __future__ import annotations
 

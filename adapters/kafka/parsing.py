@@ -82,7 +82,7 @@ class InputDecoder:
         }
 
     def register(self, topic: str, converter: Converter) -> None:
-        """Convert messages of ``topic`` with ``converter`` (e.g. ``control`` -> the strategy's control data)."""
+        """Convert messages of ``topic`` with ``converter`` (``control`` -> the strategy's control data)."""
         topics.value_type(topic)
         self._converters[topic] = converter
 
@@ -167,7 +167,7 @@ class InputDecoder:
         )
 
     def _news(self, news: NewsScored) -> CustomData:
-        # news for an instrument the node does not trade still reaches the strategy, which counts it (as replay)
+        # news of an instrument this node does not trade still reaches the strategy, which counts it
         return CustomData(
             NEWS_DATA_TYPE,
             ScoredNewsData(

@@ -76,6 +76,7 @@ def data_client_config(cfg: AureusConfig, specs: tuple[InstrumentSpec, ...]) -> 
         bar_types=tuple(str(bar_type_for(s)) for s in specs),
         max_poll_records=k.max_poll_records,
         poll_timeout_ms=k.poll_timeout_ms,
+        fetch_max_wait_ms=k.fetch_max_wait_ms,
         auto_offset_reset=k.auto_offset_reset,
         acks=k.acks,
         enable_idempotence=k.enable_idempotence,
@@ -98,9 +99,6 @@ def exec_client_configs(cfg: AureusConfig, specs: tuple[InstrumentSpec, ...], mo
                 account_type="MARGIN",
                 default_leverage=Decimal(str(cfg.venue.leverage)),
                 bar_execution=True,
-                # the live exec engine applies a fill after the exchange already released the bracket legs:
-                # reduce-only legs would be checked against a position not yet opened and rejected
-                use_reduce_only=False,
             )
             for venue, currency in sorted(currencies.items())
         }
@@ -117,16 +115,22 @@ def exec_client_configs(cfg: AureusConfig, specs: tuple[InstrumentSpec, ...], mo
                 environment=BinanceEnvironment.TESTNET if live.testnet else BinanceEnvironment.LIVE,
             )
         }
-    raise ConfigError("--mode live needs daemon.live.adapter (e.g. \"binance\"); see configs/live-binance-testnet.toml")
+    raise ConfigError(
+        '--mode live needs daemon.live.adapter (e.g. "binance"); see configs/live-binance-testnet.toml'
+    )
 
 
-def node_config(cfg: AureusConfig, specs: tuple[InstrumentSpec, ...], mode: str, *, log_level: str) -> TradingNodeConfig:
+def node_config(
+    cfg: AureusConfig, specs: tuple[InstrumentSpec, ...], mode: str, *, log_level: str
+) -> TradingNodeConfig:
     """The ``TradingNodeConfig`` of the daemon."""
     d = cfg.daemon
     return TradingNodeConfig(
         trader_id=TraderId(d.trader_id),
         logging=LoggingConfig(log_level=log_level, bypass_logging=False),
-        cache=CacheConfig(database=redis_database(cfg.store.redis_url), encoding="msgpack", flush_on_start=False),
+        cache=CacheConfig(
+            database=redis_database(cfg.store.redis_url), encoding="msgpack", flush_on_start=False
+        ),
         risk_engine=LiveRiskEngineConfig(
             bypass=False, max_order_submit_rate=f"{cfg.risk.order_rate.max_submit_per_s}/00:00:01"
         ),
