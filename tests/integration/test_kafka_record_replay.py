@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import msgspec
+
 from typer.testing import CliRunner
 
 from adapters.recorded import open_recording, write_recording
@@ -73,3 +75,29 @@ def test_replay_via_kafka_then_record_round_trips(tmp_path, kafka_bootstrap, top
     assert {t["topic"]: t["records"] for t in manifest["topics"]} == {"md.bars": 600, "news.scored": 6}
     assert manifest["rejects"] == 0
     assert list(open_recording(back).iter_all()) == list(open_recording(rec).iter_all())
+
+
+async def test_record_writes_undecodable_messages_to_rejects(tmp_path, kafka_bootstrap, topic_prefix):
+    from aiokafka import AIOKafkaProducer
+
+    from adapters.kafka.recorder import record_topics
+    from schemas import codec
+    from schemas.dlq import DeadLetter
+    from schemas.market import Bar
+
+    bar = Bar(instrument="X.Y", interval_s=60, ts_event=60, open=1, high=1, low=1, close=1, volume=1)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    for value in (codec.encode("md.bars", bar), b"\xff garbage", b'{"type":"quote"}'):
+        await producer.send_and_wait(topic_prefix + "md.bars", value, key=b"X.Y")
+    await producer.stop()
+
+    manifest = await record_topics(
+        kafka_bootstrap, ["md.bars"], tmp_path / "R", prefix=topic_prefix, idle_timeout_s=2
+    )
+    assert manifest.rejects == 2 and manifest.topics[0].records == 1
+    lines = (tmp_path / "R" / "rejects.jsonl").read_bytes().splitlines()
+    letters = [msgspec.json.decode(line, type=DeadLetter) for line in lines]
+    assert [d.raw for d in letters] == [b"\xff garbage", b'{"type":"quote"}'] and all(
+        d.error for d in letters
+    )
