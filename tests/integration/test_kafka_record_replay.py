@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import msgspec
-
 from typer.testing import CliRunner
 
 from adapters.recorded import open_recording, write_recording
