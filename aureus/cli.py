@@ -113,6 +113,7 @@ def _mount_subcommands() -> None:
     app.add_typer(train_app)
     app.add_typer(risk_app)
     register_daemon_commands(app)
+    __import__("aureus.cli_decisions").cli_decisions.register_decisions(app)
 
 
 def main() -> None:

@@ -10,7 +10,6 @@ publisher closes.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import signal
 from pathlib import Path
 from typing import Any
@@ -126,7 +125,9 @@ def _strategy(cfg: AureusConfig, specs, *, store, sink, paper: bool):
     from strategies.meta_ensemble import MetaEnsembleStrategy
 
     news = "news.scored" in cfg.kafka.input_topics
-    config = msgspec.structs.replace(build_strategy(cfg, specs, news=news).config, venue_is_paper=paper)
-    if "sink" in inspect.signature(MetaEnsembleStrategy.__init__).parameters:
-        return MetaEnsembleStrategy(config, store=store, sink=sink)
-    return MetaEnsembleStrategy(config, store=store)  # before the strategy's sink API is merged
+    config = msgspec.structs.replace(
+        build_strategy(cfg, specs, news=news).config,
+        venue_is_paper=paper,
+        mark_persist_interval_s=cfg.node.mark_persist_interval_s,
+    )
+    return MetaEnsembleStrategy(config, store=store, sink=sink)
