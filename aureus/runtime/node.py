@@ -175,6 +175,7 @@ def build_node(
 
         for venue in venue_currencies(specs):
             node.add_exec_client_factory(venue, SandboxLiveExecClientFactory)
+        synchronous_engines(node)
     else:
         from nautilus_trader.adapters.binance import BinanceLiveExecClientFactory
 
@@ -204,3 +205,33 @@ async def drain_engines(node: TradingNode) -> None:
     while quiet < 2:  # two empty looks one loop turn apart: nothing was in flight between engines
         quiet = quiet + 1 if pending() == 0 else 0
         await asyncio.sleep(0)
+
+
+class _Immediate:
+    """Stands in for a live engine's queue: hands each message straight to the engine's own handler."""
+
+    __slots__ = ("enqueue",)
+
+    def __init__(self, handler) -> None:
+        self.enqueue = handler
+
+
+def synchronous_engines(node: TradingNode) -> None:
+    """Make the risk and execution engines handle commands and events at once, as in a backtest.
+
+    The live engines queue them, so an order a bar caused reaches the sandbox only after the data engine
+    has handed the strategy every bar of the batch, and a fill reaches the cache after the sandbox already
+    released its bracket legs (which it then rejects as reduce-only with no position). With a paper venue
+    there is no network to wait for: handling them in line gives the backtest's semantics, so demo and
+    replay decide alike.
+    """
+    from functools import partial
+
+    from nautilus_trader.execution.engine import ExecutionEngine
+    from nautilus_trader.risk.engine import RiskEngine
+
+    k = node.kernel
+    k.risk_engine._cmd_enqueuer = _Immediate(partial(RiskEngine.execute, k.risk_engine))
+    k.risk_engine._evt_enqueuer = _Immediate(partial(RiskEngine.process, k.risk_engine))
+    k.exec_engine._cmd_enqueuer = _Immediate(partial(ExecutionEngine.execute, k.exec_engine))
+    k.exec_engine._evt_enqueuer = _Immediate(partial(ExecutionEngine.process, k.exec_engine))

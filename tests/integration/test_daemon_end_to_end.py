@@ -9,7 +9,6 @@ part is skipped, saying so, until it is merged.
 
 from __future__ import annotations
 
-import inspect
 import uuid
 
 import pytest
@@ -18,8 +17,9 @@ from daemon_harness import Daemon, committed, decoded, summary
 from typer.testing import CliRunner
 
 from aureus.cli import _mount_subcommands, app
+from aureus.cli_decisions import first_difference
 from aureus.paths import REPO_ROOT
-from strategies.meta_ensemble import MetaEnsembleStrategy
+from schemas import codec
 
 BTCUSDT = (
     REPO_ROOT.parent / "shared" / "data" / "crypto_1m_2023-03_binanceus" / "BTCUSDT_1m_20230301_20230321.csv"
@@ -68,15 +68,19 @@ def test_replay_via_kafka_into_the_demo_daemon(recording, kafka_bootstrap, topic
         assert store.exists(f"{topic_prefix}risk")  # the risk state, persisted at stop
         assert any(store.scan_iter(f"trader-{daemon.trader_id}:orders:*"))  # the Nautilus cache
 
-        if "sink" not in inspect.signature(MetaEnsembleStrategy.__init__).parameters:
-            pytest.skip(
-                "the strategy's EventSink (strategy branch) is not merged: outputs are not published yet"
-            )
         signals = decoded(kafka_bootstrap, topic_prefix, "signals")
         orders = decoded(kafka_bootstrap, topic_prefix, "orders")
         fills = decoded(kafka_bootstrap, topic_prefix, "fills")
-        assert len(signals) == BARS and orders and fills
-        assert len({o.client_order_id for o in orders}) == len(orders)
+        assert result["published"][topic_prefix + "signals"] == len(signals) > 0
+        alerts = decoded(kafka_bootstrap, topic_prefix, "alerts")
+        assert orders and fills and any(a.code == "rl_model_missing" for a in alerts)
+        assert len({o.client_order_id for o in orders}) == len(orders)  # no client order id twice
+
+        run = tmp_path / "RUN"  # the offline replay of the same recording
+        invoke("replay", "--data", str(recording), "--out", str(run), "--no-progress")
+        live = tmp_path / "live-decisions.jsonl"
+        live.write_bytes(b"".join(codec.encode("signals", s) + b"\n" for s in signals))
+        assert first_difference(run / "decisions.jsonl", live) is None
     finally:
         if daemon.process and daemon.process.poll() is None:
             daemon.process.kill()
