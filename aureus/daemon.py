@@ -23,6 +23,7 @@ from aureus.health import start_http
 from aureus.replay import build_strategy, trading_state_setter
 from aureus.runtime.node import build_node, drain_engines, load_instrument_specs
 from engine.config import AureusConfig
+from schemas.errors import AureusError
 
 _ENCODER = msgspec.json.Encoder(order="deterministic")
 
@@ -66,6 +67,11 @@ async def run_daemon(
     """Run the node until ``stop`` is set or SIGTERM/SIGINT arrives; return a summary of the run."""
     loop = asyncio.get_running_loop()
     stop = stop or asyncio.Event()
+    for sig in (
+        signal.SIGTERM,
+        signal.SIGINT,
+    ):  # from the start: a stop during start-up still shuts down in order
+        loop.add_signal_handler(sig, stop.set)
     specs = load_instrument_specs(cfg.daemon.instruments)
     await ensure_topics(cfg.kafka.bootstrap_servers, all_topics(cfg.kafka.topic_prefix))
     local = JsonlSink(Path(cfg.daemon.out_dir))
@@ -94,17 +100,19 @@ async def run_daemon(
         return True, "ready"
 
     http = await start_http(cfg.daemon.http_host, cfg.daemon.http_port, ready)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)  # replaces the kernel's handler: we shut down in order
+    for sig in (signal.SIGTERM, signal.SIGINT):  # again: the node's kernel installed its own
+        loop.add_signal_handler(sig, stop.set)
     run_task = loop.create_task(node.run_async())
     stop_task = loop.create_task(stop.wait())
+    watch_task = loop.create_task(_watch(node, stop))
     try:
-        await asyncio.wait({run_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({run_task, stop_task, watch_task}, return_when=asyncio.FIRST_COMPLETED)
         await client.stop_consuming()
         await asyncio.wait_for(publisher.flush(), timeout=cfg.daemon.shutdown_flush_s)
         await node.stop_async()
     finally:
         stop_task.cancel()
+        watch_task.cancel()
         await publisher.stop(cfg.daemon.shutdown_flush_s)
         if not run_task.done():
             run_task.cancel()
@@ -112,6 +120,8 @@ async def run_daemon(
         node.kernel.dispose()  # not node.dispose(): that cancels every task and stops this loop
         local.close()
         await http.cleanup()
+    if watch_task.done() and not watch_task.cancelled() and watch_task.result():
+        raise DaemonStopped(watch_task.result())
     return {
         "events_in": dict(client.events_in),
         "dead_letters": dict(client.dead_letters),
@@ -119,6 +129,23 @@ async def run_daemon(
         "published": dict(publisher.published),
         "local": dict(publisher.local_only),
     }
+
+
+class DaemonStopped(AureusError):
+    """Nautilus stopped the trader on its own (an exception in a handler): the daemon exits non-zero."""
+
+
+async def _watch(node, stop: asyncio.Event) -> str:
+    """Return a reason once the trader, having run, stops without a stop request (Nautilus shuts the
+    system down on an exception in a handler and removes the SIGTERM handler, leaving a process that
+    neither trades nor exits)."""
+    while not node.trader.is_running:
+        await asyncio.sleep(0.2)
+    while node.trader.is_running or stop.is_set():
+        if stop.is_set():
+            return ""
+        await asyncio.sleep(0.2)
+    return "the Nautilus trader stopped by itself (see its log): exiting so a supervisor restarts the daemon"
 
 
 def _strategy(cfg: AureusConfig, specs, *, store, sink, paper: bool):
