@@ -16,9 +16,25 @@ from pathlib import Path
 
 import redis
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from typer.testing import CliRunner
 
+from aureus.cli import _mount_subcommands, app
 from aureus.paths import REPO_ROOT
 from schemas import codec
+
+BTCUSDT = (
+    REPO_ROOT.parent / "shared" / "data" / "crypto_1m_2023-03_binanceus" / "BTCUSDT_1m_20230301_20230321.csv"
+)
+BARS = 2 * 1440
+
+_mount_subcommands()
+
+
+def invoke(*args: str) -> str:
+    """Run the CLI in-process; fail the test on a non-zero exit."""
+    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
 
 
 def free_port() -> int:

@@ -21,8 +21,7 @@ from collections import Counter
 
 import pytest
 import redis
-from daemon_harness import Daemon, committed, decoded
-from test_daemon_end_to_end import invoke, recording  # noqa: F401 - the module-scoped recording fixture
+from daemon_harness import Daemon, committed, decoded, invoke
 
 from adapters.recorded import open_recording
 from aureus.paths import REPO_ROOT
@@ -37,7 +36,7 @@ SPEED = 3000  # recorded seconds per second: 50 one-minute bars/s, under the 100
 )
 def test_kill_9_at_random_points_loses_and_duplicates_nothing(
     recording, kafka_bootstrap, topic_prefix, tmp_path
-):  # noqa: F811
+):
     rng = random.Random(20230301)
     bars = open_recording(recording).manifest.topics[0].records
     daemon = Daemon(

@@ -2,9 +2,9 @@
 ``aureus run --mode demo`` (a subprocess with Redis and the test broker) -> SIGTERM.
 
 The daemon consumes every bar, reports ready and healthy, commits every offset, keeps the Nautilus cache
-and the risk state in Redis, and exits cleanly with a summary. Decisions, orders, fills and alerts on their
-topics, and their equality with the offline replay, need the strategy's sink (strategy branch): that
-part is skipped, saying so, until it is merged.
+and the risk state in Redis, and exits cleanly with a summary. Decisions, orders, fills and alerts are on
+their topics, no client order id twice, and the decisions equal the offline replay's decisions.jsonl
+record for record.
 """
 
 from __future__ import annotations
@@ -13,36 +13,10 @@ import uuid
 
 import pytest
 import redis
-from daemon_harness import Daemon, committed, decoded, summary
-from typer.testing import CliRunner
+from daemon_harness import BARS, Daemon, committed, decoded, invoke, summary
 
-from aureus.cli import _mount_subcommands, app
 from aureus.cli_decisions import first_difference
-from aureus.paths import REPO_ROOT
 from schemas import codec
-
-BTCUSDT = (
-    REPO_ROOT.parent / "shared" / "data" / "crypto_1m_2023-03_binanceus" / "BTCUSDT_1m_20230301_20230321.csv"
-)
-BARS = 2 * 1440
-
-_mount_subcommands()
-runner = CliRunner()
-
-
-def invoke(*args: str) -> str:
-    result = runner.invoke(app, list(args), catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-@pytest.fixture(scope="module")
-def recording(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("e2e")
-    csv = tmp / "btc.csv"
-    csv.write_text("".join(BTCUSDT.read_text().splitlines(keepends=True)[: BARS + 1]))
-    invoke("data", "import", "binance-klines", str(csv), "--symbol", "BTC/USDT", "--out", str(tmp / "REC"))
-    return tmp / "REC"
 
 
 @pytest.mark.slow

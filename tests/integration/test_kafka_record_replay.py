@@ -6,25 +6,10 @@ from __future__ import annotations
 import json
 
 import msgspec
-from typer.testing import CliRunner
+from daemon_harness import BTCUSDT, invoke
 
 from adapters.recorded import open_recording, write_recording
-from aureus.cli import _mount_subcommands, app
-from aureus.paths import REPO_ROOT
 from schemas.market import NewsScored
-
-BTCUSDT = (
-    REPO_ROOT.parent / "shared" / "data" / "crypto_1m_2023-03_binanceus" / "BTCUSDT_1m_20230301_20230321.csv"
-)
-
-_mount_subcommands()
-runner = CliRunner()
-
-
-def invoke(*args: str) -> str:
-    result = runner.invoke(app, list(args), catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 def test_replay_via_kafka_then_record_round_trips(tmp_path, kafka_bootstrap, topic_prefix):
