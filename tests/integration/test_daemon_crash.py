@@ -32,7 +32,7 @@ SPEED = 3000  # recorded seconds per second: 50 one-minute bars/s, under the 100
 
 @pytest.mark.slow
 @pytest.mark.xfail(
-    strict=True, reason="needs the strategy's restart reconciliation + deterministic order ids"
+    strict=True, reason="restart reconciliation (strategy) and an undiagnosed -15 exit: see the docstring"
 )
 def test_kill_9_at_random_points_loses_and_duplicates_nothing(
     recording, kafka_bootstrap, topic_prefix, tmp_path
