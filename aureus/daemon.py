@@ -151,9 +151,9 @@ async def _watch(node, stop: asyncio.Event) -> str:
 def _strategy(cfg: AureusConfig, specs, *, store, sink, paper: bool):
     from strategies.meta_ensemble import MetaEnsembleStrategy
 
-    news = "news.scored" in cfg.kafka.input_topics
+    news, control = (t in cfg.kafka.input_topics for t in ("news.scored", "control"))
     config = msgspec.structs.replace(
-        build_strategy(cfg, specs, news=news).config,
+        build_strategy(cfg, specs, news=news, control=control).config,
         venue_is_paper=paper,
         mark_persist_interval_s=cfg.node.mark_persist_interval_s,
     )

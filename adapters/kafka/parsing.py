@@ -23,6 +23,7 @@ from schemas import codec, topics
 from schemas.errors import SchemaDecodeError
 from schemas.market import Bar, NewsScored, Quote, Trade
 from schemas.recording import InstrumentSpec
+from strategies.control_data import CONTROL_DATA_TYPE, ControlData
 from strategies.news_data import NEWS_DATA_TYPE, ScoredNewsData
 
 _SPECS = msgspec.json.Decoder(tuple[InstrumentSpec, ...])
@@ -66,7 +67,7 @@ class InputDecoder:
     -----
     Bars carry ``ts_event = ts_init = bar close time``, exactly as replay feeds them, so a strategy sees
     the same objects live and in replay. Further topics (``control``) get a converter with
-    :meth:`register`; a topic without one is refused, never dropped.
+    :meth:`register` (it replaces a built-in one); a topic without one is refused, never dropped.
     """
 
     def __init__(self, specs: tuple[InstrumentSpec, ...], bar_types: tuple[str, ...] | list[str]) -> None:
@@ -79,6 +80,7 @@ class InputDecoder:
             topics.MD_QUOTES: self._quote,
             topics.MD_TRADES: self._trade,
             topics.NEWS_SCORED: self._news,
+            topics.CONTROL: self._control,
         }
 
     def register(self, topic: str, converter: Converter) -> None:
@@ -176,5 +178,16 @@ class InputDecoder:
                 instrument=news.instrument,
                 sentiment=news.sentiment,
                 relevance=news.relevance,
+            ),
+        )
+
+    def _control(self, message) -> CustomData:
+        # validated here (a bad one goes to dlq.control); the strategy decodes the payload again to apply it
+        return CustomData(
+            CONTROL_DATA_TYPE,
+            ControlData(
+                ts_event=message.ts_event,
+                ts_init=message.ts_event,
+                payload=codec.encode(topics.CONTROL, message).decode(),
             ),
         )

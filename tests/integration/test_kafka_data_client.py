@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.component import LiveClock, MessageBus
-from nautilus_trader.model.data import CustomData
 from nautilus_trader.model.identifiers import ClientId, TraderId
 
 from adapters.kafka.admin import all_topics, ensure_topics
@@ -25,7 +24,6 @@ from schemas.control import PolicyUpdate
 from schemas.errors import SchemaDecodeError
 from schemas.market import Bar, NewsScored, Quote, Trade
 from schemas.recording import InstrumentSpec
-from strategies.news_data import NEWS_DATA_TYPE, ScoredNewsData
 
 SPEC = InstrumentSpec(
     instrument_id="BTCUSDT.BINANCE",
@@ -53,16 +51,6 @@ def good_message(topic: str, i: int) -> bytes:
     return codec.encode(topic, value)
 
 
-def control_as_data(update: PolicyUpdate) -> CustomData:
-    """Stand-in for the strategy's control data class: any Nautilus Data will do for the client."""
-    return CustomData(
-        NEWS_DATA_TYPE,
-        ScoredNewsData(
-            ts_event=update.ts_event, ts_init=update.ts_event, instrument="control:" + update.version
-        ),
-    )
-
-
 def make_client(bootstrap: str, prefix: str, received: list) -> KafkaDataClient:
     loop = asyncio.get_running_loop()
     clock = LiveClock()
@@ -79,7 +67,6 @@ def make_client(bootstrap: str, prefix: str, received: list) -> KafkaDataClient:
         poll_timeout_ms=50,
     )
     client = KafkaDataClient(loop, ClientId("KAFKA"), msgbus, Cache(), clock, config)
-    client.register_converter("control", control_as_data)
     return client
 
 
@@ -114,7 +101,6 @@ def test_poison_messages_go_to_their_dlq_and_good_ones_through(kafka_bootstrap, 
 async def _poison(bootstrap: str, prefix: str, garbage: list[bytes]) -> None:
     await ensure_topics(bootstrap, all_topics(prefix))
     oracle = InputDecoder((SPEC,), [str(bar_type_for(SPEC))])
-    oracle.register("control", control_as_data)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     good, bad = {t: 0 for t in INPUTS}, {t: [] for t in INPUTS}

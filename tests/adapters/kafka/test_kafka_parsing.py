@@ -17,8 +17,9 @@ from aureus.runtime.convert import BarConverter
 from schemas import codec
 from schemas.control import PolicyUpdate
 from schemas.errors import SchemaDecodeError
-from schemas.market import Bar, NewsScored, Quote, Trade
+from schemas.market import Bar, NewsRaw, NewsScored, Quote, Trade
 from schemas.recording import InstrumentSpec
+from strategies.control_data import ControlData
 
 SPEC = InstrumentSpec(
     instrument_id="BTCUSDT.BINANCE",
@@ -105,14 +106,19 @@ def test_bad_messages_raise_with_topic_and_raw(decoder, topic, raw, fragment):
     assert info.value.topic == topic and info.value.raw == raw and fragment in str(info.value)
 
 
-def test_control_without_a_converter_is_refused_then_registered(decoder):
-    raw = codec.encode(
-        "control", PolicyUpdate(version="v2", ts_event=1, source="operator", deltas={}, reason="r")
+def test_control_becomes_the_strategy_control_data(decoder):
+    update = PolicyUpdate(
+        version="v2", ts_event=1, source="operator", deltas={"weights.short": 0.1}, reason="r"
     )
+    got = decoder.decode("control", codec.encode("control", update))
+    assert isinstance(got, CustomData) and isinstance(got.data, ControlData) and got.data.ts_event == 1
+    assert codec.decode("control", got.data.payload.encode()) == update
+
+
+def test_a_topic_without_a_converter_is_refused(decoder):
+    raw = codec.encode("news.raw", NewsRaw(source="s", ts_event=1, headline="h"))
     with pytest.raises(SchemaDecodeError, match="no handler"):
-        decoder.decode("control", raw)
-    decoder.register("control", lambda update: update.version)
-    assert decoder.decode("control", raw) == "v2"
+        decoder.decode("news.raw", raw)
 
 
 @settings(max_examples=300, deadline=None)
