@@ -21,7 +21,7 @@ from adapters.kafka.data import acks_value
 from adapters.kafka.errors import KafkaUnavailableError
 from adapters.kafka.metrics import kafka_metrics
 from schemas import codec
-from schemas.topics import ORDERS, SIGNALS, TOPIC_TYPES, message_key
+from schemas.topics import ORDERS, SIGNALS, TOPIC_TYPES, is_dlq_topic, message_key
 
 
 class KafkaPublisher:
@@ -67,7 +67,7 @@ class KafkaPublisher:
 
     def emit(self, channel: str, message: Any) -> None:
         """Queue one output; topics are encoded now (a wrong type fails here, in the caller)."""
-        if channel not in TOPIC_TYPES:
+        if channel not in TOPIC_TYPES and not is_dlq_topic(channel):
             self.local_only[channel] += 1
             if self._local is not None:
                 self._local.emit(channel, message)

@@ -9,14 +9,26 @@ record for record.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
 import redis
+from aiokafka import AIOKafkaProducer
 from daemon_harness import BARS, Daemon, committed, decoded, invoke, summary
 
 from aureus.cli_decisions import first_difference
 from schemas import codec
+from schemas.control import PolicyUpdate
+
+
+async def _send(bootstrap: str, topic: str, value: bytes) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value, key=b"policy")
+    finally:
+        await producer.stop()
 
 
 @pytest.mark.slow
@@ -33,10 +45,13 @@ def test_replay_via_kafka_into_the_demo_daemon(recording, kafka_bootstrap, topic
             30,
             "lag 0",
         )
+        update = PolicyUpdate(version="op-2", ts_event=1, source="operator", deltas={}, reason="e2e")
+        asyncio.run(_send(kafka_bootstrap, topic_prefix + "control", codec.encode("control", update)))
+        daemon.wait(lambda: daemon.metric("aureus_events_in_total", topic="control") == 1, 30, "control")
         code, out = daemon.stop()
         assert code == 0, daemon.tail()
         result = summary(out)
-        assert result["events_in"] == {"md.bars": BARS} and result["dead_letters"] == {}
+        assert result["events_in"] == {"md.bars": BARS, "control": 1} and result["dead_letters"] == {}
         assert committed(kafka_bootstrap, daemon.group, topic_prefix + "md.bars") == BARS
         store = redis.Redis.from_url("redis://127.0.0.1:6379/0")
         assert store.exists(f"{topic_prefix}risk")  # the risk state, persisted at stop
@@ -48,6 +63,8 @@ def test_replay_via_kafka_into_the_demo_daemon(recording, kafka_bootstrap, topic
         assert result["published"][topic_prefix + "signals"] == len(signals) > 0
         alerts = decoded(kafka_bootstrap, topic_prefix, "alerts")
         assert orders and fills and any(a.code == "rl_model_missing" for a in alerts)
+        # the control record reached the strategy (this strategy version reports policy updates it ignores)
+        assert any(a.code == "policy_update_not_applied" and "op-2" in a.message for a in alerts)
         assert len({o.client_order_id for o in orders}) == len(orders)  # no client order id twice
 
         run = tmp_path / "RUN"  # the offline replay of the same recording

@@ -16,12 +16,12 @@ from adapters.kafka import KafkaPublisher, KafkaPublisherConfig
 from adapters.kafka.admin import ensure_topics
 from schemas import codec
 from schemas.errors import SchemaUsageError
-from schemas.topics import TOPIC_TYPES, message_key
+from schemas.topics import message_key, value_type
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "schemas"))
 from wire_strategies import strategy_for  # noqa: E402
 
-OUTPUTS = ("signals", "orders", "fills", "risk", "alerts", "escalations")
+OUTPUTS = ("signals", "orders", "fills", "risk", "alerts", "escalations", "dlq.control")
 
 
 class ListSink:
@@ -53,7 +53,7 @@ async def read(bootstrap: str, topic: str, n: int) -> list:
 @settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_outputs_arrive_keyed_and_equal(kafka_bootstrap, data):
-    messages = {t: data.draw(st.lists(strategy_for(TOPIC_TYPES[t]), min_size=1, max_size=4)) for t in OUTPUTS}
+    messages = {t: data.draw(st.lists(strategy_for(value_type(t)), min_size=1, max_size=4)) for t in OUTPUTS}
     prefix = f"pub{data.draw(st.integers(0, 10**9))}."
     asyncio.run(_publish_and_check(kafka_bootstrap, prefix, messages))
 
