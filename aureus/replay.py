@@ -165,11 +165,13 @@ def check_execution_clients(config: AureusConfig, engine) -> None:
             )
 
 
-def build_strategy(config: AureusConfig, specs, *, news: bool, store=None, sink=None) -> MetaEnsembleStrategy:
+def build_strategy(
+    config: AureusConfig, specs, *, news: bool, store=None, sink=None, control: bool = False
+) -> MetaEnsembleStrategy:
     """The meta-ensemble strategy for these instruments, with models from ``config.models.dir``.
 
     ``news`` subscribes to scored news; only when the recording has some, as the backtest engine has a
-    NEWS data client only once news data was added."""
+    NEWS data client only once news data was added; ``control`` likewise subscribes to ``ControlData``."""
     reference = config.replay.reference_instrument or specs[0].instrument_id
     if reference not in {s.instrument_id for s in specs}:
         raise EngineError(f"replay.reference_instrument {reference!r} is not in the recording")
@@ -183,6 +185,7 @@ def build_strategy(config: AureusConfig, specs, *, news: bool, store=None, sink=
             reference_instrument=reference if len(specs) > 1 else "",
             subscribe_news=news,
             mark_persist_interval_s=config.node.replay_mark_persist_interval_s,
+            subscribe_control=control,
         ),
         store=store,
         sink=sink,
