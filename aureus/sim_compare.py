@@ -1,0 +1,91 @@
+"""Trade-by-trade agreement of two trade logs (the simulator's against a replay's).
+
+Trades are matched by (symbol, entry timestamp). A matched pair is *identical* when exit timestamp,
+direction and size agree (size: ``size_post_risk`` equal within 1e-12, and the entry price within
+``price_tol`` relative, which pins the quantity the same fill produced). Differences are listed with the
+fields that differ so each one can be explained.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from schemas.tradelog import TradeLogEntry, decode_trade_log_line
+
+
+class TradeDiff(msgspec.Struct, frozen=True, kw_only=True):
+    """One trade that is not identical in both logs (``None`` on the side that lacks it)."""
+
+    symbol: str
+    timestamp: str
+    fields: tuple[str, ...]
+    replay: TradeLogEntry | None
+    sim: TradeLogEntry | None
+
+
+class Agreement(msgspec.Struct, frozen=True, kw_only=True):
+    """Summary of a comparison; ``identical_pct`` is over the union of trades of both logs."""
+
+    replay_trades: int
+    sim_trades: int
+    identical: int
+    identical_pct: float
+    replay_pnl: float
+    sim_pnl: float
+    pnl_diff_pct: float
+    diffs: tuple[TradeDiff, ...]
+
+
+def read_trades(path: Path) -> list[TradeLogEntry]:
+    """Decode a trades.jsonl file."""
+    with Path(path).open("rb") as f:
+        return [decode_trade_log_line(line) for line in f if line.strip()]
+
+
+def compare(replay: list[TradeLogEntry], sim: list[TradeLogEntry], *, price_tol: float = 1e-4) -> Agreement:
+    """Compare two trade logs trade by trade (see the module docstring)."""
+    by_key = {(t.symbol, t.timestamp): t for t in sim}
+    seen = set()
+    identical = 0
+    diffs = []
+    for r in replay:
+        key = (r.symbol, r.timestamp)
+        s = by_key.get(key)
+        if s is None:
+            diffs.append(TradeDiff(symbol=r.symbol, timestamp=r.timestamp, fields=("missing_in_sim",),
+                                   replay=r, sim=None))
+            continue
+        seen.add(key)
+        fields = []
+        if r.exit_timestamp != s.exit_timestamp:
+            fields.append("exit_timestamp")
+        if r.direction != s.direction:
+            fields.append("direction")
+        if abs(r.size_post_risk - s.size_post_risk) > 1e-12:
+            fields.append("size_post_risk")
+        if abs(r.entry_price - s.entry_price) > price_tol * abs(r.entry_price):
+            fields.append("entry_price")
+        if fields:
+            diffs.append(TradeDiff(symbol=r.symbol, timestamp=r.timestamp, fields=tuple(fields), replay=r,
+                                   sim=s))
+        else:
+            identical += 1
+    for s in sim:
+        if (s.symbol, s.timestamp) not in seen:
+            diffs.append(TradeDiff(symbol=s.symbol, timestamp=s.timestamp, fields=("missing_in_replay",),
+                                   replay=None, sim=s))
+    union = identical + len(diffs)
+    r_pnl = sum(t.realized_pnl or 0.0 for t in replay)
+    s_pnl = sum(t.realized_pnl or 0.0 for t in sim)
+    return Agreement(
+        replay_trades=len(replay),
+        sim_trades=len(sim),
+        identical=identical,
+        identical_pct=100.0 * identical / union if union else 100.0,
+        replay_pnl=r_pnl,
+        sim_pnl=s_pnl,
+        pnl_diff_pct=100.0 * abs(s_pnl - r_pnl) / abs(r_pnl) if r_pnl else 0.0,
+        diffs=tuple(diffs),
+    )

@@ -1,0 +1,53 @@
+"""The research simulator: the meta-ensemble strategy's execution in one numba pass.
+
+``build_decisions`` (features -> models -> ensemble over whole arrays) and ``simulate`` (the execution
+kernel) reproduce what ``aureus replay`` does inside Nautilus, fast enough for hyperparameter search
+and walk-forward tournaments. ``aureus sim`` runs both and writes the replay's output files.
+
+How Nautilus 1.228 executes a bar (``OrderMatchingEngine.process_bar`` with LAST bars and
+``bar_adaptive_high_low_ordering=True``, as ``engine.runtime.backtest`` configures the venue), which
+the kernel follows:
+
+1. The bar's volume is cut into quarters (rounded down to the size increment, at least one increment);
+   the close gets what is left after three quarters.
+2. Four trade prices are played in order: **open**, then **high and low, the one nearer the open first**
+   (high first only when ``|high - open| < |low - open|``; a tie plays the low first), then **close**.
+   A price point is skipped when it does not move the market: the open when it equals the last price,
+   the high unless above it, the low unless below it, the close when equal to it.
+3. At each point resting orders are matched: a stop-market sell triggers at ``price <= trigger`` (buy:
+   ``>=``), a limit sell fills at ``price >= limit`` (buy: ``<=``). At the open (a gap from the last
+   price) a stop fills at the open price; at high, low and close it fills at its trigger price. A limit
+   fills at its limit price, or at the open when the open gapped through it. A stop fill larger than the
+   L1 size of that point fills the rest one tick worse. Take-profit fills pay the maker fee, every
+   other fill the taker fee.
+4. The bar then reaches the strategy (``on_bar``); orders it submits are queued and filled after the
+   handler, at the instrument's last price: a market order takes the L1 size of the last price point
+   and the rest one tick worse.
+
+The strategy step per bar is ``MetaEnsembleStrategy.on_bar``: mark NAV (realised + unrealised at the
+last close of every instrument) -> first mark of a UTC day closes the previous day (SIP share of a
+profitable day set aside from sizing NAV; post-kill and quarantine demo days) -> kill switch at
+``-daily_loss_pct`` of start-of-day NAV (flatten everything, halt for the rest of the day) -> trail the
+stop -> drift trims -> decision (reversal closes the position; a flat instrument enters with a bracket
+sized by the clamp's per-name and bucket caps).
+
+Not modelled (refused with :class:`SimUnsupportedError` when configured): the portfolio limits of the
+``guardrails`` and ``long_short`` profiles, ``do_not_trade``, penny and F&O buckets. Data stalls have no
+effect on bar data (a bar always resumes its instrument before the decision), so none is modelled.
+"""
+
+from engine.sim.decisions import Decisions, EventBars, build_decisions, decision_at, ensemble_arrays
+from engine.sim.errors import SimError, SimUnsupportedError
+from engine.sim.simulator import SimResult, simulate
+
+__all__ = [
+    "Decisions",
+    "EventBars",
+    "SimError",
+    "SimResult",
+    "SimUnsupportedError",
+    "build_decisions",
+    "decision_at",
+    "ensemble_arrays",
+    "simulate",
+]

@@ -1,0 +1,580 @@
+"""The research simulator's execution kernel (numba): decisions + bars -> fills, trades, equity.
+
+One pass over a flat, time-ordered bar event stream (any number of instruments). Each event is handled
+in the order the Nautilus ``BacktestEngine`` handles a bar (see :mod:`engine.sim` for the rule):
+
+1. the venue moves the instrument's market through the bar's prices and fills resting brackets;
+2. the strategy step (``MetaEnsembleStrategy.on_bar``): mark NAV -> day roll, SIP, kill switch ->
+   trail the stop -> drift trims -> decision (entry, or flatten on a reversal);
+3. the orders of step 2 fill at the instrument's current price (the venue drains its queue after the
+   bar's handler), market orders with the L1 liquidity of the last price point, the rest one tick worse.
+
+Quantities are integer multiples of the size increment (``units``) so a position never drifts by float
+rounding. No I/O, no allocation in the loop beyond the preallocated outputs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+# params vector layout (float64)
+P_NAV = 0
+P_TAKER = 1
+P_MAKER = 2
+P_STOP_ATR = 3
+P_TP_ATR = 4
+P_TRAIL_ATR = 5
+P_KILL = 6  # daily loss fraction, e.g. 0.025
+P_SIP = 7  # fraction of a profitable day's P&L set aside
+P_TRIM_KEEP = 8  # 1 - trim buffer
+P_MIN_SIZE = 9
+P_ALLOW_SHORT = 10
+P_ENTRY_LIMIT = 11  # entry submits per second (order-rate budget minus the flatten reserve)
+P_Q_KILLS = 12  # kill days within the window that start a quarantine
+P_Q_WINDOW = 13  # trading days
+P_Q_DAYS = 14  # demo days of a quarantine
+P_SIZE = 15
+
+# trade record columns (float64)
+T_INST = 0
+T_ENTRY_EVENT = 1
+T_EXIT_EVENT = 2  # -1 while open
+T_SIDE = 3  # +1 long, -1 short
+T_UNITS = 4  # opening quantity in size increments
+T_ENTRY_PX = 5  # average open price
+T_EXIT_PX = 6  # average close price (nan while open)
+T_PNL = 7  # realised P&L net of every commission of the position (Nautilus convention)
+T_SIZE_PRE = 8
+T_SIZE_POST = 9
+T_REDUCED = 10  # 1 when the clamp reduced the entry
+T_EXIT_REASON = 11  # see EXIT_* below
+T_DEMO = 12  # 1 when entered on a demo (post-kill / quarantine) day
+T_COLS = 13
+
+EXIT_OPEN = 0
+EXIT_STOP = 1
+EXIT_TAKE_PROFIT = 2
+EXIT_REVERSAL = 3
+EXIT_KILL = 4
+EXIT_TRIM = 5  # a trim that took the position to zero
+
+# equity columns (float64), one row per event
+E_NAV = 0
+E_DAY_PNL = 1
+E_GROSS = 2
+E_NET = 3
+E_MAX_NAME = 4
+E_BUCKET0 = 5  # core, penny, fno
+E_HALTED = 8
+E_DEMO = 9
+E_COLS = 10
+
+# counters
+C_ENTRIES = 0
+C_TRIMS = 1
+C_TRAILS = 2
+C_KILLS = 3
+C_REDUCED = 4
+C_REJECTED = 5
+C_SHORT_BLOCKED = 6
+C_TOO_SMALL = 7
+C_BAD_EXIT_PX = 8
+C_REVERSALS = 9
+C_RATE_BLOCKED = 10
+C_SIP_DAYS = 11
+C_BUY = 12
+C_SELL = 13
+C_HOLD = 14
+C_SIZE = 15
+
+
+@njit(cache=True)
+def _round_px(x, inc):
+    # Nautilus Price(x, precision): nearest tick, halves away from zero (prices are positive here)
+    return math.floor(x / inc + 0.5) * inc
+
+
+@njit(cache=True)
+def _fill(j, units, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz):
+    """Apply a fill of signed ``units`` to instrument j at ``px``; return True when the position closed."""
+    qty = units * inc_sz[j]
+    commission = abs(qty) * px * fee
+    cash[0] -= commission
+    fees_pos[j] += commission
+    p = pos[j]
+    if p == 0 or (p > 0) == (units > 0):  # open or add
+        new = p + units
+        avg[j] = (avg[j] * p + px * units) / new if p != 0 else px
+        pos[j] = new
+        return False
+    closing = min(abs(units), abs(p))
+    sign = 1.0 if p > 0 else -1.0
+    pnl = closing * inc_sz[j] * (px - avg[j]) * sign
+    cash[0] += pnl
+    gross_pos[j] += pnl
+    close_units[j] += closing
+    close_notional[j] += closing * inc_sz[j] * px
+    pos[j] = p + units
+    return pos[j] == 0
+
+
+@njit(cache=True)
+def simulate(
+    ts,
+    inst,
+    day,
+    o,
+    h,
+    low,
+    c,
+    vol_units,
+    action,
+    size_pre,
+    atr,
+    px_inc,
+    inc_sz,
+    bucket,
+    name_cap,
+    bucket_cap,
+    long_only,
+    params,
+    trades,
+    equity,
+    counters,
+):
+    """Simulate the strategy's execution over a bar event stream.
+
+    Parameters
+    ----------
+    ts, inst, day : int64 arrays (E,)
+        Bar time (ns), instrument index, UTC day number, in processing order.
+    o, h, low, c : float64 arrays (E,)
+        Bar prices, already at the instrument's price precision.
+    vol_units : int64 array (E,)
+        Bar volume in size increments.
+    action : int8 array (E,)
+        The ensemble's decision: 1 BUY, -1 SELL, 0 HOLD, 2 not ready (features warming up).
+    size_pre : float64 array (E,)
+        Decision size (fraction of NAV) before the clamp.
+    atr : float64 array (E,)
+        Raw ATR of the bar (stop and take-profit distances).
+    px_inc, inc_sz : float64 arrays (N,)
+        Price increment and size increment per instrument.
+    bucket : int64 array (N,)
+        Risk bucket index (0 core, 1 penny, 2 fno).
+    name_cap, bucket_cap : float64 arrays (2, 3)
+        Per-name and bucket caps (fractions of NAV), row 0 the configured mode, row 1 demo days.
+    long_only : bool array (2,)
+        Shorts forbidden in the configured mode / on demo days.
+    params : float64 array (P_SIZE,)
+        See the ``P_*`` indices.
+    trades : float64 array (E, T_COLS)
+        Output trade records.
+    equity : float64 array (E, E_COLS)
+        Output: one row per event (the replay's equity.csv row).
+    counters : int64 array (C_SIZE,)
+        Output counters.
+
+    Returns
+    -------
+    int
+        Number of trade records written.
+    """
+    n_ev = ts.shape[0]
+    n = px_inc.shape[0]
+    taker = params[P_TAKER]
+    maker = params[P_MAKER]
+    pos = np.zeros(n, np.int64)
+    avg = np.zeros(n)
+    fees_pos = np.zeros(n)
+    gross_pos = np.zeros(n)
+    close_units = np.zeros(n, np.int64)
+    close_notional = np.zeros(n)
+    open_trade = np.full(n, -1, np.int64)
+    has_bracket = np.zeros(n, np.bool_)
+    sl = np.zeros(n)
+    tp = np.zeros(n)
+    best = np.zeros(n)
+    entry_atr = np.zeros(n)
+    last_px = np.full(n, np.nan)  # the venue's last price per instrument
+    level = np.zeros(n, np.int64)  # L1 size of the last price point (units)
+    strat_last = np.full(n, np.nan)  # the strategy's last close per instrument
+    notional = np.zeros(n)
+    target = np.zeros(n)
+    cash = np.array([params[P_NAV]])
+    n_trades = 0
+    cur_day = -1
+    sod_nav = 0.0
+    last_nav = 0.0
+    sip = 0.0
+    halted = False
+    demo_pending = False
+    demo_today = False
+    q_remaining = 0
+    n_days = 0
+    window = int(params[P_Q_WINDOW])
+    kill_ring = np.zeros(max(window, 1), np.bool_)  # kill flag of the last `window` trading days
+    rate_ts = np.zeros(4096, np.int64)  # submit times within the last second (ring)
+    rate_head = 0
+    rate_len = 0
+    demo_row = 0
+
+    for e in range(n_ev):
+        i = inst[e]
+        t = ts[e]
+        # ---------------------------------------------------------------- 1. the venue moves the market
+        quarter = vol_units[e] // 4
+        if quarter < 1:
+            quarter = 1
+        close_sz = vol_units[e] - 3 * quarter
+        if close_sz < 1:
+            close_sz = 1
+        high_first = abs(h[e] - o[e]) < abs(low[e] - o[e])
+        for k in range(4):
+            if k == 0:
+                p = o[e]
+                go = math.isnan(last_px[i]) or p != last_px[i]
+                at_market = True
+                sz = quarter
+            elif k == 3:
+                p = c[e]
+                go = p != last_px[i]
+                at_market = False
+                sz = close_sz
+            else:
+                use_high = (k == 1) == high_first
+                p = h[e] if use_high else low[e]
+                go = p > last_px[i] if use_high else p < last_px[i]
+                at_market = False
+                sz = quarter
+            if not go:
+                continue
+            last_px[i] = p
+            level[i] = sz
+            if not has_bracket[i] or pos[i] == 0:
+                continue
+            q = pos[i]
+            long = q > 0
+            hit_stop = p <= sl[i] if long else p >= sl[i]
+            hit_tp = p >= tp[i] if long else p <= tp[i]
+            if not (hit_stop or hit_tp):
+                continue
+            units = -q
+            if hit_stop:
+                fp = p if at_market else sl[i]
+                part = min(abs(units), sz)
+                sgn = 1 if units > 0 else -1
+                _fill(i, sgn * part, fp, taker, pos, avg, cash, fees_pos, gross_pos, close_units,
+                      close_notional, inc_sz)
+                rest = abs(units) - part
+                if rest > 0:
+                    _fill(i, sgn * rest, fp + sgn * px_inc[i], taker, pos, avg, cash, fees_pos,
+                          gross_pos, close_units, close_notional, inc_sz)
+                reason = EXIT_STOP
+            else:
+                fp = p if at_market else tp[i]
+                _fill(i, units, fp, maker, pos, avg, cash, fees_pos, gross_pos, close_units,
+                      close_notional, inc_sz)
+                reason = EXIT_TAKE_PROFIT
+            has_bracket[i] = False
+            r = open_trade[i]
+            trades[r, T_EXIT_EVENT] = e
+            trades[r, T_EXIT_PX] = close_notional[i] / (close_units[i] * inc_sz[i])
+            trades[r, T_PNL] = gross_pos[i] - fees_pos[i]
+            trades[r, T_EXIT_REASON] = reason
+            open_trade[i] = -1
+
+        # ---------------------------------------------------------------- 2. the strategy's bar handler
+        close = c[e]
+        strat_last[i] = close
+        nav = cash[0]
+        for j in range(n):
+            if pos[j] != 0:
+                nav += pos[j] * inc_sz[j] * (strat_last[j] - avg[j])
+        # mark: day roll, SIP, demo calendar, kill switch
+        if day[e] > cur_day:
+            if cur_day >= 0:
+                closed = last_nav - sod_nav
+                if closed > 0.0 and params[P_SIP] > 0.0:
+                    sip += closed * params[P_SIP]
+                    counters[C_SIP_DAYS] += 1
+                sod_nav = last_nav
+            else:
+                sod_nav = nav
+            cur_day = day[e]
+            n_days += 1
+            kill_ring[n_days % kill_ring.shape[0]] = False
+            post_kill = demo_pending
+            demo_pending = False
+            demo_today = post_kill or q_remaining > 0
+            if q_remaining > 0:
+                q_remaining -= 1
+            halted = False
+            demo_row = 1 if demo_today else 0
+        last_nav = nav
+        pnl = nav / sod_nav - 1.0
+        if not halted and pnl <= -params[P_KILL]:
+            halted = True
+            demo_pending = True
+            counters[C_KILLS] += 1
+            kill_ring[n_days % kill_ring.shape[0]] = True
+            if params[P_Q_DAYS] > 0 and q_remaining == 0:
+                kills = 0
+                for d in range(kill_ring.shape[0]):
+                    if kill_ring[d] and d <= n_days:
+                        kills += 1
+                if kills >= params[P_Q_KILLS]:
+                    q_remaining = int(params[P_Q_DAYS])
+            for j in range(n):  # cancel everything, flatten everything at the venue's price
+                has_bracket[j] = False
+                if pos[j] != 0:
+                    _market(j, -pos[j], last_px, level, px_inc, taker, pos, avg, cash, fees_pos,
+                            gross_pos, close_units, close_notional, inc_sz)
+                    _close_trade(j, e, EXIT_KILL, trades, open_trade, close_notional, close_units,
+                                 gross_pos, fees_pos, inc_sz)
+                    rate_head, rate_len = _rate_record(rate_ts, rate_head, rate_len, t)
+        gross = 0.0
+        net = 0.0
+        max_name = 0.0
+        b0 = 0.0
+        b1 = 0.0
+        b2 = 0.0
+        any_held = False
+        for j in range(n):
+            v = pos[j] * inc_sz[j] * strat_last[j] if pos[j] != 0 else 0.0
+            notional[j] = v
+            if v != 0.0:
+                any_held = True
+            gross += abs(v)
+            net += v
+            if abs(v) > max_name:
+                max_name = abs(v)
+            if bucket[j] == 0:
+                b0 += abs(v)
+            elif bucket[j] == 1:
+                b1 += abs(v)
+            else:
+                b2 += abs(v)
+        side_now = 0 if pos[i] == 0 else (1 if pos[i] > 0 else -1)
+        if not halted:
+            # trail the stop behind the best close once the trade is trailing_atr x ATR in profit
+            if has_bracket[i] and pos[i] != 0:
+                sgn = 1.0 if pos[i] > 0 else -1.0
+                best[i] = max(best[i], close) if sgn > 0 else min(best[i], close)
+                dist = params[P_TRAIL_ATR] * entry_atr[i]
+                if sgn * (best[i] - avg[i]) >= dist:
+                    cand = best[i] - sgn * dist
+                    if sgn * (cand - sl[i]) > 0.0:
+                        new = _round_px(cand, px_inc[i])
+                        if new != sl[i]:
+                            sl[i] = new
+                            counters[C_TRAILS] += 1
+            if any_held:
+                _trims(e, n, nav, notional, target, bucket, name_cap[demo_row], bucket_cap[demo_row],
+                       params[P_TRIM_KEEP], strat_last, inc_sz, pos, last_px, level, px_inc, taker, avg,
+                       cash, fees_pos, gross_pos, close_units, close_notional, trades, open_trade,
+                       counters)
+                # trims submit through the rate budget too
+                for j in range(n):
+                    if target[j] != 0.0:
+                        rate_head, rate_len = _rate_record(rate_ts, rate_head, rate_len, t)
+            a = action[e]
+            if a == 1:
+                counters[C_BUY] += 1
+            elif a == -1:
+                counters[C_SELL] += 1
+            elif a == 0:
+                counters[C_HOLD] += 1
+            if a == 1 or a == -1:
+                wants = a
+                if side_now == wants:
+                    pass
+                elif side_now != 0:  # reversal: cancel the bracket, close the position at market
+                    has_bracket[i] = False
+                    if pos[i] != 0:
+                        _market(i, -pos[i], last_px, level, px_inc, taker, pos, avg, cash, fees_pos,
+                                gross_pos, close_units, close_notional, inc_sz)
+                        _close_trade(i, e, EXIT_REVERSAL, trades, open_trade, close_notional,
+                                     close_units, gross_pos, fees_pos, inc_sz)
+                    rate_head, rate_len = _rate_record(rate_ts, rate_head, rate_len, t)
+                    counters[C_REVERSALS] += 1
+                elif wants < 0 and params[P_ALLOW_SHORT] == 0.0:
+                    counters[C_SHORT_BLOCKED] += 1
+                elif not has_bracket[i]:
+                    rate_head, rate_len = _rate_prune(rate_ts, rate_head, rate_len, t)
+                    snav = nav - sip
+                    if rate_len + 1 > params[P_ENTRY_LIMIT]:
+                        counters[C_RATE_BLOCKED] += 1
+                        counters[C_REJECTED] += 1
+                    else:
+                        b = bucket[i]
+                        req = size_pre[e]
+                        approved = req
+                        reduced = False
+                        if req < params[P_MIN_SIZE]:
+                            approved = 0.0
+                        if long_only[demo_row] and wants < 0:
+                            approved = 0.0
+                            reduced = True
+                        if name_cap[demo_row, b] < approved:
+                            approved = name_cap[demo_row, b]
+                            reduced = True
+                        bg = b0 if b == 0 else (b1 if b == 1 else b2)
+                        room = bucket_cap[demo_row, b] - bg / snav
+                        if room < 0.0:
+                            room = 0.0
+                        if room < approved:
+                            approved = room
+                            reduced = True
+                        if approved < params[P_MIN_SIZE]:
+                            counters[C_REJECTED] += 1
+                        else:
+                            if reduced:
+                                counters[C_REDUCED] += 1
+                            units = int(math.floor(approved * snav / close / inc_sz[i] + 1e-9))
+                            stop = close - wants * params[P_STOP_ATR] * atr[e]
+                            take = close + wants * params[P_TP_ATR] * atr[e]
+                            if units < 1:
+                                counters[C_TOO_SMALL] += 1
+                            elif stop <= 0.0 or take <= 0.0:
+                                counters[C_BAD_EXIT_PX] += 1
+                            else:
+                                r = n_trades
+                                n_trades += 1
+                                trades[r, T_INST] = i
+                                trades[r, T_ENTRY_EVENT] = e
+                                trades[r, T_EXIT_EVENT] = -1
+                                trades[r, T_SIDE] = wants
+                                trades[r, T_UNITS] = units
+                                trades[r, T_SIZE_PRE] = req
+                                trades[r, T_SIZE_POST] = approved
+                                trades[r, T_REDUCED] = 1.0 if reduced else 0.0
+                                trades[r, T_EXIT_REASON] = EXIT_OPEN
+                                trades[r, T_EXIT_PX] = np.nan
+                                trades[r, T_DEMO] = 1.0 if demo_today else 0.0
+                                fees_pos[i] = 0.0
+                                gross_pos[i] = 0.0
+                                close_units[i] = 0
+                                close_notional[i] = 0.0
+                                _market(i, wants * units, last_px, level, px_inc, taker, pos, avg, cash,
+                                        fees_pos, gross_pos, close_units, close_notional, inc_sz)
+                                trades[r, T_ENTRY_PX] = avg[i]
+                                open_trade[i] = r
+                                has_bracket[i] = True
+                                sl[i] = _round_px(stop, px_inc[i])
+                                tp[i] = _round_px(take, px_inc[i])
+                                best[i] = close
+                                entry_atr[i] = atr[e]
+                                counters[C_ENTRIES] += 1
+                                rate_head, rate_len = _rate_record(rate_ts, rate_head, rate_len, t)
+        equity[e, E_NAV] = nav
+        equity[e, E_DAY_PNL] = pnl * 100.0
+        equity[e, E_GROSS] = gross / nav * 100.0
+        equity[e, E_NET] = net / nav * 100.0
+        equity[e, E_MAX_NAME] = max_name / nav * 100.0
+        equity[e, E_BUCKET0] = b0 / nav * 100.0
+        equity[e, E_BUCKET0 + 1] = b1 / nav * 100.0
+        equity[e, E_BUCKET0 + 2] = b2 / nav * 100.0
+        equity[e, E_HALTED] = 1.0 if halted else 0.0
+        equity[e, E_DEMO] = 1.0 if demo_today else 0.0
+    for j in range(n):  # positions still open at the end: entry price known, no exit
+        r = open_trade[j]
+        if r >= 0:
+            trades[r, T_ENTRY_PX] = avg[j]
+    return n_trades
+
+
+@njit(cache=True)
+def _market(j, units, last_px, level, px_inc, fee, pos, avg, cash, fees_pos, gross_pos, close_units,
+            close_notional, inc_sz):
+    # a market order takes the L1 level of the last price point; the rest slips one tick
+    px = last_px[j]
+    sgn = 1 if units > 0 else -1
+    part = min(abs(units), level[j])
+    _fill(j, sgn * part, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz)
+    rest = abs(units) - part
+    if rest > 0:
+        _fill(j, sgn * rest, px + sgn * px_inc[j], fee, pos, avg, cash, fees_pos, gross_pos, close_units,
+              close_notional, inc_sz)
+
+
+@njit(cache=True)
+def _close_trade(j, e, reason, trades, open_trade, close_notional, close_units, gross_pos, fees_pos, inc_sz):
+    r = open_trade[j]
+    if r < 0:
+        return
+    trades[r, T_EXIT_EVENT] = e
+    trades[r, T_EXIT_PX] = close_notional[j] / (close_units[j] * inc_sz[j])
+    trades[r, T_PNL] = gross_pos[j] - fees_pos[j]
+    trades[r, T_EXIT_REASON] = reason
+    open_trade[j] = -1
+
+
+@njit(cache=True)
+def _trims(e, n, nav, notional, target, bucket, name_cap, bucket_cap, keep, strat_last, inc_sz, pos,
+           last_px, level, px_inc, taker, avg, cash, fees_pos, gross_pos, close_units, close_notional,
+           trades, open_trade, counters):
+    # engine.risk.clamp.drift_trims, then reduce-only market orders (target[j] != 0 marks a trim sent)
+    cur = np.zeros(n)
+    tgt = np.zeros(n)
+    bg = np.zeros(3)
+    over = False
+    for j in range(n):
+        cur[j] = notional[j] / nav
+        tgt[j] = cur[j]
+        cap = name_cap[bucket[j]]
+        if abs(cur[j]) > cap * (1.0 + 1e-9):
+            tgt[j] = math.copysign(cap * keep, cur[j])
+            over = True
+        bg[bucket[j]] += abs(tgt[j])
+    for b in range(3):
+        cap = bucket_cap[b]
+        if bg[b] > cap * (1.0 + 1e-9):
+            scale = cap * keep / bg[b]
+            for j in range(n):
+                if bucket[j] == b and cur[j] != 0.0:
+                    tgt[j] = tgt[j] * scale
+                    over = True
+    for j in range(n):
+        target[j] = 0.0
+    if not over:
+        return
+    for j in range(n):
+        if tgt[j] == cur[j] or pos[j] == 0:
+            continue
+        units = int(math.floor(abs(cur[j] - tgt[j]) * nav / strat_last[j] / inc_sz[j] + 1e-9))
+        if units < 1:
+            continue
+        if units > abs(pos[j]):  # reduce-only: never through flat
+            units = abs(pos[j])
+        sgn = -1 if pos[j] > 0 else 1
+        target[j] = 1.0
+        counters[C_TRIMS] += 1
+        _market(j, sgn * units, last_px, level, px_inc, taker, pos, avg, cash, fees_pos, gross_pos,
+                close_units, close_notional, inc_sz)
+        if pos[j] == 0:
+            _close_trade(j, e, EXIT_TRIM, trades, open_trade, close_notional, close_units, gross_pos,
+                         fees_pos, inc_sz)
+
+
+@njit(cache=True)
+def _rate_prune(rate_ts, head, length, t):
+    # keep submits in (t - 1 s, t]; the ring is in time order starting at head
+    size = rate_ts.shape[0]
+    while length > 0 and rate_ts[head] <= t - 1_000_000_000:
+        head = (head + 1) % size
+        length -= 1
+    return head, length
+
+
+@njit(cache=True)
+def _rate_record(rate_ts, head, length, t):
+    size = rate_ts.shape[0]
+    head, length = _rate_prune(rate_ts, head, length, t)
+    if length < size:
+        rate_ts[(head + length) % size] = t
+        length += 1
+    return head, length
