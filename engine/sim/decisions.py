@@ -94,11 +94,13 @@ def ensemble_arrays(
         base = base + w["rl"] * _sigmoid(ppo_hint)
     trig, pen = policy.triggers, policy.penalties
     with np.errstate(invalid="ignore"):
-        total = np.zeros_like(base)
-        total = total + np.where(vol_z > trig.vol_z, pen.vol_spike, 0.0)
-        total = total + np.where(sentiment < trig.sentiment, pen.news_negative, 0.0)
-        total = total + np.where(liquidity < trig.liquidity, pen.low_liquidity, 0.0)
-        total = total + np.where(correlation < trig.correlation, pen.correlation_breakdown, 0.0)
+        terms = (
+            np.where(vol_z > trig.vol_z, pen.vol_spike, 0.0),
+            np.where(sentiment < trig.sentiment, pen.news_negative, 0.0),
+            np.where(liquidity < trig.liquidity, pen.low_liquidity, 0.0),
+            np.where(correlation < trig.correlation, pen.correlation_breakdown, 0.0),
+        )
+    total = _python_sum(terms, base.shape)
     score = np.minimum(1.0, np.maximum(0.0, base - total))
     action = np.where(score >= policy.thresholds.buy, 1, np.where(score <= policy.thresholds.sell, -1, 0))
     size = bucket_limit_pct / 100.0 * 2.0 * np.abs(score - 0.5)
@@ -106,6 +108,18 @@ def ensemble_arrays(
         size = size * policy.rl_missing_size_factor
     size = np.where(action == 0, 0.0, size)
     return action.astype(np.int8), size
+
+
+def _python_sum(terms, shape) -> np.ndarray:
+    # CPython 3.12's sum() of floats (Neumaier compensation), element-wise; a 0.0 term is a no-op, so
+    # penalties that did not apply may be summed as zeros.
+    s = np.zeros(shape)
+    c = np.zeros(shape)
+    for x in terms:
+        t = s + x
+        c += np.where(np.abs(s) >= np.abs(x), (s - t) + x, (x - t) + s)
+        s = t
+    return np.where((c != 0.0) & np.isfinite(c), s + c, s)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

@@ -275,7 +275,7 @@ def simulate(
                           gross_pos, close_units, close_notional, inc_sz)
                 reason = EXIT_STOP
             else:
-                fp = p if at_market else tp[i]
+                fp = tp[i]
                 _fill(i, units, fp, maker, pos, avg, cash, fees_pos, gross_pos, close_units,
                       close_notional, inc_sz)
                 reason = EXIT_TAKE_PROFIT
