@@ -147,7 +147,7 @@ def equity_rows(result: SimResult, bars: EventBars, config: AureusConfig) -> lis
     """The replay's equity.csv rows (``engine.journal.EQUITY_COLUMNS``), one per bar event."""
     eq = result.equity
     rows = []
-    for e in range(eq.shape[0]):
+    for e in last_per_timestamp(bars.ts):
         r = eq[e]
         rows.append((int(bars.ts[e]), float(r[k.E_NAV]), float(r[k.E_DAY_PNL]), float(r[k.E_GROSS]),
                      float(r[k.E_NET]), float(r[k.E_MAX_NAME]), float(r[k.E_BUCKET0]),
@@ -156,10 +156,21 @@ def equity_rows(result: SimResult, bars: EventBars, config: AureusConfig) -> lis
     return rows
 
 
+def last_per_timestamp(ts: np.ndarray) -> np.ndarray:
+    """Indices of the last event of each distinct timestamp (the replay keeps one equity row per bar time)."""
+    return np.flatnonzero(np.append(ts[1:] != ts[:-1], True))
+
+
+def _days(ts: np.ndarray, mask: np.ndarray) -> list[str]:
+    days = np.unique((ts[mask] - 1) // 86_400_000_000_000)  # engine.metrics.utc_day
+    return [iso_utc(int(d) * 86_400_000_000_000)[:10] for d in days]
+
+
 def build_report(result, bars, manifest, config, data_path, trades, decisions, *, timings) -> dict:
     start_nav = config.venue.starting_nav
-    nav = result.equity[:, k.E_NAV]
-    rets = daily_returns(bars.ts, nav, start_nav)
+    last = last_per_timestamp(bars.ts)
+    nav = result.equity[last, k.E_NAV]
+    rets = daily_returns(bars.ts[last], nav, start_nav)
     closed = [t.realized_pnl for t in trades if t.exit_price is not None]
     c = result.counters
     version = code_version()
@@ -200,7 +211,14 @@ def build_report(result, bars, manifest, config, data_path, trades, decisions, *
         "kill_switch_activations": c["kill_switch_activations"],
         "clamp_reductions": c["clamp_reductions"],
         "clamp_rejections": c["clamp_rejections"],
-        "max_name_exposure_pct": float(result.equity[:, k.E_MAX_NAME].max()) if len(nav) else 0.0,
+        "kill_switch_days": _days(bars.ts, result.equity[:, k.E_KILLED] > 0),
+        "kill_switch_threshold_pct": -config.risk.kill_switch.daily_loss_pct,
+        "quarantine_days": _days(bars.ts, result.equity[:, k.E_DEMO] == 2),
+        "demo_days": _days(bars.ts, result.equity[:, k.E_DEMO] > 0),
+        "max_name_exposure_pct": float(result.equity[last, k.E_MAX_NAME].max()) if len(nav) else 0.0,
+        "max_bucket_exposure_pct": float(result.equity[last, k.E_BUCKET0 : k.E_BUCKET0 + 3].max())
+        if len(nav)
+        else 0.0,
         "trims": c["trims"],
         "decisions": {a: c[a] for a in ("BUY", "HOLD", "SELL")},
         "counters": dict(sorted(c.items())),

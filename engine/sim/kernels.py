@@ -69,8 +69,9 @@ E_NET = 3
 E_MAX_NAME = 4
 E_BUCKET0 = 5  # core, penny, fno
 E_HALTED = 8
-E_DEMO = 9
-E_COLS = 10
+E_DEMO = 9  # 1 post-kill demo day, 2 quarantine day
+E_KILLED = 10  # 1 on the event where the kill switch fired
+E_COLS = 11
 
 # counters
 C_ENTRIES = 0
@@ -98,10 +99,17 @@ def _round_px(x, inc):
 
 
 @njit(cache=True)
-def _fill(j, units, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz):
+def _money(x, scale):
+    # Nautilus Money(x, currency): nearest unit of the currency's precision, halves away from zero
+    r = math.floor(abs(x) * scale + 0.5) / scale
+    return r if x >= 0.0 else -r
+
+
+@njit(cache=True)
+def _fill(j, units, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz, msc):
     """Apply a fill of signed ``units`` to instrument j at ``px``; return True when the position closed."""
     qty = units * inc_sz[j]
-    commission = abs(qty) * px * fee
+    commission = _money(abs(qty) * px * fee, msc[j])
     cash[0] -= commission
     fees_pos[j] += commission
     p = pos[j]
@@ -112,7 +120,7 @@ def _fill(j, units, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, c
         return False
     closing = min(abs(units), abs(p))
     sign = 1.0 if p > 0 else -1.0
-    pnl = closing * inc_sz[j] * (px - avg[j]) * sign
+    pnl = _money(closing * inc_sz[j] * (px - avg[j]) * sign, msc[j])
     cash[0] += pnl
     gross_pos[j] += pnl
     close_units[j] += closing
@@ -136,6 +144,7 @@ def simulate(
     atr,
     px_inc,
     inc_sz,
+    msc,
     bucket,
     name_cap,
     bucket_cap,
@@ -163,6 +172,9 @@ def simulate(
         Raw ATR of the bar (stop and take-profit distances).
     px_inc, inc_sz : float64 arrays (N,)
         Price increment and size increment per instrument.
+    msc : float64 array (N,)
+        10**precision of each instrument's quote currency: commissions and realised P&L are money,
+        rounded to it per fill as Nautilus's ``Money`` does.
     bucket : int64 array (N,)
         Risk bucket index (0 core, 1 penny, 2 fno).
     name_cap, bucket_cap : float64 arrays (2, 3)
@@ -213,6 +225,7 @@ def simulate(
     halted = False
     demo_pending = False
     demo_today = False
+    quarantine_today = False
     q_remaining = 0
     n_days = 0
     window = int(params[P_Q_WINDOW])
@@ -268,16 +281,16 @@ def simulate(
                 part = min(abs(units), sz)
                 sgn = 1 if units > 0 else -1
                 _fill(i, sgn * part, fp, taker, pos, avg, cash, fees_pos, gross_pos, close_units,
-                      close_notional, inc_sz)
+                      close_notional, inc_sz, msc)
                 rest = abs(units) - part
                 if rest > 0:
                     _fill(i, sgn * rest, fp + sgn * px_inc[i], taker, pos, avg, cash, fees_pos,
-                          gross_pos, close_units, close_notional, inc_sz)
+                          gross_pos, close_units, close_notional, inc_sz, msc)
                 reason = EXIT_STOP
             else:
                 fp = tp[i]
                 _fill(i, units, fp, maker, pos, avg, cash, fees_pos, gross_pos, close_units,
-                      close_notional, inc_sz)
+                      close_notional, inc_sz, msc)
                 reason = EXIT_TAKE_PROFIT
             has_bracket[i] = False
             r = open_trade[i]
@@ -309,14 +322,16 @@ def simulate(
             kill_ring[n_days % kill_ring.shape[0]] = False
             post_kill = demo_pending
             demo_pending = False
-            demo_today = post_kill or q_remaining > 0
+            quarantine_today = q_remaining > 0
+            demo_today = post_kill or quarantine_today
             if q_remaining > 0:
                 q_remaining -= 1
             halted = False
             demo_row = 1 if demo_today else 0
         last_nav = nav
         pnl = nav / sod_nav - 1.0
-        if not halted and pnl <= -params[P_KILL]:
+        killed_now = not halted and pnl <= -params[P_KILL]
+        if killed_now:
             halted = True
             demo_pending = True
             counters[C_KILLS] += 1
@@ -332,7 +347,7 @@ def simulate(
                 has_bracket[j] = False
                 if pos[j] != 0:
                     _market(j, -pos[j], last_px, level, px_inc, taker, pos, avg, cash, fees_pos,
-                            gross_pos, close_units, close_notional, inc_sz)
+                            gross_pos, close_units, close_notional, inc_sz, msc)
                     _close_trade(j, e, EXIT_KILL, trades, open_trade, close_notional, close_units,
                                  gross_pos, fees_pos, inc_sz)
                     rate_head, rate_len = _rate_record(rate_ts, rate_head, rate_len, t)
@@ -374,7 +389,7 @@ def simulate(
                             counters[C_TRAILS] += 1
             if any_held:
                 _trims(e, n, nav, notional, target, bucket, name_cap[demo_row], bucket_cap[demo_row],
-                       params[P_TRIM_KEEP], strat_last, inc_sz, pos, last_px, level, px_inc, taker, avg,
+                       params[P_TRIM_KEEP], strat_last, inc_sz, msc, pos, last_px, level, px_inc, taker, avg,
                        cash, fees_pos, gross_pos, close_units, close_notional, trades, open_trade,
                        counters)
                 # trims submit through the rate budget too
@@ -396,7 +411,7 @@ def simulate(
                     has_bracket[i] = False
                     if pos[i] != 0:
                         _market(i, -pos[i], last_px, level, px_inc, taker, pos, avg, cash, fees_pos,
-                                gross_pos, close_units, close_notional, inc_sz)
+                                gross_pos, close_units, close_notional, inc_sz, msc)
                         _close_trade(i, e, EXIT_REVERSAL, trades, open_trade, close_notional,
                                      close_units, gross_pos, fees_pos, inc_sz)
                     rate_head, rate_len = _rate_record(rate_ts, rate_head, rate_len, t)
@@ -460,7 +475,7 @@ def simulate(
                                 close_units[i] = 0
                                 close_notional[i] = 0.0
                                 _market(i, wants * units, last_px, level, px_inc, taker, pos, avg, cash,
-                                        fees_pos, gross_pos, close_units, close_notional, inc_sz)
+                                        fees_pos, gross_pos, close_units, close_notional, inc_sz, msc)
                                 trades[r, T_ENTRY_PX] = avg[i]
                                 open_trade[i] = r
                                 has_bracket[i] = True
@@ -479,7 +494,8 @@ def simulate(
         equity[e, E_BUCKET0 + 1] = b1 / nav * 100.0
         equity[e, E_BUCKET0 + 2] = b2 / nav * 100.0
         equity[e, E_HALTED] = 1.0 if halted else 0.0
-        equity[e, E_DEMO] = 1.0 if demo_today else 0.0
+        equity[e, E_DEMO] = 2.0 if quarantine_today else (1.0 if demo_today else 0.0)
+        equity[e, E_KILLED] = 1.0 if killed_now else 0.0
     for j in range(n):  # positions still open at the end: entry price known, no exit
         r = open_trade[j]
         if r >= 0:
@@ -489,16 +505,16 @@ def simulate(
 
 @njit(cache=True)
 def _market(j, units, last_px, level, px_inc, fee, pos, avg, cash, fees_pos, gross_pos, close_units,
-            close_notional, inc_sz):
+            close_notional, inc_sz, msc):
     # a market order takes the L1 level of the last price point; the rest slips one tick
     px = last_px[j]
     sgn = 1 if units > 0 else -1
     part = min(abs(units), level[j])
-    _fill(j, sgn * part, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz)
+    _fill(j, sgn * part, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz, msc)
     rest = abs(units) - part
     if rest > 0:
         _fill(j, sgn * rest, px + sgn * px_inc[j], fee, pos, avg, cash, fees_pos, gross_pos, close_units,
-              close_notional, inc_sz)
+              close_notional, inc_sz, msc)
 
 
 @njit(cache=True)
@@ -514,7 +530,7 @@ def _close_trade(j, e, reason, trades, open_trade, close_notional, close_units, 
 
 
 @njit(cache=True)
-def _trims(e, n, nav, notional, target, bucket, name_cap, bucket_cap, keep, strat_last, inc_sz, pos,
+def _trims(e, n, nav, notional, target, bucket, name_cap, bucket_cap, keep, strat_last, inc_sz, msc, pos,
            last_px, level, px_inc, taker, avg, cash, fees_pos, gross_pos, close_units, close_notional,
            trades, open_trade, counters):
     # engine.risk.clamp.drift_trims, then reduce-only market orders (target[j] != 0 marks a trim sent)
@@ -554,7 +570,7 @@ def _trims(e, n, nav, notional, target, bucket, name_cap, bucket_cap, keep, stra
         target[j] = 1.0
         counters[C_TRIMS] += 1
         _market(j, sgn * units, last_px, level, px_inc, taker, pos, avg, cash, fees_pos, gross_pos,
-                close_units, close_notional, inc_sz)
+                close_units, close_notional, inc_sz, msc)
         if pos[j] == 0:
             _close_trade(j, e, EXIT_TRIM, trades, open_trade, close_notional, close_units, gross_pos,
                          fees_pos, inc_sz)

@@ -84,6 +84,12 @@ def check_supported(config: AureusConfig, specs: Sequence[InstrumentSpec]) -> No
             )
 
 
+def _currency_precision(code: str) -> int:
+    from nautilus_trader.model.currencies import Currency  # the venue's own money rounding
+
+    return Currency.from_str(code).precision
+
+
 def kernel_params(config: AureusConfig) -> np.ndarray:
     """The kernel's parameter vector (``kernels.P_*``) from the config."""
     p = np.zeros(k.P_SIZE)
@@ -153,7 +159,7 @@ def simulate(
     n_trades = k.simulate(
         bars.ts,
         bars.inst,
-        bars.ts // 86_400_000_000_000,
+        (bars.ts - 1) // 86_400_000_000_000,  # engine.metrics.utc_day: a bar closing at 00:00 ends the day
         bars.open,
         bars.high,
         bars.low,
@@ -164,6 +170,7 @@ def simulate(
         decisions.atr,
         inc_px,
         inc_sz,
+        np.array([10.0 ** _currency_precision(s.quote_currency) for s in specs]),
         bucket,
         name_cap,
         bucket_cap,

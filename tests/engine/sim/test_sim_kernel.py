@@ -125,7 +125,7 @@ def test_drift_trim_cuts_a_position_back_under_its_cap():
 def test_kill_switch_flattens_and_halts_until_the_next_utc_day():
     cfg = _config(cap=90.0, kill=1.0)
     day = 86_400_000_000_000
-    ts = [T0, T0 + MIN, T0 + 2 * MIN, T0 + day, T0 + day + MIN]
+    ts = [T0 + MIN, T0 + 2 * MIN, T0 + 3 * MIN, T0 + day + MIN, T0 + day + 2 * MIN]
     bars = [FLAT, (1000.0, 1000.0, 970.0, 970.0), FLAT, FLAT, FLAT]  # -3 % on half the NAV
     res = _run(bars, [1, 0, 1, 1, 0], atr=100.0, size=0.5, cfg=cfg, day_ns=ts)
     assert res.counters["kill_switch_activations"] == 1
