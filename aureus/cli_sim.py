@@ -21,9 +21,9 @@ def sim(
     ctx: typer.Context,
     data: Annotated[Path | None, typer.Option(help="Recording directory.")] = None,
     config: ConfigOption = None,
-    out: Annotated[Path, typer.Option(help="Output directory for report.json, trades.jsonl, equity.csv.")] = Path(
-        "runs/sim"
-    ),
+    out: Annotated[
+        Path, typer.Option(help="Output directory for report.json, trades.jsonl, equity.csv.")
+    ] = Path("runs/sim"),
     set_: SetOption = None,
 ) -> None:
     """Simulate the meta-ensemble strategy on a recording; writes the replay's output files."""

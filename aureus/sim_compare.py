@@ -54,8 +54,11 @@ def compare(replay: list[TradeLogEntry], sim: list[TradeLogEntry], *, price_tol:
         key = (r.symbol, r.timestamp)
         s = by_key.get(key)
         if s is None:
-            diffs.append(TradeDiff(symbol=r.symbol, timestamp=r.timestamp, fields=("missing_in_sim",),
-                                   replay=r, sim=None))
+            diffs.append(
+                TradeDiff(
+                    symbol=r.symbol, timestamp=r.timestamp, fields=("missing_in_sim",), replay=r, sim=None
+                )
+            )
             continue
         seen.add(key)
         fields = []
@@ -68,14 +71,18 @@ def compare(replay: list[TradeLogEntry], sim: list[TradeLogEntry], *, price_tol:
         if abs(r.entry_price - s.entry_price) > price_tol * abs(r.entry_price):
             fields.append("entry_price")
         if fields:
-            diffs.append(TradeDiff(symbol=r.symbol, timestamp=r.timestamp, fields=tuple(fields), replay=r,
-                                   sim=s))
+            diffs.append(
+                TradeDiff(symbol=r.symbol, timestamp=r.timestamp, fields=tuple(fields), replay=r, sim=s)
+            )
         else:
             identical += 1
     for s in sim:
         if (s.symbol, s.timestamp) not in seen:
-            diffs.append(TradeDiff(symbol=s.symbol, timestamp=s.timestamp, fields=("missing_in_replay",),
-                                   replay=None, sim=s))
+            diffs.append(
+                TradeDiff(
+                    symbol=s.symbol, timestamp=s.timestamp, fields=("missing_in_replay",), replay=None, sim=s
+                )
+            )
     union = identical + len(diffs)
     r_pnl = sum(t.realized_pnl or 0.0 for t in replay)
     s_pnl = sum(t.realized_pnl or 0.0 for t in sim)

@@ -44,8 +44,9 @@ def load_bars(path: Path) -> tuple[EventBars, tuple, list, object]:
         b = record.payload
         if not isinstance(b, Bar):
             continue
-        for col, v in zip(cols, (b.ts_event, index[b.instrument], b.open, b.high, b.low, b.close, b.volume),
-                          strict=True):
+        for col, v in zip(
+            cols, (b.ts_event, index[b.instrument], b.open, b.high, b.low, b.close, b.volume), strict=True
+        ):
             col.append(v)
     ts = np.asarray(cols[0], dtype=np.int64)
     inst = np.asarray(cols[1], dtype=np.int64)
@@ -55,8 +56,16 @@ def load_bars(path: Path) -> tuple[EventBars, tuple, list, object]:
     size_prec = np.array([s.size_precision for s in specs])[inst]
     fields = [_round(np.asarray(c, dtype=np.float64)[order], price_prec) for c in cols[2:6]]
     volume = _round(np.asarray(cols[6], dtype=np.float64)[order], size_prec)
-    bars = EventBars(ts=ts, inst=inst, open=fields[0], high=fields[1], low=fields[2], close=fields[3],
-                     volume=volume, instruments=tuple(s.instrument_id for s in specs))
+    bars = EventBars(
+        ts=ts,
+        inst=inst,
+        open=fields[0],
+        high=fields[1],
+        low=fields[2],
+        close=fields[3],
+        volume=volume,
+        instruments=tuple(s.instrument_id for s in specs),
+    )
     news = []
     if "news.scored" in recording.topics:
         for record in recording.iter_topic("news.scored"):
@@ -69,7 +78,7 @@ def load_bars(path: Path) -> tuple[EventBars, tuple, list, object]:
 
 def _round(x: np.ndarray, precision: np.ndarray) -> np.ndarray:
     # Nautilus Price/Quantity(value, precision): nearest increment, halves away from zero
-    scale = 10.0 ** precision
+    scale = 10.0**precision
     return np.floor(np.abs(x) * scale + 0.5) / scale * np.sign(x)
 
 
@@ -92,8 +101,12 @@ def run_sim(config: AureusConfig, *, data: Path, out: Path) -> dict:
             raise EngineError(f"replay.reference_instrument {ref_id!r} is not in the recording")
         reference = ids.index(ref_id)
     decisions = build_decisions(
-        bars, config, buckets=[s.bucket for s in specs], models_dir=str(resolve_repo_path(config.models.dir)),
-        news=news, reference=reference,
+        bars,
+        config,
+        buckets=[s.bucket for s in specs],
+        models_dir=str(resolve_repo_path(config.models.dir)),
+        news=news,
+        reference=reference,
     )
     t2 = time.perf_counter()
     result = simulate(bars, decisions, specs, config)
@@ -103,8 +116,16 @@ def run_sim(config: AureusConfig, *, data: Path, out: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     write_trade_log(out / "trades.jsonl", trades)
     write_equity_csv(out / "equity.csv", equity_rows(result, bars, config))
-    report = build_report(result, bars, manifest, config, Path(data), trades, decisions,
-                          timings={"load": t1 - t0, "decisions": t2 - t1, "kernel": t3 - t2})
+    report = build_report(
+        result,
+        bars,
+        manifest,
+        config,
+        Path(data),
+        trades,
+        decisions,
+        timings={"load": t1 - t0, "decisions": t2 - t1, "kernel": t3 - t2},
+    )
     (out / "report.json").write_bytes(msgspec.json.format(_JSON.encode(report), indent=2) + b"\n")
     return report
 
@@ -149,10 +170,21 @@ def equity_rows(result: SimResult, bars: EventBars, config: AureusConfig) -> lis
     rows = []
     for e in last_per_timestamp(bars.ts):
         r = eq[e]
-        rows.append((int(bars.ts[e]), float(r[k.E_NAV]), float(r[k.E_DAY_PNL]), float(r[k.E_GROSS]),
-                     float(r[k.E_NET]), float(r[k.E_MAX_NAME]), float(r[k.E_BUCKET0]),
-                     float(r[k.E_BUCKET0 + 1]), float(r[k.E_BUCKET0 + 2]),
-                     "demo" if r[k.E_DEMO] else config.mode, int(r[k.E_HALTED])))
+        rows.append(
+            (
+                int(bars.ts[e]),
+                float(r[k.E_NAV]),
+                float(r[k.E_DAY_PNL]),
+                float(r[k.E_GROSS]),
+                float(r[k.E_NET]),
+                float(r[k.E_MAX_NAME]),
+                float(r[k.E_BUCKET0]),
+                float(r[k.E_BUCKET0 + 1]),
+                float(r[k.E_BUCKET0 + 2]),
+                "demo" if r[k.E_DEMO] else config.mode,
+                int(r[k.E_HALTED]),
+            )
+        )
     return rows
 
 
@@ -195,7 +227,10 @@ def build_report(result, bars, manifest, config, data_path, trades, decisions, *
         "events": int(bars.ts.shape[0]),
         "bars": int(bars.ts.shape[0]),
         "news": 0,
-        "orders": 3 * c["entries"] + c["trims"] + exits.get("signal_reversal", 0) + exits.get("kill_switch", 0),
+        "orders": 3 * c["entries"]
+        + c["trims"]
+        + exits.get("signal_reversal", 0)
+        + exits.get("kill_switch", 0),
         "fills": None,  # the kernel counts order fills, not Nautilus's partial-fill events
         "trades": len(closed),
         "open_trades_at_end": len(trades) - len(closed),

@@ -280,17 +280,56 @@ def simulate(
                 fp = p if at_market else sl[i]
                 part = min(abs(units), sz)
                 sgn = 1 if units > 0 else -1
-                _fill(i, sgn * part, fp, taker, pos, avg, cash, fees_pos, gross_pos, close_units,
-                      close_notional, inc_sz, msc)
+                _fill(
+                    i,
+                    sgn * part,
+                    fp,
+                    taker,
+                    pos,
+                    avg,
+                    cash,
+                    fees_pos,
+                    gross_pos,
+                    close_units,
+                    close_notional,
+                    inc_sz,
+                    msc,
+                )
                 rest = abs(units) - part
                 if rest > 0:
-                    _fill(i, sgn * rest, fp + sgn * px_inc[i], taker, pos, avg, cash, fees_pos,
-                          gross_pos, close_units, close_notional, inc_sz, msc)
+                    _fill(
+                        i,
+                        sgn * rest,
+                        fp + sgn * px_inc[i],
+                        taker,
+                        pos,
+                        avg,
+                        cash,
+                        fees_pos,
+                        gross_pos,
+                        close_units,
+                        close_notional,
+                        inc_sz,
+                        msc,
+                    )
                 reason = EXIT_STOP
             else:
                 fp = tp[i]
-                _fill(i, units, fp, maker, pos, avg, cash, fees_pos, gross_pos, close_units,
-                      close_notional, inc_sz, msc)
+                _fill(
+                    i,
+                    units,
+                    fp,
+                    maker,
+                    pos,
+                    avg,
+                    cash,
+                    fees_pos,
+                    gross_pos,
+                    close_units,
+                    close_notional,
+                    inc_sz,
+                    msc,
+                )
                 reason = EXIT_TAKE_PROFIT
             has_bracket[i] = False
             r = open_trade[i]
@@ -346,10 +385,35 @@ def simulate(
             for j in range(n):  # cancel everything, flatten everything at the venue's price
                 has_bracket[j] = False
                 if pos[j] != 0:
-                    _market(j, -pos[j], last_px, level, px_inc, taker, pos, avg, cash, fees_pos,
-                            gross_pos, close_units, close_notional, inc_sz, msc)
-                    _close_trade(j, e, EXIT_KILL, trades, open_trade, close_notional, close_units,
-                                 gross_pos, fees_pos, inc_sz)
+                    _market(
+                        j,
+                        -pos[j],
+                        last_px,
+                        level,
+                        px_inc,
+                        taker,
+                        pos,
+                        avg,
+                        cash,
+                        fees_pos,
+                        gross_pos,
+                        close_units,
+                        close_notional,
+                        inc_sz,
+                        msc,
+                    )
+                    _close_trade(
+                        j,
+                        e,
+                        EXIT_KILL,
+                        trades,
+                        open_trade,
+                        close_notional,
+                        close_units,
+                        gross_pos,
+                        fees_pos,
+                        inc_sz,
+                    )
                     rate_head, rate_len = _rate_record(rate_ts, rate_head, rate_len, t)
         gross = 0.0
         net = 0.0
@@ -388,10 +452,34 @@ def simulate(
                             sl[i] = new
                             counters[C_TRAILS] += 1
             if any_held:
-                _trims(e, n, nav, notional, target, bucket, name_cap[demo_row], bucket_cap[demo_row],
-                       params[P_TRIM_KEEP], strat_last, inc_sz, msc, pos, last_px, level, px_inc, taker, avg,
-                       cash, fees_pos, gross_pos, close_units, close_notional, trades, open_trade,
-                       counters)
+                _trims(
+                    e,
+                    n,
+                    nav,
+                    notional,
+                    target,
+                    bucket,
+                    name_cap[demo_row],
+                    bucket_cap[demo_row],
+                    params[P_TRIM_KEEP],
+                    strat_last,
+                    inc_sz,
+                    msc,
+                    pos,
+                    last_px,
+                    level,
+                    px_inc,
+                    taker,
+                    avg,
+                    cash,
+                    fees_pos,
+                    gross_pos,
+                    close_units,
+                    close_notional,
+                    trades,
+                    open_trade,
+                    counters,
+                )
                 # trims submit through the rate budget too
                 for j in range(n):
                     if target[j] != 0.0:
@@ -410,10 +498,35 @@ def simulate(
                 elif side_now != 0:  # reversal: cancel the bracket, close the position at market
                     has_bracket[i] = False
                     if pos[i] != 0:
-                        _market(i, -pos[i], last_px, level, px_inc, taker, pos, avg, cash, fees_pos,
-                                gross_pos, close_units, close_notional, inc_sz, msc)
-                        _close_trade(i, e, EXIT_REVERSAL, trades, open_trade, close_notional,
-                                     close_units, gross_pos, fees_pos, inc_sz)
+                        _market(
+                            i,
+                            -pos[i],
+                            last_px,
+                            level,
+                            px_inc,
+                            taker,
+                            pos,
+                            avg,
+                            cash,
+                            fees_pos,
+                            gross_pos,
+                            close_units,
+                            close_notional,
+                            inc_sz,
+                            msc,
+                        )
+                        _close_trade(
+                            i,
+                            e,
+                            EXIT_REVERSAL,
+                            trades,
+                            open_trade,
+                            close_notional,
+                            close_units,
+                            gross_pos,
+                            fees_pos,
+                            inc_sz,
+                        )
                     rate_head, rate_len = _rate_record(rate_ts, rate_head, rate_len, t)
                     counters[C_REVERSALS] += 1
                 elif wants < 0 and params[P_ALLOW_SHORT] == 0.0:
@@ -474,8 +587,23 @@ def simulate(
                                 gross_pos[i] = 0.0
                                 close_units[i] = 0
                                 close_notional[i] = 0.0
-                                _market(i, wants * units, last_px, level, px_inc, taker, pos, avg, cash,
-                                        fees_pos, gross_pos, close_units, close_notional, inc_sz, msc)
+                                _market(
+                                    i,
+                                    wants * units,
+                                    last_px,
+                                    level,
+                                    px_inc,
+                                    taker,
+                                    pos,
+                                    avg,
+                                    cash,
+                                    fees_pos,
+                                    gross_pos,
+                                    close_units,
+                                    close_notional,
+                                    inc_sz,
+                                    msc,
+                                )
                                 trades[r, T_ENTRY_PX] = avg[i]
                                 open_trade[i] = r
                                 has_bracket[i] = True
@@ -504,17 +632,47 @@ def simulate(
 
 
 @njit(cache=True)
-def _market(j, units, last_px, level, px_inc, fee, pos, avg, cash, fees_pos, gross_pos, close_units,
-            close_notional, inc_sz, msc):
+def _market(
+    j,
+    units,
+    last_px,
+    level,
+    px_inc,
+    fee,
+    pos,
+    avg,
+    cash,
+    fees_pos,
+    gross_pos,
+    close_units,
+    close_notional,
+    inc_sz,
+    msc,
+):
     # a market order takes the L1 level of the last price point; the rest slips one tick
     px = last_px[j]
     sgn = 1 if units > 0 else -1
     part = min(abs(units), level[j])
-    _fill(j, sgn * part, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz, msc)
+    _fill(
+        j, sgn * part, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz, msc
+    )
     rest = abs(units) - part
     if rest > 0:
-        _fill(j, sgn * rest, px + sgn * px_inc[j], fee, pos, avg, cash, fees_pos, gross_pos, close_units,
-              close_notional, inc_sz, msc)
+        _fill(
+            j,
+            sgn * rest,
+            px + sgn * px_inc[j],
+            fee,
+            pos,
+            avg,
+            cash,
+            fees_pos,
+            gross_pos,
+            close_units,
+            close_notional,
+            inc_sz,
+            msc,
+        )
 
 
 @njit(cache=True)
@@ -530,9 +688,34 @@ def _close_trade(j, e, reason, trades, open_trade, close_notional, close_units, 
 
 
 @njit(cache=True)
-def _trims(e, n, nav, notional, target, bucket, name_cap, bucket_cap, keep, strat_last, inc_sz, msc, pos,
-           last_px, level, px_inc, taker, avg, cash, fees_pos, gross_pos, close_units, close_notional,
-           trades, open_trade, counters):
+def _trims(
+    e,
+    n,
+    nav,
+    notional,
+    target,
+    bucket,
+    name_cap,
+    bucket_cap,
+    keep,
+    strat_last,
+    inc_sz,
+    msc,
+    pos,
+    last_px,
+    level,
+    px_inc,
+    taker,
+    avg,
+    cash,
+    fees_pos,
+    gross_pos,
+    close_units,
+    close_notional,
+    trades,
+    open_trade,
+    counters,
+):
     # engine.risk.clamp.drift_trims, then reduce-only market orders (target[j] != 0 marks a trim sent)
     cur = np.zeros(n)
     tgt = np.zeros(n)
@@ -569,11 +752,27 @@ def _trims(e, n, nav, notional, target, bucket, name_cap, bucket_cap, keep, stra
         sgn = -1 if pos[j] > 0 else 1
         target[j] = 1.0
         counters[C_TRIMS] += 1
-        _market(j, sgn * units, last_px, level, px_inc, taker, pos, avg, cash, fees_pos, gross_pos,
-                close_units, close_notional, inc_sz, msc)
+        _market(
+            j,
+            sgn * units,
+            last_px,
+            level,
+            px_inc,
+            taker,
+            pos,
+            avg,
+            cash,
+            fees_pos,
+            gross_pos,
+            close_units,
+            close_notional,
+            inc_sz,
+            msc,
+        )
         if pos[j] == 0:
-            _close_trade(j, e, EXIT_TRIM, trades, open_trade, close_notional, close_units, gross_pos,
-                         fees_pos, inc_sz)
+            _close_trade(
+                j, e, EXIT_TRIM, trades, open_trade, close_notional, close_units, gross_pos, fees_pos, inc_sz
+            )
 
 
 @njit(cache=True)

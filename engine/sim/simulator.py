@@ -69,8 +69,14 @@ def check_supported(config: AureusConfig, specs: Sequence[InstrumentSpec]) -> No
         Names the config field or instrument that is out of scope.
     """
     lim = config.risk.limits
-    for field in ("single_name_pct", "top_n_pct", "sector_gross_pct", "sector_net_pct", "gross_max_pct",
-                  "net_max_abs_pct"):
+    for field in (
+        "single_name_pct",
+        "top_n_pct",
+        "sector_gross_pct",
+        "sector_net_pct",
+        "gross_max_pct",
+        "net_max_abs_pct",
+    ):
         if getattr(lim, field) > 0.0:
             raise SimUnsupportedError(f"risk.limits.{field} = {getattr(lim, field)}: not simulated")
     if lim.max_positions > 0:
@@ -140,8 +146,8 @@ def simulate(
         A configured limit or bucket the kernel does not model.
     """
     check_supported(config, specs)
-    inc_px = np.array([10.0 ** -s.price_precision for s in specs])
-    inc_sz = np.array([10.0 ** -s.size_precision for s in specs])
+    inc_px = np.array([10.0**-s.price_precision for s in specs])
+    inc_sz = np.array([10.0**-s.size_precision for s in specs])
     bucket = np.array([BUCKETS.index(s.bucket) for s in specs], dtype=np.int64)
     name_cap = np.zeros((2, 3))
     bucket_cap = np.zeros((2, 3))

@@ -22,7 +22,11 @@ def _agree(rec, base, *overrides):
     invoke("replay", "--data", str(rec), "--out", str(replay), "--no-progress", *overrides)
     invoke("sim", "--data", str(rec), "--out", str(sim), *overrides)
     agreement = compare(read_trades(replay / "trades.jsonl"), read_trades(sim / "trades.jsonl"))
-    return agreement, json.loads((replay / "report.json").read_text()), json.loads((sim / "report.json").read_text())
+    return (
+        agreement,
+        json.loads((replay / "report.json").read_text()),
+        json.loads((sim / "report.json").read_text()),
+    )
 
 
 def _assert_acceptance(agreement):
@@ -57,4 +61,6 @@ def test_sim_agrees_with_replay_on_stocknet_daily_stocks(tmp_path):
 
     _assert_acceptance(agreement)
     assert sim["trims"] > 0 and sim["counters"]["stop_trails"] > 0
-    assert abs(sim["final_nav"] - replay["final_nav"]) <= 0.01 * abs(replay["final_nav"] - replay["starting_nav"])
+    assert abs(sim["final_nav"] - replay["final_nav"]) <= 0.01 * abs(
+        replay["final_nav"] - replay["starting_nav"]
+    )

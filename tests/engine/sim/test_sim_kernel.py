@@ -117,7 +117,9 @@ def test_reversal_closes_at_the_close_and_does_not_enter_the_same_bar():
 
 def test_drift_trim_cuts_a_position_back_under_its_cap():
     # +2 % price drift: exposure 1.53 % > 1.5 % -> trim to 1.35 %
-    res = _run([FLAT, (1000.0, 1020.0, 1000.0, 1020.0), (1020.0, 1020.0, 1020.0, 1020.0)], [1, 0, 0], atr=100.0)
+    res = _run(
+        [FLAT, (1000.0, 1020.0, 1000.0, 1020.0), (1020.0, 1020.0, 1020.0, 1020.0)], [1, 0, 0], atr=100.0
+    )
     assert res.counters["trims"] == 1
     assert res.equity[2, k.E_MAX_NAME] == pytest.approx(1.35, abs=0.01)
 
