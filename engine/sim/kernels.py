@@ -89,13 +89,20 @@ C_SIP_DAYS = 11
 C_BUY = 12
 C_SELL = 13
 C_HOLD = 14
-C_SIZE = 15
+C_TP_PARTIAL = 15
+C_SIZE = 16
 
 
 @njit(cache=True)
-def _round_px(x, inc):
-    # Nautilus Price(x, precision): nearest tick, halves away from zero (prices are positive here)
-    return math.floor(x / inc + 0.5) * inc
+def _round_px(x, scale):
+    # Nautilus Price(x, precision): nearest tick, halves away from zero (prices are positive here);
+    # ticks / scale like the bar prices, so equal prices compare equal
+    return math.floor(x * scale + 0.5) / scale
+
+
+@njit(cache=True)
+def _tick(px, steps, scale):
+    return (math.floor(px * scale + 0.5) + steps) / scale
 
 
 @njit(cache=True)
@@ -142,13 +149,15 @@ def simulate(
     action,
     size_pre,
     atr,
-    px_inc,
+    px_scale,
     inc_sz,
     msc,
     bucket,
     name_cap,
     bucket_cap,
     long_only,
+    fno_allowed,
+    eligible,
     params,
     trades,
     equity,
@@ -170,8 +179,8 @@ def simulate(
         Decision size (fraction of NAV) before the clamp.
     atr : float64 array (E,)
         Raw ATR of the bar (stop and take-profit distances).
-    px_inc, inc_sz : float64 arrays (N,)
-        Price increment and size increment per instrument.
+    px_scale, inc_sz : float64 arrays (N,)
+        10**price precision and the size increment per instrument.
     msc : float64 array (N,)
         10**precision of each instrument's quote currency: commissions and realised P&L are money,
         rounded to it per fill as Nautilus's ``Money`` does.
@@ -181,6 +190,10 @@ def simulate(
         Per-name and bucket caps (fractions of NAV), row 0 the configured mode, row 1 demo days.
     long_only : bool array (2,)
         Shorts forbidden in the configured mode / on demo days.
+    fno_allowed : bool array (2,)
+        The F&O bucket may open positions in the configured mode / on demo days.
+    eligible : bool array (E,)
+        The penny rule (venue, price, ADV) allows new exposure at this event; True outside the penny bucket.
     params : float64 array (P_SIZE,)
         See the ``P_*`` indices.
     trades : float64 array (E, T_COLS)
@@ -196,7 +209,7 @@ def simulate(
         Number of trade records written.
     """
     n_ev = ts.shape[0]
-    n = px_inc.shape[0]
+    n = px_scale.shape[0]
     taker = params[P_TAKER]
     maker = params[P_MAKER]
     pos = np.zeros(n, np.int64)
@@ -281,55 +294,28 @@ def simulate(
                 part = min(abs(units), sz)
                 sgn = 1 if units > 0 else -1
                 _fill(
-                    i,
-                    sgn * part,
-                    fp,
-                    taker,
-                    pos,
-                    avg,
-                    cash,
-                    fees_pos,
-                    gross_pos,
-                    close_units,
-                    close_notional,
-                    inc_sz,
-                    msc,
-                )
+                    i, sgn * part, fp, taker, pos, avg, cash, fees_pos, gross_pos, close_units,
+                    close_notional, inc_sz, msc
+                )  # fmt: skip
                 rest = abs(units) - part
                 if rest > 0:
                     _fill(
-                        i,
-                        sgn * rest,
-                        fp + sgn * px_inc[i],
-                        taker,
-                        pos,
-                        avg,
-                        cash,
-                        fees_pos,
-                        gross_pos,
-                        close_units,
-                        close_notional,
-                        inc_sz,
-                        msc,
-                    )
+                        i, sgn * rest, _tick(fp, sgn, px_scale[i]), taker, pos, avg, cash, fees_pos,
+                        gross_pos, close_units, close_notional, inc_sz, msc
+                    )  # fmt: skip
                 reason = EXIT_STOP
             else:
-                fp = tp[i]
-                _fill(
-                    i,
-                    units,
-                    fp,
-                    maker,
-                    pos,
-                    avg,
-                    cash,
-                    fees_pos,
-                    gross_pos,
-                    close_units,
-                    close_notional,
-                    inc_sz,
-                    msc,
-                )
+                # a resting limit fills at its price: the point's L1 size first; the rest too when the
+                # market moved through the limit, but not when it only touched it (the rest stays open)
+                sgn = 1 if units > 0 else -1
+                part = min(abs(units), sz)
+                if p != tp[i]:
+                    part = abs(units)
+                _fill(i, sgn * part, tp[i], maker, pos, avg, cash, fees_pos, gross_pos, close_units,
+                      close_notional, inc_sz, msc)  # fmt: skip
+                if pos[i] != 0:
+                    counters[C_TP_PARTIAL] += 1
+                    continue
                 reason = EXIT_TAKE_PROFIT
             has_bracket[i] = False
             r = open_trade[i]
@@ -386,34 +372,13 @@ def simulate(
                 has_bracket[j] = False
                 if pos[j] != 0:
                     _market(
-                        j,
-                        -pos[j],
-                        last_px,
-                        level,
-                        px_inc,
-                        taker,
-                        pos,
-                        avg,
-                        cash,
-                        fees_pos,
-                        gross_pos,
-                        close_units,
-                        close_notional,
-                        inc_sz,
-                        msc,
-                    )
+                        j, -pos[j], last_px, level, px_scale, taker, pos, avg, cash, fees_pos, gross_pos,
+                        close_units, close_notional, inc_sz, msc
+                    )  # fmt: skip
                     _close_trade(
-                        j,
-                        e,
-                        EXIT_KILL,
-                        trades,
-                        open_trade,
-                        close_notional,
-                        close_units,
-                        gross_pos,
-                        fees_pos,
-                        inc_sz,
-                    )
+                        j, e, EXIT_KILL, trades, open_trade, close_notional, close_units, gross_pos,
+                        fees_pos, inc_sz
+                    )  # fmt: skip
                     rate_head, rate_len = _rate_record(rate_ts, rate_head, rate_len, t)
         gross = 0.0
         net = 0.0
@@ -447,39 +412,16 @@ def simulate(
                 if sgn * (best[i] - avg[i]) >= dist:
                     cand = best[i] - sgn * dist
                     if sgn * (cand - sl[i]) > 0.0:
-                        new = _round_px(cand, px_inc[i])
+                        new = _round_px(cand, px_scale[i])
                         if new != sl[i]:
                             sl[i] = new
                             counters[C_TRAILS] += 1
             if any_held:
                 _trims(
-                    e,
-                    n,
-                    nav,
-                    notional,
-                    target,
-                    bucket,
-                    name_cap[demo_row],
-                    bucket_cap[demo_row],
-                    params[P_TRIM_KEEP],
-                    strat_last,
-                    inc_sz,
-                    msc,
-                    pos,
-                    last_px,
-                    level,
-                    px_inc,
-                    taker,
-                    avg,
-                    cash,
-                    fees_pos,
-                    gross_pos,
-                    close_units,
-                    close_notional,
-                    trades,
-                    open_trade,
-                    counters,
-                )
+                    e, n, nav, notional, target, bucket, name_cap[demo_row], bucket_cap[demo_row],
+                    params[P_TRIM_KEEP], strat_last, inc_sz, msc, pos, last_px, level, px_scale, taker, avg,
+                    cash, fees_pos, gross_pos, close_units, close_notional, trades, open_trade, counters
+                )  # fmt: skip
                 # trims submit through the rate budget too
                 for j in range(n):
                     if target[j] != 0.0:
@@ -499,34 +441,13 @@ def simulate(
                     has_bracket[i] = False
                     if pos[i] != 0:
                         _market(
-                            i,
-                            -pos[i],
-                            last_px,
-                            level,
-                            px_inc,
-                            taker,
-                            pos,
-                            avg,
-                            cash,
-                            fees_pos,
-                            gross_pos,
-                            close_units,
-                            close_notional,
-                            inc_sz,
-                            msc,
-                        )
+                            i, -pos[i], last_px, level, px_scale, taker, pos, avg, cash, fees_pos,
+                            gross_pos, close_units, close_notional, inc_sz, msc
+                        )  # fmt: skip
                         _close_trade(
-                            i,
-                            e,
-                            EXIT_REVERSAL,
-                            trades,
-                            open_trade,
-                            close_notional,
-                            close_units,
-                            gross_pos,
-                            fees_pos,
-                            inc_sz,
-                        )
+                            i, e, EXIT_REVERSAL, trades, open_trade, close_notional, close_units, gross_pos,
+                            fees_pos, inc_sz
+                        )  # fmt: skip
                     rate_head, rate_len = _rate_record(rate_ts, rate_head, rate_len, t)
                     counters[C_REVERSALS] += 1
                 elif wants < 0 and params[P_ALLOW_SHORT] == 0.0:
@@ -546,6 +467,9 @@ def simulate(
                             approved = 0.0
                         if long_only[demo_row] and wants < 0:
                             approved = 0.0
+                            reduced = True
+                        if not eligible[e] or (b == 2 and not fno_allowed[demo_row]):
+                            approved = 0.0  # penny rule / F&O disabled: no new exposure
                             reduced = True
                         if name_cap[demo_row, b] < approved:
                             approved = name_cap[demo_row, b]
@@ -588,27 +512,14 @@ def simulate(
                                 close_units[i] = 0
                                 close_notional[i] = 0.0
                                 _market(
-                                    i,
-                                    wants * units,
-                                    last_px,
-                                    level,
-                                    px_inc,
-                                    taker,
-                                    pos,
-                                    avg,
-                                    cash,
-                                    fees_pos,
-                                    gross_pos,
-                                    close_units,
-                                    close_notional,
-                                    inc_sz,
-                                    msc,
-                                )
+                                    i, wants * units, last_px, level, px_scale, taker, pos, avg, cash,
+                                    fees_pos, gross_pos, close_units, close_notional, inc_sz, msc
+                                )  # fmt: skip
                                 trades[r, T_ENTRY_PX] = avg[i]
                                 open_trade[i] = r
                                 has_bracket[i] = True
-                                sl[i] = _round_px(stop, px_inc[i])
-                                tp[i] = _round_px(take, px_inc[i])
+                                sl[i] = _round_px(stop, px_scale[i])
+                                tp[i] = _round_px(take, px_scale[i])
                                 best[i] = close
                                 entry_atr[i] = atr[e]
                                 counters[C_ENTRIES] += 1
@@ -637,7 +548,7 @@ def _market(
     units,
     last_px,
     level,
-    px_inc,
+    px_scale,
     fee,
     pos,
     avg,
@@ -654,25 +565,15 @@ def _market(
     sgn = 1 if units > 0 else -1
     part = min(abs(units), level[j])
     _fill(
-        j, sgn * part, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz, msc
-    )
+        j, sgn * part, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz,
+        msc
+    )  # fmt: skip
     rest = abs(units) - part
     if rest > 0:
         _fill(
-            j,
-            sgn * rest,
-            px + sgn * px_inc[j],
-            fee,
-            pos,
-            avg,
-            cash,
-            fees_pos,
-            gross_pos,
-            close_units,
-            close_notional,
-            inc_sz,
-            msc,
-        )
+            j, sgn * rest, _tick(px, sgn, px_scale[j]), fee, pos, avg, cash, fees_pos, gross_pos,
+            close_units, close_notional, inc_sz, msc
+        )  # fmt: skip
 
 
 @njit(cache=True)
@@ -704,7 +605,7 @@ def _trims(
     pos,
     last_px,
     level,
-    px_inc,
+    px_scale,
     taker,
     avg,
     cash,
@@ -753,26 +654,14 @@ def _trims(
         target[j] = 1.0
         counters[C_TRIMS] += 1
         _market(
-            j,
-            sgn * units,
-            last_px,
-            level,
-            px_inc,
-            taker,
-            pos,
-            avg,
-            cash,
-            fees_pos,
-            gross_pos,
-            close_units,
-            close_notional,
-            inc_sz,
-            msc,
-        )
+            j, sgn * units, last_px, level, px_scale, taker, pos, avg, cash, fees_pos, gross_pos,
+            close_units, close_notional, inc_sz, msc
+        )  # fmt: skip
         if pos[j] == 0:
             _close_trade(
-                j, e, EXIT_TRIM, trades, open_trade, close_notional, close_units, gross_pos, fees_pos, inc_sz
-            )
+                j, e, EXIT_TRIM, trades, open_trade, close_notional, close_units, gross_pos, fees_pos,
+                inc_sz
+            )  # fmt: skip
 
 
 @njit(cache=True)

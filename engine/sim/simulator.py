@@ -39,6 +39,7 @@ COUNTER_NAMES = (
     "BUY",
     "SELL",
     "HOLD",
+    "take_profit_partial_fills",
 )
 
 
@@ -84,16 +85,42 @@ def check_supported(config: AureusConfig, specs: Sequence[InstrumentSpec]) -> No
     if config.risk.do_not_trade:
         raise SimUnsupportedError("risk.do_not_trade is not empty: not simulated")
     for spec in specs:
-        if spec.bucket != "core":
-            raise SimUnsupportedError(
-                f"instrument {spec.instrument_id} is in bucket {spec.bucket!r}: only core is simulated"
-            )
+        if spec.bucket not in BUCKETS:
+            raise SimUnsupportedError(f"instrument {spec.instrument_id} is in unknown bucket {spec.bucket!r}")
 
 
 def _currency_precision(code: str) -> int:
     from nautilus_trader.model.currencies import Currency  # the venue's own money rounding
 
     return Currency.from_str(code).precision
+
+
+def penny_eligible(bars: EventBars, specs: Sequence[InstrumentSpec], config: AureusConfig) -> np.ndarray:
+    """Per event: may a penny-bucket entry add exposure (``engine.risk.penny.penny_reason`` is "")?
+
+    ADV as ``DailyValueTracker``: the mean traded value (close x volume) of the last ``adv_days``
+    completed UTC days with bars, known from the first bar of the next day. True outside the penny bucket.
+    """
+    rule = config.risk.penny
+    out = np.ones(bars.ts.shape[0], dtype=np.bool_)
+    day = (bars.ts - 1) // 86_400_000_000_000
+    for j, spec in enumerate(specs):
+        if spec.bucket != "penny":
+            continue
+        rows = np.flatnonzero(bars.inst == j)
+        if spec.instrument_id.rsplit(".", 1)[-1] not in rule.venues:
+            out[rows] = False
+            continue
+        value = bars.close[rows] * bars.volume[rows]
+        value = np.where(np.isfinite(value) & (value >= 0.0), value, 0.0)
+        days, first, inverse = np.unique(day[rows], return_index=True, return_inverse=True)
+        totals = np.bincount(inverse, weights=value)
+        adv = np.full(len(days), np.nan)
+        for d in range(1, len(days)):
+            window = totals[max(0, d - rule.adv_days) : d]
+            adv[d] = sum(window.tolist()) / len(window)  # Python's sum, as the tracker
+        out[rows] = (bars.close[rows] >= rule.min_price) & (adv[inverse] >= rule.min_adv)
+    return out
 
 
 def kernel_params(config: AureusConfig) -> np.ndarray:
@@ -146,17 +173,19 @@ def simulate(
         A configured limit or bucket the kernel does not model.
     """
     check_supported(config, specs)
-    inc_px = np.array([10.0**-s.price_precision for s in specs])
+    px_scale = np.array([10.0**s.price_precision for s in specs])
     inc_sz = np.array([10.0**-s.size_precision for s in specs])
     bucket = np.array([BUCKETS.index(s.bucket) for s in specs], dtype=np.int64)
     name_cap = np.zeros((2, 3))
     bucket_cap = np.zeros((2, 3))
     long_only = np.zeros(2, dtype=np.bool_)
+    fno_allowed = np.zeros(2, dtype=np.bool_)
     for row, mode in enumerate((config.mode, "demo")):
         limits = resolve_limits(config.risk, mode, allow_short=config.policy.allow_short)
         name_cap[row] = [limits.per_name[b] for b in BUCKETS]
         bucket_cap[row] = [limits.bucket[b] for b in BUCKETS]
         long_only[row] = limits.long_only
+        fno_allowed[row] = limits.fno_allowed
     vol_units = np.floor(bars.volume / inc_sz[bars.inst] + 0.5).astype(np.int64)
     n_ev = bars.ts.shape[0]
     trades = np.zeros((n_ev, k.T_COLS))
@@ -174,13 +203,15 @@ def simulate(
         decisions.action,
         decisions.size,
         decisions.atr,
-        inc_px,
+        px_scale,
         inc_sz,
         np.array([10.0 ** _currency_precision(s.quote_currency) for s in specs]),
         bucket,
         name_cap,
         bucket_cap,
         long_only,
+        fno_allowed,
+        penny_eligible(bars, specs, config),
         kernel_params(config),
         trades,
         equity,
