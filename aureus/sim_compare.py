@@ -12,6 +12,7 @@ from pathlib import Path
 
 import msgspec
 
+from engine.sim.errors import SimError
 from schemas.tradelog import TradeLogEntry, decode_trade_log_line
 
 
@@ -39,9 +40,25 @@ class Agreement(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def read_trades(path: Path) -> list[TradeLogEntry]:
-    """Decode a trades.jsonl file."""
-    with Path(path).open("rb") as f:
-        return [decode_trade_log_line(line) for line in f if line.strip()]
+    """Decode a trades.jsonl file.
+
+    Raises
+    ------
+    SimError
+        The file is missing, unreadable or has a line that is not a trade-log entry (named with its number).
+    """
+    out = []
+    try:
+        with Path(path).open("rb") as f:
+            for number, line in enumerate(f, start=1):
+                if line.strip():
+                    try:
+                        out.append(decode_trade_log_line(line))
+                    except Exception as e:  # msgspec's decode and validation errors
+                        raise SimError(f"{path}:{number}: not a trade-log entry: {e}") from e
+    except OSError as e:
+        raise SimError(f"{path}: cannot read the trade log: {e}") from e
+    return out
 
 
 def compare(replay: list[TradeLogEntry], sim: list[TradeLogEntry], *, price_tol: float = 1e-4) -> Agreement:

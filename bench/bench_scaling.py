@@ -1,4 +1,4 @@
-"""(f) Replay throughput as instruments grow: 1, 4 and 16 synthetic instruments, one day of 1-minute bars
+"""(f) Replay throughput as instruments grow: 1, 4 and 16 synthetic instruments, two days of 1-minute bars (the generator's minimum)
 each, the full pipeline; the simulator on the same recordings alongside. Ratios are against 1 instrument."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ def _recording(n: int, days: int):
     return out
 
 
-def main(instruments=(1, 4, 16), days: int = 1) -> dict:
+def main(instruments=(1, 4, 16), days: int = 2) -> dict:
     from adapters.recorded import open_recording
     from aureus.paths import resolve_repo_path
     from aureus.replay import build_strategy, feed_recording

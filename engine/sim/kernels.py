@@ -90,7 +90,8 @@ C_BUY = 12
 C_SELL = 13
 C_HOLD = 14
 C_TP_PARTIAL = 15
-C_SIZE = 16
+C_BRACKET_REJECTED = 16
+C_SIZE = 17
 
 
 @njit(cache=True)
@@ -225,6 +226,7 @@ def simulate(
     best = np.zeros(n)
     entry_atr = np.zeros(n)
     last_px = np.full(n, np.nan)  # the venue's last price per instrument
+    quote = np.zeros((n, 2))  # the venue's bid and ask per instrument (market orders fill there)
     level = np.zeros(n, np.int64)  # L1 size of the last price point (units)
     strat_last = np.full(n, np.nan)  # the strategy's last close per instrument
     notional = np.zeros(n)
@@ -279,6 +281,8 @@ def simulate(
             if not go:
                 continue
             last_px[i] = p
+            quote[i, 0] = p
+            quote[i, 1] = p
             level[i] = sz
             if not has_bracket[i] or pos[i] == 0:
                 continue
@@ -313,9 +317,11 @@ def simulate(
                     part = abs(units)
                 _fill(i, sgn * part, tp[i], maker, pos, avg, cash, fees_pos, gross_pos, close_units,
                       close_notional, inc_sz, msc)  # fmt: skip
-                if pos[i] != 0:
+                if pos[i] != 0:  # the rest stays open (replays also show Nautilus cancelling it at times)
                     counters[C_TP_PARTIAL] += 1
                     continue
+                if p != tp[i]:  # filled through the price: that side of the quote stays at the limit
+                    quote[i, 1 if sgn > 0 else 0] = tp[i]
                 reason = EXIT_TAKE_PROFIT
             has_bracket[i] = False
             r = open_trade[i]
@@ -372,7 +378,7 @@ def simulate(
                 has_bracket[j] = False
                 if pos[j] != 0:
                     _market(
-                        j, -pos[j], last_px, level, px_scale, taker, pos, avg, cash, fees_pos, gross_pos,
+                        j, -pos[j], quote, level, px_scale, taker, pos, avg, cash, fees_pos, gross_pos,
                         close_units, close_notional, inc_sz, msc
                     )  # fmt: skip
                     _close_trade(
@@ -419,7 +425,7 @@ def simulate(
             if any_held:
                 _trims(
                     e, n, nav, notional, target, bucket, name_cap[demo_row], bucket_cap[demo_row],
-                    params[P_TRIM_KEEP], strat_last, inc_sz, msc, pos, last_px, level, px_scale, taker, avg,
+                    params[P_TRIM_KEEP], strat_last, inc_sz, msc, pos, quote, level, px_scale, taker, avg,
                     cash, fees_pos, gross_pos, close_units, close_notional, trades, open_trade, counters
                 )  # fmt: skip
                 # trims submit through the rate budget too
@@ -441,7 +447,7 @@ def simulate(
                     has_bracket[i] = False
                     if pos[i] != 0:
                         _market(
-                            i, -pos[i], last_px, level, px_scale, taker, pos, avg, cash, fees_pos,
+                            i, -pos[i], quote, level, px_scale, taker, pos, avg, cash, fees_pos,
                             gross_pos, close_units, close_notional, inc_sz, msc
                         )  # fmt: skip
                         _close_trade(
@@ -512,14 +518,19 @@ def simulate(
                                 close_units[i] = 0
                                 close_notional[i] = 0.0
                                 _market(
-                                    i, wants * units, last_px, level, px_scale, taker, pos, avg, cash,
+                                    i, wants * units, quote, level, px_scale, taker, pos, avg, cash,
                                     fees_pos, gross_pos, close_units, close_notional, inc_sz, msc
                                 )  # fmt: skip
                                 trades[r, T_ENTRY_PX] = avg[i]
                                 open_trade[i] = r
-                                has_bracket[i] = True
                                 sl[i] = _round_px(stop, px_scale[i])
                                 tp[i] = _round_px(take, px_scale[i])
+                                # a stop already in the market is rejected, and the take-profit with it
+                                # (contingent): the position stays open without resting exits
+                                in_market = quote[i, 0] <= sl[i] if wants > 0 else quote[i, 1] >= sl[i]
+                                has_bracket[i] = not in_market
+                                if in_market:
+                                    counters[C_BRACKET_REJECTED] += 1
                                 best[i] = close
                                 entry_atr[i] = atr[e]
                                 counters[C_ENTRIES] += 1
@@ -546,7 +557,7 @@ def simulate(
 def _market(
     j,
     units,
-    last_px,
+    quote,
     level,
     px_scale,
     fee,
@@ -561,7 +572,7 @@ def _market(
     msc,
 ):
     # a market order takes the L1 level of the last price point; the rest slips one tick
-    px = last_px[j]
+    px = quote[j, 1] if units > 0 else quote[j, 0]
     sgn = 1 if units > 0 else -1
     part = min(abs(units), level[j])
     _fill(
@@ -603,7 +614,7 @@ def _trims(
     inc_sz,
     msc,
     pos,
-    last_px,
+    quote,
     level,
     px_scale,
     taker,
@@ -654,7 +665,7 @@ def _trims(
         target[j] = 1.0
         counters[C_TRIMS] += 1
         _market(
-            j, sgn * units, last_px, level, px_scale, taker, pos, avg, cash, fees_pos, gross_pos,
+            j, sgn * units, quote, level, px_scale, taker, pos, avg, cash, fees_pos, gross_pos,
             close_units, close_notional, inc_sz, msc
         )  # fmt: skip
         if pos[j] == 0:

@@ -40,6 +40,7 @@ COUNTER_NAMES = (
     "SELL",
     "HOLD",
     "take_profit_partial_fills",
+    "bracket_rejected_in_market",
 )
 
 
