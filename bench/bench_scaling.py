@@ -1,5 +1,6 @@
-"""(f) Replay throughput as instruments grow: 1, 4 and 16 synthetic instruments, two days of 1-minute bars (the generator's minimum)
-each, the full pipeline; the simulator on the same recordings alongside. Ratios are against 1 instrument."""
+"""(f) Replay throughput as instruments grow: 1, 4 and 16 synthetic instruments, two days of 1-minute
+bars each (the generator's minimum), the full pipeline; the simulator on the same recordings alongside.
+Ratios are against 1 instrument."""
 
 from __future__ import annotations
 

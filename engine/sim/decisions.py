@@ -16,7 +16,7 @@ import msgspec
 import numpy as np
 
 from engine.config import AureusConfig, Policy
-from engine.ensemble import EnsembleInputs, decide, effective_weights
+from engine.ensemble import EnsembleInputs, decide, effective_weights, sigmoid
 from engine.features.vector import IncrementalCorrelation, compute_feature_extras, compute_feature_matrix
 from engine.models.runtime import ModelBundle, load_optional
 from engine.news_state import DecayedSentiment
@@ -123,12 +123,8 @@ def _python_sum(terms, shape) -> np.ndarray:
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    out = np.empty_like(x)
-    pos = x >= 0.0
-    out[pos] = 1.0 / (1.0 + np.exp(-x[pos]))
-    z = np.exp(x[~pos])
-    out[~pos] = z / (1.0 + z)
-    return out
+    # engine.ensemble.sigmoid element by element: numpy's exp may differ from libm's in the last bit
+    return np.frompyfunc(sigmoid, 1, 1)(x).astype(np.float64)
 
 
 def build_decisions(
