@@ -102,6 +102,7 @@ def _mount_subcommands() -> None:
     app.add_typer(train_app)
     app.add_typer(risk_app)
     app.add_typer(sim_app)
+    __import__("aureus.cli_decisions").cli_decisions.register_decisions(app)
 
 
 def main() -> None:
