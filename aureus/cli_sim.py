@@ -50,9 +50,20 @@ def compare_cmd(
     replay: Annotated[Path, typer.Argument(help="trades.jsonl of an `aureus replay`.")],
     sim_trades: Annotated[Path, typer.Argument(help="trades.jsonl of an `aureus sim`.")],
     show: Annotated[int, typer.Option(help="How many differences to print.")] = 20,
+    decisions: Annotated[
+        Path | None, typer.Option(help="The replay's decisions.jsonl: also compare decision by decision.")
+    ] = None,
+    data: Annotated[Path | None, typer.Option(help="The recording (needed with --decisions).")] = None,
+    config: ConfigOption = None,
+    set_: SetOption = None,
 ) -> None:
     """Trade-by-trade agreement: entry and exit bar, side and size; total P&L difference."""
     from aureus.sim_compare import compare, read_trades
+
+    if decisions is not None:
+        if data is None:
+            raise typer.BadParameter("--decisions needs --data", param_hint="--data")
+        _compare_decisions(decisions, data, config, set_)
 
     a = compare(read_trades(replay), read_trades(sim_trades))
     _out.print(
@@ -67,3 +78,23 @@ def compare_cmd(
             f"{(r.direction, r.exit_timestamp, r.size_post_risk, r.entry_price) if r else '-'} sim "
             f"{(s.direction, s.exit_timestamp, s.size_post_risk, s.entry_price) if s else '-'}"
         )
+
+
+def _compare_decisions(path: Path, data: Path, config: Path | None, set_: list[str] | None) -> None:
+    from aureus.paths import resolve_repo_path
+    from aureus.sim_compare import compare_decisions
+    from aureus.sim_run import load_bars, reference_index
+    from engine.config import load_config
+    from engine.sim import build_decisions
+
+    cfg = load_config(config, list(set_ or []))
+    bars, specs, news, _ = load_bars(data)
+    stream = build_decisions(
+        bars, cfg, buckets=[s.bucket for s in specs], models_dir=str(resolve_repo_path(cfg.models.dir)),
+        news=news, reference=reference_index(cfg, specs),
+    )  # fmt: skip
+    a = compare_decisions(path, bars, stream)
+    _out.print(
+        f"decisions: replay {a.replay_decisions}, identical action and size {a.identical}, identical model "
+        f"scores {a.identical_scores}, without a simulator decision {a.missing_in_sim}"
+    )

@@ -113,3 +113,44 @@ def compare(replay: list[TradeLogEntry], sim: list[TradeLogEntry], *, price_tol:
         pnl_diff_pct=100.0 * abs(s_pnl - r_pnl) / abs(r_pnl) if r_pnl else 0.0,
         diffs=tuple(diffs),
     )
+
+
+class DecisionAgreement(msgspec.Struct, frozen=True, kw_only=True):
+    """The replay's decisions.jsonl against the simulator's decision stream, decision by decision."""
+
+    replay_decisions: int
+    identical: int  # same action and bit-identical size
+    identical_scores: int  # bit-identical p_short and p_mid
+    missing_in_sim: int  # a replay decision on a bar the simulator has no decision for
+
+
+def compare_decisions(path: Path, bars, decisions) -> DecisionAgreement:
+    """Compare a replay's ``decisions.jsonl`` with :func:`engine.sim.build_decisions` output."""
+    index = {
+        (bars.instruments[int(j)], int(t)): e for e, (j, t) in enumerate(zip(bars.inst, bars.ts, strict=True))
+    }
+    code = {"BUY": 1, "SELL": -1, "HOLD": 0}
+    n = same = scores = missing = 0
+    decoder = msgspec.json.Decoder()
+    try:
+        with Path(path).open("rb") as f:
+            for number, line in enumerate(f, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    r = decoder.decode(line)
+                    e = index.get((r["instrument"], r["ts_event"]))
+                    action, size, p_short, p_mid = code[r["action"]], r["size"], r["p_short"], r["p_mid"]
+                except (msgspec.DecodeError, KeyError, TypeError) as err:
+                    raise SimError(f"{path}:{number}: not an ensemble decision: {err}") from err
+                n += 1
+                if e is None or decisions.action[e] not in (-1, 0, 1):
+                    missing += 1
+                    continue
+                same += int(decisions.action[e] == action and decisions.size[e] == size)
+                scores += int(decisions.p_short[e] == p_short and decisions.p_mid[e] == p_mid)
+    except OSError as err:
+        raise SimError(f"{path}: cannot read the decisions: {err}") from err
+    return DecisionAgreement(
+        replay_decisions=n, identical=same, identical_scores=scores, missing_in_sim=missing
+    )

@@ -50,7 +50,9 @@ def load_bars(path: Path) -> tuple[EventBars, tuple, list, object]:
             col.append(v)
     ts = np.asarray(cols[0], dtype=np.int64)
     inst = np.asarray(cols[1], dtype=np.int64)
-    order = np.argsort(ts, kind="stable")  # the engine replays by time; ties keep file order
+    # by time, then instrument id: the order the portfolio step decides a timestamp's instruments in
+    rank = np.argsort(np.argsort([s.instrument_id for s in specs], kind="stable"))
+    order = np.lexsort((rank[inst], ts))
     ts, inst = ts[order], inst[order]
     price_prec = np.array([s.price_precision for s in specs])[inst]
     size_prec = np.array([s.size_precision for s in specs])[inst]
@@ -82,6 +84,17 @@ def _round(x: np.ndarray, precision: np.ndarray) -> np.ndarray:
     return np.floor(np.abs(x) * scale + 0.5) / scale * np.sign(x)
 
 
+def reference_index(config: AureusConfig, specs) -> int:
+    """Index of the correlation reference instrument, as the replay picks it (-1 for one instrument)."""
+    if len(specs) < 2:
+        return -1
+    ref_id = config.replay.reference_instrument or specs[0].instrument_id
+    ids = [s.instrument_id for s in specs]
+    if ref_id not in ids:
+        raise EngineError(f"replay.reference_instrument {ref_id!r} is not in the recording")
+    return ids.index(ref_id)
+
+
 def run_sim(config: AureusConfig, *, data: Path, out: Path) -> dict:
     """Simulate a recording and write report.json, trades.jsonl and equity.csv into ``out``.
 
@@ -93,13 +106,7 @@ def run_sim(config: AureusConfig, *, data: Path, out: Path) -> dict:
     t0 = time.perf_counter()
     bars, specs, news, manifest = load_bars(Path(data))
     t1 = time.perf_counter()
-    reference = -1
-    if len(specs) > 1:
-        ref_id = config.replay.reference_instrument or specs[0].instrument_id
-        ids = [s.instrument_id for s in specs]
-        if ref_id not in ids:
-            raise EngineError(f"replay.reference_instrument {ref_id!r} is not in the recording")
-        reference = ids.index(ref_id)
+    reference = reference_index(config, specs)
     decisions = build_decisions(
         bars,
         config,

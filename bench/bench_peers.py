@@ -100,7 +100,7 @@ def nautilus_floor_and_replay_bars_per_s() -> tuple[float, float, int]:
     from aureus.replay import build_strategy
     from bench.bench_pipeline import NullStrategy, NullStrategyConfig, _run
     from engine.config import load_config
-    from engine.runtime.backtest import bar_type_for
+    from aureus.runtime.backtest import bar_type_for
 
     config = load_config(overrides=["replay.progress=false"])
     recording = open_recording(btcusdt_recording())

@@ -24,7 +24,7 @@ def main(instruments=(1, 4, 16), days: int = 2) -> dict:
     from aureus.replay import build_strategy, feed_recording
     from aureus.sim_run import load_bars
     from engine.config import load_config
-    from engine.runtime.backtest import build_backtest_engine
+    from aureus.runtime.backtest import build_backtest_engine
     from engine.sim import build_decisions, simulate
 
     config = load_config(overrides=["replay.progress=false"])

@@ -5,7 +5,7 @@ kernel) reproduce what ``aureus replay`` does inside Nautilus, fast enough for h
 and walk-forward tournaments. ``aureus sim`` runs both and writes the replay's output files.
 
 How Nautilus 1.228 executes a bar (``OrderMatchingEngine.process_bar`` with LAST bars and
-``bar_adaptive_high_low_ordering=True``, as ``engine.runtime.backtest`` configures the venue), which
+``bar_adaptive_high_low_ordering=True``, as ``aureus.runtime.backtest`` configures the venue), which
 the kernel follows:
 
 1. The bar's volume is cut into quarters (rounded down to the size increment, at least one increment);

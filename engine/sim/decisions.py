@@ -25,7 +25,8 @@ NOT_READY = 2  # action code of a bar whose features are still warming up (no de
 
 
 class EventBars(msgspec.Struct, frozen=True, kw_only=True):
-    """Bar events in processing order (all instruments interleaved), prices at instrument precision.
+    """Bar events by time, then instrument id (one timestamp's bars contiguous), prices at instrument
+    precision.
 
     Attributes
     ----------
@@ -246,25 +247,32 @@ def _sentiment(bars: EventBars, news, half_life_s: float) -> np.ndarray:
 
 
 def _correlation(bars: EventBars, reference: int, window: int) -> np.ndarray:
-    # strategies.meta_ensemble._correlation, event by event
+    # strategies.meta_ensemble._correlations: once per timestamp, with both returns of that timestamp
     n_ev = bars.ts.shape[0]
     out = np.ones(n_ev)
     if reference < 0 or len(bars.instruments) < 2:
         return out
     corr = [IncrementalCorrelation(window) for _ in bars.instruments]
     prev = np.full(len(bars.instruments), math.nan)
-    ref_ret, ref_ts = math.nan, -1
+    rets = np.full(n_ev, math.nan)
     for e in range(n_ev):
         j = int(bars.inst[e])
-        t = int(bars.ts[e])
         close = float(bars.close[e])
-        ret = math.log(close / prev[j]) if prev[j] > 0.0 else math.nan
+        rets[e] = math.log(close / prev[j]) if prev[j] > 0.0 else math.nan
         prev[j] = close
-        if j == reference:
-            ref_ret, ref_ts = ret, t
+    start = 0
+    for e in range(n_ev + 1):
+        if e < n_ev and (e == start or bars.ts[e] == bars.ts[start]):
             continue
-        if ref_ts == t and math.isfinite(ret) and math.isfinite(ref_ret):
-            out[e] = corr[j].update(ret, ref_ret)
-        else:
-            out[e] = corr[j].value
+        group = range(start, e)
+        ref_ret = next((rets[g] for g in group if bars.inst[g] == reference), math.nan)
+        for g in group:
+            j = int(bars.inst[g])
+            if j == reference:
+                continue
+            if math.isfinite(rets[g]) and math.isfinite(ref_ret):
+                out[g] = corr[j].update(rets[g], ref_ret)
+            else:
+                out[g] = corr[j].value
+        start = e
     return out

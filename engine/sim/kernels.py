@@ -159,6 +159,8 @@ def simulate(
     long_only,
     fno_allowed,
     eligible,
+    group_end,
+    trade_step,
     params,
     trades,
     equity,
@@ -195,6 +197,11 @@ def simulate(
         The F&O bucket may open positions in the configured mode / on demo days.
     eligible : bool array (E,)
         The penny rule (venue, price, ADV) allows new exposure at this event; True outside the penny bucket.
+    group_end : bool array (E,)
+        True on the last event of its timestamp: the portfolio step runs there (events of one timestamp
+        are contiguous and sorted by instrument id, the order the strategy decides them in).
+    trade_step : bool array (E,)
+        False where the step only marks the book (the replay's final, incomplete timestamp).
     params : float64 array (P_SIZE,)
         See the ``P_*`` indices.
     trades : float64 array (E, T_COLS)
@@ -249,6 +256,8 @@ def simulate(
     rate_head = 0
     rate_len = 0
     demo_row = 0
+    g0 = 0
+    side0 = np.zeros(n, np.int64)
 
     for e in range(n_ev):
         i = inst[e]
@@ -332,8 +341,11 @@ def simulate(
             open_trade[i] = -1
 
         # ---------------------------------------------------------------- 2. the strategy's bar handler
-        close = c[e]
-        strat_last[i] = close
+        strat_last[i] = c[e]
+        if e == 0 or ts[e] != ts[e - 1]:
+            g0 = e
+        if not group_end[e]:  # the portfolio step runs once per timestamp, after its last bar
+            continue
         nav = cash[0]
         for j in range(n):
             if pos[j] != 0:
@@ -408,20 +420,24 @@ def simulate(
                 b1 += abs(v)
             else:
                 b2 += abs(v)
-        side_now = 0 if pos[i] == 0 else (1 if pos[i] > 0 else -1)
-        if not halted:
-            # trail the stop behind the best close once the trade is trailing_atr x ATR in profit
-            if has_bracket[i] and pos[i] != 0:
-                sgn = 1.0 if pos[i] > 0 else -1.0
-                best[i] = max(best[i], close) if sgn > 0 else min(best[i], close)
-                dist = params[P_TRAIL_ATR] * entry_atr[i]
-                if sgn * (best[i] - avg[i]) >= dist:
-                    cand = best[i] - sgn * dist
-                    if sgn * (cand - sl[i]) > 0.0:
-                        new = _round_px(cand, px_scale[i])
-                        if new != sl[i]:
-                            sl[i] = new
-                            counters[C_TRAILS] += 1
+        for j in range(n):  # positions as the handler sees them: orders fill after it
+            side0[j] = 0 if pos[j] == 0 else (1 if pos[j] > 0 else -1)
+        if not halted and trade_step[e]:
+            for ee in range(g0, e + 1):  # the timestamp's instruments, sorted
+                ii = inst[ee]
+                cl = strat_last[ii]
+                # trail the stop behind the best close once the trade is trailing_atr x ATR in profit
+                if has_bracket[ii] and pos[ii] != 0:
+                    sgn = 1.0 if pos[ii] > 0 else -1.0
+                    best[ii] = max(best[ii], cl) if sgn > 0 else min(best[ii], cl)
+                    dist = params[P_TRAIL_ATR] * entry_atr[ii]
+                    if sgn * (best[ii] - avg[ii]) >= dist:
+                        cand = best[ii] - sgn * dist
+                        if sgn * (cand - sl[ii]) > 0.0:
+                            new = _round_px(cand, px_scale[ii])
+                            if new != sl[ii]:
+                                sl[ii] = new
+                                counters[C_TRAILS] += 1
             if any_held:
                 _trims(
                     e, n, nav, notional, target, bucket, name_cap[demo_row], bucket_cap[demo_row],
@@ -432,109 +448,114 @@ def simulate(
                 for j in range(n):
                     if target[j] != 0.0:
                         rate_head, rate_len = _rate_record(rate_ts, rate_head, rate_len, t)
-            a = action[e]
-            if a == 1:
-                counters[C_BUY] += 1
-            elif a == -1:
-                counters[C_SELL] += 1
-            elif a == 0:
-                counters[C_HOLD] += 1
-            if a == 1 or a == -1:
-                wants = a
-                if side_now == wants:
-                    pass
-                elif side_now != 0:  # reversal: cancel the bracket, close the position at market
-                    has_bracket[i] = False
-                    if pos[i] != 0:
-                        _market(
-                            i, -pos[i], quote, level, px_scale, taker, pos, avg, cash, fees_pos,
-                            gross_pos, close_units, close_notional, inc_sz, msc
-                        )  # fmt: skip
-                        _close_trade(
-                            i, e, EXIT_REVERSAL, trades, open_trade, close_notional, close_units, gross_pos,
-                            fees_pos, inc_sz
-                        )  # fmt: skip
-                    rate_head, rate_len = _rate_record(rate_ts, rate_head, rate_len, t)
-                    counters[C_REVERSALS] += 1
-                elif wants < 0 and params[P_ALLOW_SHORT] == 0.0:
-                    counters[C_SHORT_BLOCKED] += 1
-                elif not has_bracket[i]:
-                    rate_head, rate_len = _rate_prune(rate_ts, rate_head, rate_len, t)
-                    snav = nav - sip
-                    if rate_len + 1 > params[P_ENTRY_LIMIT]:
-                        counters[C_RATE_BLOCKED] += 1
-                        counters[C_REJECTED] += 1
-                    else:
-                        b = bucket[i]
-                        req = size_pre[e]
-                        approved = req
-                        reduced = False
-                        if req < params[P_MIN_SIZE]:
-                            approved = 0.0
-                        if long_only[demo_row] and wants < 0:
-                            approved = 0.0
-                            reduced = True
-                        if not eligible[e] or (b == 2 and not fno_allowed[demo_row]):
-                            approved = 0.0  # penny rule / F&O disabled: no new exposure
-                            reduced = True
-                        if name_cap[demo_row, b] < approved:
-                            approved = name_cap[demo_row, b]
-                            reduced = True
-                        bg = b0 if b == 0 else (b1 if b == 1 else b2)
-                        room = bucket_cap[demo_row, b] - bg / snav
-                        if room < 0.0:
-                            room = 0.0
-                        if room < approved:
-                            approved = room
-                            reduced = True
-                        if approved < params[P_MIN_SIZE]:
+            for ee in range(g0, e + 1):
+                ii = inst[ee]
+                cl = strat_last[ii]
+                a = action[ee]
+                if a == 1:
+                    counters[C_BUY] += 1
+                elif a == -1:
+                    counters[C_SELL] += 1
+                elif a == 0:
+                    counters[C_HOLD] += 1
+                if a == 1 or a == -1:
+                    wants = a
+                    if side0[ii] == wants:
+                        pass
+                    elif side0[ii] != 0:  # reversal: cancel the bracket, close at market
+                        has_bracket[ii] = False
+                        if pos[ii] != 0:
+                            _market(
+                                ii, -pos[ii], quote, level, px_scale, taker, pos, avg, cash, fees_pos,
+                                gross_pos, close_units, close_notional, inc_sz, msc
+                            )  # fmt: skip
+                            _close_trade(
+                                ii, e, EXIT_REVERSAL, trades, open_trade, close_notional, close_units,
+                                gross_pos, fees_pos, inc_sz
+                            )  # fmt: skip
+                        rate_head, rate_len = _rate_record(rate_ts, rate_head, rate_len, t)
+                        counters[C_REVERSALS] += 1
+                    elif wants < 0 and params[P_ALLOW_SHORT] == 0.0:
+                        counters[C_SHORT_BLOCKED] += 1
+                    elif not has_bracket[ii]:
+                        rate_head, rate_len = _rate_prune(rate_ts, rate_head, rate_len, t)
+                        snav = nav - sip
+                        if rate_len + 1 > params[P_ENTRY_LIMIT]:
+                            counters[C_RATE_BLOCKED] += 1
                             counters[C_REJECTED] += 1
                         else:
-                            if reduced:
-                                counters[C_REDUCED] += 1
-                            units = int(math.floor(approved * snav / close / inc_sz[i] + 1e-9))
-                            stop = close - wants * params[P_STOP_ATR] * atr[e]
-                            take = close + wants * params[P_TP_ATR] * atr[e]
-                            if units < 1:
-                                counters[C_TOO_SMALL] += 1
-                            elif stop <= 0.0 or take <= 0.0:
-                                counters[C_BAD_EXIT_PX] += 1
+                            b = bucket[ii]
+                            req = size_pre[ee]
+                            approved = req
+                            reduced = False
+                            if req < params[P_MIN_SIZE]:
+                                approved = 0.0
+                            if long_only[demo_row] and wants < 0:
+                                approved = 0.0
+                                reduced = True
+                            if not eligible[ee] or (b == 2 and not fno_allowed[demo_row]):
+                                approved = 0.0  # penny rule / F&O disabled: no new exposure
+                                reduced = True
+                            if name_cap[demo_row, b] < approved:
+                                approved = name_cap[demo_row, b]
+                                reduced = True
+                            bg = b0 if b == 0 else (b1 if b == 1 else b2)
+                            room = bucket_cap[demo_row, b] - bg / snav
+                            if room < 0.0:
+                                room = 0.0
+                            if room < approved:
+                                approved = room
+                                reduced = True
+                            if approved < params[P_MIN_SIZE]:
+                                counters[C_REJECTED] += 1
                             else:
-                                r = n_trades
-                                n_trades += 1
-                                trades[r, T_INST] = i
-                                trades[r, T_ENTRY_EVENT] = e
-                                trades[r, T_EXIT_EVENT] = -1
-                                trades[r, T_SIDE] = wants
-                                trades[r, T_UNITS] = units
-                                trades[r, T_SIZE_PRE] = req
-                                trades[r, T_SIZE_POST] = approved
-                                trades[r, T_REDUCED] = 1.0 if reduced else 0.0
-                                trades[r, T_EXIT_REASON] = EXIT_OPEN
-                                trades[r, T_EXIT_PX] = np.nan
-                                trades[r, T_DEMO] = 1.0 if demo_today else 0.0
-                                fees_pos[i] = 0.0
-                                gross_pos[i] = 0.0
-                                close_units[i] = 0
-                                close_notional[i] = 0.0
-                                _market(
-                                    i, wants * units, quote, level, px_scale, taker, pos, avg, cash,
-                                    fees_pos, gross_pos, close_units, close_notional, inc_sz, msc
-                                )  # fmt: skip
-                                trades[r, T_ENTRY_PX] = avg[i]
-                                open_trade[i] = r
-                                sl[i] = _round_px(stop, px_scale[i])
-                                tp[i] = _round_px(take, px_scale[i])
-                                # a stop already in the market is rejected, and the take-profit with it
-                                # (contingent): the position stays open without resting exits
-                                in_market = quote[i, 0] <= sl[i] if wants > 0 else quote[i, 1] >= sl[i]
-                                has_bracket[i] = not in_market
-                                if in_market:
-                                    counters[C_BRACKET_REJECTED] += 1
-                                best[i] = close
-                                entry_atr[i] = atr[e]
-                                counters[C_ENTRIES] += 1
-                                rate_head, rate_len = _rate_record(rate_ts, rate_head, rate_len, t)
+                                if reduced:
+                                    counters[C_REDUCED] += 1
+                                units = int(math.floor(approved * snav / cl / inc_sz[ii] + 1e-9))
+                                stop = cl - wants * params[P_STOP_ATR] * atr[ee]
+                                take = cl + wants * params[P_TP_ATR] * atr[ee]
+                                if units < 1:
+                                    counters[C_TOO_SMALL] += 1
+                                elif stop <= 0.0 or take <= 0.0:
+                                    counters[C_BAD_EXIT_PX] += 1
+                                else:
+                                    r = n_trades
+                                    n_trades += 1
+                                    trades[r, T_INST] = ii
+                                    trades[r, T_ENTRY_EVENT] = ee
+                                    trades[r, T_EXIT_EVENT] = -1
+                                    trades[r, T_SIDE] = wants
+                                    trades[r, T_UNITS] = units
+                                    trades[r, T_SIZE_PRE] = req
+                                    trades[r, T_SIZE_POST] = approved
+                                    trades[r, T_REDUCED] = 1.0 if reduced else 0.0
+                                    trades[r, T_EXIT_REASON] = EXIT_OPEN
+                                    trades[r, T_EXIT_PX] = np.nan
+                                    trades[r, T_DEMO] = 1.0 if demo_today else 0.0
+                                    fees_pos[ii] = 0.0
+                                    gross_pos[ii] = 0.0
+                                    close_units[ii] = 0
+                                    close_notional[ii] = 0.0
+                                    _market(
+                                        ii, wants * units, quote, level, px_scale, taker, pos, avg, cash,
+                                        fees_pos, gross_pos, close_units, close_notional, inc_sz, msc
+                                    )  # fmt: skip
+                                    trades[r, T_ENTRY_PX] = avg[ii]
+                                    open_trade[ii] = r
+                                    sl[ii] = _round_px(stop, px_scale[ii])
+                                    tp[ii] = _round_px(take, px_scale[ii])
+                                    # a stop already in the market is rejected, and the take-profit with it
+                                    # (contingent): the position stays open without resting exits
+                                    in_market = (
+                                        quote[ii, 0] <= sl[ii] if wants > 0 else quote[ii, 1] >= sl[ii]
+                                    )
+                                    has_bracket[ii] = not in_market
+                                    if in_market:
+                                        counters[C_BRACKET_REJECTED] += 1
+                                    best[ii] = cl
+                                    entry_atr[ii] = atr[ee]
+                                    counters[C_ENTRIES] += 1
+                                    rate_head, rate_len = _rate_record(rate_ts, rate_head, rate_len, t)
         equity[e, E_NAV] = nav
         equity[e, E_DAY_PNL] = pnl * 100.0
         equity[e, E_GROSS] = gross / nav * 100.0

@@ -174,6 +174,7 @@ def simulate(
         A configured limit or bucket the kernel does not model.
     """
     check_supported(config, specs)
+    n_ev = bars.ts.shape[0]
     px_scale = np.array([10.0**s.price_precision for s in specs])
     inc_sz = np.array([10.0**-s.size_precision for s in specs])
     bucket = np.array([BUCKETS.index(s.bucket) for s in specs], dtype=np.int64)
@@ -187,8 +188,13 @@ def simulate(
         bucket_cap[row] = [limits.bucket[b] for b in BUCKETS]
         long_only[row] = limits.long_only
         fno_allowed[row] = limits.fno_allowed
+    group_end = np.append(bars.ts[1:] != bars.ts[:-1], True) if n_ev else np.zeros(0, np.bool_)
+    trade_step = np.ones(n_ev, dtype=np.bool_)
+    if n_ev:  # a final timestamp missing some instrument is only marked (its grace timer never fires)
+        last = bars.ts == bars.ts[-1]
+        if np.unique(bars.inst[last]).size < len(specs):
+            trade_step[last] = False
     vol_units = np.floor(bars.volume / inc_sz[bars.inst] + 0.5).astype(np.int64)
-    n_ev = bars.ts.shape[0]
     trades = np.zeros((n_ev, k.T_COLS))
     equity = np.zeros((n_ev, k.E_COLS))
     counters = np.zeros(k.C_SIZE, dtype=np.int64)
@@ -213,6 +219,8 @@ def simulate(
         long_only,
         fno_allowed,
         penny_eligible(bars, specs, config),
+        group_end,
+        trade_step,
         kernel_params(config),
         trades,
         equity,
