@@ -151,9 +151,12 @@ def trade_log(result: SimResult, bars: EventBars, decisions, specs, config: Aure
         tags = decision.reason_tags + (("clamp_per_name_cap",) if row[k.T_REDUCED] else ())
         counts[j] += 1
         closed = e_out >= 0
+        # orders of the portfolio step fill at its time; resting exits when the venue moves the market
+        at_step = int(row[k.T_EXIT_REASON]) in (k.EXIT_REVERSAL, k.EXIT_KILL, k.EXIT_TRIM)
+        exit_ts = int(result.step_ts[e_out] if at_step else bars.ts[e_out]) if closed else 0
         entries.append(
             TradeLogEntry(
-                timestamp=iso_utc(int(bars.ts[e_in])),
+                timestamp=iso_utc(int(result.step_ts[e_in])),
                 mode="demo" if row[k.T_DEMO] else config.mode,
                 symbol=spec.instrument_id,
                 direction="BUY" if row[k.T_SIDE] > 0 else "SELL",
@@ -164,7 +167,7 @@ def trade_log(result: SimResult, bars: EventBars, decisions, specs, config: Aure
                 reason_tags=tags,
                 policy_version=config.policy.version,
                 trade_id=f"{spec.instrument_id}-sim-{counts[j]}",
-                exit_timestamp=iso_utc(int(bars.ts[e_out])) if closed else None,
+                exit_timestamp=iso_utc(exit_ts) if closed else None,
                 realized_pnl=float(row[k.T_PNL]) if closed else None,
             )
         )

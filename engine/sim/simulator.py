@@ -53,12 +53,16 @@ class SimResult(msgspec.Struct, frozen=True, kw_only=True):
         (n_trades, ``kernels.T_COLS``) trade records in entry order (column indices ``kernels.T_*``).
     equity : numpy.ndarray
         (n_events, ``kernels.E_COLS``) one row per bar event (``kernels.E_*``).
+    step_ts : numpy.ndarray
+        int64 engine time of each event's portfolio step, when its orders fill: the bar time when every
+        instrument had a bar at it, else that plus ``node.bar_grace_ms`` (the strategy's grace timer).
     counters : dict of str to int
         Entries, trims, trails, kills, clamp outcomes, decisions per action.
     """
 
     trades: np.ndarray
     equity: np.ndarray
+    step_ts: np.ndarray
     counters: dict[str, int]
 
 
@@ -190,6 +194,9 @@ def simulate(
         fno_allowed[row] = limits.fno_allowed
     group_end = np.append(bars.ts[1:] != bars.ts[:-1], True) if n_ev else np.zeros(0, np.bool_)
     trade_step = np.ones(n_ev, dtype=np.bool_)
+    _, group_of, group_size = np.unique(bars.ts, return_inverse=True, return_counts=True)
+    complete = group_size[group_of] >= len(specs)
+    step_ts = np.where(complete, bars.ts, bars.ts + config.node.bar_grace_ms * 1_000_000)
     if n_ev:  # a final timestamp missing some instrument is only marked (its grace timer never fires)
         last = bars.ts == bars.ts[-1]
         if np.unique(bars.inst[last]).size < len(specs):
@@ -229,5 +236,6 @@ def simulate(
     return SimResult(
         trades=trades[:n_trades].copy(),
         equity=equity,
+        step_ts=step_ts,
         counters={name: int(counters[i]) for i, name in enumerate(COUNTER_NAMES)},
     )
