@@ -22,6 +22,15 @@ def _agree(rec, base, *overrides):
     invoke("replay", "--data", str(rec), "--out", str(replay), "--no-progress", *overrides)
     invoke("sim", "--data", str(rec), "--out", str(sim), *overrides)
     agreement = compare(read_trades(replay / "trades.jsonl"), read_trades(sim / "trades.jsonl"))
+    out = invoke(
+        "sim", "compare", str(replay / "trades.jsonl"), str(sim / "trades.jsonl"),
+        "--decisions", str(replay / "decisions.jsonl"), "--data", str(rec), *overrides,
+    ).output  # fmt: skip
+    n = sum(1 for _ in (replay / "decisions.jsonl").open())
+    # every decision of the replay, recomputed in the simulator's vectorised pass, bit for bit
+    assert f"decisions: replay {n}, identical action and size {n}, identical model scores {n}" in " ".join(
+        out.split()
+    )
     return (
         agreement,
         json.loads((replay / "report.json").read_text()),
