@@ -37,7 +37,14 @@ Not modelled (refused with :class:`SimUnsupportedError` when configured): the po
 effect on bar data (a bar always resumes its instrument before the decision), so none is modelled.
 """
 
-from engine.sim.decisions import Decisions, EventBars, build_decisions, decision_at, ensemble_arrays
+from engine.sim.decisions import (
+    Decisions,
+    EventBars,
+    build_decisions,
+    decision_at,
+    ensemble_arrays,
+    redecide,
+)
 from engine.sim.errors import SimError, SimUnsupportedError
 from engine.sim.simulator import SimResult, simulate
 
@@ -50,5 +57,6 @@ __all__ = [
     "build_decisions",
     "decision_at",
     "ensemble_arrays",
+    "redecide",
     "simulate",
 ]

@@ -177,3 +177,27 @@ def test_take_profit_fills_at_its_limit_even_when_the_open_gaps_through_it():
     res = _run([FLAT, (1050.0, 1060.0, 1045.0, 1055.0)], [1, 0])
     (trade,) = res.trades
     assert trade[k.T_EXIT_REASON] == k.EXIT_TAKE_PROFIT and trade[k.T_EXIT_PX] == 1025.0
+
+
+def test_redecide_under_another_policy_equals_a_fresh_ensemble_pass():
+    import msgspec
+
+    from engine.sim import redecide
+
+    rng = np.random.default_rng(3)
+    n = 500
+    cols = {k: rng.uniform(0, 1, n) for k in ("p_short", "p_mid", "liquidity")}
+    d = Decisions(
+        action=np.zeros(n, np.int8), size=np.zeros(n), atr=np.ones(n), ppo_hint=None,
+        vol_z=rng.normal(0, 2, n), sentiment=rng.uniform(-1, 1, n), correlation=rng.uniform(-1, 1, n),
+        bucket_limit_pct=np.full(n, 90.0), model_providers={}, **cols,
+    )  # fmt: skip
+    policy = AureusConfig().policy
+    tighter = msgspec.structs.replace(policy, thresholds=msgspec.structs.replace(policy.thresholds, buy=0.6))
+    got = redecide(d, tighter)
+    want_action, want_size = ensemble_arrays(
+        d.p_short, d.p_mid, None, d.vol_z, d.sentiment, d.liquidity, d.correlation, d.bucket_limit_pct,
+        tighter,
+    )  # fmt: skip
+    assert np.array_equal(got.action, want_action) and np.array_equal(got.size, want_size)
+    assert (got.action == 1).sum() > (redecide(d, policy).action == 1).sum()  # a lower buy bar buys more
