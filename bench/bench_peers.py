@@ -98,9 +98,9 @@ def nautilus_floor_and_replay_bars_per_s() -> tuple[float, float, int]:
     """The BacktestEngine with a do-nothing strategy, and the full Aureus replay, on the same recording."""
     from adapters.recorded import open_recording
     from aureus.replay import build_strategy
+    from aureus.runtime.backtest import bar_type_for
     from bench.bench_pipeline import NullStrategy, NullStrategyConfig, _run
     from engine.config import load_config
-    from aureus.runtime.backtest import bar_type_for
 
     config = load_config(overrides=["replay.progress=false"])
     recording = open_recording(btcusdt_recording())

@@ -22,9 +22,9 @@ def main(instruments=(1, 4, 16), days: int = 2) -> dict:
     from adapters.recorded import open_recording
     from aureus.paths import resolve_repo_path
     from aureus.replay import build_strategy, feed_recording
+    from aureus.runtime.backtest import build_backtest_engine
     from aureus.sim_run import load_bars
     from engine.config import load_config
-    from aureus.runtime.backtest import build_backtest_engine
     from engine.sim import build_decisions, simulate
 
     config = load_config(overrides=["replay.progress=false"])
