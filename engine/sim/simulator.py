@@ -89,6 +89,10 @@ def check_supported(config: AureusConfig, specs: Sequence[InstrumentSpec]) -> No
         raise SimUnsupportedError(f"risk.limits.max_positions = {lim.max_positions}: not simulated")
     if config.risk.do_not_trade:
         raise SimUnsupportedError("risk.do_not_trade is not empty: not simulated")
+    policy = config.policy
+    for field in ("do_not_trade_list", "disabled_features", "max_position_pct"):
+        if getattr(policy, field):
+            raise SimUnsupportedError(f"policy.{field} = {getattr(policy, field)!r}: not simulated")
     for spec in specs:
         if spec.bucket not in BUCKETS:
             raise SimUnsupportedError(f"instrument {spec.instrument_id} is in unknown bucket {spec.bucket!r}")
