@@ -43,7 +43,7 @@ def _run(ohlc, actions, *, atr=10.0, size=0.5, volume=1000.0, cfg=None, day_ns=N
     )  # fmt: skip
     nan = np.full(n, np.nan)
     decisions = Decisions(
-        action=np.array(actions, dtype=np.int8), size=np.full(n, size), atr=np.full(n, atr),
+        action=np.array(actions, dtype=np.int8), size=np.full(n, size), atr=np.broadcast_to(atr, n) * 1.0,
         p_short=nan, p_mid=nan, ppo_hint=None, vol_z=nan, sentiment=nan, liquidity=nan, correlation=nan,
         bucket_limit_pct=np.full(n, 90.0), model_providers={},
     )  # fmt: skip
@@ -201,3 +201,15 @@ def test_redecide_under_another_policy_equals_a_fresh_ensemble_pass():
     )  # fmt: skip
     assert np.array_equal(got.action, want_action) and np.array_equal(got.size, want_size)
     assert (got.action == 1).sum() > (redecide(d, policy).action == 1).sum()  # a lower buy bar buys more
+
+
+def test_a_take_profit_filled_through_the_price_leaves_the_next_brackets_stop_in_the_market():
+    # short at 1000 (ATR 10: take-profit 975); the next bar falls through 975 to 970 and closes there, so
+    # the venue's ask stays at 975. A new short on that bar with ATR 2 puts its stop at 973.6 <= ask:
+    # Nautilus rejects the stop (and the contingent take-profit) and the position has no resting exits.
+    bars = [FLAT, (1000.0, 1000.0, 970.0, 970.0), (970.0, 990.0, 969.0, 985.0)]
+    res = _run(bars, [-1, -1, 0], atr=np.array([10.0, 2.0, 2.0]), size=0.01, cfg=_config(cap=90.0))
+    first, second = res.trades
+    assert first[k.T_EXIT_REASON] == k.EXIT_TAKE_PROFIT and first[k.T_EXIT_PX] == 975.0
+    assert res.counters["bracket_rejected_in_market"] == 1
+    assert second[k.T_ENTRY_EVENT] == 1 and second[k.T_EXIT_EVENT] == -1  # 990 did not stop it out
