@@ -16,25 +16,30 @@ the kernel follows:
    the high unless above it, the low unless below it, the close when equal to it.
 3. At each point resting orders are matched: a stop-market sell triggers at ``price <= trigger`` (buy:
    ``>=``), a limit sell fills at ``price >= limit`` (buy: ``<=``). At the open (a gap from the last
-   price) a stop fills at the open price; at high, low and close it fills at its trigger price. A limit
-   fills at its limit price, even when the open gapped through it (checked on the stocknet daily
-   stocks: filling such gaps at the open instead moved total P&L by 6.7 %). A stop fill larger than the
-   L1 size of that point fills the rest one tick worse. Take-profit fills pay the maker fee, every
-   other fill the taker fee.
-4. The bar then reaches the strategy (``on_bar``); orders it submits are queued and filled after the
-   handler, at the instrument's last price: a market order takes the L1 size of the last price point
-   and the rest one tick worse.
+   price) a stop fills at the open price; at high, low and close it fills at its trigger price; a stop
+   fill larger than the point's L1 size fills the rest one tick worse. A limit always fills at its limit
+   price, even through a gap (filling gaps at the open instead moved stocknet's total P&L by 6.7 %): the
+   point's L1 size when the price only touches the limit (the rest stays open), all of it when the price
+   moves through. A limit filled through the price leaves that side of the venue's quote at the limit
+   until the next price point. Take-profit fills pay the maker fee, every other fill the taker fee.
+4. The bar then reaches the strategy (``on_bar``). Orders are queued and filled after the handler at
+   the venue's bid/ask: a market order takes the L1 size of the last price point and the rest one tick
+   worse; a bracket whose stop is already in the market is rejected with its take-profit (the position
+   then has no resting exits, as in the replay).
 
-The strategy step per bar is ``MetaEnsembleStrategy.on_bar``: mark NAV (realised + unrealised at the
-last close of every instrument) -> first mark of a UTC day closes the previous day (SIP share of a
-profitable day set aside from sizing NAV; post-kill and quarantine demo days) -> kill switch at
-``-daily_loss_pct`` of start-of-day NAV (flatten everything, halt for the rest of the day) -> trail the
-stop -> drift trims -> decision (reversal closes the position; a flat instrument enters with a bracket
-sized by the clamp's per-name and bucket caps).
+The strategy (``MetaEnsembleStrategy``) does per-instrument work per bar and book-level work once per
+timestamp, after that timestamp's bars (its portfolio step): mark NAV (realised + unrealised at the last
+close of every instrument) -> first mark of a UTC day closes the previous day (SIP share of a profitable
+day set aside from sizing NAV; post-kill and quarantine demo days) -> kill switch at ``-daily_loss_pct``
+of start-of-day NAV (flatten everything, halt for the rest of the day) -> trail the stops -> drift trims
+-> decisions in instrument-id order (a reversal closes the position; a flat instrument enters with a
+bracket sized by the clamp's per-name and bucket caps, the penny rule and the mode's F&O and long-only
+gates). A timestamp missing an instrument's bar steps at its grace timer (``node.bar_grace_ms`` later).
 
 Not modelled (refused with :class:`SimUnsupportedError` when configured): the portfolio limits of the
-``guardrails`` and ``long_short`` profiles, ``do_not_trade``, penny and F&O buckets. Data stalls have no
-effect on bar data (a bar always resumes its instrument before the decision), so none is modelled.
+``guardrails`` and ``long_short`` profiles, ``risk.do_not_trade`` and the policy's do-not-trade list,
+disabled features and position cap. Data stalls have no effect on bar data (a bar always resumes its
+instrument before the decision), and late or duplicate bars cannot occur in a time-sorted recording.
 """
 
 from engine.sim.decisions import (
