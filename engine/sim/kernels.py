@@ -1,13 +1,14 @@
 """The research simulator's execution kernel (numba): decisions + bars -> fills, trades, equity.
 
-One pass over a flat, time-ordered bar event stream (any number of instruments). Each event is handled
-in the order the Nautilus ``BacktestEngine`` handles a bar (see :mod:`engine.sim` for the rule):
+One pass over a flat bar event stream (any number of instruments), sorted by time and then instrument
+id, in the order the Nautilus ``BacktestEngine`` and the strategy handle it (see :mod:`engine.sim`):
 
-1. the venue moves the instrument's market through the bar's prices and fills resting brackets;
-2. the strategy step (``MetaEnsembleStrategy.on_bar``): mark NAV -> day roll, SIP, kill switch ->
-   trail the stop -> drift trims -> decision (entry, or flatten on a reversal);
-3. the orders of step 2 fill at the instrument's current price (the venue drains its queue after the
-   bar's handler), market orders with the L1 liquidity of the last price point, the rest one tick worse.
+1. per bar: the venue moves the instrument's market through the bar's prices and fills resting brackets;
+   the strategy records the close;
+2. after a timestamp's last bar, the portfolio step: mark NAV -> day roll, SIP, kill switch -> trail the
+   stops -> drift trims -> decisions (entry, or flatten on a reversal);
+3. the step's orders fill at the venue's bid/ask (it drains its queue after the handler), market orders
+   with the L1 size of the last price point, the rest one tick worse.
 
 Quantities are integer multiples of the size increment (``units``) so a position never drifts by float
 rounding. No I/O, no allocation in the loop beyond the preallocated outputs.
