@@ -21,7 +21,9 @@ the kernel follows:
    price, even through a gap (filling gaps at the open instead moved stocknet's total P&L by 6.7 %): the
    point's L1 size when the price only touches the limit (the rest stays open), all of it when the price
    moves through. A limit filled through the price leaves that side of the venue's quote at the limit
-   until the next price point. Take-profit fills pay the maker fee, every other fill the taker fee.
+   until the next price point. When the strategy modifies the stop (trailing), the venue syncs its
+   one-updates-other partner: a take-profit that already filled the position's remaining size is
+   cancelled. Take-profit fills pay the maker fee, every other fill the taker fee.
 4. The bar then reaches the strategy (``on_bar``). Orders are queued and filled after the handler at
    the venue's bid/ask: a market order takes the L1 size of the last price point and the rest one tick
    worse; a bracket whose stop is already in the market is rejected with its take-profit (the position

@@ -232,6 +232,7 @@ def simulate(
     sl = np.zeros(n)
     tp = np.zeros(n)
     best = np.zeros(n)
+    tp_filled = np.zeros(n, np.int64)  # units the resting take-profit has filled so far
     entry_atr = np.zeros(n)
     last_px = np.full(n, np.nan)  # the venue's last price per instrument
     quote = np.zeros((n, 2))  # the venue's bid and ask per instrument (market orders fill there)
@@ -327,8 +328,9 @@ def simulate(
                     part = abs(units)
                 _fill(i, sgn * part, tp[i], maker, pos, avg, cash, fees_pos, gross_pos, close_units,
                       close_notional, inc_sz, msc)  # fmt: skip
-                if pos[i] != 0:  # the rest stays open (replays also show Nautilus cancelling it at times)
+                if pos[i] != 0:  # the rest stays open
                     counters[C_TP_PARTIAL] += 1
+                    tp_filled[i] += part
                     continue
                 if p != tp[i]:  # filled through the price: that side of the quote stays at the limit
                     quote[i, 1 if sgn > 0 else 0] = tp[i]
@@ -439,6 +441,10 @@ def simulate(
                             if new != sl[ii]:
                                 sl[ii] = new
                                 counters[C_TRAILS] += 1
+                                # the venue syncs the stop's one-updates-other partner on a modify: a
+                                # take-profit that already filled the position's remaining size is cancelled
+                                if tp_filled[ii] > 0 and tp_filled[ii] >= abs(pos[ii]):
+                                    tp[ii] = np.nan
             if any_held:
                 _trims(
                     e, n, nav, notional, target, bucket, name_cap[demo_row], bucket_cap[demo_row],
@@ -555,6 +561,7 @@ def simulate(
                                         counters[C_BRACKET_REJECTED] += 1
                                     best[ii] = cl
                                     entry_atr[ii] = atr[ee]
+                                    tp_filled[ii] = 0
                                     counters[C_ENTRIES] += 1
                                     rate_head, rate_len = _rate_record(rate_ts, rate_head, rate_len, t)
         equity[e, E_NAV] = nav

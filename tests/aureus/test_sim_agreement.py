@@ -73,3 +73,16 @@ def test_sim_agrees_with_replay_on_stocknet_daily_stocks(tmp_path):
     assert abs(sim["final_nav"] - replay["final_nav"]) <= 0.01 * abs(
         replay["final_nav"] - replay["starting_nav"]
     )
+
+
+@pytest.mark.slow
+def test_sim_agrees_with_replay_on_the_synthetic_session(tmp_path):
+    # the default session: 4 instruments (one penny), scored news, thin bars that partly fill brackets
+    from adapters.synthetic import synthesize
+
+    rec = tmp_path / "REC"
+    synthesize(11, rec, days=3)
+    agreement, replay, sim = _agree(rec, tmp_path)
+
+    _assert_acceptance(agreement)
+    assert replay["news"] > 0 and len(replay["instruments"]) == 4

@@ -213,3 +213,15 @@ def test_a_take_profit_filled_through_the_price_leaves_the_next_brackets_stop_in
     assert first[k.T_EXIT_REASON] == k.EXIT_TAKE_PROFIT and first[k.T_EXIT_PX] == 975.0
     assert res.counters["bracket_rejected_in_market"] == 1
     assert second[k.T_ENTRY_EVENT] == 1 and second[k.T_EXIT_EVENT] == -1  # 990 did not stop it out
+
+
+def test_trailing_the_stop_cancels_a_take_profit_that_already_filled_the_remaining_size():
+    # long 1.5 at 1000 (TP 1025, stop 982). Bar 1 touches 1025 with an L1 size of 1.0: the take-profit
+    # fills 1.0, 0.5 stays. Its close 1020 trails the stop to 1008; the venue's one-updates-other sync
+    # then cancels the take-profit (filled 1.0 >= 0.5 left), so bar 2's 1030 does not fill it: the stop does.
+    bars = [FLAT, (1000.0, 1025.0, 1000.0, 1020.0), (1020.0, 1030.0, 1005.0, 1010.0)]
+    res = _run(bars, [1, 0, 0], volume=4.0)
+    (trade,) = res.trades
+    assert res.counters["take_profit_partial_fills"] == 1 and res.counters["stop_trails"] == 1
+    assert trade[k.T_EXIT_REASON] == k.EXIT_STOP and trade[k.T_EXIT_EVENT] == 2
+    assert trade[k.T_EXIT_PX] == pytest.approx((1.0 * 1025.0 + 0.5 * 1008.0) / 1.5)
