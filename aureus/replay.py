@@ -20,7 +20,6 @@ from aureus.runtime.convert import BarConverter, news_to_custom_data
 from engine.config import AureusConfig, config_hash
 from engine.errors import EngineError
 from engine.escalation.sink import EscalationSink
-from engine.policy.versions import PolicyStore
 from engine.risk.notices import alert
 from engine.sink import CollectingSink
 from schemas.market import Bar, NewsScored
@@ -77,8 +76,6 @@ def run_replay(
         engine_hook(engine)
     check_execution_clients(config, engine)
     store = _open_state(Path(out), state)
-    # a resumed node trades the last recorded policy version: escalations and rollbacks survive restarts
-    config = msgspec.structs.replace(config, policy=PolicyStore(store, config.policy).current())
     sink = CollectingSink()
     # escalation triggers ride on the strategy's outputs; requests land in escalations.jsonl
     triggers = EscalationSink(sink, config.escalation, {s.instrument_id: s.bucket for s in specs})
