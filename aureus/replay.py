@@ -78,7 +78,8 @@ def run_replay(
     store = _open_state(Path(out), state)
     sink = CollectingSink()
     # escalation triggers ride on the strategy's outputs; requests land in escalations.jsonl
-    triggers = EscalationSink(sink, config.escalation, {s.instrument_id: s.bucket for s in specs})
+    buckets = {s.instrument_id: s.bucket for s in specs}
+    triggers = EscalationSink(sink, config.escalation, buckets, reference=config.replay.reference_instrument)
     strategy = build_strategy(
         config, specs, news="news.scored" in recording.topics, store=store, sink=triggers
     )

@@ -10,6 +10,8 @@ news switched off, the do-not-trade list and ``max_position_pct``.
 
 from __future__ import annotations
 
+import math
+
 from nautilus_trader.model.enums import OrderSide, OrderType
 from nautilus_trader.model.identifiers import ClientId
 
@@ -59,6 +61,8 @@ class EntryMixin:
                 policy_version=policy.version,
                 weights=decision.weights,
                 rl_available=decision.rl_available,
+                volatility_zscore=_finite_or_none(st.features.vol_z),
+                correlation=_finite_or_none(correlation),
             )
         )
         if decision.action == "HOLD":
@@ -184,3 +188,7 @@ class EntryMixin:
         if new_trigger != order.trigger_price:
             self.modify_order(order, trigger_price=new_trigger, client_id=st.route)
             self.journal.counters["stop_trails"] += 1
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
