@@ -63,8 +63,8 @@ def test_replay_via_kafka_into_the_demo_daemon(recording, kafka_bootstrap, topic
         assert result["published"][topic_prefix + "signals"] == len(signals) > 0
         alerts = decoded(kafka_bootstrap, topic_prefix, "alerts")
         assert orders and fills and any(a.code == "rl_model_missing" for a in alerts)
-        # the control record reached the strategy (this strategy version reports policy updates it ignores)
-        assert any(a.code == "policy_update_not_applied" and "op-2" in a.message for a in alerts)
+        # the control record reached the strategy, which made it the policy version in force
+        assert any(a.code == "policy_updated" and "op-2" in a.message for a in alerts)
         assert len({o.client_order_id for o in orders}) == len(orders)  # no client order id twice
 
         run = tmp_path / "RUN"  # the offline replay of the same recording
