@@ -122,6 +122,8 @@ async def run_daemon(
         await http.cleanup()
     if watch_task.done() and not watch_task.cancelled() and watch_task.result():
         raise DaemonStopped(watch_task.result())
+    if run_task.done() and not stop.is_set():
+        raise DaemonStopped("the Nautilus node stopped by itself (see its log)")
     return {
         "events_in": dict(client.events_in),
         "dead_letters": dict(client.dead_letters),
