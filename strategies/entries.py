@@ -3,7 +3,9 @@
 A mixin of :class:`strategies.meta_ensemble.MetaEnsembleStrategy`, called from its portfolio step. Each
 decision is emitted on ``signals``; each entry is a bracket (stop-market at ``initial_stop_atr`` x ATR,
 take-profit limit at ``take_profit_atr`` x ATR, one cancels the other) with deterministic client order
-ids, emitted on ``orders``; once ``trailing_atr`` x ATR in profit the stop trails the best close.
+ids, emitted on ``orders``; once ``trailing_atr`` x ATR in profit the stop trails the best close. The
+escalation-tunable parts of the policy act here (:mod:`engine.policy.effects`): disabled features,
+news switched off, the do-not-trade list and ``max_position_pct``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from nautilus_trader.model.enums import OrderSide, OrderType
 from nautilus_trader.model.identifiers import ClientId
 
 from engine.ensemble import EnsembleInputs, decide
+from engine.policy.effects import capped_size, entry_blocked, masked_features, sentiment_in_use
 from schemas.orders import OrderIntent
 from schemas.signals import EnsembleDecision
 from strategies.order_ids import EntryRecord, client_order_id, entry_tag
@@ -22,9 +25,10 @@ class EntryMixin:
     """Decisions, entries and stop trailing (see the module docstring)."""
 
     def _decide_and_act(self, instrument_id, st, row, correlation, close, ts) -> None:
+        policy = self.cfg.policy
+        row = masked_features(policy, row)  # escalation may disable features: they reach the models as 0
         p_short, p_mid = self._models.predict_row(row)
         ppo_hint = float(self._ppo.predict(row[None, :])[0]) if self._ppo is not None else None
-        policy = self.cfg.policy
         bucket = st.spec.bucket
         decision = decide(
             EnsembleInputs(
@@ -32,7 +36,7 @@ class EntryMixin:
                 p_mid=p_mid,
                 ppo_hint=ppo_hint,
                 vol_z=st.features.vol_z,
-                sentiment=st.news.value(ts),
+                sentiment=sentiment_in_use(policy, st.news.value(ts)),
                 liquidity=st.features.liquidity,
                 correlation=correlation,
             ),
@@ -71,12 +75,18 @@ class EntryMixin:
             return
         if self.cache.orders_open(instrument_id=instrument_id, strategy_id=self.id):
             return
+        if entry_blocked(policy, instrument_id.value, ts) or entry_blocked(
+            policy, instrument_id.symbol.value, ts
+        ):
+            self.journal.counters["entries_do_not_trade"] += 1
+            return
         self._enter(instrument_id, st, decision, wants, close, ts)
 
     def _enter(self, instrument_id, st, decision, wants: int, close: float, ts: int) -> None:
         nav = self.risk.sizing_nav(self._nav())
         book = self.risk.book(nav, self._signed_notionals())
-        verdict = self.risk.assess_entry(ts, instrument_id.value, wants, decision.size, close, book)
+        size = capped_size(self.cfg.policy, decision.size)  # the policy's max_position_pct, when set
+        verdict = self.risk.assess_entry(ts, instrument_id.value, wants, size, close, book)
         if verdict.status == "rejected":
             return
         instrument = self.cache.instrument(instrument_id)
@@ -96,6 +106,8 @@ class EntryMixin:
             return
         route = self.risk.route
         clamped = (f"clamp_{verdict.binding}",) if verdict.status == "reduced" else ()
+        if size < decision.size:
+            clamped = ("policy_max_position", *clamped)
         record = EntryRecord(
             size_pre=decision.size,
             size_post=verdict.approved,
