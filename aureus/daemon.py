@@ -67,10 +67,8 @@ async def run_daemon(
     """Run the node until ``stop`` is set or SIGTERM/SIGINT arrives; return a summary of the run."""
     loop = asyncio.get_running_loop()
     stop = stop or asyncio.Event()
-    for sig in (
-        signal.SIGTERM,
-        signal.SIGINT,
-    ):  # from the start: a stop during start-up still shuts down in order
+    # from the start: a stop during start-up still shuts down in order
+    for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     specs = load_instrument_specs(cfg.daemon.instruments)
     await ensure_topics(cfg.kafka.bootstrap_servers, all_topics(cfg.kafka.topic_prefix))
