@@ -247,10 +247,26 @@ async def publish_control(cfg, update) -> None:
         await producer.stop()
 
 
+def worker_escalation(config: ConfigOption = None, set_: SetOption = None) -> None:
+    """escalations -> GPT-5 (at most escalation.gpt5_calls_per_day a UTC day) or the local reasoner ->
+    bounded policy update on control; alerts on alerts."""
+    import faust
+
+    from streams.escalation.app import create_app
+
+    faust.Worker(create_app(_config(config, set_)), loglevel="info").execute_from_commandline()
+
+
 def mount(app: typer.Typer) -> None:
-    """Add ``escalate``, ``status`` and the ``policy`` group to the root app."""
+    """Add ``escalate``, ``status``, ``postmortem``, the ``policy`` group and ``worker escalation``."""
     app.add_typer(escalation_app)
     app.add_typer(policy_app)
+    try:  # the stream workers' group, when that module is there; else a group of our own
+        from aureus.cli_workers import worker_app  # type: ignore[import-not-found]
+    except ImportError:
+        worker_app = typer.Typer(name="worker", help="Run a stream worker (faust) in this process.")
+        app.add_typer(worker_app)
+    worker_app.command("escalation")(worker_escalation)
 
 
 def _jsonl(path: Path, kind) -> list:
