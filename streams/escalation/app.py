@@ -31,11 +31,13 @@ def create_app(
 ) -> faust.App:
     """Build the escalation worker app; ``service`` replaces the configured one (tests)."""
     k = config.kafka
+    datadir = Path(data_dir) / WORKER
+    datadir.mkdir(parents=True, exist_ok=True)
     servers = ",".join(f"kafka://{s.strip()}" for s in k.bootstrap_servers.split(","))
     app = faust.App(
         f"{k.topic_prefix}aureus-{WORKER}",
         broker=servers,
-        datadir=str(Path(data_dir) / WORKER),
+        datadir=str(datadir),
         value_serializer="raw",
         key_serializer="raw",
         web_enabled=False,
