@@ -1,0 +1,330 @@
+"""Walk-forward research run: recording -> labels -> purged walk-forward -> LightGBM -> per-regime
+calibration -> OOS predictions, metrics, pictures -> calibrated ONNX model set with manifests.
+
+Each label (``p_short`` / ``p_mid`` fixed-horizon, ``p_touch`` first-touch net of fees) gets its own
+folds: the model of fold ``k`` is trained on the search segment, calibrated per regime on the
+validation segment and only predicts the forward-OOS segment. The shipped model of a label is the last
+fold's (its forward OOS is the final block, which nothing was fitted on). Deterministic: single-thread
+LightGBM with fixed seeds, no wall-clock time in any output.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import lightgbm as lgb
+import msgspec
+import numpy as np
+import onnxruntime as ort
+
+from adapters.recorded import open_recording
+from aureus.research_onnx import CALIBRATED_OUTPUT, append_calibration
+from aureus.research_plots import lift_png, reliability_png
+from aureus.train import StepCallback, TrainConfig, _lineage, lightgbm_params, load_bars
+from aureus.train_onnx import INPUT_NAME, check_onnx_matches, export_onnx, library_versions
+from engine.features.vector import (
+    FEATURE_NAMES,
+    FEATURE_SCHEMA_VERSION,
+    FeatureParams,
+    compute_feature_matrix,
+    feature_schema_id,
+)
+from engine.models.dataset import LabelledRows, stack_in_time_order
+from engine.models.errors import DatasetError, ModelExportError
+from engine.models.manifest import (
+    ModelManifest,
+    SplitInfo,
+    compute_lineage_id,
+    iso_from_ns,
+    manifest_path,
+    sha256_bytes,
+    write_manifest,
+)
+from engine.research.calibration import (
+    REGIMES,
+    assign_regimes,
+    calibrate,
+    fit_calibrators,
+    fit_regime_thresholds,
+)
+from engine.research.labels import LabelSpec, label_rows
+from engine.research.metrics import binary_metrics, ece
+from engine.research.splits import walk_forward
+
+ATR_INDEX = FEATURE_NAMES.index("atr_norm")
+_DAY_NS = 86_400_000_000_000
+PREDICTION_COLUMNS = ("ts", "instrument", "fold", "regime", "label", "prob_raw", "prob_cal")
+
+
+class WalkForwardConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Settings of ``aureus train walkforward``; every field can be set with ``--set key=value``."""
+
+    version: str = "wf-1"
+    n_folds: Annotated[int, msgspec.Meta(ge=1)] = 4
+    search_blocks: Annotated[int, msgspec.Meta(ge=1)] = 2
+    mode: str = "expanding"
+    short_horizon: Annotated[int, msgspec.Meta(ge=1)] = 5
+    mid_horizon: Annotated[int, msgspec.Meta(ge=1)] = 60
+    touch_horizon: Annotated[int, msgspec.Meta(ge=1)] = 60
+    take_profit_atr: Annotated[float, msgspec.Meta(gt=0.0)] = 2.5
+    stop_atr: Annotated[float, msgspec.Meta(gt=0.0)] = 1.8
+    round_trip_fee: Annotated[float, msgspec.Meta(ge=0.0)] = 0.002
+    primary: str = "p_touch"
+    gate_low_vol: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.60
+    gate_med_vol: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.62
+    gate_high_vol: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.65
+    n_estimators: Annotated[int, msgspec.Meta(ge=1)] = 150
+    num_leaves: Annotated[int, msgspec.Meta(ge=2)] = 15
+    learning_rate: Annotated[float, msgspec.Meta(gt=0.0)] = 0.03
+    min_data_in_leaf: Annotated[int, msgspec.Meta(ge=1)] = 200
+    feature_fraction: Annotated[float, msgspec.Meta(gt=0.0, le=1.0)] = 0.8
+    bagging_fraction: Annotated[float, msgspec.Meta(gt=0.0, le=1.0)] = 0.8
+    target_opset: Annotated[int, msgspec.Meta(ge=9, le=15)] = 15
+    tolerance: Annotated[float, msgspec.Meta(gt=0.0)] = 1e-4
+
+    def labels(self) -> list[LabelSpec]:
+        """The label of each model of the set, in file order."""
+        return [
+            LabelSpec("p_short", "fixed", self.short_horizon),
+            LabelSpec("p_mid", "fixed", self.mid_horizon),
+            LabelSpec("p_touch", "first_touch", self.touch_horizon, self.take_profit_atr, self.stop_atr,
+                      self.round_trip_fee),
+        ]
+
+    def gates(self) -> np.ndarray:
+        """Probability gate per regime, ``REGIMES`` order."""
+        return np.array([self.gate_low_vol, self.gate_med_vol, self.gate_high_vol])
+
+
+@dataclass(frozen=True)
+class WalkForwardResult:
+    """What a run wrote: the output directory, the metrics document and the model names."""
+
+    out_dir: Path
+    metrics: dict[str, Any]
+    models: tuple[str, ...]
+
+
+def summarize(labels: np.ndarray, raw: np.ndarray, cal: np.ndarray, regimes: np.ndarray,
+              gates: np.ndarray) -> dict[str, Any]:
+    """OOS metrics of one set of rows: calibrated AUC/Brier/lift, raw and calibrated ECE, coverage at the gates."""
+    m_cal = binary_metrics(labels, cal)
+    m_raw = binary_metrics(labels, raw)
+    taken = cal >= gates[regimes] if labels.size else np.zeros(0, dtype=bool)
+    return {
+        "n": m_cal["n"],
+        "base_rate": m_cal["base_rate"],
+        "auc": m_cal["auc"],
+        "auc_raw": m_raw["auc"],
+        "brier": m_cal["brier"],
+        "brier_raw": m_raw["brier"],
+        "ece_raw": m_raw["ece"],
+        "ece_cal": m_cal["ece"],
+        "lift_at_10pct": m_cal["lift_at_10pct"],
+        "coverage": float(taken.mean()) if labels.size else None,
+        "precision_at_gate": float(labels[taken].mean()) if taken.any() else None,
+    }
+
+
+def _per_regime(y: np.ndarray, raw: np.ndarray, cal: np.ndarray, reg: np.ndarray, gates: np.ndarray) -> dict:
+    return {name: summarize(y[reg == r], raw[reg == r], cal[reg == r], reg[reg == r], gates)
+            for r, name in enumerate(REGIMES)}
+
+
+def run_walkforward(data_dir: str | Path, out_dir: str | Path, *, seed: int = 7,
+                    config: WalkForwardConfig | None = None, feature_params: FeatureParams | None = None,
+                    on_step: StepCallback | None = None) -> WalkForwardResult:
+    """Run the walk-forward study on a recording and write the calibrated model set and its reports.
+
+    Writes ``<name>.onnx`` + ``<name>.manifest.json`` per label, ``metrics.json`` (primary model at the
+    top level, every model under ``models``), ``oos_predictions.csv`` (primary model),
+    ``oos_predictions_<name>.csv`` (the others), ``reliability_<name>.png`` and ``lift_<name>.png``.
+
+    Raises
+    ------
+    DatasetError, SplitError, CalibrationError, ModelExportError
+        Unusable data, too little data for the folds, or an export that disagrees with the model.
+    """
+    config = config or WalkForwardConfig()
+    params = feature_params or FeatureParams()
+    step = on_step or (lambda _msg: None)
+    if config.primary not in [s.name for s in config.labels()]:
+        raise DatasetError(f"primary model {config.primary!r} is not one of the labels")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    step("verifying recording")
+    recording = open_recording(data_dir)
+    recording.verify()
+    instruments = load_bars(recording)
+    step(f"computing features for {len(instruments)} instruments")
+    matrices = [compute_feature_matrix(b.open, b.high, b.low, b.close, b.volume, params) for b in instruments]
+    lineage = _lineage(data_dir, recording, instruments)
+    names = [b.instrument for b in instruments]
+    hyper = lightgbm_params(TrainConfig(
+        n_estimators=config.n_estimators, num_leaves=config.num_leaves, learning_rate=config.learning_rate,
+        min_data_in_leaf=config.min_data_in_leaf, feature_fraction=config.feature_fraction,
+        bagging_fraction=config.bagging_fraction), seed)
+    per_model: dict[str, Any] = {}
+    files: dict[str, str] = {}
+    for spec in config.labels():
+        step(f"{spec.name}: labelling ({spec.kind}, {spec.horizon} bars) and walk-forward folds")
+        rows = stack_in_time_order([
+            label_rows(spec, m, (b.ts, b.high, b.low, b.close), m[:, ATR_INDEX], i)
+            for i, (m, b) in enumerate(zip(matrices, instruments, strict=True))
+        ])
+        report, onnx_name = _study(spec, rows, names, lineage, out, seed, config, params, hyper, step)
+        per_model[spec.name] = report
+        files[onnx_name] = sha256_bytes((out / onnx_name).read_bytes())
+    primary = per_model[config.primary]
+    metrics = {
+        "data_regime": "synthetic" if lineage.synthetic else "real",
+        "data": msgspec.to_builtins(lineage),
+        "config": msgspec.to_builtins(config),
+        "feature_params": msgspec.to_builtins(params),
+        "seed": seed,
+        "primary": config.primary,
+        "oos": primary["oos"],
+        "folds": primary["folds"],
+        "regimes": primary["regimes"],
+        "observation_days": primary["observation_days"],
+        "ece_bins": 10,
+        "models": per_model,
+        "files": files,
+    }
+    (out / "metrics.json").write_bytes(
+        msgspec.json.format(msgspec.json.encode(metrics, order="deterministic"), indent=2) + b"\n")
+    return WalkForwardResult(out_dir=out, metrics=metrics, models=tuple(per_model))
+
+
+def _study(spec: LabelSpec, rows: LabelledRows, names: list[str], lineage: Any, out: Path, seed: int,
+           config: WalkForwardConfig, params: FeatureParams, hyper: dict[str, Any],
+           step: StepCallback) -> tuple[dict[str, Any], str]:
+    folds = walk_forward(rows.ts, rows.label_end_ts, n_folds=config.n_folds,
+                         search_blocks=config.search_blocks, mode=config.mode)
+    x32 = rows.features.astype(np.float32)
+    y = rows.labels.astype(np.int64)
+    gates = config.gates()
+    fold_reports, pred_parts = [], []
+    for fold in folds:
+        s, v, o = fold.search, fold.validation, fold.oos
+        if np.unique(y[s]).size < 2:
+            raise DatasetError(f"{spec.name} fold {fold.index}: search labels hold a single class")
+        step(f"{spec.name} fold {fold.index}: train {s.size}, validate {v.size}, OOS {o.size}")
+        model = lgb.LGBMClassifier(**hyper).fit(x32[s], y[s])
+        thresholds = fit_regime_thresholds(x32[s, ATR_INDEX])
+        cals = fit_calibrators(model, x32[v], y[v], assign_regimes(x32[v, ATR_INDEX], thresholds))
+        reg_o = assign_regimes(x32[o, ATR_INDEX], thresholds)
+        raw_o = model.predict_proba(x32[o])[:, 1]
+        cal_o = calibrate(cals, raw_o, reg_o)
+        bounds = {k: [iso_from_ns(a), iso_from_ns(b)] for k, (a, b) in fold.bounds(rows.ts).items()}
+        fold_reports.append({
+            "fold": fold.index, "bounds": bounds,
+            "n_search": int(s.size), "n_validation": int(v.size),
+            "validation_raw": binary_metrics(y[v], model.predict_proba(x32[v])[:, 1]),
+            "regime_thresholds": list(thresholds),
+            "calibrators": [c.summary() | {"params": _short(c.params)} for c in cals],
+            "oos": summarize(y[o], raw_o, cal_o, reg_o, gates),
+            "oos_regimes": _per_regime(y[o], raw_o, cal_o, reg_o, gates),
+        })
+        pred_parts.append((fold.index, o, reg_o, raw_o, cal_o))
+    last_fold, last_model, last_cals, last_thr = folds[-1], model, cals, thresholds
+    fold_ids = np.concatenate([np.full(p[1].size, p[0]) for p in pred_parts])
+    idx = np.concatenate([p[1] for p in pred_parts])
+    reg = np.concatenate([p[2] for p in pred_parts])
+    raw = np.concatenate([p[3] for p in pred_parts])
+    cal = np.concatenate([p[4] for p in pred_parts])
+    yo = y[idx]
+    csv_name = "oos_predictions.csv" if spec.name == config.primary else f"oos_predictions_{spec.name}.csv"
+    _write_predictions(out / csv_name, rows, names, idx, fold_ids, reg, raw, cal)
+    title = f"{spec.name} walk-forward OOS ({lineage.source})"
+    reliability_png(out / f"reliability_{spec.name}.png", title, yo, raw, cal, reg)
+    lift_png(out / f"lift_{spec.name}.png", title, yo, cal, reg)
+    oos_days = np.unique(rows.ts[idx] // _DAY_NS).size
+    report = {
+        "label": spec.describe(), "label_kind": spec.kind, "horizon_bars": spec.horizon,
+        "oos": summarize(yo, raw, cal, reg, gates) | {"ece_raw_check": ece(yo, raw)},
+        "folds": [{"fold": f["fold"], **f["oos"]} for f in fold_reports],
+        "regimes": _per_regime(yo, raw, cal, reg, gates),
+        "fold_details": fold_reports, "observation_days": int(oos_days),
+        "predictions_file": csv_name,
+    }
+    report["oos"].pop("ece_raw_check")
+    step(f"{spec.name}: exporting the last fold's calibrated model to ONNX")
+    onnx_name = _export(spec, rows, x32, last_fold, last_model, last_cals, last_thr, report, lineage, out,
+                        seed, config, params, hyper)
+    return report, onnx_name
+
+
+def _short(p: dict[str, Any]) -> dict[str, Any]:
+    return {"knots": len(p["x"])} if "x" in p else p
+
+
+def _write_predictions(path: Path, rows: LabelledRows, names: list[str], idx: np.ndarray, fold_ids: np.ndarray,
+                       reg: np.ndarray, raw: np.ndarray, cal: np.ndarray) -> None:
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(PREDICTION_COLUMNS)
+        for i, k, r, pr, pc in zip(idx, fold_ids, reg, raw, cal, strict=True):
+            writer.writerow((iso_from_ns(int(rows.ts[i])), names[int(rows.instrument[i])], int(k), REGIMES[int(r)],
+                             int(rows.labels[i]), repr(float(pr)), repr(float(pc))))
+
+
+def _export(spec: LabelSpec, rows: LabelledRows, x32: np.ndarray, fold: Any, model: lgb.LGBMClassifier,
+            cals: list, thresholds: tuple[float, float], report: dict[str, Any], lineage: Any, out: Path,
+            seed: int, config: WalkForwardConfig, params: FeatureParams, hyper: dict[str, Any]) -> str:
+    s, v, o = fold.search, fold.validation, fold.oos
+    split = SplitInfo(
+        method=f"walk_forward_{config.mode}_last_fold", train_fraction=float(s.size / len(rows)),
+        train_end=iso_from_ns(int(rows.ts[s[-1]])), valid_start=iso_from_ns(int(rows.ts[v[0]])),
+        train_end_ns=int(rows.ts[s[-1]]), valid_start_ns=int(rows.ts[v[0]]), gap_bars=spec.horizon)
+    hyper_record = {**hyper, "horizon_bars": spec.horizon, "n_folds": config.n_folds,
+                    "search_blocks": config.search_blocks, "mode": config.mode}
+    schema_id = feature_schema_id(params)
+    lineage_id = compute_lineage_id(name=spec.name, version=config.version, data_content_hash=lineage.content_hash,
+                                    feature_schema_id=schema_id, hyperparameters=hyper_record, seed=seed, split=split)
+    proto = export_onnx(model, x32.shape[1], graph_name=f"aureus_{spec.name}", producer_version=config.version,
+                        metadata={"name": spec.name, "version": config.version, "feature_schema_id": schema_id,
+                                  "lineage_id": lineage_id}, target_opset=config.target_opset)
+    proto = append_calibration(proto, cals, thresholds, ATR_INDEX)
+    data = proto.SerializeToString()
+    check = x32[np.concatenate([v, o])]
+    raw_diff = check_onnx_matches(data, model, check, 1e-5)
+    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    onnx_raw, got = session.run(["probabilities", CALIBRATED_OUTPUT], {INPUT_NAME: check})
+    got = got[:, 0].astype(np.float64)
+    regimes = assign_regimes(check[:, ATR_INDEX], thresholds)
+    # the graph's arithmetic, checked on its own raw output; the end-to-end difference against
+    # scikit-learn (float64) is recorded: steep isotonic segments amplify float32 rounding of the margin
+    graph_diff = float(np.abs(got - calibrate(cals, onnx_raw[:, 1].astype(np.float64), regimes)).max())
+    cal_diff = float(np.abs(got - calibrate(cals, model.predict_proba(check)[:, 1], regimes)).max())
+    if not graph_diff <= config.tolerance:
+        raise ModelExportError(f"{spec.name}: calibration graph differs from NumPy by {graph_diff:.3g}")
+    onnx_name = f"{spec.name}.onnx"
+    tmp = out / (onnx_name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(out / onnx_name)
+    research = {
+        "label_kind": spec.kind, "primary": spec.name == config.primary,
+        "regimes": list(REGIMES), "regime_feature": "atr_norm", "regime_thresholds": list(thresholds),
+        "gates": dict(zip(REGIMES, config.gates().tolist(), strict=True)),
+        "calibrators": [c.summary() for c in cals], "folds": report["folds"], "oos": report["oos"],
+        "oos_regimes": report["regimes"], "observation_days": report["observation_days"],
+        "take_profit_atr": spec.take_profit_atr, "stop_atr": spec.stop_atr, "round_trip_fee": spec.round_trip_fee,
+        "onnx_max_abs_diff_raw": raw_diff, "onnx_max_abs_diff_cal": cal_diff,
+        "onnx_max_abs_diff_cal_graph": graph_diff,
+    }
+    metrics = {k: report["oos"][k] for k in ("auc", "brier", "ece_raw", "ece_cal", "lift_at_10pct", "n")}
+    manifest = ModelManifest(
+        name=spec.name, version=config.version, model_kind="lightgbm+regime_calibration", task=
+        "binary_classification", label=spec.describe(), horizon_bars=spec.horizon,
+        feature_schema_version=FEATURE_SCHEMA_VERSION, feature_schema_id=schema_id,
+        feature_names=tuple(FEATURE_NAMES), feature_params=msgspec.to_builtins(params), input_name=INPUT_NAME,
+        output_name=CALIBRATED_OUTPUT, output_index=0, onnx_file=onnx_name, onnx_sha256=sha256_bytes(data),
+        opset={op.domain or "ai.onnx": int(op.version) for op in proto.opset_import}, data=lineage, split=split,
+        metrics=metrics, seed=seed, hyperparameters=hyper_record, libraries=library_versions(),
+        lineage_id=lineage_id, research=research)
+    write_manifest(manifest_path(out, spec.name), manifest)
+    return onnx_name
