@@ -5,10 +5,10 @@ column of its ``features`` input and write ``prob_cal`` (``[N, 1]``): margin ``m
 each regime's calibrator on ``m`` (isotonic: piecewise-linear interpolation between knots, written as a
 sum of clamped segments; Platt: ``sigmoid(-(a m + b))``; none: ``p``), and the row's regime chosen by
 comparing ``atr_norm`` with the two tercile thresholds. The calibration runs in float64 (steep
-isotonic segments would amplify float32 rounding of the margin) and the result is cast to float32. Only operators present since opset 9 are used
-(Gather, Min, Max, Sub, Mul, Add, MatMul, Log, Sigmoid, Less, Cast, Concat), so the graph keeps the
-opset the converter chose. Written by hand: skl2onnx converts ``CalibratedClassifierCV`` but not one
-calibrator per regime selected by a feature.
+isotonic segments would amplify float32 rounding of the margin) and the result is cast to float32.
+Only operators present since opset 9 are used (Gather, Min, Max, Sub, Mul, Add, MatMul, Log,
+Sigmoid, Less, Cast, Concat), so the graph keeps the opset the converter chose. Written by hand:
+skl2onnx converts ``CalibratedClassifierCV`` but not one calibrator per regime selected by a feature.
 """
 
 from __future__ import annotations
@@ -94,8 +94,13 @@ def append_calibration(
     b = _Builder(proto.graph)
     prob = b.node("Gather", [OUTPUT_NAME, b.const("col1", np.array([1], np.int64))], axis=1)
     prob = b.node("Cast", [prob], to=TensorProto.DOUBLE)
-    prob = b.node("Min", [b.node("Max", [prob, b.const("eps", np.full((1, 1), _EPS, _F64))]),
-                          b.const("one_minus_eps", np.full((1, 1), 1 - _EPS, _F64))])
+    prob = b.node(
+        "Min",
+        [
+            b.node("Max", [prob, b.const("eps", np.full((1, 1), _EPS, _F64))]),
+            b.const("one_minus_eps", np.full((1, 1), 1 - _EPS, _F64)),
+        ],
+    )
     one = b.const("one", np.ones((1, 1), _F64))
     margin = b.node("Sub", [b.node("Log", [prob]), b.node("Log", [b.node("Sub", [one, prob])])])
     outs = []

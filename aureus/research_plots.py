@@ -17,8 +17,9 @@ from engine.research.metrics import ece_bins, lift_curve  # noqa: E402
 _PNG_META = {"Software": None}
 
 
-def reliability_png(path: Path, title: str, labels: np.ndarray, raw: np.ndarray, cal: np.ndarray,
-                    regimes: np.ndarray) -> None:
+def reliability_png(
+    path: Path, title: str, labels: np.ndarray, raw: np.ndarray, cal: np.ndarray, regimes: np.ndarray
+) -> None:
     """Observed rate against mean predicted probability per bin: raw and calibrated, all and per regime."""
     fig, axes = plt.subplots(1, 4, figsize=(16, 4), sharey=True)
     groups = [("all", np.ones(labels.size, dtype=bool))] + [

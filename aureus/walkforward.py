@@ -90,8 +90,14 @@ class WalkForwardConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
         return [
             LabelSpec("p_short", "fixed", self.short_horizon),
             LabelSpec("p_mid", "fixed", self.mid_horizon),
-            LabelSpec("p_touch", "first_touch", self.touch_horizon, self.take_profit_atr, self.stop_atr,
-                      self.round_trip_fee),
+            LabelSpec(
+                "p_touch",
+                "first_touch",
+                self.touch_horizon,
+                self.take_profit_atr,
+                self.stop_atr,
+                self.round_trip_fee,
+            ),
         ]
 
     def gates(self) -> np.ndarray:
@@ -108,9 +114,10 @@ class WalkForwardResult:
     models: tuple[str, ...]
 
 
-def summarize(labels: np.ndarray, raw: np.ndarray, cal: np.ndarray, regimes: np.ndarray,
-              gates: np.ndarray) -> dict[str, Any]:
-    """OOS metrics of one set of rows: calibrated AUC/Brier/lift, raw and calibrated ECE, coverage at the gates."""
+def summarize(
+    labels: np.ndarray, raw: np.ndarray, cal: np.ndarray, regimes: np.ndarray, gates: np.ndarray
+) -> dict[str, Any]:
+    """OOS metrics of rows: calibrated AUC/Brier/lift, raw and calibrated ECE, coverage at the gates."""
     m_cal = binary_metrics(labels, cal)
     m_raw = binary_metrics(labels, raw)
     taken = cal >= gates[regimes] if labels.size else np.zeros(0, dtype=bool)
@@ -130,13 +137,21 @@ def summarize(labels: np.ndarray, raw: np.ndarray, cal: np.ndarray, regimes: np.
 
 
 def _per_regime(y: np.ndarray, raw: np.ndarray, cal: np.ndarray, reg: np.ndarray, gates: np.ndarray) -> dict:
-    return {name: summarize(y[reg == r], raw[reg == r], cal[reg == r], reg[reg == r], gates)
-            for r, name in enumerate(REGIMES)}
+    return {
+        name: summarize(y[reg == r], raw[reg == r], cal[reg == r], reg[reg == r], gates)
+        for r, name in enumerate(REGIMES)
+    }
 
 
-def run_walkforward(data_dir: str | Path, out_dir: str | Path, *, seed: int = 7,
-                    config: WalkForwardConfig | None = None, feature_params: FeatureParams | None = None,
-                    on_step: StepCallback | None = None) -> WalkForwardResult:
+def run_walkforward(
+    data_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    seed: int = 7,
+    config: WalkForwardConfig | None = None,
+    feature_params: FeatureParams | None = None,
+    on_step: StepCallback | None = None,
+) -> WalkForwardResult:
     """Run the walk-forward study on a recording and write the calibrated model set and its reports.
 
     Writes ``<name>.onnx`` + ``<name>.manifest.json`` per label, ``metrics.json`` (primary model at the
@@ -163,18 +178,27 @@ def run_walkforward(data_dir: str | Path, out_dir: str | Path, *, seed: int = 7,
     matrices = [compute_feature_matrix(b.open, b.high, b.low, b.close, b.volume, params) for b in instruments]
     lineage = _lineage(data_dir, recording, instruments)
     names = [b.instrument for b in instruments]
-    hyper = lightgbm_params(TrainConfig(
-        n_estimators=config.n_estimators, num_leaves=config.num_leaves, learning_rate=config.learning_rate,
-        min_data_in_leaf=config.min_data_in_leaf, feature_fraction=config.feature_fraction,
-        bagging_fraction=config.bagging_fraction), seed)
+    hyper = lightgbm_params(
+        TrainConfig(
+            n_estimators=config.n_estimators,
+            num_leaves=config.num_leaves,
+            learning_rate=config.learning_rate,
+            min_data_in_leaf=config.min_data_in_leaf,
+            feature_fraction=config.feature_fraction,
+            bagging_fraction=config.bagging_fraction,
+        ),
+        seed,
+    )
     per_model: dict[str, Any] = {}
     files: dict[str, str] = {}
     for spec in config.labels():
         step(f"{spec.name}: labelling ({spec.kind}, {spec.horizon} bars) and walk-forward folds")
-        rows = stack_in_time_order([
-            label_rows(spec, m, (b.ts, b.high, b.low, b.close), m[:, ATR_INDEX], i)
-            for i, (m, b) in enumerate(zip(matrices, instruments, strict=True))
-        ])
+        rows = stack_in_time_order(
+            [
+                label_rows(spec, m, (b.ts, b.high, b.low, b.close), m[:, ATR_INDEX], i)
+                for i, (m, b) in enumerate(zip(matrices, instruments, strict=True))
+            ]
+        )
         report, onnx_name = _study(spec, rows, names, lineage, out, seed, config, params, hyper, step)
         per_model[spec.name] = report
         files[onnx_name] = sha256_bytes((out / onnx_name).read_bytes())
@@ -195,15 +219,30 @@ def run_walkforward(data_dir: str | Path, out_dir: str | Path, *, seed: int = 7,
         "files": files,
     }
     (out / "metrics.json").write_bytes(
-        msgspec.json.format(msgspec.json.encode(metrics, order="deterministic"), indent=2) + b"\n")
+        msgspec.json.format(msgspec.json.encode(metrics, order="deterministic"), indent=2) + b"\n"
+    )
     return WalkForwardResult(out_dir=out, metrics=metrics, models=tuple(per_model))
 
 
-def _study(spec: LabelSpec, rows: LabelledRows, names: list[str], lineage: Any, out: Path, seed: int,
-           config: WalkForwardConfig, params: FeatureParams, hyper: dict[str, Any],
-           step: StepCallback) -> tuple[dict[str, Any], str]:
-    folds = walk_forward(rows.ts, rows.label_end_ts, n_folds=config.n_folds,
-                         search_blocks=config.search_blocks, mode=config.mode)
+def _study(
+    spec: LabelSpec,
+    rows: LabelledRows,
+    names: list[str],
+    lineage: Any,
+    out: Path,
+    seed: int,
+    config: WalkForwardConfig,
+    params: FeatureParams,
+    hyper: dict[str, Any],
+    step: StepCallback,
+) -> tuple[dict[str, Any], str]:
+    folds = walk_forward(
+        rows.ts,
+        rows.label_end_ts,
+        n_folds=config.n_folds,
+        search_blocks=config.search_blocks,
+        mode=config.mode,
+    )
     x32 = rows.features.astype(np.float32)
     y = rows.labels.astype(np.int64)
     gates = config.gates()
@@ -220,15 +259,19 @@ def _study(spec: LabelSpec, rows: LabelledRows, names: list[str], lineage: Any, 
         raw_o = model.predict_proba(x32[o])[:, 1]
         cal_o = calibrate(cals, raw_o, reg_o)
         bounds = {k: [iso_from_ns(a), iso_from_ns(b)] for k, (a, b) in fold.bounds(rows.ts).items()}
-        fold_reports.append({
-            "fold": fold.index, "bounds": bounds,
-            "n_search": int(s.size), "n_validation": int(v.size),
-            "validation_raw": binary_metrics(y[v], model.predict_proba(x32[v])[:, 1]),
-            "regime_thresholds": list(thresholds),
-            "calibrators": [c.summary() | {"params": _short(c.params)} for c in cals],
-            "oos": summarize(y[o], raw_o, cal_o, reg_o, gates),
-            "oos_regimes": _per_regime(y[o], raw_o, cal_o, reg_o, gates),
-        })
+        fold_reports.append(
+            {
+                "fold": fold.index,
+                "bounds": bounds,
+                "n_search": int(s.size),
+                "n_validation": int(v.size),
+                "validation_raw": binary_metrics(y[v], model.predict_proba(x32[v])[:, 1]),
+                "regime_thresholds": list(thresholds),
+                "calibrators": [c.summary() | {"params": _short(c.params)} for c in cals],
+                "oos": summarize(y[o], raw_o, cal_o, reg_o, gates),
+                "oos_regimes": _per_regime(y[o], raw_o, cal_o, reg_o, gates),
+            }
+        )
         pred_parts.append((fold.index, o, reg_o, raw_o, cal_o))
     last_fold, last_model, last_cals, last_thr = folds[-1], model, cals, thresholds
     fold_ids = np.concatenate([np.full(p[1].size, p[0]) for p in pred_parts])
@@ -244,17 +287,34 @@ def _study(spec: LabelSpec, rows: LabelledRows, names: list[str], lineage: Any, 
     lift_png(out / f"lift_{spec.name}.png", title, yo, cal, reg)
     oos_days = np.unique(rows.ts[idx] // _DAY_NS).size
     report = {
-        "label": spec.describe(), "label_kind": spec.kind, "horizon_bars": spec.horizon,
+        "label": spec.describe(),
+        "label_kind": spec.kind,
+        "horizon_bars": spec.horizon,
         "oos": summarize(yo, raw, cal, reg, gates) | {"ece_raw_check": ece(yo, raw)},
         "folds": [{"fold": f["fold"], **f["oos"]} for f in fold_reports],
         "regimes": _per_regime(yo, raw, cal, reg, gates),
-        "fold_details": fold_reports, "observation_days": int(oos_days),
+        "fold_details": fold_reports,
+        "observation_days": int(oos_days),
         "predictions_file": csv_name,
     }
     report["oos"].pop("ece_raw_check")
     step(f"{spec.name}: exporting the last fold's calibrated model to ONNX")
-    onnx_name = _export(spec, rows, x32, last_fold, last_model, last_cals, last_thr, report, lineage, out,
-                        seed, config, params, hyper)
+    onnx_name = _export(
+        spec,
+        rows,
+        x32,
+        last_fold,
+        last_model,
+        last_cals,
+        last_thr,
+        report,
+        lineage,
+        out,
+        seed,
+        config,
+        params,
+        hyper,
+    )
     return report, onnx_name
 
 
@@ -262,32 +322,89 @@ def _short(p: dict[str, Any]) -> dict[str, Any]:
     return {"knots": len(p["x"])} if "x" in p else p
 
 
-def _write_predictions(path: Path, rows: LabelledRows, names: list[str], idx: np.ndarray, fold_ids: np.ndarray,
-                       reg: np.ndarray, raw: np.ndarray, cal: np.ndarray) -> None:
+def _write_predictions(
+    path: Path,
+    rows: LabelledRows,
+    names: list[str],
+    idx: np.ndarray,
+    fold_ids: np.ndarray,
+    reg: np.ndarray,
+    raw: np.ndarray,
+    cal: np.ndarray,
+) -> None:
     with path.open("w", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(PREDICTION_COLUMNS)
         for i, k, r, pr, pc in zip(idx, fold_ids, reg, raw, cal, strict=True):
-            writer.writerow((iso_from_ns(int(rows.ts[i])), names[int(rows.instrument[i])], int(k), REGIMES[int(r)],
-                             int(rows.labels[i]), repr(float(pr)), repr(float(pc))))
+            writer.writerow(
+                (
+                    iso_from_ns(int(rows.ts[i])),
+                    names[int(rows.instrument[i])],
+                    int(k),
+                    REGIMES[int(r)],
+                    int(rows.labels[i]),
+                    repr(float(pr)),
+                    repr(float(pc)),
+                )
+            )
 
 
-def _export(spec: LabelSpec, rows: LabelledRows, x32: np.ndarray, fold: Any, model: lgb.LGBMClassifier,
-            cals: list, thresholds: tuple[float, float], report: dict[str, Any], lineage: Any, out: Path,
-            seed: int, config: WalkForwardConfig, params: FeatureParams, hyper: dict[str, Any]) -> str:
+def _export(
+    spec: LabelSpec,
+    rows: LabelledRows,
+    x32: np.ndarray,
+    fold: Any,
+    model: lgb.LGBMClassifier,
+    cals: list,
+    thresholds: tuple[float, float],
+    report: dict[str, Any],
+    lineage: Any,
+    out: Path,
+    seed: int,
+    config: WalkForwardConfig,
+    params: FeatureParams,
+    hyper: dict[str, Any],
+) -> str:
     s, v, o = fold.search, fold.validation, fold.oos
     split = SplitInfo(
-        method=f"walk_forward_{config.mode}_last_fold", train_fraction=float(s.size / len(rows)),
-        train_end=iso_from_ns(int(rows.ts[s[-1]])), valid_start=iso_from_ns(int(rows.ts[v[0]])),
-        train_end_ns=int(rows.ts[s[-1]]), valid_start_ns=int(rows.ts[v[0]]), gap_bars=spec.horizon)
-    hyper_record = {**hyper, "horizon_bars": spec.horizon, "n_folds": config.n_folds,
-                    "search_blocks": config.search_blocks, "mode": config.mode}
+        method=f"walk_forward_{config.mode}_last_fold",
+        train_fraction=float(s.size / len(rows)),
+        train_end=iso_from_ns(int(rows.ts[s[-1]])),
+        valid_start=iso_from_ns(int(rows.ts[v[0]])),
+        train_end_ns=int(rows.ts[s[-1]]),
+        valid_start_ns=int(rows.ts[v[0]]),
+        gap_bars=spec.horizon,
+    )
+    hyper_record = {
+        **hyper,
+        "horizon_bars": spec.horizon,
+        "n_folds": config.n_folds,
+        "search_blocks": config.search_blocks,
+        "mode": config.mode,
+    }
     schema_id = feature_schema_id(params)
-    lineage_id = compute_lineage_id(name=spec.name, version=config.version, data_content_hash=lineage.content_hash,
-                                    feature_schema_id=schema_id, hyperparameters=hyper_record, seed=seed, split=split)
-    proto = export_onnx(model, x32.shape[1], graph_name=f"aureus_{spec.name}", producer_version=config.version,
-                        metadata={"name": spec.name, "version": config.version, "feature_schema_id": schema_id,
-                                  "lineage_id": lineage_id}, target_opset=config.target_opset)
+    lineage_id = compute_lineage_id(
+        name=spec.name,
+        version=config.version,
+        data_content_hash=lineage.content_hash,
+        feature_schema_id=schema_id,
+        hyperparameters=hyper_record,
+        seed=seed,
+        split=split,
+    )
+    proto = export_onnx(
+        model,
+        x32.shape[1],
+        graph_name=f"aureus_{spec.name}",
+        producer_version=config.version,
+        metadata={
+            "name": spec.name,
+            "version": config.version,
+            "feature_schema_id": schema_id,
+            "lineage_id": lineage_id,
+        },
+        target_opset=config.target_opset,
+    )
     proto = append_calibration(proto, cals, thresholds, ATR_INDEX)
     data = proto.SerializeToString()
     check = x32[np.concatenate([v, o])]
@@ -307,24 +424,82 @@ def _export(spec: LabelSpec, rows: LabelledRows, x32: np.ndarray, fold: Any, mod
     tmp.write_bytes(data)
     tmp.replace(out / onnx_name)
     research = {
-        "label_kind": spec.kind, "primary": spec.name == config.primary,
-        "regimes": list(REGIMES), "regime_feature": "atr_norm", "regime_thresholds": list(thresholds),
+        "label_kind": spec.kind,
+        "primary": spec.name == config.primary,
+        "regimes": list(REGIMES),
+        "regime_feature": "atr_norm",
+        "regime_thresholds": list(thresholds),
         "gates": dict(zip(REGIMES, config.gates().tolist(), strict=True)),
-        "calibrators": [c.summary() for c in cals], "folds": report["folds"], "oos": report["oos"],
-        "oos_regimes": report["regimes"], "observation_days": report["observation_days"],
-        "take_profit_atr": spec.take_profit_atr, "stop_atr": spec.stop_atr, "round_trip_fee": spec.round_trip_fee,
-        "onnx_max_abs_diff_raw": raw_diff, "onnx_max_abs_diff_cal": cal_diff,
+        "calibrators": [c.summary() for c in cals],
+        "folds": report["folds"],
+        "oos": report["oos"],
+        "oos_regimes": report["regimes"],
+        "observation_days": report["observation_days"],
+        "take_profit_atr": spec.take_profit_atr,
+        "stop_atr": spec.stop_atr,
+        "round_trip_fee": spec.round_trip_fee,
+        "onnx_max_abs_diff_raw": raw_diff,
+        "onnx_max_abs_diff_cal": cal_diff,
         "onnx_max_abs_diff_cal_graph": graph_diff,
     }
     metrics = {k: report["oos"][k] for k in ("auc", "brier", "ece_raw", "ece_cal", "lift_at_10pct", "n")}
     manifest = ModelManifest(
-        name=spec.name, version=config.version, model_kind="lightgbm+regime_calibration", task=
-        "binary_classification", label=spec.describe(), horizon_bars=spec.horizon,
-        feature_schema_version=FEATURE_SCHEMA_VERSION, feature_schema_id=schema_id,
-        feature_names=tuple(FEATURE_NAMES), feature_params=msgspec.to_builtins(params), input_name=INPUT_NAME,
-        output_name=CALIBRATED_OUTPUT, output_index=0, onnx_file=onnx_name, onnx_sha256=sha256_bytes(data),
-        opset={op.domain or "ai.onnx": int(op.version) for op in proto.opset_import}, data=lineage, split=split,
-        metrics=metrics, seed=seed, hyperparameters=hyper_record, libraries=library_versions(),
-        lineage_id=lineage_id, research=research)
+        name=spec.name,
+        version=config.version,
+        model_kind="lightgbm+regime_calibration",
+        task="binary_classification",
+        label=spec.describe(),
+        horizon_bars=spec.horizon,
+        feature_schema_version=FEATURE_SCHEMA_VERSION,
+        feature_schema_id=schema_id,
+        feature_names=tuple(FEATURE_NAMES),
+        feature_params=msgspec.to_builtins(params),
+        input_name=INPUT_NAME,
+        output_name=CALIBRATED_OUTPUT,
+        output_index=0,
+        onnx_file=onnx_name,
+        onnx_sha256=sha256_bytes(data),
+        opset={op.domain or "ai.onnx": int(op.version) for op in proto.opset_import},
+        data=lineage,
+        split=split,
+        metrics=metrics,
+        seed=seed,
+        hyperparameters=hyper_record,
+        libraries=library_versions(),
+        lineage_id=lineage_id,
+        research=research,
+    )
     write_manifest(manifest_path(out, spec.name), manifest)
     return onnx_name
+
+
+def parse_walkforward_overrides(items: list[str]) -> tuple[WalkForwardConfig, FeatureParams]:
+    """Apply ``key=value`` overrides to ``WalkForwardConfig`` (``features.*`` to ``FeatureParams``).
+
+    Raises
+    ------
+    ConfigError
+        A malformed item, an unknown key or a value out of range; the message names the key.
+    """
+    from engine.errors import ConfigError
+
+    train: dict[str, Any] = {}
+    feats: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--set expects key=value, got {item!r}")
+        try:
+            value: Any = msgspec.json.decode(raw)
+        except msgspec.DecodeError:
+            value = raw
+        (feats if key.startswith("features.") else train)[key.removeprefix("features.")] = value
+    try:
+        config = msgspec.convert(train, WalkForwardConfig)
+        params = msgspec.convert({**msgspec.to_builtins(FeatureParams()), **feats}, FeatureParams)
+    except msgspec.ValidationError as e:
+        raise ConfigError(f"invalid walk-forward setting: {e}") from e
+    if config.mode not in ("expanding", "rolling"):
+        raise ConfigError(f"mode must be 'expanding' or 'rolling', got {config.mode!r}")
+    return config, params

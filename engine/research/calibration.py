@@ -129,9 +129,7 @@ def fit_regime_calibrator(model: Any, x: np.ndarray, y: np.ndarray, regime: str)
     )
 
 
-def fit_calibrators(
-    model: Any, x: np.ndarray, y: np.ndarray, regimes: np.ndarray
-) -> list[RegimeCalibrator]:
+def fit_calibrators(model: Any, x: np.ndarray, y: np.ndarray, regimes: np.ndarray) -> list[RegimeCalibrator]:
     """One ``RegimeCalibrator`` per regime in ``REGIMES`` order, fitted on validation rows."""
     return [
         fit_regime_calibrator(model, x[regimes == r], y[regimes == r], name) for r, name in enumerate(REGIMES)

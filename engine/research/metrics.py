@@ -1,7 +1,8 @@
 """Out-of-sample metrics of probabilities: AUC, Brier, ECE, lift, coverage, PSI, deflated Sharpe.
 
 ECE is the expected calibration error over 10 equal-width bins on ``[0, 1]``:
-``sum_b (n_b / N) * |mean(label_b) - mean(prob_b)|``, bin ``b = min(floor(10 p), 9)``.
+``sum_b (n_b / N) * |mean(label_b) - mean(prob_b)|`` with bins ``[0, .1), [.1, .2), ..., [.9, 1]``
+whose edges are ``numpy.linspace(0, 1, 11)``.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ def ece_bins(labels: np.ndarray, prob: np.ndarray, n_bins: int = ECE_BINS) -> tu
     """Per-bin ``(count, mean prob, observed rate)`` over ``n_bins`` equal-width bins (NaN when empty)."""
     prob = np.asarray(prob, dtype=np.float64)
     labels = np.asarray(labels, dtype=np.float64)
-    idx = np.minimum((prob * n_bins).astype(np.int64), n_bins - 1)
-    idx = np.maximum(idx, 0)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    idx = np.clip(np.searchsorted(edges, prob, side="right") - 1, 0, n_bins - 1)
     count = np.bincount(idx, minlength=n_bins).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_p = np.bincount(idx, weights=prob, minlength=n_bins) / count
@@ -59,7 +60,9 @@ def lift_curve(labels: np.ndarray, prob: np.ndarray, points: int = 20) -> tuple[
     return fractions, np.array([lift_at(labels, prob, f) for f in fractions])
 
 
-def binary_metrics(labels: np.ndarray, prob: np.ndarray, *, gate: float | None = None) -> dict[str, float | int | None]:
+def binary_metrics(
+    labels: np.ndarray, prob: np.ndarray, *, gate: float | None = None
+) -> dict[str, float | int | None]:
     """AUC, Brier, ECE, lift@10%, base rate, rows, and coverage / precision at ``gate`` if given.
 
     AUC is None when the labels hold a single class; everything is None on an empty set.
@@ -102,7 +105,9 @@ def psi(expected: np.ndarray, actual: np.ndarray, n_bins: int = 10) -> float:
     return float(np.sum((a - e) * np.log(a / e)))
 
 
-def deflated_sharpe(returns: np.ndarray, n_trials: int, sharpe_variance: float | None = None) -> dict[str, float]:
+def deflated_sharpe(
+    returns: np.ndarray, n_trials: int, sharpe_variance: float | None = None
+) -> dict[str, float]:
     """Deflated Sharpe ratio (Bailey & López de Prado, 2014) of per-period ``returns``.
 
     The probability that the true Sharpe exceeds the best Sharpe expected from ``n_trials``
@@ -119,8 +124,13 @@ def deflated_sharpe(returns: np.ndarray, n_trials: int, sharpe_variance: float |
     r = r[np.isfinite(r)]
     t = r.size
     if t < 3 or r.std(ddof=1) == 0.0:
-        return {"sharpe": float("nan"), "sharpe_threshold": float("nan"), "dsr": float("nan"),
-                "n_trials": n_trials, "n_obs": t}
+        return {
+            "sharpe": float("nan"),
+            "sharpe_threshold": float("nan"),
+            "dsr": float("nan"),
+            "n_trials": n_trials,
+            "n_obs": t,
+        }
     sr = float(r.mean() / r.std(ddof=1))
     skew = float(stats.skew(r))
     kurt = float(stats.kurtosis(r, fisher=False))

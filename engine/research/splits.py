@@ -151,9 +151,7 @@ def walk_forward(
     return folds
 
 
-def windows_disjoint(
-    ts: np.ndarray, label_end_ts: np.ndarray, first: np.ndarray, second: np.ndarray
-) -> bool:
+def windows_disjoint(ts: np.ndarray, label_end_ts: np.ndarray, first: np.ndarray, second: np.ndarray) -> bool:
     """True when no label window of rows ``first`` overlaps a label window of rows ``second``."""
     if first.size == 0 or second.size == 0:
         return True
