@@ -94,12 +94,14 @@ def config_show(config: ConfigOption = None, set_: SetOption = None) -> None:
 
 def _mount_subcommands() -> None:
     from aureus.cli_data import data_app
+    from aureus.cli_models import models_app
     from aureus.cli_risk import risk_app
     from aureus.cli_train import train_app
 
     app.add_typer(data_app)
     app.add_typer(train_app)
     app.add_typer(risk_app)
+    app.add_typer(models_app)
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 _COLUMNS = (
@@ -29,7 +30,7 @@ def _fmt(value: Any) -> str:
 
 def oos_table(name: str, report: dict[str, Any]) -> Table:
     """One model's OOS rows: each fold, each regime (pooled over folds) and all."""
-    table = Table(title=f"{name} forward OOS ({report['label']})")
+    table = Table(title=escape(f"{name} forward OOS ({report['label']})"))
     table.add_column("slice")
     for _, header in _COLUMNS:
         table.add_column(header, justify="right")

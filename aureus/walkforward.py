@@ -84,6 +84,7 @@ class WalkForwardConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     bagging_fraction: Annotated[float, msgspec.Meta(gt=0.0, le=1.0)] = 0.8
     target_opset: Annotated[int, msgspec.Meta(ge=9, le=15)] = 15
     tolerance: Annotated[float, msgspec.Meta(gt=0.0)] = 1e-4
+    baseline_dir: str = "models/baseline"
 
     def labels(self) -> list[LabelSpec]:
         """The label of each model of the set, in file order."""
@@ -236,6 +237,7 @@ def _study(
     hyper: dict[str, Any],
     step: StepCallback,
 ) -> tuple[dict[str, Any], str]:
+    baseline_model, baseline_kind = _baseline(config.baseline_dir, spec.name, params)
     folds = walk_forward(
         rows.ts,
         rows.label_end_ts,
@@ -247,6 +249,7 @@ def _study(
     y = rows.labels.astype(np.int64)
     gates = config.gates()
     fold_reports, pred_parts = [], []
+    compare: dict[str, list[np.ndarray]] = {"v": [], "yv": [], "cand_v": [], "base_v": [], "base_o": []}
     for fold in folds:
         s, v, o = fold.search, fold.validation, fold.oos
         if np.unique(y[s]).size < 2:
@@ -258,6 +261,12 @@ def _study(
         reg_o = assign_regimes(x32[o, ATR_INDEX], thresholds)
         raw_o = model.predict_proba(x32[o])[:, 1]
         cal_o = calibrate(cals, raw_o, reg_o)
+        no_skill = float(y[s].mean())
+        compare["yv"].append(y[v])
+        compare["cand_v"].append(model.predict_proba(x32[v])[:, 1])
+        for key, rows_ in (("base_v", v), ("base_o", o)):
+            base = baseline_model.predict(x32[rows_]) if baseline_model else np.full(rows_.size, no_skill)
+            compare[key].append(base)
         bounds = {k: [iso_from_ns(a), iso_from_ns(b)] for k, (a, b) in fold.bounds(rows.ts).items()}
         fold_reports.append(
             {
@@ -298,6 +307,13 @@ def _study(
         "predictions_file": csv_name,
     }
     report["oos"].pop("ece_raw_check")
+    yv = np.concatenate(compare["yv"])
+    report["validation"] = _auc_brier(yv, np.concatenate(compare["cand_v"]))
+    report["baseline"] = {
+        "kind": baseline_kind,
+        "validation": _auc_brier(yv, np.concatenate(compare["base_v"])),
+        "oos": _auc_brier(yo, np.concatenate(compare["base_o"])),
+    }
     step(f"{spec.name}: exporting the last fold's calibrated model to ONNX")
     onnx_name = _export(
         spec,
@@ -316,6 +332,27 @@ def _study(
         hyper,
     )
     return report, onnx_name
+
+
+def _auc_brier(labels: np.ndarray, prob: np.ndarray) -> dict[str, Any]:
+    m = binary_metrics(labels, prob)
+    return {"auc": m["auc"], "brier": m["brier"], "n": m["n"]}
+
+
+def _baseline(baseline_dir: str, name: str, params: FeatureParams) -> tuple[Any, str]:
+    """The frozen baseline model of the same name, or None (no-skill: the search base rate)."""
+    from aureus.paths import resolve_repo_path
+    from engine.models.runtime import FeatureSchema, load_optional
+
+    if not baseline_dir:
+        return None, "no_skill_base_rate"
+    directory = resolve_repo_path(baseline_dir)
+    model = load_optional(
+        directory, name, schema=FeatureSchema.from_params(params), providers=["CPUExecutionProvider"]
+    )
+    if model is None:
+        return None, "no_skill_base_rate"
+    return model, f"frozen:{baseline_dir}/{name}@{model.manifest.version}"
 
 
 def _short(p: dict[str, Any]) -> dict[str, Any]:
