@@ -95,6 +95,7 @@ def config_show(config: ConfigOption = None, set_: SetOption = None) -> None:
 def _mount_subcommands() -> None:
     from aureus.cli_data import data_app
     from aureus.cli_models import models_app
+    from aureus.cli_research import register_research_commands
     from aureus.cli_risk import risk_app
     from aureus.cli_train import train_app
 
@@ -102,6 +103,7 @@ def _mount_subcommands() -> None:
     app.add_typer(train_app)
     app.add_typer(risk_app)
     app.add_typer(models_app)
+    register_research_commands(app)
 
 
 def main() -> None:

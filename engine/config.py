@@ -91,6 +91,14 @@ class ExitRules(msgspec.Struct, **_STRUCT):
     trailing_atr: Positive = 1.2
 
 
+class ProbabilityGates(msgspec.Struct, **_STRUCT):
+    """Minimum calibrated P(win) per ATR% volatility regime (seed 003, "Probability gates por régimen")."""
+
+    low_vol: Fraction = 0.60
+    med_vol: Fraction = 0.62
+    high_vol: Fraction = 0.65
+
+
 class Policy(msgspec.Struct, **_STRUCT):
     """The bounded policy the meta-ensemble applies; escalation may only retune these fields."""
 
@@ -103,6 +111,7 @@ class Policy(msgspec.Struct, **_STRUCT):
     exits: ExitRules = ExitRules()
     rl_missing_size_factor: Fraction = 0.5
     allow_short: bool = True
+    gates: ProbabilityGates = ProbabilityGates()
 
 
 class RiskCaps(msgspec.Struct, **_STRUCT):

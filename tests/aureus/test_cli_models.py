@@ -1,4 +1,4 @@
-"""``aureus models``: add, list, promote refusals, promotion and an exact rollback, on real walk-forward output."""
+"""``aureus models``: add, list, refusals, promotion and an exact rollback on real walk-forward output."""
 
 from __future__ import annotations
 
