@@ -1,9 +1,9 @@
 """Walk-forward research run: recording -> labels -> purged walk-forward -> LightGBM -> per-regime
 calibration -> OOS predictions, metrics, pictures -> calibrated ONNX model set with manifests.
 
-Each label (``p_short`` / ``p_mid`` fixed-horizon, ``p_touch`` first-touch net of fees) gets its own
-folds: the model of fold ``k`` is trained on the search segment, calibrated per regime on the
-validation segment and only predicts the forward-OOS segment. The shipped model of a label is the last
+Each label (``p_short`` / ``p_mid`` fixed-horizon, ``p_touch`` / ``p_touch_short`` first-touch net of
+fees for a long / short entry) gets its own folds: the model of fold ``k`` is trained on the search
+segment, calibrated per regime on the validation segment and only predicts the forward-OOS segment. The shipped model of a label is the last
 fold's (its forward OOS is the final block, which nothing was fitted on). Deterministic: single-thread
 LightGBM with fixed seeds, no wall-clock time in any output.
 """
@@ -94,6 +94,14 @@ class WalkForwardConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
             LabelSpec(
                 "p_touch",
                 "first_touch",
+                self.touch_horizon,
+                self.take_profit_atr,
+                self.stop_atr,
+                self.round_trip_fee,
+            ),
+            LabelSpec(
+                "p_touch_short",
+                "first_touch_short",
                 self.touch_horizon,
                 self.take_profit_atr,
                 self.stop_atr,

@@ -21,8 +21,9 @@ def first_touch(
     take_profit: np.ndarray,
     stop: np.ndarray,
     horizon: int,
+    direction: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Which barrier a long entry at ``close[t]`` touches first within ``horizon`` bars.
+    """Which barrier an entry at ``close[t]`` touches first within ``horizon`` bars.
 
     Parameters
     ----------
@@ -32,6 +33,8 @@ def first_touch(
         ``(N,)`` float64 barrier distances as fractions of ``close[t]`` (both > 0, NaN = no entry).
     horizon : int
         Bars after ``t`` that are searched (``t+1 .. t+horizon``).
+    direction : int
+        1 for a long entry (take-profit above, stop below), -1 for a short (mirrored).
 
     Returns
     -------
@@ -52,12 +55,20 @@ def first_touch(
         sl = stop[t]
         if not (np.isfinite(tp) and np.isfinite(sl) and np.isfinite(close[t])):
             continue
-        upper = close[t] * (1.0 + tp)
-        lower = close[t] * (1.0 - sl)
+        if direction > 0:
+            target = close[t] * (1.0 + tp)
+            stop_px = close[t] * (1.0 - sl)
+        else:
+            target = close[t] * (1.0 - tp)
+            stop_px = close[t] * (1.0 + sl)
         touch_index[t] = t + horizon
         for j in range(t + 1, t + horizon + 1):
-            hit_stop = low[j] <= lower
-            hit_target = high[j] >= upper
+            if direction > 0:
+                hit_stop = low[j] <= stop_px
+                hit_target = high[j] >= target
+            else:
+                hit_stop = high[j] >= stop_px
+                hit_target = low[j] <= target
             if hit_stop:
                 outcome[t] = TOUCH_STOP
                 touch_index[t] = j

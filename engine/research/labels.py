@@ -29,7 +29,8 @@ class LabelSpec:
     name : str
         Model name trained on this label (``p_short``, ``p_mid``, ``p_touch``).
     kind : str
-        ``"fixed"`` (close ``horizon`` bars later is higher) or ``"first_touch"``.
+        ``"fixed"`` (close ``horizon`` bars later is higher), ``"first_touch"`` (long entry) or
+        ``"first_touch_short"`` (short entry: take-profit below, stop above).
     horizon : int
         Horizon in bars.
     take_profit_atr, stop_atr : float
@@ -49,9 +50,10 @@ class LabelSpec:
         """Human-readable definition written into the manifest."""
         if self.kind == "fixed":
             return f"close[t+{self.horizon}] > close[t]"
+        up, down = ("+", "-") if self.kind == "first_touch" else ("-", "+")
         return (
-            f"first touch within {self.horizon} bars: close[t]*(1+{self.take_profit_atr}*atr_norm) before "
-            f"close[t]*(1-{self.stop_atr}*atr_norm), and {self.take_profit_atr}*atr_norm > round-trip fee "
+            f"first touch within {self.horizon} bars: close[t]*(1{up}{self.take_profit_atr}*atr_norm) before "
+            f"close[t]*(1{down}{self.stop_atr}*atr_norm), and {self.take_profit_atr}*atr_norm > round-trip fee "
             f"{self.round_trip_fee}"
         )
 
@@ -74,7 +76,7 @@ def first_touch_labels(
     label_end_index : np.ndarray
         ``(N,)`` int64 index of the last bar the label looked at (-1 where unavailable).
     """
-    if spec.kind != "first_touch" or spec.horizon < 1:
+    if spec.kind not in ("first_touch", "first_touch_short") or spec.horizon < 1:
         raise ResearchError(f"{spec.name}: not a first-touch label with horizon >= 1: {spec}")
     atr_pct = np.asarray(atr_pct, dtype=np.float64)
     take_profit = spec.take_profit_atr * atr_pct
@@ -86,6 +88,7 @@ def first_touch_labels(
         take_profit,
         stop,
         spec.horizon,
+        1 if spec.kind == "first_touch" else -1,
     )
     available = touch >= 0
     net_positive = take_profit > spec.round_trip_fee
@@ -128,7 +131,7 @@ def label_rows(
         labels, available = up_move_labels(close, spec.horizon)
         if n > spec.horizon:
             label_end[: n - spec.horizon] = ts[spec.horizon :]
-    elif spec.kind == "first_touch":
+    elif spec.kind in ("first_touch", "first_touch_short"):
         labels, available, end_index = first_touch_labels(high, low, close, atr_pct, spec)
         # the label window always spans the full horizon (a later touch was possible), so the purge
         # uses t + horizon even when the touch came earlier: conservative and independent of outcome

@@ -62,12 +62,20 @@ def time_blocks(ts: np.ndarray, n_blocks: int) -> np.ndarray:
         Fewer distinct timestamps than blocks.
     """
     ts = np.asarray(ts, dtype=np.int64)
-    unique = np.unique(ts)
+    unique, counts = np.unique(ts, return_counts=True)
     if n_blocks < 1 or unique.size < n_blocks:
         raise SplitError(f"cannot cut {unique.size} distinct timestamps into {n_blocks} blocks")
-    # block b starts at the first distinct ts at or after the b/n quantile of the rows
-    starts = ts[(np.arange(1, n_blocks) * ts.size) // n_blocks]
-    return np.searchsorted(starts, ts, side="right").astype(np.int64)
+    cumulative = np.cumsum(counts)
+    first = []  # index into ``unique`` where each block after the first begins
+    previous = 0
+    for b in range(1, n_blocks):
+        # the block begins at the timestamp of row floor(b N / n) (the unique holding that row)
+        at = int(np.searchsorted(cumulative, (b * ts.size) // n_blocks, side="right"))
+        # every block keeps at least one distinct timestamp
+        at = min(max(at, previous + 1), unique.size - (n_blocks - b))
+        first.append(at)
+        previous = at
+    return np.searchsorted(unique[first], ts, side="right").astype(np.int64)
 
 
 def purged_kfold(

@@ -72,3 +72,22 @@ def test_label_rows_window_covers_the_horizon_and_drops_unlabelled_tail():
     rows = label_rows(spec, np.zeros((n, 2)), (ts, close + 1, close - 1, close), np.full(n, 0.005), 0)
     assert len(rows) == n - 3
     np.testing.assert_array_equal(rows.label_end_ts - rows.ts, np.full(n - 3, 180))
+
+
+def test_short_first_touch_mirrors_the_long_one():
+    rng = np.random.default_rng(5)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 60)))
+    high = close * (1 + rng.uniform(0, 0.01, 60))
+    low = close * (1 - rng.uniform(0, 0.01, 60))
+    tp = np.full(60, 0.012)
+    sl = np.full(60, 0.008)
+    close2 = np.array([100.0, 100.0, 98.0, 100.0])
+    high2 = np.array([100.0, 100.5, 99.0, 100.0])
+    low2 = np.array([100.0, 99.5, 97.0, 100.0])
+    outcome, index = first_touch(high2, low2, close2, np.full(4, 0.02), np.full(4, 0.01), 2, -1)
+    assert outcome[0] == 1 and index[0] == 2  # low 97 <= 98 (take-profit of a short) before high >= 101
+    outcome, _ = first_touch(high2, low2, close2, np.full(4, 0.02), np.full(4, 0.004), 2, -1)
+    assert outcome[0] == 2  # high 100.5 >= 100.4: the short's stop first
+    long_out, _ = first_touch(high, low, close, tp, sl, 5, 1)
+    short_out, _ = first_touch(high, low, close, tp, sl, 5, -1)
+    assert not np.all(long_out == short_out)
