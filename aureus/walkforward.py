@@ -3,9 +3,10 @@ calibration -> OOS predictions, metrics, pictures -> calibrated ONNX model set w
 
 Each label (``p_short`` / ``p_mid`` fixed-horizon, ``p_touch`` / ``p_touch_short`` first-touch net of
 fees for a long / short entry) gets its own folds: the model of fold ``k`` is trained on the search
-segment, calibrated per regime on the validation segment and only predicts the forward-OOS segment. The shipped model of a label is the last
-fold's (its forward OOS is the final block, which nothing was fitted on). Deterministic: single-thread
-LightGBM with fixed seeds, no wall-clock time in any output.
+segment, calibrated per regime on the validation segment and only predicts the forward-OOS segment.
+The shipped model of a label is the last fold's (its forward OOS is the final block, which nothing
+was fitted on). Deterministic: single-thread LightGBM with fixed seeds, no wall-clock time in any
+output.
 """
 
 from __future__ import annotations

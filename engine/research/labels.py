@@ -53,8 +53,8 @@ class LabelSpec:
         up, down = ("+", "-") if self.kind == "first_touch" else ("-", "+")
         return (
             f"first touch within {self.horizon} bars: close[t]*(1{up}{self.take_profit_atr}*atr_norm) before "
-            f"close[t]*(1{down}{self.stop_atr}*atr_norm), and {self.take_profit_atr}*atr_norm > round-trip fee "
-            f"{self.round_trip_fee}"
+            f"close[t]*(1{down}{self.stop_atr}*atr_norm), and {self.take_profit_atr}*atr_norm > "
+            f"round-trip fee {self.round_trip_fee}"
         )
 
 
