@@ -257,6 +257,25 @@ class NodeConfig(msgspec.Struct, **_STRUCT):
     flatten_retry_max_s: Positive = 60.0
 
 
+class RealModelSets(msgspec.Struct, **_STRUCT):
+    """The real-data model set (``models/<set>``, see ``aureus models``) per instrument asset class."""
+
+    crypto_spot: str = "models/btc-real"
+    equity: str = "models/stocknet-real"
+
+
+class ResearchConfig(msgspec.Struct, **_STRUCT):
+    """Model sets for replays of real data.
+
+    With ``use_real_sets`` a replay of a real (non-synthetic) recording whose ``models.dir`` is left at
+    its default loads the *promoted* version of its asset class's set; a set with no promoted version
+    leaves the replay on ``models.dir``.
+    """
+
+    use_real_sets: bool = True
+    real_sets: RealModelSets = RealModelSets()
+
+
 class AureusConfig(msgspec.Struct, **_STRUCT):
     """Root configuration."""
 
@@ -271,6 +290,7 @@ class AureusConfig(msgspec.Struct, **_STRUCT):
     venue: VenueConfig = VenueConfig()
     replay: ReplayConfig = ReplayConfig()
     node: NodeConfig = NodeConfig()
+    research: ResearchConfig = ResearchConfig()
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> AureusConfig:
