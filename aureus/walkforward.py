@@ -19,30 +19,21 @@ from typing import Annotated, Any
 import lightgbm as lgb
 import msgspec
 import numpy as np
-import onnxruntime as ort
 
 from adapters.recorded import open_recording
-from aureus.research_onnx import CALIBRATED_OUTPUT, append_calibration
 from aureus.research_plots import lift_png, reliability_png
 from aureus.train import StepCallback, TrainConfig, _lineage, lightgbm_params, load_bars
-from aureus.train_onnx import INPUT_NAME, check_onnx_matches, export_onnx, library_versions
+from aureus.walkforward_export import export_calibrated
 from engine.features.vector import (
     FEATURE_NAMES,
-    FEATURE_SCHEMA_VERSION,
     FeatureParams,
     compute_feature_matrix,
-    feature_schema_id,
 )
 from engine.models.dataset import LabelledRows, stack_in_time_order
-from engine.models.errors import DatasetError, ModelExportError
+from engine.models.errors import DatasetError
 from engine.models.manifest import (
-    ModelManifest,
-    SplitInfo,
-    compute_lineage_id,
     iso_from_ns,
-    manifest_path,
     sha256_bytes,
-    write_manifest,
 )
 from engine.research.calibration import (
     REGIMES,
@@ -53,7 +44,7 @@ from engine.research.calibration import (
 )
 from engine.research.labels import LabelSpec, label_rows
 from engine.research.metrics import binary_metrics, ece
-from engine.research.splits import walk_forward
+from engine.research.splits import purged_kfold, walk_forward
 
 ATR_INDEX = FEATURE_NAMES.index("atr_norm")
 _DAY_NS = 86_400_000_000_000
@@ -86,6 +77,7 @@ class WalkForwardConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     target_opset: Annotated[int, msgspec.Meta(ge=9, le=15)] = 15
     tolerance: Annotated[float, msgspec.Meta(gt=0.0)] = 1e-4
     baseline_dir: str = "models/baseline"
+    kfold_splits: Annotated[int, msgspec.Meta(ge=0)] = 5
 
     def labels(self) -> list[LabelSpec]:
         """The label of each model of the set, in file order."""
@@ -188,6 +180,7 @@ def run_walkforward(
     matrices = [compute_feature_matrix(b.open, b.high, b.low, b.close, b.volume, params) for b in instruments]
     lineage = _lineage(data_dir, recording, instruments)
     names = [b.instrument for b in instruments]
+    interval_ns = max(b.interval_s for b in instruments) * 1_000_000_000
     hyper = lightgbm_params(
         TrainConfig(
             n_estimators=config.n_estimators,
@@ -209,7 +202,9 @@ def run_walkforward(
                 for i, (m, b) in enumerate(zip(matrices, instruments, strict=True))
             ]
         )
-        report, onnx_name = _study(spec, rows, names, lineage, out, seed, config, params, hyper, step)
+        report, onnx_name = _study(
+            spec, rows, names, lineage, out, seed, config, params, hyper, step, interval_ns
+        )
         per_model[spec.name] = report
         files[onnx_name] = sha256_bytes((out / onnx_name).read_bytes())
     primary = per_model[config.primary]
@@ -245,6 +240,7 @@ def _study(
     params: FeatureParams,
     hyper: dict[str, Any],
     step: StepCallback,
+    interval_ns: int,
 ) -> tuple[dict[str, Any], str]:
     baseline_model, baseline_kind = _baseline(config.baseline_dir, spec.name, params)
     folds = walk_forward(
@@ -323,8 +319,13 @@ def _study(
         "validation": _auc_brier(yv, np.concatenate(compare["base_v"])),
         "oos": _auc_brier(yo, np.concatenate(compare["base_o"])),
     }
+    if config.kfold_splits >= 2:
+        step(f"{spec.name}: purged {config.kfold_splits}-fold cross-validation")
+        report["purged_kfold"] = _purged_cv(
+            rows, x32, y, hyper, config.kfold_splits, spec.horizon * interval_ns
+        )
     step(f"{spec.name}: exporting the last fold's calibrated model to ONNX")
-    onnx_name = _export(
+    onnx_name = export_calibrated(
         spec,
         rows,
         x32,
@@ -341,6 +342,29 @@ def _study(
         hyper,
     )
     return report, onnx_name
+
+
+def _purged_cv(
+    rows: LabelledRows, x32: np.ndarray, y: np.ndarray, hyper: dict[str, Any], n_splits: int, embargo_ns: int
+) -> dict[str, Any]:
+    """Purged K-fold (embargo = label horizon) AUC / Brier of the raw model: a second, non-forward view."""
+    folds = []
+    for k, (train, test) in enumerate(purged_kfold(rows.ts, rows.label_end_ts, n_splits, embargo_ns)):
+        if np.unique(y[train]).size < 2:
+            raise DatasetError(f"purged fold {k}: training labels hold a single class")
+        model = lgb.LGBMClassifier(**hyper).fit(x32[train], y[train])
+        folds.append(
+            {"fold": k, "n_train": int(train.size)}
+            | _auc_brier(y[test], model.predict_proba(x32[test])[:, 1])
+        )
+    aucs = [f["auc"] for f in folds if f["auc"] is not None]
+    return {
+        "n_splits": n_splits,
+        "embargo_ns": embargo_ns,
+        "folds": folds,
+        "mean_auc": float(np.mean(aucs)) if aucs else None,
+        "mean_brier": float(np.mean([f["brier"] for f in folds])),
+    }
 
 
 def _auc_brier(labels: np.ndarray, prob: np.ndarray) -> dict[str, Any]:
@@ -393,130 +417,6 @@ def _write_predictions(
                     repr(float(pc)),
                 )
             )
-
-
-def _export(
-    spec: LabelSpec,
-    rows: LabelledRows,
-    x32: np.ndarray,
-    fold: Any,
-    model: lgb.LGBMClassifier,
-    cals: list,
-    thresholds: tuple[float, float],
-    report: dict[str, Any],
-    lineage: Any,
-    out: Path,
-    seed: int,
-    config: WalkForwardConfig,
-    params: FeatureParams,
-    hyper: dict[str, Any],
-) -> str:
-    s, v, o = fold.search, fold.validation, fold.oos
-    split = SplitInfo(
-        method=f"walk_forward_{config.mode}_last_fold",
-        train_fraction=float(s.size / len(rows)),
-        train_end=iso_from_ns(int(rows.ts[s[-1]])),
-        valid_start=iso_from_ns(int(rows.ts[v[0]])),
-        train_end_ns=int(rows.ts[s[-1]]),
-        valid_start_ns=int(rows.ts[v[0]]),
-        gap_bars=spec.horizon,
-    )
-    hyper_record = {
-        **hyper,
-        "horizon_bars": spec.horizon,
-        "n_folds": config.n_folds,
-        "search_blocks": config.search_blocks,
-        "mode": config.mode,
-    }
-    schema_id = feature_schema_id(params)
-    lineage_id = compute_lineage_id(
-        name=spec.name,
-        version=config.version,
-        data_content_hash=lineage.content_hash,
-        feature_schema_id=schema_id,
-        hyperparameters=hyper_record,
-        seed=seed,
-        split=split,
-    )
-    proto = export_onnx(
-        model,
-        x32.shape[1],
-        graph_name=f"aureus_{spec.name}",
-        producer_version=config.version,
-        metadata={
-            "name": spec.name,
-            "version": config.version,
-            "feature_schema_id": schema_id,
-            "lineage_id": lineage_id,
-        },
-        target_opset=config.target_opset,
-    )
-    proto = append_calibration(proto, cals, thresholds, ATR_INDEX)
-    data = proto.SerializeToString()
-    check = x32[np.concatenate([v, o])]
-    raw_diff = check_onnx_matches(data, model, check, 1e-5)
-    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
-    onnx_raw, got = session.run(["probabilities", CALIBRATED_OUTPUT], {INPUT_NAME: check})
-    got = got[:, 0].astype(np.float64)
-    regimes = assign_regimes(check[:, ATR_INDEX], thresholds)
-    # the graph's arithmetic, checked on its own raw output; the end-to-end difference against
-    # scikit-learn (float64) is recorded: steep isotonic segments amplify float32 rounding of the margin
-    graph_diff = float(np.abs(got - calibrate(cals, onnx_raw[:, 1].astype(np.float64), regimes)).max())
-    cal_diff = float(np.abs(got - calibrate(cals, model.predict_proba(check)[:, 1], regimes)).max())
-    if not graph_diff <= config.tolerance:
-        raise ModelExportError(f"{spec.name}: calibration graph differs from NumPy by {graph_diff:.3g}")
-    onnx_name = f"{spec.name}.onnx"
-    tmp = out / (onnx_name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(out / onnx_name)
-    research = {
-        "label_kind": spec.kind,
-        "primary": spec.name == config.primary,
-        "regimes": list(REGIMES),
-        "regime_feature": "atr_norm",
-        "regime_thresholds": list(thresholds),
-        "gates": dict(zip(REGIMES, config.gates().tolist(), strict=True)),
-        "calibrators": [c.summary() for c in cals],
-        "folds": report["folds"],
-        "oos": report["oos"],
-        "oos_regimes": report["regimes"],
-        "observation_days": report["observation_days"],
-        "take_profit_atr": spec.take_profit_atr,
-        "stop_atr": spec.stop_atr,
-        "round_trip_fee": spec.round_trip_fee,
-        "onnx_max_abs_diff_raw": raw_diff,
-        "onnx_max_abs_diff_cal": cal_diff,
-        "onnx_max_abs_diff_cal_graph": graph_diff,
-    }
-    metrics = {k: report["oos"][k] for k in ("auc", "brier", "ece_raw", "ece_cal", "lift_at_10pct", "n")}
-    manifest = ModelManifest(
-        name=spec.name,
-        version=config.version,
-        model_kind="lightgbm+regime_calibration",
-        task="binary_classification",
-        label=spec.describe(),
-        horizon_bars=spec.horizon,
-        feature_schema_version=FEATURE_SCHEMA_VERSION,
-        feature_schema_id=schema_id,
-        feature_names=tuple(FEATURE_NAMES),
-        feature_params=msgspec.to_builtins(params),
-        input_name=INPUT_NAME,
-        output_name=CALIBRATED_OUTPUT,
-        output_index=0,
-        onnx_file=onnx_name,
-        onnx_sha256=sha256_bytes(data),
-        opset={op.domain or "ai.onnx": int(op.version) for op in proto.opset_import},
-        data=lineage,
-        split=split,
-        metrics=metrics,
-        seed=seed,
-        hyperparameters=hyper_record,
-        libraries=library_versions(),
-        lineage_id=lineage_id,
-        research=research,
-    )
-    write_manifest(manifest_path(out, spec.name), manifest)
-    return onnx_name
 
 
 def parse_walkforward_overrides(items: list[str]) -> tuple[WalkForwardConfig, FeatureParams]:

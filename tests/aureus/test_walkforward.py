@@ -48,6 +48,9 @@ def test_walkforward_writes_the_model_set_reports_and_pictures(btc_run):
         assert isinstance(metrics["oos"][key], float)
     assert [f["fold"] for f in metrics["folds"]] == [0, 1, 2]
     assert set(metrics["regimes"]) == {"low_vol", "med_vol", "high_vol"}
+    assert set(metrics["models"]) == {"p_short", "p_mid", "p_touch", "p_touch_short"}
+    for report in metrics["models"].values():
+        assert len(report["purged_kfold"]["folds"]) == 5 and report["purged_kfold"]["embargo_ns"] > 0
     assert "fold 2" in output and "high_vol" in output
     with (out / "oos_predictions.csv").open() as f:
         rows = list(csv.DictReader(f))
