@@ -108,7 +108,7 @@ def health_command(
     ] = None,
 ) -> None:
     """Daily health checks with seed 003's severities; exit 1 when any ERROR is found."""
-    from aureus.health import daily_health
+    from aureus.daily_health import daily_health
 
     console = Console()
     try:

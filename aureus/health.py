@@ -1,71 +1,32 @@
-"""``aureus health``: the daily health report of a plan run (seed 003, section 3 and 5).
-
-Reads ``plan_run.json`` written by ``aureus plan``, applies :func:`engine.research.health.run_checks`
-and writes ``daily_health_YYYY-MM-DD.json`` (the run's as-of date) with the seed's keys
-(``metrics.quality.brier``, ``metrics.quality.ece``, ``metrics.coverage.*``,
-``metrics.regime.regime_distribution``), plus one :class:`schemas.alerts.Alert` per ERROR or WARNING,
-also in ``alerts.jsonl`` for the alert router.
-"""
+"""The daemon's HTTP endpoint: ``/healthz`` (alive), ``/readyz`` (trading), ``/metrics`` (Prometheus)."""
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
 
-import msgspec
-
-from engine.research.errors import ResearchError
-from engine.research.health import overall_status, run_checks
-from schemas.alerts import Alert
-
-_SEVERITY = {"ERROR": "critical", "WARNING": "warning"}
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 
-def daily_health(run_dir: str | Path, out_dir: str | Path | None = None) -> tuple[Path, dict[str, Any]]:
-    """Write the health report of the plan run in ``run_dir``; return its path and content."""
-    run_path = Path(run_dir) / "plan_run.json"
-    try:
-        run = json.loads(run_path.read_text())
-    except FileNotFoundError as e:
-        raise ResearchError(f"{run_path} not found: run `aureus plan` first") from e
-    except ValueError as e:
-        raise ResearchError(f"{run_path} is not valid JSON: {e}") from e
-    keys = ("quality", "coverage", "regime", "features", "drift", "concentration", "calibration")
-    missing = [k for k in keys if k not in run]
-    if missing:
-        raise ResearchError(f"{run_path} lacks {missing}")
-    metrics = {k: run[k] for k in keys}
-    findings = run_checks(metrics)
-    as_of = datetime.fromisoformat(run["as_of"])
-    ts_ns = int(as_of.timestamp()) * 1_000_000_000
-    alerts = [
-        Alert(
-            severity=_SEVERITY[f.severity],
-            code=f"health_{f.code}",
-            message=f.message,
-            ts_event=ts_ns,
-            tags=("daily_health",),
-        )
-        for f in findings
-        if f.severity in _SEVERITY
-    ]
-    report = {
-        "date": as_of.date().isoformat(),
-        "as_of": run["as_of"],
-        "status": overall_status(findings),
-        "summary": {s: sum(f.severity == s for f in findings) for s in ("ERROR", "WARNING", "INFO")},
-        "model_version": run.get("model_version"),
-        "models_dir": run.get("models_dir"),
-        "data_content_hash": run.get("data_content_hash"),
-        "metrics": metrics,
-        "findings": [{"severity": f.severity, "code": f.code, "message": f.message} for f in findings],
-        "alerts": [msgspec.to_builtins(a) for a in alerts],
-    }
-    out = Path(out_dir) if out_dir is not None else Path(run_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"daily_health_{report['date']}.json"
-    path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
-    (out / "alerts.jsonl").write_bytes(b"".join(msgspec.json.encode(a) + b"\n" for a in alerts))
-    return path, report
+async def start_http(host: str, port: int, ready: Callable[[], tuple[bool, str]]) -> web.AppRunner:
+    """Serve the endpoints on ``host:port`` (port 0: any free port; see ``runner.addresses``).
+
+    ``ready()`` returns ``(is_ready, reason)``; ``/readyz`` answers 200 or 503 with the reason.
+    """
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    async def readyz(_: web.Request) -> web.Response:
+        ok, reason = ready()
+        return web.Response(status=200 if ok else 503, text=reason + "\n")
+
+    async def metrics(_: web.Request) -> web.Response:
+        return web.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    app = web.Application()
+    app.add_routes([web.get("/healthz", healthz), web.get("/readyz", readyz), web.get("/metrics", metrics)])
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
