@@ -20,9 +20,9 @@ from aureus.runtime.backtest import bar_type_for, build_backtest_engine
 from aureus.runtime.convert import BarConverter, news_to_custom_data
 from engine.config import AureusConfig, config_hash
 from engine.errors import EngineError
-from engine.research.registry import resolve_model_dir
 from engine.escalation.sink import EscalationSink
 from engine.policy.versions import PolicyStore
+from engine.research.registry import resolve_model_dir
 from engine.risk.notices import alert
 from engine.sink import CollectingSink
 from schemas.market import Bar, NewsScored
