@@ -110,12 +110,14 @@ def _mount_subcommands() -> None:
     from aureus.cli_research import register_research_commands
     from aureus.cli_risk import risk_app
     from aureus.cli_run import register as register_daemon_commands
+    from aureus.cli_sim import sim_app
     from aureus.cli_train import train_app
 
     app.add_typer(data_app)
     app.add_typer(train_app)
     app.add_typer(risk_app)
     register_daemon_commands(app)
+    app.add_typer(sim_app)
     __import__("aureus.cli_decisions").cli_decisions.register_decisions(app)
     mount_escalation(app)
     app.add_typer(models_app)
