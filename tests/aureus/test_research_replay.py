@@ -1,4 +1,4 @@
-"""A replay of real BTCUSDT with the shipped real model set: every entry clears its round-trip fee."""
+"""Replays of real BTCUSDT with the strategy's cost checks: every entry taken clears its round-trip fee."""
 
 from __future__ import annotations
 
@@ -23,30 +23,49 @@ BTC = REPO.parent / "shared" / "data" / "crypto_1m_2023-03_binanceus" / "BTCUSDT
 pytestmark = pytest.mark.slow
 
 
-def test_real_set_replay_takes_no_entry_whose_take_profit_is_below_the_fee(tmp_path):
-    """With the default gates the real set takes no BTC entry at all (README); with the gates opened the
-    cost checks alone decide, and every entry taken must still clear the fee with E[PnL] net > 0."""
+@pytest.fixture(scope="module")
+def btc(tmp_path_factory):
     assert BTC.is_file(), f"shared data file missing (tests fail, never skip): {BTC}"
-    rec = tmp_path / "rec"
+    rec = tmp_path_factory.mktemp("rec")
     import_files("binance-klines", [BTC], rec, overwrite=True)
-    gates_open = [f"policy.gates.{r}=0.0" for r in ("low_vol", "med_vol", "high_vol")]
-    config = load_config(None, ["models.dir=models/btc-real/wf-1", "replay.progress=false", *gates_open])
-    report = run_replay(config, data=rec, out=tmp_path / "run", console=Console(quiet=True))
-    assert report["models"]["p_short"]["version"] == "btc-wf-1"
+    return rec
+
+
+def _replay(rec, out, overrides):
+    config = load_config(None, ["replay.progress=false", *overrides])
+    report = run_replay(config, data=rec, out=out, console=Console(quiet=True))
+    trades = [json.loads(line) for line in (out / "trades.jsonl").read_text().splitlines()]
+    return config, report, trades
+
+
+@pytest.fixture(scope="module")
+def baseline_run(btc, tmp_path_factory):
+    return _replay(btc, tmp_path_factory.mktemp("base"), [])
+
+
+def test_baseline_models_take_only_entries_whose_take_profit_clears_the_fee(btc, baseline_run):
+    config, report, trades = baseline_run
+    assert trades, "the cost floor alone leaves entries on this data"
     fee = 2.0 * config.venue.taker_fee
-    bars = {b.instrument: b for b in load_bars(open_recording(rec))}
+    bars = {b.instrument: b for b in load_bars(open_recording(btc))}
     atr = {
         k: compute_feature_matrix(b.open, b.high, b.low, b.close, b.volume, FeatureParams())[
             :, FEATURE_NAMES.index("atr_norm")
         ]
         for k, b in bars.items()
     }
-    trades = [json.loads(line) for line in (tmp_path / "run" / "trades.jsonl").read_text().splitlines()]
-    assert trades, "the real set should still trade"
     for t in trades:
         ts = int(datetime.fromisoformat(t["timestamp"].replace("Z", "+00:00")).timestamp()) * 10**9
         i = int(np.searchsorted(bars[t["symbol"]].ts, ts))
         assert bars[t["symbol"]].ts[i] == ts
         assert config.policy.exits.take_profit_atr * atr[t["symbol"]][i] > fee, t
+    assert report["counters"].get("skip_tp_below_fee", 0) > 0  # the check did act on this data
+
+
+def test_real_set_with_the_seed_gates_pays_no_more_fees_than_the_baseline(btc, baseline_run, tmp_path):
+    _, report, trades = _replay(btc, tmp_path / "run", ["models.dir=models/btc-real/wf-1"])
+    assert report["models"]["p_short"]["version"] == "btc-wf-1"
     skipped = {k: v for k, v in report["counters"].items() if k.startswith("skip_")}
-    assert skipped.get("skip_tp_below_fee", 0) > 0  # the check did act on this data
+    assert skipped.get("skip_tp_below_fee", 0) > 0 and any(k.startswith("skip_below_gate_") for k in skipped)
+    fees = sum(t["fees"] or 0.0 for t in trades)
+    assert fees <= sum(t["fees"] or 0.0 for t in baseline_run[2])
