@@ -1,9 +1,10 @@
 """Per-instrument decisions and entries of the meta-ensemble strategy: ensemble, clamp, bracket, trailing.
 
 A mixin of :class:`strategies.meta_ensemble.MetaEnsembleStrategy`, called from its portfolio step. Each
-decision is emitted on ``signals``; each entry is a bracket (stop-market at ``initial_stop_atr`` x ATR,
-take-profit limit at ``take_profit_atr`` x ATR, one cancels the other) with deterministic client order
-ids, emitted on ``orders``; once ``trailing_atr`` x ATR in profit the stop trails the best close. The
+decision is emitted on ``signals``; each entry is a bracket (stop-market at ``stop_multipliers.atr`` x ATR,
+take-profit limit at ``stop_multipliers.take_profit`` x ATR, one cancels the other) with deterministic
+client order ids, emitted on ``orders``; once ``stop_multipliers.trailing`` x ATR in profit the stop
+trails the best close. The
 escalation-tunable parts of the policy act here (:mod:`engine.policy.effects`): disabled features,
 news switched off, the do-not-trade list and ``max_position_pct``. Before an entry, the research
 checks (:mod:`engine.research.entry`) skip it with a ``skip_<reason>`` counter when its take-profit does
@@ -122,9 +123,9 @@ class EntryMixin:
             self.journal.counters["entry_too_small"] += 1
             return
         atr = st.features.atr
-        exits = self.cfg.policy.exits
-        stop = close - wants * exits.initial_stop_atr * atr
-        target = close + wants * exits.take_profit_atr * atr
+        stops = self.cfg.policy.stop_multipliers
+        stop = close - wants * stops.atr * atr
+        target = close + wants * stops.take_profit * atr
         if stop <= 0.0 or target <= 0.0:
             self.journal.counters["entry_bad_exit_price"] += 1
             return
@@ -198,7 +199,7 @@ class EntryMixin:
             return
         sign = 1 if order.side == OrderSide.SELL else -1  # a SELL stop protects a long
         st.best_close = max(st.best_close, close) if sign > 0 else min(st.best_close, close)
-        distance = self.cfg.policy.exits.trailing_atr * st.entry_atr
+        distance = self.cfg.policy.stop_multipliers.trailing * st.entry_atr
         entry_px = self._entry_price(instrument_id)
         if entry_px is None or sign * (st.best_close - entry_px) < distance:
             return
