@@ -66,14 +66,14 @@ def make_plan(
         raise ResearchError(f"{models_dir}: p_touch carries no regime calibration (not a walk-forward set)")
     thresholds = tuple(research["regime_thresholds"])
     horizon = manifest.horizon_bars
-    exits, venue = config.policy.exits, config.venue
+    stops, venue = config.policy.stop_multipliers, config.venue
     fee = 2.0 * venue.taker_fee
     gates = (config.policy.gates.low_vol, config.policy.gates.med_vol, config.policy.gates.high_vol)
     as_of = max(int(b.ts[-1]) for b in bars)
     nav = venue.starting_nav
     per_trade = config.risk.caps.per_name_pct.core / 100.0 * nav
     max_positions = config.risk.limits.max_positions or len(bars)
-    spec = LabelSpec("p_touch", "first_touch", horizon, exits.take_profit_atr, exits.initial_stop_atr, fee)
+    spec = LabelSpec("p_touch", "first_touch", horizon, stops.take_profit, stops.atr, fee)
     candidates, today_rows, train_rows, quality = [], [], [], ([], [])
     for b in bars:
         m = compute_feature_matrix(b.open, b.high, b.low, b.close, b.volume, params)
@@ -96,8 +96,8 @@ def make_plan(
         check = check_entry(
             prob,
             float(row[ATR]),
-            take_profit_atr=exits.take_profit_atr,
-            stop_atr=exits.initial_stop_atr,
+            take_profit_atr=stops.take_profit,
+            stop_atr=stops.atr,
             round_trip_fee=fee,
             thresholds=thresholds,
             gates=gates,

@@ -103,8 +103,8 @@ class EntryMixin:
         return check_entry(
             prob,
             st.features.atr / close,
-            take_profit_atr=policy.exits.take_profit_atr,
-            stop_atr=policy.exits.initial_stop_atr,
+            take_profit_atr=policy.stop_multipliers.take_profit,
+            stop_atr=policy.stop_multipliers.atr,
             round_trip_fee=2.0 * self.cfg.venue.taker_fee,
             thresholds=thresholds,
             gates=(policy.gates.low_vol, policy.gates.med_vol, policy.gates.high_vol),

@@ -58,7 +58,7 @@ def test_baseline_models_take_only_entries_whose_take_profit_clears_the_fee(btc,
         ts = int(datetime.fromisoformat(t["timestamp"].replace("Z", "+00:00")).timestamp()) * 10**9
         i = int(np.searchsorted(bars[t["symbol"]].ts, ts))
         assert bars[t["symbol"]].ts[i] == ts
-        assert config.policy.exits.take_profit_atr * atr[t["symbol"]][i] > fee, t
+        assert config.policy.stop_multipliers.take_profit * atr[t["symbol"]][i] > fee, t
     assert report["counters"].get("skip_tp_below_fee", 0) > 0  # the check did act on this data
 
 
