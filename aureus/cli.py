@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from schemas.errors import AureusError
-
 app = typer.Typer(
     name="aureus",
     help="Aureus: event-driven streaming trading engine (NautilusTrader + numba + ONNX + meta-ensemble).",
@@ -102,14 +100,11 @@ def _mount_subcommands() -> None:
     app.add_typer(risk_app)
 
 
-def main() -> None:
-    """Console entry point: run the CLI, turning project errors into one clear line and exit code 2."""
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: every expected failure is one line on stderr and exit code 2 (see cli_errors)."""
+    from aureus.cli_errors import run_cli
     from aureus.logging import configure_logging
 
     configure_logging()
     _mount_subcommands()
-    try:
-        app()
-    except AureusError as e:
-        _err.print(f"[bold red]error:[/] {e}")
-        raise SystemExit(2) from e
+    run_cli(app, argv)

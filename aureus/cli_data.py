@@ -21,7 +21,7 @@ from rich.table import Table
 from adapters.importers import IMPORTERS, ImportReport, import_files
 from adapters.recorded import REJECTS_FILE, open_recording
 from adapters.synthetic import DEFAULT_DAYS, DEFAULT_INSTRUMENTS, synthesize
-from schemas.errors import AureusError
+from aureus.cli_errors import EXPECTED_ERRORS, fail
 from schemas.recording import Manifest
 
 data_app = typer.Typer(
@@ -39,8 +39,7 @@ _KINDS_HELP = "; ".join(f"{name}: {imp.description}" for name, imp in IMPORTERS.
 
 
 def _fail(error: Exception) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {escape(str(error))}")
-    return typer.Exit(code=1)
+    return fail(error)
 
 
 def _iso(ns: int) -> str:
@@ -138,7 +137,7 @@ def import_command(
         with _progress(files) as advance:
             report = import_files(kind.value, files, out, symbol=symbol, venue=venue, overwrite=force,
                                   progress=advance)  # fmt: skip
-    except AureusError as error:
+    except EXPECTED_ERRORS as error:
         raise _fail(error) from error
     print_rejects(report)
     print_manifest(report.path, report.manifest)
@@ -155,7 +154,7 @@ def synth_command(
     """Generate a synthetic session: factor model, regimes, one crash day, news shocks."""
     try:
         manifest = synthesize(seed, out, days=days, n_instruments=instruments, overwrite=force)
-    except AureusError as error:
+    except EXPECTED_ERRORS as error:
         raise _fail(error) from error
     print_manifest(out, manifest)
     console.print(f"  notes  {escape(manifest.notes)}")
@@ -169,7 +168,7 @@ def verify_command(
     try:
         recording = open_recording(path)
         manifest = recording.verify()
-    except AureusError as error:
+    except EXPECTED_ERRORS as error:
         raise _fail(error) from error
     print_manifest(path, manifest)
     console.print("[bold green]verified[/]: hashes and record counts match the manifest")

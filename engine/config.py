@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from engine.config_checks import config_problems
 from engine.errors import ConfigError
 from engine.features.vector import FeatureParams
 from schemas.common import Mode
@@ -225,7 +226,8 @@ class VenueConfig(msgspec.Struct, **_STRUCT):
 class ReplayConfig(msgspec.Struct, **_STRUCT):
     chunk_events: Annotated[int, msgspec.Meta(ge=1_000)] = 50_000
     progress: bool = True
-    synthetic_seed: int = 11  # the shipped models were trained on seed 7: the default replay is out of sample
+    # the shipped models were trained on seed 7: the default replay is out of sample
+    synthetic_seed: Annotated[int, msgspec.Meta(ge=0)] = 11
     synthetic_days: Annotated[int, msgspec.Meta(ge=1)] = 8
     reference_instrument: str = ""
 
@@ -268,16 +270,26 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
             raw = msgspec.toml.decode(Path(path).read_bytes())
         except FileNotFoundError as e:
             raise ConfigError(f"config file not found: {path}") from e
+        except IsADirectoryError as e:
+            raise ConfigError(f"config path is a directory, not a TOML file: {path}") from e
+        except OSError as e:
+            raise ConfigError(f"cannot read config file {path}: {e.strerror or e}") from e
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"config file {path} is not UTF-8 text (byte {e.start}): not TOML") from e
         except msgspec.DecodeError as e:
             raise ConfigError(f"config file {path} is not valid TOML: {e}") from e
     for item in overrides:
         _apply_override(raw, item)
     raw = _with_profile(raw)
+    where = f" in {path}" if path else ""
     try:
-        return msgspec.convert(raw, type=AureusConfig)
+        config = msgspec.convert(raw, type=AureusConfig)
     except msgspec.ValidationError as e:
-        where = f" in {path}" if path else ""
         raise ConfigError(f"invalid config{where}: {e}") from e
+    problems = config_problems(config)
+    if problems:
+        raise ConfigError(f"invalid config{where}: {problems[0]}")
+    return config
 
 
 PROFILES_DIR = Path(__file__).resolve().parents[1] / "configs" / "profiles"

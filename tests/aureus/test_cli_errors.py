@@ -1,0 +1,175 @@
+"""Hard edges through the real entry point: every expected failure is one line, exit 2, nothing lost.
+
+``aureus.cli.main(argv)`` is what the console script runs; stderr is captured by pytest.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from aureus.cli import main
+
+APPROVAL = {
+    "stay_demo": False,
+    "live_changes": {"max_position_pct": 0.015, "stop_multipliers": {"atr": 1.8, "trailing": 1.2}},
+}
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(argv))
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
+
+
+def assert_one_line_error(err: str, *needles: str) -> None:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: "), err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0], (needle, err)
+
+
+def test_data_path_with_brackets_is_printed_verbatim(capsys, tmp_path):
+    missing = tmp_path / "[x]" / "nope"
+    code, _, err = run(capsys, "replay", "--data", str(missing), "--out", str(tmp_path / "run"))
+    assert code == 2
+    assert_one_line_error(err, str(missing), "not found")
+    assert not (tmp_path / "run").exists()
+
+
+def test_relative_data_path_is_named(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "replay", "--data", "nope", "--out", "run")
+    assert code == 2
+    assert_one_line_error(err, "nope")
+
+
+def test_config_directory_and_binary_config_are_one_line(capsys, tmp_path):
+    binary = tmp_path / "bin.toml"
+    binary.write_bytes(bytes(range(256)))
+    code_dir, _, err_dir = run(capsys, "config", "show", "--config", str(tmp_path))
+    code_bin, _, err_bin = run(capsys, "config", "show", "--config", str(binary))
+    assert code_dir == 2 and code_bin == 2
+    assert_one_line_error(err_dir, str(tmp_path), "directory")
+    assert_one_line_error(err_bin, str(binary), "not UTF-8")
+
+
+@pytest.mark.parametrize(
+    ("override", "needle"),
+    [
+        ("policy.thresholds.buy=0.2", "policy.thresholds.buy"),
+        ("policy.weights.rl=0.5", "policy.weights"),
+        ("risk.kill_switch.daily_loss_pct=60", "risk.kill_switch.daily_loss_pct"),
+        ("replay.synthetic_seed=-1", "replay.synthetic_seed"),
+    ],
+)
+def test_cross_field_config_checks(capsys, override, needle):
+    code, _, err = run(capsys, "config", "show", "--set", override)
+    assert code == 2
+    assert_one_line_error(err, needle)
+
+
+def test_negative_seed_is_refused(capsys, tmp_path):
+    code, _, err = run(capsys, "data", "synth", "--seed", "-1", "--out", str(tmp_path / "rec"))
+    assert code == 2
+    assert_one_line_error(err, "--seed", "-1")
+    assert not (tmp_path / "rec").exists()
+
+
+def test_train_on_missing_data_is_one_line(capsys, tmp_path):
+    data, out = str(tmp_path / "[no]"), str(tmp_path / "m")
+    code, _, err = run(capsys, "train", "baseline", "--data", data, "--out", out)
+    assert code == 2
+    assert_one_line_error(err, "training failed", "[no]")
+
+
+# --- aureus risk -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def state_dir(capsys, tmp_path) -> Path:
+    state = tmp_path / "state"
+    code, _, err = run(capsys, "risk", "status", "--state", str(state), "--init")
+    assert code == 0, err
+    return state
+
+
+def test_risk_status_on_a_typo_creates_nothing(capsys, tmp_path):
+    typo = tmp_path / "stat"
+    for command in (("status",), ("override", "--by", "ops", "--reason", "r")):
+        code, _, err = run(capsys, "risk", *command, "--state", str(typo))
+        assert code == 2
+        assert_one_line_error(err, str(typo), "--init")
+    assert not typo.exists()
+
+
+def test_risk_default_state_is_the_replay_default(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "risk", "status")
+    assert code == 2
+    assert_one_line_error(err, "runs/latest/state")
+
+
+@pytest.mark.parametrize(("by", "reason"), [("", "r"), ("ops", "   ")])
+def test_override_needs_who_and_why(capsys, state_dir, by, reason):
+    before = (state_dir / "risk.state").read_bytes()
+    code, _, err = run(capsys, "risk", "override", "--by", by, "--reason", reason, "--state", str(state_dir))
+    assert code == 2
+    assert_one_line_error(err, "must not be empty")
+    assert (state_dir / "risk.state").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "needle"),
+    [
+        (("max_position_pct",), -500, "max_position_pct"),
+        (("max_position_pct",), 0.5, "max_position_pct"),
+        (("stop_multipliers", "atr"), 0.5, "stop_multipliers.atr"),
+        (("stop_multipliers", "trailing"), 3.5, "stop_multipliers.trailing"),
+    ],
+)
+def test_approval_out_of_range_is_refused(capsys, state_dir, tmp_path, path, value, needle):
+    answer = json.loads(json.dumps(APPROVAL))
+    target = answer["live_changes"]
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    response = tmp_path / "answer.json"
+    response.write_text(json.dumps(answer))
+    before = (state_dir / "risk.state").read_bytes()
+    code, _, err = run(capsys, "risk", "approve", "--response", str(response), "--call-id", "c1",
+                       "--state", str(state_dir))  # fmt: skip
+    assert code == 2
+    assert_one_line_error(err, needle)
+    assert (state_dir / "risk.state").read_bytes() == before
+
+
+def test_approval_in_range_is_recorded(capsys, state_dir, tmp_path):
+    response = tmp_path / "answer.json"
+    response.write_text(json.dumps(APPROVAL))
+    code, _, err = run(capsys, "risk", "approve", "--response", str(response), "--call-id", "c1",
+                       "--state", str(state_dir))  # fmt: skip
+    assert code == 0, err
+    assert json.loads((state_dir / "risk.state").read_bytes())["approvals"][0]["call_id"] == "c1"
+
+
+def test_missing_response_file_is_one_line(capsys, state_dir, tmp_path):
+    missing = tmp_path / "answer.json"
+    code, _, err = run(capsys, "risk", "approve", "--response", str(missing), "--call-id", "c1",
+                       "--state", str(state_dir))  # fmt: skip
+    assert code == 2
+    assert_one_line_error(err, str(missing), "not found")
+
+
+def test_state_with_negative_quarantine_is_refused(capsys, state_dir):
+    document = json.loads((state_dir / "risk.state").read_bytes())
+    document["quarantine_remaining"] = -3
+    (state_dir / "risk.state").write_text(json.dumps(document))
+    code, _, err = run(capsys, "risk", "status", "--state", str(state_dir))
+    assert code == 2
+    assert_one_line_error(err, "quarantine_remaining=-3")
