@@ -19,6 +19,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from adapters.importers import IMPORTERS, ImportReport, import_files
+from adapters.importers.timebase import TimeWindow
 from adapters.recorded import REJECTS_FILE, open_recording
 from adapters.synthetic import DEFAULT_DAYS, DEFAULT_INSTRUMENTS, synthesize
 from aureus.cli_errors import EXPECTED_ERRORS, fail
@@ -34,6 +35,7 @@ console = Console(highlight=False, soft_wrap=True)
 
 ImportKind = Enum("ImportKind", {name.replace("-", "_"): name for name in IMPORTERS}, type=str)  # type: ignore[misc]
 PROGRESS_MIN_BYTES = 1 << 20
+DEFAULT_MAX_REJECT_PCT = 5.0
 _FIRST_LINES = 5
 _KINDS_HELP = "; ".join(f"{name}: {imp.description}" for name, imp in IMPORTERS.items())
 
@@ -131,16 +133,52 @@ def import_command(
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace a recording already in --out.")] = False,
+    max_reject_pct: Annotated[
+        float,
+        typer.Option(
+            help="Exit non-zero when more than this percent of rows is rejected (the recording is "
+            "still written and the rejects listed).",
+            min=0.0,
+            max=100.0,
+        ),
+    ] = DEFAULT_MAX_REJECT_PCT,
+    not_before: Annotated[
+        str | None, typer.Option(help="Reject rows stamped before this ISO date (default 1990-01-01).")
+    ] = None,
+    not_after: Annotated[
+        str | None, typer.Option(help="Reject rows stamped after this ISO date (default: now + 1 day).")
+    ] = None,
 ) -> None:
     """Import real data files into a recording; bad rows go to rejects.jsonl."""
     try:
+        window = TimeWindow.default(not_before, not_after)
         with _progress(files) as advance:
             report = import_files(kind.value, files, out, symbol=symbol, venue=venue, overwrite=force,
-                                  progress=advance)  # fmt: skip
+                                  progress=advance, window=window)  # fmt: skip
     except EXPECTED_ERRORS as error:
         raise _fail(error) from error
     print_rejects(report)
     print_manifest(report.path, report.manifest)
+    check_reject_share(report, max_reject_pct)
+
+
+def print_import_notes(report: ImportReport) -> None:
+    """Print rows sorted into time order and the epoch unit of each file."""
+    for instrument, count in report.out_of_order.items():
+        console.print(escape(f"  {instrument}: {count:,} rows were out of time order and were sorted"))
+    for name, unit in report.epoch_units.items():
+        console.print(escape(f"  {name}: epoch times read in {unit}"))
+
+
+def check_reject_share(report: ImportReport, max_reject_pct: float) -> None:
+    """Exit 2 (after the recording was written) when rejects exceed ``max_reject_pct`` of the rows."""
+    print_import_notes(report)
+    if report.reject_pct > max_reject_pct:
+        raise fail(
+            f"{len(report.rejects):,} of {report.rows:,} rows rejected ({report.reject_pct:.2f}% > "
+            f"--max-reject-pct {max_reject_pct:g}); the recording was written to {report.path}, "
+            f"rejects in {report.path / REJECTS_FILE}"
+        )
 
 
 @data_app.command("synth", help="Generate a deterministic synthetic 1-minute session as a recording.")

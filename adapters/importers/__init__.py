@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import msgspec
@@ -20,6 +20,7 @@ from adapters.importers import benzinga, binance, fx_quotes, kraken, yahoo
 from adapters.importers.common import ImportContext, ProgressCallback, RejectedRow
 from adapters.importers.errors import NoValidRowsError, UnknownImportKindError, UnreadableFileError
 from adapters.importers.ohlcv import FileStats
+from adapters.importers.timebase import TimeWindow
 from adapters.recorded.files import MANIFEST_FILE, REJECTS_FILE, RecordingWriter
 from schemas.recording import Manifest
 
@@ -75,12 +76,28 @@ class ImportReport:
         Rows read and accepted per input file.
     rejects
         Every refused row, in file then line order (also in ``rejects.jsonl``).
+    out_of_order
+        Instrument -> accepted rows that came earlier than a row before them (sorted into place).
+    epoch_units
+        File name -> the epoch unit its numeric times were read in (``s``, ``ms``, ``us``, ``ns``).
     """
 
     path: Path
     manifest: Manifest
     files: tuple[FileStats, ...]
     rejects: tuple[RejectedRow, ...]
+    out_of_order: dict[str, int] = field(default_factory=dict)
+    epoch_units: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        """Rows read over all files (headers excluded)."""
+        return sum(f.rows for f in self.files)
+
+    @property
+    def reject_pct(self) -> float:
+        """Rejected rows in percent of the rows read."""
+        return 100.0 * len(self.rejects) / self.rows if self.rows else 0.0
 
     def reject_counts(self) -> dict[str, int]:
         """Number of rejects per reason, most frequent first."""
@@ -96,6 +113,7 @@ def import_files(
     venue: str | None = None,
     overwrite: bool = False,
     progress: ProgressCallback | None = None,
+    window: TimeWindow | None = None,
 ) -> ImportReport:
     """Import ``files`` of one ``kind`` into a recording at ``out_dir``.
 
@@ -115,6 +133,8 @@ def import_files(
         Replace a recording already in ``out_dir``.
     progress
         Called with the number of characters read, for a progress bar.
+    window
+        Plausible times (default :meth:`TimeWindow.default`: 1990-01-01 to now + 1 day).
 
     Returns
     -------
@@ -144,21 +164,30 @@ def import_files(
     if not paths:
         raise UnreadableFileError("no input files given")
     for path in paths:
+        if path.is_dir():
+            raise UnreadableFileError(f"input is a directory, not a file: {path}")
         if not path.is_file():
             raise UnreadableFileError(f"input file not found: {path}")
-    ctx = ImportContext(symbol=symbol, venue=venue, progress=progress)
+    ctx = ImportContext(symbol=symbol, venue=venue, progress=progress, window=window or TimeWindow.default())
     stats: list[FileStats] = []
     for path in paths:
         file_stats = importer.read_file(path, ctx)
         if file_stats.accepted == 0:
             raise NoValidRowsError(_no_rows_message(path, file_stats, ctx.rejects))
         stats.append(file_stats)
-    payloads, instruments = [], []
-    for builder in ctx.builders.values():
+    payloads, instruments, out_of_order = [], [], {}
+    for name, builder in ctx.builders.items():
         items, spec = builder.finish()
         payloads.extend(items)
         if spec is not None:
             instruments.append(spec)
+        late = getattr(builder, "out_of_order", 0)
+        if late:
+            out_of_order[name] = late
+            ctx.note(f"{name}: {late} rows out of time order, sorted")
+    units = ctx.epoch_units()
+    if units:
+        ctx.note("epoch units: " + ", ".join(f"{name} {unit}" for name, unit in sorted(units.items())))
     notes = "; ".join([f"files: {', '.join(p.path.name for p in stats)}", *ctx.notes])
     writer = RecordingWriter(out, source=f"import:{kind}", synthetic=False, notes=notes, overwrite=overwrite,
                              instruments=sorted(instruments, key=lambda s: s.instrument_id))  # fmt: skip
@@ -166,7 +195,7 @@ def import_files(
     writer.extend(payloads)
     manifest = writer.close()
     _write_rejects(out / REJECTS_FILE, ctx.rejects)
-    return ImportReport(out, manifest, tuple(stats), tuple(ctx.rejects))
+    return ImportReport(out, manifest, tuple(stats), tuple(ctx.rejects), out_of_order, units)
 
 
 def _no_rows_message(path: Path, stats: FileStats, rejects: list[RejectedRow]) -> str:

@@ -90,8 +90,10 @@ def read_file(path: Path, ctx: ImportContext) -> FileStats:
             if is_missing(ticker):
                 raise ImportRowError("missing_value", "stock is empty")
             instrument = f"{clean_symbol(ticker.strip())}.{venue}"
-            collector.add(NewsRaw(source=SOURCE, ts_event=parse_news_time(when), headline=title.strip(),
-                                  instruments=(instrument,)))  # fmt: skip
+            ts = ctx.window.check(parse_news_time(when))
+            collector.add(
+                NewsRaw(source=SOURCE, ts_event=ts, headline=title.strip(), instruments=(instrument,))
+            )
             accepted += 1
         except ImportRowError as error:
             ctx.reject(path, row.line, error, row.raw)

@@ -76,7 +76,7 @@ def read_ohlcv_file(
         rows += 1
         try:
             expect_fields(row, layout.min_fields, layout.max_fields)
-            ts_open = parse_time(row.fields[layout.time_column])
+            ts_open = ctx.window.check(parse_time(row.fields[layout.time_column]))
             texts = [row.fields[i] for i in layout.value_columns]
             values = tuple(parse_number(t, n) for t, n in zip(texts, _OHLCV, strict=True))
             series.add(ts_open, values, texts)  # type: ignore[arg-type]

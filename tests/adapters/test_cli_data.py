@@ -40,7 +40,9 @@ def test_import_summarises_rejects_by_reason_with_line_numbers(
 ) -> None:
     result = invoke("import", "binance-klines", str(bad_klines_csv), "-o", str(tmp_path / "rec"))
 
-    assert result.exit_code == 0, result.output
+    # 7 of 12 rows rejected is over the default --max-reject-pct 5: exit 2, the recording is still written
+    assert result.exit_code == 2, result.output
+    assert "7 of 12 rows rejected" in result.output and open_recording(tmp_path / "rec").verify()
     assert "rejected rows" in result.output
     for reason in set(bad_klines_expected.values()):
         assert reason in result.output
