@@ -16,7 +16,7 @@ from pathlib import Path
 import msgspec
 
 from adapters.errors import RecordingError
-from adapters.importers import benzinga, binance, fx_quotes, kraken, yahoo
+from adapters.importers import benzinga, binance, fx_quotes, fxcm, generic, kraken, yahoo
 from adapters.importers.common import ImportContext, ProgressCallback, RejectedRow
 from adapters.importers.errors import NoValidRowsError, UnknownImportKindError, UnreadableFileError
 from adapters.importers.ohlcv import FileStats
@@ -58,6 +58,10 @@ IMPORTERS: dict[str, Importer] = {
         Importer("histdata-quotes", "HistData FX ticks, no header (YYYYMMDD HHMMSSmmm,bid,ask,0), EST",
                  fx_quotes.read_histdata),
         Importer("truefx-quotes", "TrueFX FX ticks (timestamp,bid,ask)", fx_quotes.read_truefx),
+        Importer("ohlcv-csv", "any OHLCV CSV (--columns, --time-format, volume optional)",
+                 generic.read_file),
+        Importer("fxcm-bars", "FXCM bid + ask minute bars (fxcm_PAIR-m1-bid|ask-YEAR.csv) -> mid bars",
+                 fxcm.read_file),
     )
 }  # fmt: skip
 
@@ -114,6 +118,7 @@ def import_files(
     overwrite: bool = False,
     progress: ProgressCallback | None = None,
     window: TimeWindow | None = None,
+    options: dict[str, str] | None = None,
 ) -> ImportReport:
     """Import ``files`` of one ``kind`` into a recording at ``out_dir``.
 
@@ -135,6 +140,8 @@ def import_files(
         Called with the number of characters read, for a progress bar.
     window
         Plausible times (default :meth:`TimeWindow.default`: 1990-01-01 to now + 1 day).
+    options
+        Kind-specific options (``ohlcv-csv``: ``columns``, ``time_format``, ``asset_class``, ``currencies``).
 
     Returns
     -------
@@ -168,7 +175,8 @@ def import_files(
             raise UnreadableFileError(f"input is a directory, not a file: {path}")
         if not path.is_file():
             raise UnreadableFileError(f"input file not found: {path}")
-    ctx = ImportContext(symbol=symbol, venue=venue, progress=progress, window=window or TimeWindow.default())
+    ctx = ImportContext(symbol=symbol, venue=venue, progress=progress, window=window or TimeWindow.default(),
+                        options=dict(options or {}))  # fmt: skip
     stats: list[FileStats] = []
     for path in paths:
         file_stats = importer.read_file(path, ctx)

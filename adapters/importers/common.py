@@ -29,6 +29,9 @@ from schemas.recording import InstrumentSpec, Payload
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NS_PER_S = 1_000_000_000
 MAX_PRECISION = 8
+#: Venue of instruments whose data file names no exchange (Yahoo, StockNet): the simulated venue a replay
+#: trades on, rather than an invented exchange.
+NEUTRAL_VENUE = "SIM"
 
 ProgressCallback = Callable[[int], None]
 
@@ -69,12 +72,15 @@ class ImportContext:
         Called with the number of characters consumed, for a progress bar.
     window
         Plausible times; rows outside are rejected as ``implausible_time``.
+    options
+        Kind-specific options (``ohlcv-csv``: ``columns``, ``time_format``, ``asset_class``, ``currencies``).
     """
 
     symbol: str | None = None
     venue: str | None = None
     progress: ProgressCallback | None = None
     window: TimeWindow = field(default_factory=TimeWindow.default)
+    options: dict[str, str] = field(default_factory=dict)
     rejects: list[RejectedRow] = field(default_factory=list)
     builders: dict[str, SeriesBuilder] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
