@@ -19,6 +19,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from adapters.importers import IMPORTERS, ImportReport, import_files
+from adapters.importers.errors import UnreadableFileError
 from adapters.importers.timebase import TimeWindow
 from adapters.recorded import REJECTS_FILE, open_recording
 from adapters.synthetic import DEFAULT_DAYS, DEFAULT_INSTRUMENTS, synthesize
@@ -129,7 +130,7 @@ def import_command(
     venue: Annotated[
         str | None,
         typer.Option(
-            help="Venue (default BINANCE, KRAKEN, NASDAQ for yahoo and benzinga, SIM for FX ticks)."
+            help="Venue (default BINANCE, KRAKEN, FXCM, the exchange in a SYMBOL.VENUE_ file name, else SIM)."
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace a recording already in --out.")] = False,
@@ -148,13 +149,39 @@ def import_command(
     not_after: Annotated[
         str | None, typer.Option(help="Reject rows stamped after this ISO date (default: now + 1 day).")
     ] = None,
+    add: Annotated[
+        bool, typer.Option("--add", help="Add these topics to the recording in --out (news onto bars).")
+    ] = False,
+    columns: Annotated[
+        str | None, typer.Option(help="ohlcv-csv: time=COL,open=COL,high=COL,low=COL,close=COL[,volume=COL].")
+    ] = None,
+    time_format: Annotated[
+        str | None, typer.Option(help="ohlcv-csv: strptime pattern of the time column (naive = UTC).")
+    ] = None,
+    asset_class: Annotated[
+        str | None, typer.Option(help="ohlcv-csv: crypto_spot, equity, fx or future (default: inferred).")
+    ] = None,
+    currencies: Annotated[
+        str | None, typer.Option(help="ohlcv-csv: BASE/QUOTE when the symbol does not say (e.g. EUR/USD).")
+    ] = None,
 ) -> None:
     """Import real data files into a recording; bad rows go to rejects.jsonl."""
+    given = {
+        "columns": columns,
+        "time_format": time_format,
+        "asset_class": asset_class,
+        "currencies": currencies,
+    }
+    options = {key: value for key, value in given.items() if value}
     try:
+        if options and kind.value != "ohlcv-csv":
+            raise UnreadableFileError(
+                f"--{'/--'.join(k.replace('_', '-') for k in options)} only apply to ohlcv-csv"
+            )
         window = TimeWindow.default(not_before, not_after)
         with _progress(files) as advance:
             report = import_files(kind.value, files, out, symbol=symbol, venue=venue, overwrite=force,
-                                  progress=advance, window=window)  # fmt: skip
+                                  progress=advance, window=window, options=options, add=add)  # fmt: skip
     except EXPECTED_ERRORS as error:
         raise _fail(error) from error
     print_rejects(report)

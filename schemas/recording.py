@@ -17,7 +17,7 @@ import msgspec
 
 from schemas.market import Bar, NewsRaw, NewsScored, Quote, Trade
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the content hash also covers the instrument specs and the time range
 
 Payload = Bar | Quote | Trade | NewsRaw | NewsScored
 

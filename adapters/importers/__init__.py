@@ -16,11 +16,12 @@ from pathlib import Path
 import msgspec
 
 from adapters.errors import RecordingError
-from adapters.importers import benzinga, binance, fx_quotes, fxcm, generic, kraken, yahoo
+from adapters.importers import benzinga, binance, fx_quotes, fxcm, generic, kraken, tweets, yahoo
 from adapters.importers.common import ImportContext, ProgressCallback, RejectedRow
 from adapters.importers.errors import NoValidRowsError, UnknownImportKindError, UnreadableFileError
 from adapters.importers.ohlcv import FileStats
 from adapters.importers.timebase import TimeWindow
+from adapters.recorded.extend import extend_recording
 from adapters.recorded.files import MANIFEST_FILE, REJECTS_FILE, RecordingWriter
 from schemas.recording import Manifest
 
@@ -60,6 +61,8 @@ IMPORTERS: dict[str, Importer] = {
         Importer("truefx-quotes", "TrueFX FX ticks (timestamp,bid,ask)", fx_quotes.read_truefx),
         Importer("ohlcv-csv", "any OHLCV CSV (--columns, --time-format, volume optional)",
                  generic.read_file),
+        Importer("stocknet-tweets", "StockNet tweets JSONL(.gz) (ticker, created_at, text) -> news.raw",
+                 tweets.read_file),
         Importer("fxcm-bars", "FXCM bid + ask minute bars (fxcm_PAIR-m1-bid|ask-YEAR.csv) -> mid bars",
                  fxcm.read_file),
     )
@@ -119,6 +122,7 @@ def import_files(
     progress: ProgressCallback | None = None,
     window: TimeWindow | None = None,
     options: dict[str, str] | None = None,
+    add: bool = False,
 ) -> ImportReport:
     """Import ``files`` of one ``kind`` into a recording at ``out_dir``.
 
@@ -142,6 +146,9 @@ def import_files(
         Plausible times (default :meth:`TimeWindow.default`: 1990-01-01 to now + 1 day).
     options
         Kind-specific options (``ohlcv-csv``: ``columns``, ``time_format``, ``asset_class``, ``currencies``).
+    add
+        Add the imported topics to the recording already in ``out_dir`` (e.g. news onto bars) instead of
+        writing a new one; its rejects are appended to ``rejects.jsonl``.
 
     Returns
     -------
@@ -163,7 +170,11 @@ def import_files(
     if importer is None:
         raise UnknownImportKindError(f"unknown import kind {kind!r}; known: {', '.join(IMPORTERS)}")
     out = Path(out_dir)
-    if (out / MANIFEST_FILE).exists() and not overwrite:
+    if add and overwrite:
+        raise RecordingError("--add and --force exclude each other", path=out)
+    if add and not (out / MANIFEST_FILE).is_file():
+        raise RecordingError("--add needs an existing recording here (manifest.json missing)", path=out)
+    if (out / MANIFEST_FILE).exists() and not overwrite and not add:
         raise RecordingError(
             "a recording already exists here (pass overwrite=True / --force to replace it)", path=out
         )
@@ -197,6 +208,11 @@ def import_files(
     if units:
         ctx.note("epoch units: " + ", ".join(f"{name} {unit}" for name, unit in sorted(units.items())))
     notes = "; ".join([f"files: {', '.join(p.path.name for p in stats)}", *ctx.notes])
+    if add:
+        manifest = extend_recording(out, payloads, instruments=instruments, source=f"import:{kind}",
+                                    notes=notes, rejects=len(ctx.rejects))  # fmt: skip
+        _write_rejects(out / REJECTS_FILE, ctx.rejects, append=True)
+        return ImportReport(out, manifest, tuple(stats), tuple(ctx.rejects), out_of_order, units)
     writer = RecordingWriter(out, source=f"import:{kind}", synthetic=False, notes=notes, overwrite=overwrite,
                              instruments=sorted(instruments, key=lambda s: s.instrument_id))  # fmt: skip
     writer.rejects = len(ctx.rejects)
@@ -213,15 +229,17 @@ def _no_rows_message(path: Path, stats: FileStats, rejects: list[RejectedRow]) -
     return f"{path}: no valid rows ({stats.rows} rows read{'; ' + detail if detail else ''})"
 
 
-def _write_rejects(path: Path, rejects: list[RejectedRow]) -> None:
+def _write_rejects(path: Path, rejects: list[RejectedRow], *, append: bool = False) -> None:
     if not rejects:
-        path.unlink(missing_ok=True)
+        if not append:
+            path.unlink(missing_ok=True)
         return
     buffer = bytearray()
     for reject in rejects:
         _REJECT_ENCODER.encode_into(reject, buffer, -1)
         buffer.extend(b"\n")
     try:
-        path.write_bytes(bytes(buffer))
+        with path.open("ab" if append else "wb") as handle:
+            handle.write(bytes(buffer))
     except OSError as e:
         raise RecordingError(f"cannot write rejects: {e}", path=path) from e

@@ -7,7 +7,8 @@ Format
   by ``(ts_event, topic, key)``;
 * ``manifest.json``: the :class:`~schemas.recording.Manifest`, msgspec JSON indented by 2, topics in
   sorted name order; ``TopicFile.sha256`` is the sha256 of the *file bytes* (compressed) and
-  ``content_hash`` is the sha256 of the lines ``"<topic> <sha256>\\n"`` in topic order;
+  ``content_hash`` is the sha256 of the lines ``"<topic> <sha256>\\n"`` in topic order, the instrument specs
+  and the time range (see :func:`content_hash`);
 * ``start_ns`` / ``end_ns`` are the smallest and largest ``ts_event`` over all records.
 
 Same records and metadata give byte-identical files. Files are written to a temporary name and renamed,
@@ -29,7 +30,7 @@ import msgspec
 
 from adapters.errors import RecordingError, RecordingIntegrityError
 from schemas.market import Bar, NewsRaw, NewsScored, Quote, Trade
-from schemas.recording import InstrumentSpec, Manifest, Payload, Record, TopicFile
+from schemas.recording import SCHEMA_VERSION, InstrumentSpec, Manifest, Payload, Record, TopicFile
 
 MANIFEST_FILE = "manifest.json"
 REJECTS_FILE = "rejects.jsonl"
@@ -93,11 +94,24 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def content_hash(topics: Iterable[TopicFile]) -> str:
-    """Return the recording's content hash: sha256 over ``"<topic> <sha256>\\n"`` in topic order."""
+def content_hash(
+    topics: Iterable[TopicFile],
+    instruments: Iterable[InstrumentSpec] = (),
+    start_ns: int = 0,
+    end_ns: int = 0,
+) -> str:
+    """Return the recording's content hash.
+
+    sha256 over ``"<topic> <sha256>\\n"`` in topic order, then one ``"instrument <spec JSON>\\n"`` line per
+    instrument spec in id order and ``"range <start_ns> <end_ns>\\n"``: an edit to a spec (a bucket, a
+    precision) or to the time range changes the hash, so ``verify`` catches it.
+    """
     digest = hashlib.sha256()
     for topic_file in sorted(topics, key=lambda t: t.topic):
         digest.update(f"{topic_file.topic} {topic_file.sha256}\n".encode())
+    for spec in sorted(instruments, key=lambda s: s.instrument_id):
+        digest.update(b"instrument " + _ENCODER.encode(spec) + b"\n")
+    digest.update(f"range {start_ns} {end_ns}\n".encode())
     return digest.hexdigest()
 
 
@@ -184,14 +198,16 @@ class RecordingWriter:
         for record in self._records:
             by_topic.setdefault(record.topic, []).append(record)
         topic_files = tuple(self._write_topic(t, by_topic[t]) for t in sorted(by_topic))
+        start_ns = self._records[0].ts_event if self._records else 0
+        end_ns = self._records[-1].ts_event if self._records else 0
         manifest = Manifest(
             source=self.source,
             synthetic=self.synthetic,
             instruments=self.instruments,
-            start_ns=self._records[0].ts_event if self._records else 0,
-            end_ns=self._records[-1].ts_event if self._records else 0,
+            start_ns=start_ns,
+            end_ns=end_ns,
             topics=topic_files,
-            content_hash=content_hash(topic_files),
+            content_hash=content_hash(topic_files, self.instruments, start_ns, end_ns),
             rejects=self.rejects,
             notes=self.notes,
         )
@@ -373,7 +389,8 @@ class Recording:
                 raise RecordingIntegrityError(
                     f"record count mismatch: manifest {topic_file.records}, file {count}", path=path
                 )
-        expected = content_hash(self.manifest.topics)
+        m = self.manifest
+        expected = content_hash(m.topics, m.instruments, m.start_ns, m.end_ns)
         if expected != self.manifest.content_hash:
             raise RecordingIntegrityError(
                 f"content_hash mismatch: manifest {self.manifest.content_hash}, computed {expected}",
@@ -423,4 +440,10 @@ def open_recording(path: Path | str) -> Recording:
         manifest = _MANIFEST_DECODER.decode(raw)
     except msgspec.DecodeError as e:
         raise RecordingError(f"invalid manifest: {e}", path=manifest_path) from e
+    if manifest.schema_version != SCHEMA_VERSION:
+        raise RecordingError(
+            f"manifest schema_version {manifest.schema_version}, this build reads {SCHEMA_VERSION} (its "
+            "content hash covers the instrument specs and time range): import or synthesize it again",
+            path=manifest_path,
+        )
     return Recording(directory, manifest)
