@@ -237,3 +237,24 @@ def verify_command(
         raise _fail(error) from error
     print_manifest(path, manifest)
     console.print("[bold green]verified[/]: hashes and record counts match the manifest")
+
+
+@data_app.command("bars", help="Aggregate quotes or trades into time bars (adds md.bars to the recording).")
+def bars_command(
+    path: Annotated[Path, typer.Argument(help="Recording directory with md.quotes or md.trades.")],
+    interval: Annotated[str, typer.Option(help="Bar interval: 15s, 1m, 5m, 1h, 1d.")] = "1m",
+) -> None:
+    """Add ``md.bars`` built from quotes (mid) or trades, so the recording can be replayed."""
+    from adapters.recorded.aggregate import aggregate_bars, parse_interval
+    from adapters.recorded.extend import extend_recording
+
+    try:
+        interval_s = parse_interval(interval)
+        recording = open_recording(path)
+        recording.verify()
+        bars, specs, notes = aggregate_bars(recording, interval_s)
+        manifest = extend_recording(path, bars, instruments=specs, source=f"bars:{interval}",
+                                    notes="; ".join(notes), rejects=0, replace_specs=True)  # fmt: skip
+    except EXPECTED_ERRORS as error:
+        raise _fail(error) from error
+    print_manifest(path, manifest)

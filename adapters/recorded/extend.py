@@ -26,6 +26,7 @@ def extend_recording(
     source: str,
     notes: str,
     rejects: int,
+    replace_specs: bool = False,
 ) -> Manifest:
     """Add ``payloads`` (of topics the recording does not have yet) to the recording at ``path``.
 
@@ -41,6 +42,8 @@ def extend_recording(
         Appended to the manifest's ``source`` (``+``) and ``notes`` (``; ``).
     rejects
         Rows the new import refused; added to the manifest's count.
+    replace_specs
+        New specs replace existing ones of the same id (bars built from quotes set ``bar_interval_s``).
 
     Returns
     -------
@@ -65,7 +68,9 @@ def extend_recording(
     specs = {s.instrument_id: s for s in old.instruments}
     for spec in instruments:
         known = specs.setdefault(spec.instrument_id, spec)
-        if known != spec:
+        if replace_specs:
+            specs[spec.instrument_id] = spec
+        elif known != spec:
             raise RecordingError(
                 f"instrument {spec.instrument_id} differs from the recording's spec", path=path
             )
