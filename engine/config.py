@@ -369,8 +369,20 @@ def _parse_value(text: str) -> Any:
         return text
 
 
+#: Keys that change how a run is shown, never what it decides: left out of :func:`config_hash`.
+PRESENTATION_KEYS = (("replay", "progress"),)
+
+
 def config_hash(config: AureusConfig) -> str:
-    """sha256 of the canonical JSON of the effective config (field order is the Struct's)."""
+    """sha256 of the canonical JSON of the effective config (field order is the Struct's).
+
+    Presentation keys (:data:`PRESENTATION_KEYS`, e.g. ``replay.progress`` from ``--no-progress``) are
+    reset to their defaults first, so showing a progress bar or not gives the same hash.
+    """
+    for section, key in PRESENTATION_KEYS:
+        default = getattr(type(getattr(config, section))(), key)
+        part = msgspec.structs.replace(getattr(config, section), **{key: default})
+        config = msgspec.structs.replace(config, **{section: part})
     return hashlib.sha256(msgspec.json.encode(config)).hexdigest()
 
 
