@@ -52,6 +52,7 @@ def replay(
     ] = None,
 ) -> None:
     """Replay a recorded stream through the meta-ensemble strategy in a Nautilus BacktestEngine."""
+    from aureus.preflight import preflight_replay
     from aureus.replay import run_replay
     from engine.config import load_config
 
@@ -59,6 +60,7 @@ def replay(
     if not progress:
         overrides.append("replay.progress=false")
     cfg = load_config(config, overrides)
+    preflight_replay(cfg, data)  # models and recording before any data is loaded
     report = run_replay(cfg, data=data, out=out, console=_err, state=state)
     console = Console()
     console.print(

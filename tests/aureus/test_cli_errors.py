@@ -173,3 +173,52 @@ def test_state_with_negative_quarantine_is_refused(capsys, state_dir):
     code, _, err = run(capsys, "risk", "status", "--state", str(state_dir))
     assert code == 2
     assert_one_line_error(err, "quarantine_remaining=-3")
+
+
+# --- replay preflight --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_recording(tmp_path_factory) -> Path:
+    from adapters.synthetic import synthesize
+
+    rec = tmp_path_factory.mktemp("rec") / "rec"
+    synthesize(5, rec, days=2, n_instruments=1)
+    return rec
+
+
+def test_tampered_model_is_one_line_before_any_data_is_loaded(capfd, small_recording, tmp_path):
+    import shutil
+
+    from aureus.paths import REPO_ROOT
+
+    models = tmp_path / "models"
+    shutil.copytree(REPO_ROOT / "models" / "baseline", models)
+    onnx = models / "p_short.onnx"
+    onnx.write_bytes(onnx.read_bytes()[:-1] + bytes([onnx.read_bytes()[-1] ^ 1]))
+    out = tmp_path / "run"
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["replay", "--data", str(small_recording), "--out", str(out), "--no-progress",
+              "--set", f"models.dir={models}"])  # fmt: skip
+    err = capfd.readouterr().err
+
+    assert exit_info.value.code == 2
+    assert_one_line_error(err, "p_short", "sha256")
+    assert not out.exists()
+
+
+def test_recording_without_bars_points_to_data_bars(capsys, tmp_path):
+    from adapters.recorded import write_recording
+    from schemas.market import Quote
+    from schemas.recording import InstrumentSpec
+
+    spec = InstrumentSpec(instrument_id="EURUSD.SIM", kind="fx", base_currency="EUR", quote_currency="USD",
+                          price_precision=5, size_precision=0)  # fmt: skip
+    quotes = [Quote(instrument="EURUSD.SIM", ts_event=1_700_000_000_000_000_000, bid=1.1, ask=1.2)]
+    write_recording(tmp_path / "rec", quotes, source="q", synthetic=False, instruments=[spec])
+
+    code, _, err = run(capsys, "replay", "--data", str(tmp_path / "rec"), "--out", str(tmp_path / "run"))
+
+    assert code == 2
+    assert_one_line_error(err, "no md.bars", "aureus data bars")
