@@ -194,10 +194,10 @@ def import_files(
         if file_stats.accepted == 0:
             raise NoValidRowsError(_no_rows_message(path, file_stats, ctx.rejects))
         stats.append(file_stats)
-    payloads, instruments, out_of_order = [], [], {}
+    streams, instruments, out_of_order = [], [], {}
     for name, builder in ctx.builders.items():
         items, spec = builder.finish()
-        payloads.extend(items)
+        streams.append(items)
         if spec is not None:
             instruments.append(spec)
         late = getattr(builder, "out_of_order", 0)
@@ -209,6 +209,7 @@ def import_files(
         ctx.note("epoch units: " + ", ".join(f"{name} {unit}" for name, unit in sorted(units.items())))
     notes = "; ".join([f"files: {', '.join(p.path.name for p in stats)}", *ctx.notes])
     if add:
+        payloads = [p for stream in streams for p in stream]
         manifest = extend_recording(out, payloads, instruments=instruments, source=f"import:{kind}",
                                     notes=notes, rejects=len(ctx.rejects))  # fmt: skip
         _write_rejects(out / REJECTS_FILE, ctx.rejects, append=True)
@@ -216,8 +217,7 @@ def import_files(
     writer = RecordingWriter(out, source=f"import:{kind}", synthetic=False, notes=notes, overwrite=overwrite,
                              instruments=sorted(instruments, key=lambda s: s.instrument_id))  # fmt: skip
     writer.rejects = len(ctx.rejects)
-    writer.extend(payloads)
-    manifest = writer.close()
+    manifest = writer.write_streams(streams)
     _write_rejects(out / REJECTS_FILE, ctx.rejects)
     return ImportReport(out, manifest, tuple(stats), tuple(ctx.rejects), out_of_order, units)
 

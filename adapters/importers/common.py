@@ -13,7 +13,7 @@ import gzip
 import math
 import re
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -55,7 +55,9 @@ class RejectedRow(msgspec.Struct, frozen=True, kw_only=True):
 class SeriesBuilder(Protocol):
     """Accumulates the accepted rows of one instrument (or one news source) across files."""
 
-    def finish(self) -> tuple[list[Payload], InstrumentSpec | None]: ...
+    def finish(self) -> tuple[Iterable[Payload], InstrumentSpec | None]:
+        """The payloads in time order (may be a lazy iterator) and the spec (``None`` for news)."""
+        ...
 
 
 @dataclass

@@ -11,9 +11,11 @@ a replay could not represent is rejected here, with its line, never inside the e
 
 from __future__ import annotations
 
-import statistics
+from array import array
+from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 from nautilus_trader.model.objects import PRICE_MAX, QUANTITY_MAX
 
 from adapters.importers.common import capped, decimals
@@ -22,6 +24,7 @@ from schemas.market import Bar, Quote
 from schemas.recording import InstrumentSpec, Payload
 
 DEFAULT_INTERVAL_S = 60
+NS_PER_S = 1_000_000_000
 
 
 def check_price_range(*prices: float) -> None:
@@ -56,25 +59,35 @@ def check_ohlcv(open_: float, high: float, low: float, close: float, volume: flo
 
 
 class TimeOrder:
-    """Refuses duplicate timestamps (the first row in file order wins) and counts backwards ones."""
+    """Refuses duplicate timestamps (the first row in file order wins) and counts backwards ones.
+
+    While times only increase a repeat can only be of the latest time, so no set of seen times is kept;
+    the set is built at the first backwards time (a memory cost only for files out of order).
+    """
 
     def __init__(self) -> None:
         self.last: int | None = None
         self.out_of_order = 0
-        self._seen: set[int] = set()
+        self._seen: set[int] | None = None
 
     def check(self, ts: int) -> None:
         """Raise ``duplicate_timestamp`` for a time already accepted."""
-        if ts in self._seen:
+        if self.last is None or ts > self.last:
+            return
+        if ts == self.last or (self._seen is not None and ts in self._seen):
             raise ImportRowError("duplicate_timestamp", f"time {ts} already seen")
 
-    def accept(self, ts: int) -> None:
-        """Remember an accepted ``ts``; count it when it is earlier than the latest time so far."""
-        self._seen.add(ts)
+    def accept(self, ts: int, history: array | None = None) -> None:
+        """Remember an accepted ``ts`` (``history``: every time accepted before, to build the set from)."""
         if self.last is not None and ts < self.last:
             self.out_of_order += 1
-        else:
-            self.last = ts
+            if self._seen is None:
+                self._seen = set(history if history is not None else ())
+            self._seen.add(ts)
+            return
+        if self._seen is not None:
+            self._seen.add(ts)
+        self.last = ts
 
 
 class BarSeries:
@@ -110,7 +123,9 @@ class BarSeries:
         self.interval_s = interval_s
         self.penny_below = penny_below
         self.order = TimeOrder()
-        self.rows: list[tuple[int, float, float, float, float, float]] = []
+        # columns, not row tuples: 48 bytes a row keeps a streaming import's memory near the file size
+        self._ts = array("q")
+        self._values = tuple(array("d") for _ in range(5))
         self.price_decimals = 0
         self.size_decimals = 0
 
@@ -124,8 +139,10 @@ class BarSeries:
         """
         check_ohlcv(*ohlcv)
         self.order.check(ts_open)
-        self.order.accept(ts_open)
-        self.rows.append((ts_open, *ohlcv))
+        self.order.accept(ts_open, self._ts)
+        self._ts.append(ts_open)
+        for column, value in zip(self._values, ohlcv, strict=True):
+            column.append(value)
         for text in texts[:4]:
             self.price_decimals = max(self.price_decimals, decimals(text))
         self.size_decimals = max(self.size_decimals, decimals(texts[4]))
@@ -135,37 +152,45 @@ class BarSeries:
         """Accepted rows that came earlier than a row before them (sorted by :meth:`finish`)."""
         return self.order.out_of_order
 
+    def _sorted_ts(self) -> np.ndarray:
+        return np.sort(np.frombuffer(self._ts, dtype=np.int64), kind="stable")
+
     def resolved_interval_s(self) -> int:
         """The bar interval: the given one, or the median step of the accepted open times."""
         if self.interval_s is not None:
             return self.interval_s
-        if len(self.rows) < 2:
+        if len(self._ts) < 2:
             return DEFAULT_INTERVAL_S
-        steps = [b[0] - a[0] for a, b in zip(self.rows, self.rows[1:], strict=False)]
-        return max(1, round(statistics.median(steps) / 1_000_000_000))
+        steps = np.diff(self._sorted_ts())
+        return max(1, round(float(np.median(steps)) / NS_PER_S))
 
-    def finish(self) -> tuple[list[Payload], InstrumentSpec | None]:
-        """Build the bars (``ts_event`` = open time + interval, or the time given) and the spec."""
-        self.rows.sort(key=lambda row: row[0])
+    def finish(self) -> tuple[Iterator[Payload], InstrumentSpec | None]:
+        """The bars in time order, built lazily (``ts_event`` = open time + interval, or the time given),
+        and the spec (``gap_p99_s``: the 99th percentile of the spacing between bars)."""
+        ts = np.frombuffer(self._ts, dtype=np.int64)
+        order = np.argsort(ts, kind="stable")
         interval = self.resolved_interval_s()
-        step = 0 if self.time_is_close else interval * 1_000_000_000
-        bars: list[Payload] = [
-            Bar(instrument=self.instrument_id, interval_s=interval, ts_event=ts + step,
-                open=o, high=h, low=lo, close=c, volume=v)
-            for ts, o, h, lo, c, v in self.rows
-        ]  # fmt: skip
         fields = dict(self.spec_fields)
-        if "bucket" not in fields and self.penny_below is not None and self.rows:
-            median_close = statistics.median(r[4] for r in self.rows)
-            fields["bucket"] = "penny" if median_close < self.penny_below else "core"
+        closes = np.frombuffer(self._values[3], dtype=np.float64)
+        if "bucket" not in fields and self.penny_below is not None and len(closes):
+            fields["bucket"] = "penny" if float(np.median(closes)) < self.penny_below else "core"
+        gaps = np.diff(ts[order])
         spec = InstrumentSpec(
             instrument_id=self.instrument_id,
             price_precision=capped(self.price_decimals),
             size_precision=capped(self.size_decimals),
             bar_interval_s=interval,
+            gap_p99_s=int(np.ceil(np.percentile(gaps, 99) / NS_PER_S)) if len(gaps) else 0,
             **fields,
         )
-        return bars, spec
+        return self._bars(order, interval), spec
+
+    def _bars(self, order: np.ndarray, interval: int) -> Iterator[Payload]:
+        step = 0 if self.time_is_close else interval * NS_PER_S
+        ts, (o, h, lo, c, v) = self._ts, self._values
+        for i in order.tolist():
+            yield Bar(instrument=self.instrument_id, interval_s=interval, ts_event=ts[i] + step,
+                      open=o[i], high=h[i], low=lo[i], close=c[i], volume=v[i])  # fmt: skip
 
 
 class QuoteSeries:

@@ -85,3 +85,23 @@ def test_gzip_input_is_read_transparently(tmp_path: Path) -> None:
 
     assert a.manifest.content_hash == b.manifest.content_hash
     assert open_recording(tmp_path / "b").verify().topics[0].records == 5
+
+
+def test_import_memory_stays_under_three_times_the_file(tmp_path: Path, btcusdt_csv: Path) -> None:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        import_files("binance-klines", [btcusdt_csv], tmp_path / "rec")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * btcusdt_csv.stat().st_size, peak / btcusdt_csv.stat().st_size
+
+
+def test_duplicate_after_a_late_row_is_still_caught(tmp_path: Path) -> None:
+    rows = [_row(i) for i in (0, 1, 2, 5, 3, 4, 3)]  # line 8 repeats line 6 after rows went backwards
+    report = import_files("binance-klines", [_klines(rows, tmp_path / "BTCUSDT_1m.csv")], tmp_path / "rec")
+
+    assert [(r.line, r.reason) for r in report.rejects] == [(8, "duplicate_timestamp")]
+    assert report.out_of_order == {"BTCUSDT.BINANCE": 2}
