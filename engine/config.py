@@ -161,7 +161,8 @@ class SipConfig(msgspec.Struct, **_STRUCT):
 
 
 class DataStallConfig(msgspec.Struct, **_STRUCT):
-    """No market data for ``timeout_bars`` bar intervals counts as a stall."""
+    """No market data for ``timeout_bars`` typical spacings counts as a stall (the bar interval, or the
+    observed 99th-percentile spacing when larger: sparse or session markets; engine/risk/stall_timeout)."""
 
     timeout_bars: Annotated[float, msgspec.Meta(gt=0.0)] = 5.0
 
@@ -250,6 +251,18 @@ class NodeConfig(msgspec.Struct, **_STRUCT):
     flatten_retry_max_s: Positive = 60.0
 
 
+class ShortingConfig(msgspec.Struct, **_STRUCT):
+    """Which instruments may be sold short (``policy.allow_short`` must also allow it).
+
+    Spot instruments (``crypto_spot``, ``equity``) are long only unless ``spot`` is true, which needs a
+    margin account at the venue (the replay venue is one); ``margin_kinds`` (FX, futures) trade on margin
+    and may be shorted.
+    """
+
+    spot: bool = False
+    margin_kinds: tuple[str, ...] = ("fx", "future")
+
+
 class AureusConfig(msgspec.Struct, **_STRUCT):
     """Root configuration."""
 
@@ -264,6 +277,7 @@ class AureusConfig(msgspec.Struct, **_STRUCT):
     venue: VenueConfig = VenueConfig()
     replay: ReplayConfig = ReplayConfig()
     node: NodeConfig = NodeConfig()
+    shorting: ShortingConfig = ShortingConfig()
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> AureusConfig:

@@ -32,6 +32,7 @@ from engine.journal import EquityRow
 from engine.models.runtime import ModelBundle, load_optional
 from engine.news_state import DecayedSentiment
 from engine.portfolio_step import TimestampBatch
+from engine.shorting import may_short
 from engine.sink import EventSink
 from engine.state import StateStore
 from schemas.orders import OrderIntent
@@ -342,7 +343,7 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
         if position_side != 0:
             self._flatten(instrument_id, st, "signal_reversal", ts)
             return
-        if wants < 0 and not policy.allow_short:
+        if wants < 0 and not (policy.allow_short and may_short(st.spec.kind, self.cfg.shorting)):
             self.journal.counters["short_blocked"] += 1
             return
         if self.cache.orders_open(instrument_id=instrument_id, strategy_id=self.id):
