@@ -263,6 +263,23 @@ class ShortingConfig(msgspec.Struct, **_STRUCT):
     margin_kinds: tuple[str, ...] = ("fx", "future")
 
 
+class FeeRates(msgspec.Struct, **_STRUCT):
+    """Maker and taker fee, fractions of notional."""
+
+    maker: NonNegative
+    taker: NonNegative
+
+
+class FeesConfig(msgspec.Struct, **_STRUCT):
+    """Fee schedule per asset class; ``crypto_spot`` (and any kind not listed) pays ``venue.maker_fee`` /
+    ``venue.taker_fee``. Equity 5 bps (seed 003 ``fee_pct: 0.0005``); FX and futures 1 bp (seed 002's
+    commission)."""
+
+    equity: FeeRates = FeeRates(maker=0.0005, taker=0.0005)
+    fx: FeeRates = FeeRates(maker=0.0001, taker=0.0001)
+    future: FeeRates = FeeRates(maker=0.0001, taker=0.0001)
+
+
 class AureusConfig(msgspec.Struct, **_STRUCT):
     """Root configuration."""
 
@@ -278,6 +295,7 @@ class AureusConfig(msgspec.Struct, **_STRUCT):
     replay: ReplayConfig = ReplayConfig()
     node: NodeConfig = NodeConfig()
     shorting: ShortingConfig = ShortingConfig()
+    fees: FeesConfig = FeesConfig()
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> AureusConfig:

@@ -14,6 +14,7 @@ from nautilus_trader.model.identifiers import TraderId, Venue
 from nautilus_trader.model.objects import Money
 
 from aureus.runtime.instruments import build_instrument
+from engine.asset_classes import fee_rates
 from engine.config import AureusConfig
 from engine.errors import EngineError
 from schemas.recording import InstrumentSpec
@@ -75,5 +76,5 @@ def build_backtest_engine(config: AureusConfig, specs: tuple[InstrumentSpec, ...
             bar_adaptive_high_low_ordering=True,
         )
     for spec in specs:
-        engine.add_instrument(build_instrument(spec, config.venue))
+        engine.add_instrument(build_instrument(spec, config.venue, fee_rates(spec.kind, config)))
     return engine
