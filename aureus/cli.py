@@ -79,7 +79,12 @@ def replay(
         f"clamps {report['clamp_reductions']} reduced / {report['clamp_rejections']} rejected, "
         f"max name exposure {report['max_name_exposure_pct']:.3f}%"
     )
-    console.print(f"report: {out / 'report.json'}")
+    if report.get("instruments_short_of_warmup"):
+        console.print(
+            f"[yellow]warning:[/] fewer bars than the features' {report['warmup_bars']}-bar warm-up for "
+            f"{len(report['instruments_short_of_warmup'])} instrument(s): no decisions there"
+        )
+    console.print(f"report: {out / 'report.json'}", markup=False)
 
 
 @config_app.command("show")
