@@ -222,3 +222,51 @@ def test_recording_without_bars_points_to_data_bars(capsys, tmp_path):
 
     assert code == 2
     assert_one_line_error(err, "no md.bars", "aureus data bars")
+
+
+# --- replay outputs ------------------------------------------------------------------------------------
+
+
+def test_a_failed_replay_keeps_the_previous_run_and_state(capsys, small_recording, tmp_path):
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "replay", "--data", str(small_recording), "--out", str(out), "--no-progress")
+    assert code == 0, err
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    state_before = (out / "state" / "risk.state").read_bytes()
+
+    code, _, err = run(capsys, "replay", "--data", str(small_recording), "--out", str(out), "--no-progress",
+                       "--set", "execution.paper_client_id=NOPE")  # fmt: skip
+
+    assert code == 2
+    assert_one_line_error(err, "paper_client_id", "NOPE")
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert (out / "state" / "risk.state").read_bytes() == state_before
+    assert json.loads((out / "complete.json").read_text())["complete"] is True
+
+
+def test_a_second_replay_into_the_same_out_is_refused(capsys, small_recording, tmp_path):
+    from aureus.run_dir import RunDirectory
+
+    out = tmp_path / "run"
+    with RunDirectory(out):  # another replay holds --out
+        code, _, err = run(
+            capsys, "replay", "--data", str(small_recording), "--out", str(out), "--no-progress"
+        )
+    assert code == 2
+    assert_one_line_error(err, "another run is writing", str(out))
+
+
+def test_resuming_out_state_continues_it_and_risk_cli_reads_it(capsys, small_recording, tmp_path):
+    out = tmp_path / "run"
+    assert run(capsys, "replay", "--data", str(small_recording), "--out", str(out), "--no-progress")[0] == 0
+    code, _, err = run(
+        capsys, "risk", "override", "--by", "ops", "--reason", "checked", "--state", str(out / "state")
+    )
+    assert code == 0, err
+
+    code, _, err = run(capsys, "replay", "--data", str(small_recording), "--out", str(out), "--no-progress",
+                       "--state", str(out / "state"))  # fmt: skip
+
+    assert code == 0, err
+    state = json.loads((out / "state" / "risk.state").read_bytes())
+    assert [o["by"] for o in state["overrides"]] == ["ops"]  # carried into the new run's state
