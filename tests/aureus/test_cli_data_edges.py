@@ -66,3 +66,77 @@ def test_stocknet_tweets_onto_stocknet_bars_replay_counts_news_raw(capsys, tmp_p
     report = json.loads((out / "report.json").read_text())
     assert report["events"] == report["bars"] + news
     assert any("news.raw" in a["message"] and str(news) in a["message"] for a in report["alerts"])
+
+
+BTC = DATA / "crypto_1m_2023-03_binanceus" / "BTCUSDT_1m_20230301_20230321.csv"
+INTRADAY = DATA / "nautilus_intraday"
+
+
+def _small_klines(tmp_path, name: str, edit=None):
+    header, *rows = BTC.read_text().splitlines()[:301]
+    if edit:
+        rows = edit(rows)
+    path = tmp_path / name
+    path.write_text("\n".join([header, *rows]) + "\n")
+    return path
+
+
+def test_newest_first_through_the_cli_gives_the_same_hash(capsys, tmp_path):
+    plain = _small_klines(tmp_path, "BTCUSDT_1m_a.csv")
+    newest = _small_klines(tmp_path, "BTCUSDT_1m_b.csv", lambda rows: rows[::-1])
+    assert run(capsys, "data", "import", "binance-klines", str(plain), "--out", str(tmp_path / "a"))[0] == 0
+    code, out, err = run(
+        capsys, "data", "import", "binance-klines", str(newest), "--out", str(tmp_path / "b")
+    )
+
+    assert code == 0, err
+    assert "299 rows were out of time order and were sorted" in out
+    a, b = (json.loads((tmp_path / n / "manifest.json").read_text())["content_hash"] for n in "ab")
+    assert a == b
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [(0, "4107542400000", "implausible_time"), (2, "1e308", "price_out_of_range")],
+)
+def test_one_bad_row_is_rejected_alone_through_the_cli(capsys, tmp_path, field, value, reason):
+    def edit(rows):
+        parts = rows[150].split(",")
+        parts[field] = value
+        return [*rows[:150], ",".join(parts), *rows[151:]]
+
+    path = _small_klines(tmp_path, "BTCUSDT_1m.csv", edit)
+    code, out, err = run(
+        capsys, "data", "import", "binance-klines", str(path), "--out", str(tmp_path / "rec")
+    )
+
+    assert code == 0, err  # 1 of 300 rows is under the 5 % reject threshold
+    assert reason in out and "152" in out  # physical line 152 (header is line 1)
+    manifest = json.loads((tmp_path / "rec" / "manifest.json").read_text())
+    assert manifest["topics"][0]["records"] == 299 and manifest["rejects"] == 1
+
+
+def test_edited_instrument_spec_fails_verify_in_one_line(capsys, tmp_path):
+    rec = tmp_path / "rec"
+    assert run(capsys, "data", "import", "yahoo-daily", str(PRICES / "XOM.csv"), "--out", str(rec))[0] == 0
+    manifest = rec / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"bucket": "core"', '"bucket": "penny"'))
+
+    code, _, err = run(capsys, "data", "verify", str(rec))
+
+    assert code == 2
+    assert_one_line_error(err, "content_hash mismatch")
+
+
+@pytest.mark.parametrize(
+    ("kind", "files", "instrument"),
+    [
+        ("fxcm-bars", ("fxcm_usdjpy-m1-bid-2013.csv", "fxcm_usdjpy-m1-ask-2013.csv"), "USDJPY.FXCM"),
+        ("ohlcv-csv", ("6EH4.XCME_1min_bars_20240101_20240131.csv.gz",), "6EH4.XCME"),
+    ],
+)
+def test_shipped_fxcm_and_cme_files_import(capsys, tmp_path, kind, files, instrument):
+    paths = [str(INTRADAY / f) for f in files]
+    code, out, err = run(capsys, "data", "import", kind, *paths, "--out", str(tmp_path / "rec"))
+    assert code == 0, err
+    assert instrument in out and "rejects 0" in out
