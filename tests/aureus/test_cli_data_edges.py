@@ -140,3 +140,17 @@ def test_shipped_fxcm_and_cme_files_import(capsys, tmp_path, kind, files, instru
     code, out, err = run(capsys, "data", "import", kind, *paths, "--out", str(tmp_path / "rec"))
     assert code == 0, err
     assert instrument in out and "rejects 0" in out
+
+
+def test_replay_on_fewer_bars_than_the_warm_up_says_so(capsys, tmp_path):
+    path = _small_klines(tmp_path, "BTCUSDT_1m.csv", lambda rows: rows[:100])
+    assert run(capsys, "data", "import", "binance-klines", str(path), "--out", str(tmp_path / "rec"))[0] == 0
+
+    code, out, err = run(capsys, "replay", "--data", str(tmp_path / "rec"), "--out", str(tmp_path / "run"),
+                         "--no-progress")  # fmt: skip
+
+    assert code == 0, err
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    assert report["instruments_short_of_warmup"] == ["BTCUSDT.BINANCE"] and report["trades"] == 0
+    assert any(a["code"] == "insufficient_warmup" for a in report["alerts"])
+    assert f"{report['warmup_bars']}-bar warm-up" in out

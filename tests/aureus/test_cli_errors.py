@@ -270,3 +270,25 @@ def test_resuming_out_state_continues_it_and_risk_cli_reads_it(capsys, small_rec
     assert code == 0, err
     state = json.loads((out / "state" / "risk.state").read_bytes())
     assert [o["by"] for o in state["overrides"]] == ["ops"]  # carried into the new run's state
+
+
+def test_report_has_per_instrument_costs_baseline_and_annualisation(capsys, small_recording, tmp_path):
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "replay", "--data", str(small_recording), "--out", str(out), "--no-progress")
+    assert code == 0, err
+    report = json.loads((out / "report.json").read_text())
+    trades = [json.loads(line) for line in (out / "trades.jsonl").read_text().splitlines()]
+    manifest = json.loads((small_recording / "manifest.json").read_text())
+
+    assert sum(r["trades"] + r["open"] for r in report["per_instrument"].values()) == len(trades)
+    assert report["fees_paid"] == pytest.approx(sum(t["fees"] for t in trades))
+    assert report["turnover"] >= 0.0
+    kinds = {s["kind"] for s in manifest["instruments"]}
+    assert report["sharpe_annualization"] == ("sqrt(365)" if "crypto_spot" in kinds else "sqrt(252)")
+    baseline = report["buy_and_hold"]
+    assert set(baseline["per_instrument_return"]) == {s["instrument_id"] for s in manifest["instruments"]}
+    assert baseline["exposure_weighted_return"] == pytest.approx(
+        baseline["equal_weight_return"] * baseline["mean_gross_exposure_pct"] / 100.0
+    )
+    assert report["warmup_bars"] > 0 and report["instruments_short_of_warmup"] == []
+    assert not any(a["code"] in ("data_stall", "data_resumed") for a in report["alerts"])
