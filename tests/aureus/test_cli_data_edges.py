@@ -154,3 +154,26 @@ def test_replay_on_fewer_bars_than_the_warm_up_says_so(capsys, tmp_path):
     assert report["instruments_short_of_warmup"] == ["BTCUSDT.BINANCE"] and report["trades"] == 0
     assert any(a["code"] == "insufficient_warmup" for a in report["alerts"])
     assert f"{report['warmup_bars']}-bar warm-up" in out
+
+
+@pytest.mark.slow
+def test_kraken_sparse_minutes_are_not_a_stall_each(capsys, tmp_path):
+    kraken = DATA / "crypto_1m_2023-03_binanceus" / "kraken_BTCUSDC_1m_noheader.csv"
+    rows = kraken.read_text().splitlines()[:6_000]
+    path = tmp_path / "kraken_BTCUSDC_1m.csv"
+    path.write_text("\n".join(rows) + "\n")
+    times = [int(r.split(",")[0]) for r in rows]
+    long_gaps = sum(1 for a, b in zip(times, times[1:], strict=False) if b - a > 5 * 60)  # the old 5-bar rule
+    assert run(capsys, "data", "import", "kraken-ohlc", str(path), "--out", str(tmp_path / "rec"))[0] == 0
+    spec = json.loads((tmp_path / "rec" / "manifest.json").read_text())["instruments"][0]
+
+    code, _, err = run(capsys, "replay", "--data", str(tmp_path / "rec"), "--out", str(tmp_path / "run"),
+                       "--no-progress")  # fmt: skip
+
+    assert code == 0, err
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    assert spec["gap_p99_s"] > 5 * 60 and long_gaps > 100
+    assert report["data_stalls"] <= long_gaps // 20
+    summary = report["data_stall_summary"]
+    assert sum(s["stalls"] for s in summary.values()) == report["data_stalls"]
+    assert not any(a["code"] == "data_stall" for a in report["alerts"])
