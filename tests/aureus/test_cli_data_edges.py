@@ -177,3 +177,22 @@ def test_kraken_sparse_minutes_are_not_a_stall_each(capsys, tmp_path):
     summary = report["data_stall_summary"]
     assert sum(s["stalls"] for s in summary.values()) == report["data_stalls"]
     assert not any(a["code"] == "data_stall" for a in report["alerts"])
+
+
+def test_bom_is_read_and_bad_encoding_or_a_directory_is_one_line(capsys, tmp_path):
+    text = "\n".join(BTC.read_text().splitlines()[:50]) + "\n"
+    bom = tmp_path / "BTCUSDT_1m_bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    latin = tmp_path / "BTCUSDT_1m_latin.csv"
+    latin.write_bytes(text.replace("open_time", "open_time\xe9").encode("latin-1"))
+
+    ok = run(capsys, "data", "import", "binance-klines", str(bom), "--out", str(tmp_path / "a"))
+    bad = run(capsys, "data", "import", "binance-klines", str(latin), "--out", str(tmp_path / "b"))
+    folder = run(capsys, "data", "import", "binance-klines", str(tmp_path), "--out", str(tmp_path / "c"))
+
+    assert ok[0] == 0 and "rejects 0" in ok[1]
+    assert bad[0] == 2
+    assert_one_line_error(bad[2], str(latin), "not UTF-8")
+    assert folder[0] == 2
+    assert_one_line_error(folder[2], "is a directory", str(tmp_path))
+    assert not (tmp_path / "b").exists() and not (tmp_path / "c").exists()
