@@ -2,7 +2,7 @@
 
 These are operator actions on the state store: the embedded file store in ``--state`` (default
 ``runs/latest/state``, the directory a plain ``aureus replay`` writes), or Redis with
-``--set state.backend=redis``. A ``--state`` that holds no risk state is refused unless ``--init`` (a typo
+``--set store.backend=redis``. A ``--state`` that holds no risk state is refused unless ``--init`` (a typo
 would otherwise create a fresh state where nothing reads it); approvals and state are range-checked.
 
 Their records are stamped with the wall clock: they are
@@ -44,12 +44,19 @@ def _risk_group() -> None:
     """Risk state: status, overrides, quarantine approvals."""
 
 
-def _supervisor(config: Path | None, set_: list[str] | None, state: Path | None, *, init: bool = False):
+def _supervisor(
+    config: Path | None,
+    set_: list[str] | None,
+    state: Path | None,
+    *,
+    init: bool = False,
+    read_only: bool = False,
+):
     from aureus.risk_inputs import open_checked_supervisor
     from engine.config import load_config
 
     cfg = load_config(config, list(set_ or []))
-    return cfg, open_checked_supervisor(cfg, state, init=init)
+    return cfg, open_checked_supervisor(cfg, state, init=init, read_only=read_only)
 
 
 def _print_state(supervisor) -> None:
@@ -73,8 +80,9 @@ def status(
     json_: Annotated[bool, typer.Option("--json", help="Print the whole state document as JSON.")] = False,
     init: InitOption = False,
 ) -> None:
-    """Show mode, trading state, kill-switch days and the quarantine calendar."""
-    _, supervisor = _supervisor(config, set_, state, init=init)
+    """Show mode, trading state, kill-switch days and the quarantine calendar (reads only, never writes;
+    ``--init`` writes a fresh state first)."""
+    _, supervisor = _supervisor(config, set_, state, init=init, read_only=not init)
     if json_:
         typer.echo(msgspec.json.format(msgspec.json.encode(supervisor.state), indent=2).decode())
     else:

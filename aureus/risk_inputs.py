@@ -34,7 +34,7 @@ def state_dir(state: Path | None) -> Path:
     return DEFAULT_STATE_DIR if state is None else state
 
 
-def open_checked_supervisor(cfg: AureusConfig, state: Path | None, *, init: bool):
+def open_checked_supervisor(cfg: AureusConfig, state: Path | None, *, init: bool, read_only: bool = False):
     """A :class:`~engine.risk.supervisor.RiskSupervisor` over an existing risk state.
 
     Raises
@@ -45,8 +45,8 @@ def open_checked_supervisor(cfg: AureusConfig, state: Path | None, *, init: bool
     from adapters.state import open_store
     from engine.risk.supervisor import RiskSupervisor
 
-    where = f"Redis {cfg.state.redis_url} (prefix {cfg.state.key_prefix!r})"
-    if cfg.state.backend == "file":
+    where = f"Redis {cfg.store.redis_url} (prefix {cfg.store.key_prefix!r})"
+    if cfg.store.backend == "file":
         directory = state_dir(state)
         where = str(directory)
         if directory.exists() and not directory.is_dir():
@@ -55,12 +55,12 @@ def open_checked_supervisor(cfg: AureusConfig, state: Path | None, *, init: bool
             raise StateStoreError(
                 f"no risk state in {where} (a replay writes OUT/state; pass --init to start a fresh one)"
             )
-        store = open_store(cfg.state, path=directory)
+        store = open_store(cfg.store, path=directory)
     else:
-        store = open_store(cfg.state, path=state)
+        store = open_store(cfg.store, path=state)
         if store.get(RISK_KEY) is None and not init:
             raise StateStoreError(f"no risk state in {where} (pass --init to start a fresh one)")
-    return RiskSupervisor(cfg.risk, cfg.mode, store=store)
+    return RiskSupervisor(cfg.risk, cfg.mode, store=store, read_only=read_only)
 
 
 def read_approval(path: Path, cfg: AureusConfig):

@@ -60,8 +60,16 @@ class Thresholds(msgspec.Struct, **_STRUCT):
     sell: Fraction = 0.33
 
 
+class BucketFractions(msgspec.Struct, **_STRUCT):
+    """A fraction of NAV per risk bucket (the seed's ``bucket_caps``: ``penny = 0.02`` is 2 %)."""
+
+    core: Fraction = 0.9
+    penny: Fraction = 0.02
+    fno: Fraction = 0.05
+
+
 class BucketPercents(msgspec.Struct, **_STRUCT):
-    """A percentage of NAV per risk bucket."""
+    """A percentage of NAV per risk bucket (read-only view of :class:`BucketFractions`)."""
 
     core: Percent = 90.0
     penny: Percent = 2.0
@@ -84,26 +92,88 @@ class BucketCapPercents(msgspec.Struct, **_STRUCT):
     fno: Annotated[float, msgspec.Meta(ge=0.0, le=1000.0)] = 5.0
 
 
+class StopMultipliers(msgspec.Struct, **_STRUCT):
+    """Exits in multiples of ATR (the seed's ``stop_multipliers``): initial stop ``atr``, trailing distance
+    ``trailing``, and the take-profit (not tunable by escalation)."""
+
+    atr: Positive = 1.8
+    trailing: Positive = 1.2
+    take_profit: Positive = 2.5
+
+
 class ExitRules(msgspec.Struct, **_STRUCT):
-    """Exits in multiples of ATR: initial stop, take-profit and the trailing distance of the stop."""
+    """Read-only view of :class:`StopMultipliers` under the strategy's older names."""
 
     initial_stop_atr: Positive = 1.8
     take_profit_atr: Positive = 2.5
     trailing_atr: Positive = 1.2
 
 
+class RewardCoefficients(msgspec.Struct, **_STRUCT):
+    """Weights of the RL reward terms (non-negative, sum 1)."""
+
+    returns: NonNegative = 0.6
+    turnover: NonNegative = 0.2
+    drawdown: NonNegative = 0.2
+
+
+class TurnoverPenalties(msgspec.Struct, **_STRUCT):
+    """Turnover penalty of the RL reward (fraction of traded notional)."""
+
+    penalty_rate: NonNegative = 0.01
+
+
+class DoNotTrade(msgspec.Struct, **_STRUCT):
+    """A symbol escalation barred from new entries until ``until_ns`` (engine clock, UTC nanoseconds)."""
+
+    symbol: str
+    until_ns: Annotated[int, msgspec.Meta(ge=0)]
+
+
 class Policy(msgspec.Struct, **_STRUCT):
-    """The bounded policy the meta-ensemble applies; escalation may only retune these fields."""
+    """The bounded policy the meta-ensemble applies; escalation may only retune the fields named in
+    ``engine.policy.bounds.BOUNDS``, by the names of the seed's JSON contract (``blend_weights``,
+    ``bucket_caps``, ``stop_multipliers``, ``reward_coefficients``, ...).
+
+    ``max_position_pct`` 0 means the risk configuration's per-name caps apply unchanged; ``rl_only`` is
+    the "local reasoner offline" failure mode (RL-only ensemble, feature toggles frozen).
+    """
 
     version: str = "baseline-1"
-    weights: BlendWeights = BlendWeights()
+    blend_weights: BlendWeights = BlendWeights()
     penalties: Penalties = Penalties()
     triggers: PenaltyTriggers = PenaltyTriggers()
     thresholds: Thresholds = Thresholds()
-    bucket_limit_pct: BucketPercents = BucketPercents()
-    exits: ExitRules = ExitRules()
+    bucket_caps: BucketFractions = BucketFractions()
+    stop_multipliers: StopMultipliers = StopMultipliers()
     rl_missing_size_factor: Fraction = 0.5
     allow_short: bool = True
+    reward_coefficients: RewardCoefficients = RewardCoefficients()
+    turnover_penalties: TurnoverPenalties = TurnoverPenalties()
+    disabled_features: tuple[str, ...] = ()
+    do_not_trade_list: tuple[DoNotTrade, ...] = ()
+    max_position_pct: Fraction = 0.0
+    rl_only: bool = False
+
+    # Read-only views under the names the strategy used before the vocabulary was unified.
+    @property
+    def weights(self) -> BlendWeights:
+        return self.blend_weights
+
+    @property
+    def bucket_limit_pct(self) -> BucketPercents:
+        c = self.bucket_caps
+        return BucketPercents(core=_percent(c.core), penny=_percent(c.penny), fno=_percent(c.fno))
+
+    @property
+    def exits(self) -> ExitRules:
+        m = self.stop_multipliers
+        return ExitRules(initial_stop_atr=m.atr, take_profit_atr=m.take_profit, trailing_atr=m.trailing)
+
+
+def _percent(fraction: float) -> float:
+    # 0.9 * 100 is 90.00000000000001 in binary floating point; the caps are given to far fewer digits
+    return round(fraction * 100.0, 9)
 
 
 class RiskCaps(msgspec.Struct, **_STRUCT):
@@ -193,13 +263,20 @@ class ExecutionConfig(msgspec.Struct, **_STRUCT):
     live_client_id: str = ""
 
 
-class StateConfig(msgspec.Struct, **_STRUCT):
-    """Where state that must survive a restart lives: the embedded file store or Redis (the daemon)."""
+class StoreConfig(msgspec.Struct, **_STRUCT):
+    """Where state that must survive a restart lives: the embedded file store or Redis (the daemon).
+
+    The daemon also keeps the Nautilus cache (orders, positions, accounts) in the Redis of ``redis_url``;
+    the environment variable ``AUREUS_REDIS_URL`` overrides it (``--set`` still wins)."""
 
     backend: Literal["file", "redis"] = "file"
     path: str = ".aureus/state"
     redis_url: str = "redis://127.0.0.1:6379/0"
     key_prefix: str = "aureus:"
+
+
+StateConfig = StoreConfig
+"""Former name of :class:`StoreConfig` (the section was called ``state``)."""
 
 
 class NewsConfig(msgspec.Struct, **_STRUCT):
@@ -250,6 +327,89 @@ class NodeConfig(msgspec.Struct, **_STRUCT):
     flatten_retry_s: Positive = 1.0
     flatten_retry_max_s: Positive = 60.0
 
+class KafkaConfig(msgspec.Struct, **_STRUCT):
+    """The broker the daemon, recorder and ``replay --via-kafka`` talk to.
+
+    ``bootstrap_servers`` is overridden by the environment variable ``AUREUS_KAFKA_BOOTSTRAP`` (``--set``
+    still wins). Every topic name gets ``topic_prefix`` in front. ``enable_idempotence`` must be off on
+    brokers without InitProducerId (tansu); dedup then rests on deterministic keys and ids.
+    """
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    topic_prefix: str = ""
+    group_id: str = "aureus-node"
+    client_id: str = "aureus"
+    input_topics: tuple[str, ...] = ("md.bars", "news.scored", "control")
+    enable_idempotence: bool = True
+    acks: Literal["all", "1", "0"] = "all"
+    max_poll_records: Annotated[int, msgspec.Meta(ge=1)] = 500
+    poll_timeout_ms: Annotated[int, msgspec.Meta(ge=1)] = 100
+    fetch_max_wait_ms: Annotated[int, msgspec.Meta(ge=0)] = 10
+    auto_offset_reset: Literal["earliest", "latest"] = "earliest"
+    linger_ms: Annotated[int, msgspec.Meta(ge=0)] = 5
+
+
+class LiveVenueConfig(msgspec.Struct, **_STRUCT):
+    """The Nautilus venue adapter ``aureus run --mode live`` trades through (credentials from env only)."""
+
+    adapter: Literal["", "binance"] = ""
+    venue: str = "BINANCE"
+    account_type: Literal["spot", "margin", "usdt_futures"] = "spot"
+    testnet: bool = True
+    api_key_env: str = "BINANCE_API_KEY"
+    api_secret_env: str = "BINANCE_API_SECRET"
+
+
+class DaemonConfig(msgspec.Struct, **_STRUCT):
+    """``aureus run``: instruments, HTTP health/metrics endpoint, output directory, timeouts.
+
+    ``instruments`` names a recording manifest (or a JSON list of instrument specs) that tells the node
+    what it trades; the bars themselves arrive on ``md.bars``.
+    """
+
+    trader_id: str = "AUREUS-001"
+    instruments: str = ""
+    http_host: str = "127.0.0.1"
+    http_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 9464
+    out_dir: str = "runs/daemon"
+    timeout_connection_s: Positive = 30.0
+    timeout_reconciliation_s: Positive = 10.0
+    shutdown_flush_s: Positive = 10.0
+    live: LiveVenueConfig = LiveVenueConfig()
+
+
+class EscalationThresholds(msgspec.Struct, **_STRUCT):
+    """Seed 001 "Escalation Matrix": when the node asks for an escalation."""
+
+    drawdown_5d_pct: Positive = 8.0
+    daily_loss_pct: Positive = 2.5
+    vol_z: Positive = 2.0
+    correlation: float = 0.4
+    accuracy_drop_pp: Positive = 7.0
+    sharpe_min: float = 0.6
+    put_call_oi: Positive = 1.6
+
+
+class EscalationConfig(msgspec.Struct, **_STRUCT):
+    """The escalation control plane: triggers, the GPT-5 budget, the two reasoners and their endpoints.
+
+    Empty ``openai_base_url`` / ``ollama_host`` fall back to ``OPENAI_BASE_URL`` / ``OLLAMA_HOST`` and then
+    to the clients' defaults; the OpenAI key is read from ``OPENAI_API_KEY`` only.
+    """
+
+    openai_model: str = "gpt-5"
+    openai_base_url: str = ""
+    openai_timeout_s: Positive = 60.0
+    ollama_model: str = "qwen2.5:14b-instruct"
+    ollama_host: str = ""
+    ollama_timeout_s: Positive = 120.0
+    gpt5_calls_per_day: Annotated[int, msgspec.Meta(ge=0)] = 3
+    trigger_window_s: Positive = 21600.0
+    do_not_trade_ttl_s: Positive = 86400.0
+    untrusted_max_chars: Annotated[int, msgspec.Meta(ge=1, le=2000)] = 280
+    untrusted_max_items: Annotated[int, msgspec.Meta(ge=0, le=100)] = 20
+    thresholds: EscalationThresholds = EscalationThresholds()
+
 
 class ShortingConfig(msgspec.Struct, **_STRUCT):
     """Which instruments may be sold short (``policy.allow_short`` must also allow it).
@@ -287,13 +447,16 @@ class AureusConfig(msgspec.Struct, **_STRUCT):
     policy: Policy = Policy()
     risk: RiskConfig = RiskConfig()
     execution: ExecutionConfig = ExecutionConfig()
-    state: StateConfig = StateConfig()
+    store: StoreConfig = StoreConfig()
     features: FeatureParams = FeatureParams()
     news: NewsConfig = NewsConfig()
     models: ModelsConfig = ModelsConfig()
     venue: VenueConfig = VenueConfig()
     replay: ReplayConfig = ReplayConfig()
     node: NodeConfig = NodeConfig()
+    escalation: EscalationConfig = EscalationConfig()
+    kafka: KafkaConfig = KafkaConfig()
+    daemon: DaemonConfig = DaemonConfig()
     shorting: ShortingConfig = ShortingConfig()
     fees: FeesConfig = FeesConfig()
 

@@ -7,21 +7,11 @@ which the test observes on the strategy itself before comparing every output str
 
 import math
 import random
-from itertools import groupby
 from pathlib import Path
 
 import msgspec
 import pytest
-
-from adapters.recorded import open_recording
-from aureus.replay import build_strategy, trading_state_setter
-from aureus.runtime.backtest import bar_type_for, build_backtest_engine
-from aureus.runtime.convert import BarConverter
-from engine.config import load_config
-from engine.sink import CollectingSink
-from schemas.market import Bar
-
-_JSON = msgspec.json.Encoder()
+from strategy_harness import Harness
 
 
 @pytest.fixture(scope="module")
@@ -34,37 +24,17 @@ def four_instruments(tmp_path_factory) -> Path:
 
 
 def _replay_with_order(data: Path, out: Path, reorder):
-    cfg = load_config(overrides=["replay.progress=false"])
-    recording = open_recording(data)
-    specs = recording.verify().instruments
-    engine = build_backtest_engine(cfg, specs)
-    from adapters.state import EmbeddedFileStore
-
-    sink = CollectingSink()
-    strategy = build_strategy(cfg, specs, news=False, store=EmbeddedFileStore(out / "state"), sink=sink)
-    engine.add_strategy(strategy)
-    strategy.bind_trading_state(trading_state_setter(engine.kernel.risk_engine))
+    harness = Harness(data, out / "state")
     arrivals: list[tuple[int, str]] = []
-    on_bar = strategy.on_bar
+    on_bar = harness.strategy.on_bar
 
     def recording_on_bar(bar):
         arrivals.append((bar.ts_event, bar.bar_type.instrument_id.value))
         on_bar(bar)
 
-    strategy.on_bar = recording_on_bar
-    converters = {s.instrument_id: BarConverter(bar_type_for(s), s) for s in specs}
-    bars = [r.payload for r in recording.iter_all() if isinstance(r.payload, Bar)]
-    fed = []
-    for _, group in groupby(bars, key=lambda b: b.ts_event):
-        fed.extend(reorder(list(group)))
-    engine.add_data([converters[b.instrument](b) for b in fed])
-    engine.run()
-    engine.end()
-    streams = {
-        channel: b"".join(_JSON.encode(m) + b"\n" for m in messages)
-        for channel, messages in sink.channels.items()
-    }
-    return streams, arrivals, strategy
+    harness.strategy.on_bar = recording_on_bar
+    harness.run(reorder)
+    return harness.streams(), arrivals, harness.strategy
 
 
 def test_shuffled_arrival_within_each_timestamp_gives_identical_outputs(four_instruments, tmp_path):
@@ -98,3 +68,60 @@ def test_correlation_to_a_reference_that_arrives_last_is_computed(four_instrumen
     correlations = {i.value: st.corr.value for i, st in strategy._state.items() if i.value != reference}
     assert len(correlations) == 3
     assert all(math.isfinite(c) and -1.0 <= c <= 1.0 for c in correlations.values()), correlations
+
+
+def test_missing_bars_are_stepped_after_the_grace_period_in_any_order(four_instruments, tmp_path):
+    """One instrument is silent for an hour: its timestamps still get one step each (on the grace timer or
+    the next bar), the outputs do not depend on arrival order, and nothing is counted late."""
+
+    def with_gap(harness: Harness) -> Harness:
+        silent = sorted({b.instrument for b in harness.bars})[-1]
+        start = harness.bars[0].ts_event + 120 * 60_000_000_000
+        harness.bars = [
+            b
+            for b in harness.bars
+            if not (b.instrument == silent and start <= b.ts_event < start + 3_600_000_000_000)
+        ]
+        return harness
+
+    runs = []
+    for name, reorder in (("a", lambda g: g), ("b", lambda g: g[::-1])):
+        harness = with_gap(Harness(four_instruments, tmp_path / name / "state"))
+        harness.run(reorder)
+        runs.append(harness)
+
+    timestamps = sorted({b.ts_event for b in runs[0].bars})
+    assert [row.ts for row in runs[0].sink.get("equity")] == timestamps
+    assert runs[0].streams() == runs[1].streams()
+    assert runs[0].strategy.journal.counters["late_bars"] == 0
+
+
+def test_a_late_bar_is_decided_on_its_own_and_counted(four_instruments, tmp_path):
+    """Live only (a backtest sorts its data): a bar for a timestamp already stepped without it gets its own
+    decision and is counted; a bar older than its instrument's own last bar is refused and counted."""
+    from nautilus_trader.model.data import Bar as NautilusBar
+
+    harness = Harness(four_instruments, tmp_path / "state", max_bars=4 * 600)
+    late_instrument = sorted({b.instrument for b in harness.bars})[-1]
+    last_two = sorted({b.ts_event for b in harness.bars})[-2:]
+    held_back = [b for b in harness.bars if b.instrument == late_instrument and b.ts_event in last_two]
+    harness.bars = [b for b in harness.bars if b not in held_back]  # the feed of one instrument lags
+    harness.run()
+    strategy = harness.strategy
+    stepped = [row.ts for row in harness.sink.get("equity")]
+    assert stepped[-2:] == last_two  # both stepped without it (grace timer, end of data)
+    decisions_before = len(harness.sink.get("signals"))
+    assert decisions_before > 0 and not strategy.risk.halted
+
+    late = held_back[0]
+    strategy.on_bar(harness.converters[late.instrument](late))
+
+    assert strategy.journal.counters["late_bars"] == 1
+    new = harness.sink.get("signals")[decisions_before:]
+    assert [(d.instrument, d.ts_event) for d in new] == [(late.instrument, late.ts_event)]
+    assert [row.ts for row in harness.sink.get("equity")] == stepped  # no step, no equity row for it
+    bar = harness.converters[late.instrument](late)
+    stale = NautilusBar(bar.bar_type, bar.open, bar.high, bar.low, bar.close, bar.volume, 60, 60)
+    strategy.on_bar(stale)
+    assert strategy.journal.counters["out_of_order_bars"] == 1
+    assert len(harness.sink.get("signals")) == decisions_before + 1
