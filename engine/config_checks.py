@@ -25,11 +25,12 @@ def config_problems(cfg: AureusConfig) -> list[str]:
     t = cfg.policy.thresholds
     if not t.buy > t.sell:
         problems.append(f"policy.thresholds.buy ({t.buy}) must be above policy.thresholds.sell ({t.sell})")
-    w = cfg.policy.weights
+    w = cfg.policy.blend_weights
     total = w.short + w.mid + w.rl
     if not math.isclose(total, 1.0, abs_tol=WEIGHT_SUM_TOLERANCE):
         problems.append(
-            f"policy.weights short + mid + rl must sum to 1 (got {w.short} + {w.mid} + {w.rl} = {total:.6g})"
+            f"policy.blend_weights short + mid + rl must sum to 1 "
+            f"(got {w.short} + {w.mid} + {w.rl} = {total:.6g})"
         )
     loss = cfg.risk.kill_switch.daily_loss_pct
     if not 0.0 < loss <= KILL_SWITCH_MAX_PCT:

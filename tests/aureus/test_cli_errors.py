@@ -63,7 +63,7 @@ def test_config_directory_and_binary_config_are_one_line(capsys, tmp_path):
     ("override", "needle"),
     [
         ("policy.thresholds.buy=0.2", "policy.thresholds.buy"),
-        ("policy.weights.rl=0.5", "policy.weights"),
+        ("policy.blend_weights.rl=0.5", "policy.blend_weights"),
         ("risk.kill_switch.daily_loss_pct=60", "risk.kill_switch.daily_loss_pct"),
         ("replay.synthetic_seed=-1", "replay.synthetic_seed"),
     ],
