@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+import structlog
 
 from aureus.cli import main
 
@@ -19,8 +20,11 @@ APPROVAL = {
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            main(list(argv))
+    finally:
+        structlog.reset_defaults()  # main() bound structlog to this test's captured stderr
     captured = capsys.readouterr()
     return exit_info.value.code, captured.out, captured.err
 
@@ -198,9 +202,12 @@ def test_tampered_model_is_one_line_before_any_data_is_loaded(capfd, small_recor
     onnx.write_bytes(onnx.read_bytes()[:-1] + bytes([onnx.read_bytes()[-1] ^ 1]))
     out = tmp_path / "run"
 
-    with pytest.raises(SystemExit) as exit_info:
-        main(["replay", "--data", str(small_recording), "--out", str(out), "--no-progress",
-              "--set", f"models.dir={models}"])  # fmt: skip
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["replay", "--data", str(small_recording), "--out", str(out), "--no-progress",
+                  "--set", f"models.dir={models}"])  # fmt: skip
+    finally:
+        structlog.reset_defaults()
     err = capfd.readouterr().err
 
     assert exit_info.value.code == 2
