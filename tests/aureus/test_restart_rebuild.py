@@ -35,7 +35,7 @@ def _run_until_positions_are_open(data: Path, state: Path) -> Harness:
 def test_every_open_position_is_rebuilt_from_the_cache(two_instruments, tmp_path):
     harness = _run_until_positions_are_open(two_instruments, tmp_path)
     strategy, cache = harness.strategy, harness.engine.cache
-    trailing_atr = harness.cfg.policy.exits.trailing_atr
+    trailing_atr = harness.cfg.policy.stop_multipliers.trailing
 
     rebuilt_any = 0
     for instrument_id, st in strategy._state.items():

@@ -45,7 +45,14 @@ def test_replay_via_kafka_into_the_demo_daemon(recording, kafka_bootstrap, topic
             30,
             "lag 0",
         )
-        update = PolicyUpdate(version="op-2", ts_event=1, source="operator", deltas={}, reason="e2e")
+        update = PolicyUpdate(
+            version="op-2",
+            ts_event=1,
+            source="operator",
+            deltas={},
+            reason="e2e",
+            previous_version="baseline-1",
+        )
         asyncio.run(_send(kafka_bootstrap, topic_prefix + "control", codec.encode("control", update)))
         daemon.wait(lambda: daemon.metric("aureus_events_in_total", topic="control") == 1, 30, "control")
         code, out = daemon.stop()
@@ -63,8 +70,8 @@ def test_replay_via_kafka_into_the_demo_daemon(recording, kafka_bootstrap, topic
         assert result["published"][topic_prefix + "signals"] == len(signals) > 0
         alerts = decoded(kafka_bootstrap, topic_prefix, "alerts")
         assert orders and fills and any(a.code == "rl_model_missing" for a in alerts)
-        # the control record reached the strategy (this strategy version reports policy updates it ignores)
-        assert any(a.code == "policy_update_not_applied" and "op-2" in a.message for a in alerts)
+        # the control record reached the strategy, which made it the policy version in force
+        assert any(a.code == "policy_updated" and "op-2" in a.message for a in alerts)
         assert len({o.client_order_id for o in orders}) == len(orders)  # no client order id twice
 
         run = tmp_path / "RUN"  # the offline replay of the same recording
