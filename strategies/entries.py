@@ -22,6 +22,7 @@ from nautilus_trader.model.identifiers import ClientId
 from engine.ensemble import EnsembleInputs, decide
 from engine.policy.effects import capped_size, entry_blocked, masked_features, sentiment_in_use
 from engine.research.entry import EntryCheck, check_entry
+from engine.shorting import may_short
 from schemas.orders import OrderIntent
 from schemas.signals import EnsembleDecision
 from strategies.order_ids import EntryRecord, client_order_id, entry_tag
@@ -79,7 +80,7 @@ class EntryMixin:
         if position_side != 0:
             self._flatten(instrument_id, st, "signal_reversal", ts)
             return
-        if wants < 0 and not policy.allow_short:
+        if wants < 0 and not (policy.allow_short and may_short(st.spec.kind, self.cfg.shorting)):
             self.journal.counters["short_blocked"] += 1
             return
         if self.cache.orders_open(instrument_id=instrument_id, strategy_id=self.id):

@@ -22,10 +22,8 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 BTCUSDT = (
     REPO_ROOT.parent / "shared" / "data" / "crypto_1m_2023-03_binanceus" / "BTCUSDT_1m_20230301_20230321.csv"
 )
-# The cost-aware strategy no longer loses 2.5 % in a day on these bars even at 90 % per name; a 1 % kill
-# threshold fires on 2023-03-13, 14 and 17 and quarantines from the 18th.
-KILL_REACHABLE = ("--set", "risk.caps.per_name_pct.core=90", "--set", "risk.kill_switch.daily_loss_pct=1.0")
-FIRST_DAYS, LAST_DAYS = 18, 20
+# the kill comes from shorts through the SVB week: spot shorting on (spot is long only by default)
+KILL_REACHABLE = ("--set", "risk.caps.per_name_pct.core=90", "--set", "shorting.spot=true")
 STAY_DEMO_FALSE = {
     "stay_demo": False,
     "live_changes": {"max_position_pct": 0.015, "stop_multipliers": {"atr": 1.8, "trailing": 1.2}},
@@ -49,8 +47,8 @@ def json_blocks(text: str) -> list[dict]:
 @pytest.mark.slow
 def test_btcusdt_kill_switch_requests_and_gpt5_clears_the_quarantine(tmp_path, llm_server, redis_prefix):
     rows = BTCUSDT.read_text().splitlines(keepends=True)
-    source = tmp_path / "first_days.csv"
-    source.write_text(rows[0] + "".join(rows[1 : 1 + FIRST_DAYS * 1440]))  # stop inside the quarantine
+    source = tmp_path / "first8.csv"
+    source.write_text(rows[0] + "".join(rows[1 : 1 + 8 * 1440]))  # stop inside the quarantine
     rec, run, state = tmp_path / "REC", tmp_path / "RUN", tmp_path / "STATE"
     invoke("data", "import", "binance-klines", str(source), "--symbol", "BTCUSDT", "--out", str(rec))
     invoke(
@@ -119,7 +117,7 @@ def test_btcusdt_kill_switch_requests_and_gpt5_clears_the_quarantine(tmp_path, l
 
     # the node resumes on the next two days with the new policy version on every decision and trade
     source2 = tmp_path / "next2.csv"
-    source2.write_text(rows[0] + "".join(rows[1 + FIRST_DAYS * 1440 : 1 + LAST_DAYS * 1440]))
+    source2.write_text(rows[0] + "".join(rows[1 + 8 * 1440 : 1 + 10 * 1440]))
     rec2, run2 = tmp_path / "REC2", tmp_path / "RUN2"
     invoke("data", "import", "binance-klines", str(source2), "--symbol", "BTCUSDT", "--out", str(rec2))
     invoke(
@@ -138,15 +136,14 @@ def test_btcusdt_kill_switch_requests_and_gpt5_clears_the_quarantine(tmp_path, l
     resumed_trades = [json.loads(line) for line in (run2 / "trades.jsonl").read_text().splitlines()]
     assert decisions and {d["policy_version"] for d in decisions} == {version}
     assert resumed_trades and {t["policy_version"] for t in resumed_trades} == {version}
-    # uninterrupted, the quarantine runs from 2023-03-18 to the data's end; cleared on the 18th, no resumed
-    # day serves it
+    # uninterrupted, the quarantine ran 2023-03-07..13; cleared on the 8th, no resumed day serves it
     served = json.loads((run2 / "report.json").read_text())["quarantine_days"]
-    assert served == ["2023-03-18"]
+    assert served == ["2023-03-07", "2023-03-08"]
 
     # the nightly post-mortem of the first kill day, facts only (no model reachable here)
     written = invoke(
-        "postmortem", "--run", str(run), "--day", "2023-03-13", "--no-model", *KILL_REACHABLE
+        "postmortem", "--run", str(run), "--day", "2023-03-04", "--no-model", *KILL_REACHABLE
     ).output
-    text = (run / "postmortems" / "postmortem-2023-03-13.md").read_text()
-    assert "(template)" in written and text.startswith("# Post-mortem 2023-03-13 (UTC)")
+    text = (run / "postmortems" / "postmortem-2023-03-04.md").read_text()
+    assert "(template)" in written and text.startswith("# Post-mortem 2023-03-04 (UTC)")
     assert f"kill switch: {kills[0]['reason']}" in text and "kill_switch -> SANITY_JUDGE x1" in text
