@@ -96,10 +96,12 @@ def _mount_subcommands() -> None:
     from aureus.cli_data import data_app
     from aureus.cli_risk import risk_app
     from aureus.cli_train import train_app
+    from aureus.cli_workers import mount as mount_workers
 
     app.add_typer(data_app)
     app.add_typer(train_app)
     app.add_typer(risk_app)
+    mount_workers(app)
 
 
 def main() -> None:

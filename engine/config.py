@@ -259,13 +259,15 @@ class NewsWorkerConfig(msgspec.Struct, **_STRUCT):
 
 
 class AlertSubscription(msgspec.Struct, **_STRUCT):
-    """One subscriber: alerts at or above ``severity`` whose code matches one of ``codes`` (fnmatch)."""
+    """One subscriber: alerts at or above ``severity`` whose code matches one of ``codes`` (fnmatch) and,
+    when ``topics`` is not empty, that carry one of those tags."""
 
     name: str
     sink: Literal["console", "webhook", "telegram"]
     url: str = ""
     severity: Literal["info", "warning", "critical"] = "info"
     codes: tuple[str, ...] = ("*",)
+    topics: tuple[str, ...] = ()
 
 
 class AlertsConfig(msgspec.Struct, **_STRUCT):

@@ -19,8 +19,11 @@ SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 
 
 def matches(subscription: AlertSubscription, alert: Alert) -> bool:
-    """Whether ``alert`` is at or above the subscription's severity and its code matches a pattern."""
+    """Whether ``alert`` is at or above the subscription's severity, its code matches a pattern, and it
+    carries one of the subscription's topic tags (when it names any)."""
     if SEVERITY_RANK[alert.severity] < SEVERITY_RANK[subscription.severity]:
+        return False
+    if subscription.topics and not set(subscription.topics) & set(alert.tags):
         return False
     return any(fnmatch.fnmatchcase(alert.code, pattern) for pattern in subscription.codes)
 

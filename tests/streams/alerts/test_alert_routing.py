@@ -30,6 +30,9 @@ def test_matching_by_severity_floor_and_code_pattern():
     sub = _sub("ops", severity="warning", codes=("kill_*", "quarantine_*"))
     assert [matches(sub, a) for a in (KILL, QUARANTINE, INFO)] == [True, True, False]
     assert not matches(_sub("x", codes=("kill_switch",)), KILL)
+    tagged = Alert(severity="info", code="clamp_hit", ts_event=T0, message="m", tags=("AAPL.NASDAQ",))
+    by_topic = AlertSubscription(name="t", sink="console", topics=("AAPL.NASDAQ",))
+    assert matches(by_topic, tagged) and not matches(by_topic, INFO)
 
 
 def test_backoff_grows_exponentially_is_capped_and_jittered():

@@ -1,0 +1,79 @@
+"""The audit worker: ``orders``, ``fills``, ``risk``, ``control`` (``audit.topics``) -> ledger -> ``audit``.
+
+The ledger file is the source of truth. Each event is appended (a redelivered one is recognised by its
+kind and canonical bytes and not appended again), the ledger is flushed and fsynced, and only then are
+the new records published to ``audit`` and the offsets allowed to move on. At start the worker publishes
+any ledger records the ``audit`` topic does not have yet (a crash between the flush and the publish).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faust
+import structlog
+
+from adapters.audit.ledger import LedgerWriter, read_ledger
+from engine.config import AureusConfig
+from schemas.audit import AuditRecord
+from schemas.codec import decode, encode
+from schemas.dlq import DeadLetter
+from schemas.errors import SchemaDecodeError
+from streams.audit.processor import audit_entry
+from streams.faust_app import create_base_app, dead_letter, read_topic, topic
+
+log = structlog.get_logger("aureus.audit")
+WORKER = "audit"
+
+
+async def publish_missing(app: faust.App, config: AureusConfig, ledger: Path) -> int:
+    """Publish the ledger records after the last one on ``audit``; returns how many."""
+    last = -1
+    for raw in await read_topic(config, "audit"):
+        try:
+            last = max(last, decode("audit", raw).seq)
+        except SchemaDecodeError:
+            continue
+    out = topic(app, config, "audit")
+    sent = 0
+    for record in read_ledger(ledger) if ledger.exists() else ():
+        if record.seq > last:
+            await out.send(key=b"ledger", value=encode("audit", record))
+            sent += 1
+    return sent
+
+
+def create_app(config: AureusConfig) -> faust.App:
+    """Build the audit worker app (the ledger writer is opened here, once)."""
+    app = create_base_app(WORKER, config)
+    ledger_path = Path(config.audit.ledger_path)
+    writer = LedgerWriter(ledger_path)
+    sources = app.topic(*(config.workers.topic_prefix + t for t in config.audit.topics),
+                        key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
+    audit_topic = topic(app, config, "audit")
+    state = {"caught_up": False}
+
+    @app.agent(sources)
+    async def record(stream):
+        async for events in stream.take_events(256, within=0.2):
+            if not state["caught_up"]:
+                sent = await publish_missing(app, config, ledger_path)
+                state["caught_up"] = True
+                log.info("audit_worker_caught_up", republished=sent, last_seq=writer.last and writer.last.seq)
+            appended: list[AuditRecord] = []
+            for event in events:
+                name = event.message.topic.removeprefix(config.workers.topic_prefix)
+                entry = audit_entry(name, event.key, event.value)
+                if isinstance(entry, DeadLetter):
+                    await dead_letter(app, config, SchemaDecodeError(entry.error, topic=name, raw=event.value),
+                                      event, WORKER)
+                    continue
+                rec = writer.append(ts_event=entry.ts_event, kind=entry.kind, payload=entry.payload)
+                if rec is not None:
+                    appended.append(rec)
+            writer.flush()
+            for rec in appended:
+                await audit_topic.send(key=b"ledger", value=encode("audit", rec))
+            yield len(appended)
+
+    return app

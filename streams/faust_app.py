@@ -1,0 +1,105 @@
+"""What every faust worker shares: the app factory, topic names, and dead-lettering.
+
+Values travel as raw bytes and are decoded by :mod:`schemas.codec` inside the agents, so a message that
+does not decode reaches our code (and ``dlq.<topic>``) instead of failing inside faust's deserialiser.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import faust
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from engine.config import AureusConfig
+from schemas.codec import encode
+from schemas.dlq import DeadLetter, dead_letter_from
+from schemas.errors import SchemaDecodeError
+from schemas.topics import dlq_topic
+from streams.metrics import DEAD_LETTERS
+
+DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
+
+
+def bootstrap_servers(config: AureusConfig) -> str:
+    """``workers.bootstrap_servers``, else ``AUREUS_KAFKA_BOOTSTRAP``, else ``127.0.0.1:9092``."""
+    return config.workers.bootstrap_servers or os.environ.get("AUREUS_KAFKA_BOOTSTRAP") or DEFAULT_BOOTSTRAP
+
+
+def create_base_app(name: str, config: AureusConfig) -> faust.App:
+    """A faust app for worker ``name``: consumer group ``<group_prefix>-<name>``, raw bytes, no web server.
+
+    ``workers.idempotent_producer`` selects faust's ``exactly_once`` guarantee (transactional, idempotent
+    producer: Apache Kafka); off, ``at_least_once`` (brokers without InitProducerId, such as tansu), where
+    the workers' own keyed deduplication keeps outputs free of repeats.
+    """
+    w = config.workers
+    servers = ",".join(f"kafka://{s.strip()}" for s in bootstrap_servers(config).split(","))
+    group = f"{w.topic_prefix}{w.group_prefix}-{name}"
+    return faust.App(
+        group,
+        broker=servers,
+        datadir=str(Path(w.data_dir) / name),
+        value_serializer="raw",
+        key_serializer="raw",
+        web_enabled=False,
+        store="memory://",
+        topic_partitions=1,
+        topic_replication_factor=1,
+        consumer_auto_offset_reset="earliest",
+        processing_guarantee="exactly_once" if w.idempotent_producer else "at_least_once",
+        broker_commit_every=100,
+        broker_commit_interval=0.5,
+    )
+
+
+def topic(app: faust.App, config: AureusConfig, name: str) -> faust.TopicT:
+    """The prefixed topic ``name`` as raw bytes."""
+    return app.topic(config.workers.topic_prefix + name, key_type=bytes, value_type=bytes,
+                     key_serializer="raw", value_serializer="raw")
+
+
+async def dead_letter(app: faust.App, config: AureusConfig, error: SchemaDecodeError, event, worker: str) -> DeadLetter:
+    """Publish a message that did not decode to ``dlq.<topic>`` under its original key (and return it)."""
+    message = event.message
+    source = message.topic.removeprefix(config.workers.topic_prefix)
+    # The broker's timestamp: when it was dead-lettered is bookkeeping, not a decision.
+    ts = int((message.timestamp or 0) * 1e9)
+    letter = dead_letter_from(error, key=message.key, ts_event=ts, topic=source, partition=message.partition,
+                              offset=message.offset, consumer=worker)
+    dlq = dlq_topic(source)
+    await topic(app, config, dlq).send(key=letter.key.encode(), value=encode(dlq, letter))
+    DEAD_LETTERS.labels(worker, source).inc()
+    return letter
+
+
+async def read_topic(config: AureusConfig, name: str) -> list[bytes]:
+    """Every value on the prefixed topic ``name`` now, partitions from the beginning to their end offsets.
+
+    Workers call it once at start to rebuild what they already published (their output is the record).
+    """
+    full = config.workers.topic_prefix + name
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers(config), enable_auto_commit=False)
+    await consumer.start()
+    values: list[bytes] = []
+    try:
+        await consumer.force_metadata_update()
+        partitions = [TopicPartition(full, p) for p in sorted(consumer.partitions_for_topic(full) or ())]
+        if not partitions:
+            return values
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        end = await consumer.end_offsets(partitions)
+        remaining = {tp for tp in partitions if end[tp] > 0}
+        while remaining:
+            batch = await consumer.getmany(*remaining, timeout_ms=1000)
+            for tp, records in batch.items():
+                for record in records:
+                    if record.offset < end[tp]:
+                        values.append(record.value)
+                    if record.offset + 1 >= end[tp]:
+                        remaining.discard(tp)
+    finally:
+        await consumer.stop()
+    return values
