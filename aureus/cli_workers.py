@@ -144,6 +144,8 @@ def mount(app: typer.Typer) -> None:
     """Register these commands on the root CLI (called from ``aureus.cli._mount_subcommands``)."""
     from aureus.cli_train import train_app
 
+    if any(c.name == "sentiment" for c in train_app.registered_commands):
+        return
     train_app.command("sentiment")(sentiment)
     for sub in (worker_app, news_app, alerts_app, audit_app):
         app.add_typer(sub)

@@ -35,12 +35,14 @@ def create_base_app(name: str, config: AureusConfig) -> faust.App:
     the workers' own keyed deduplication keeps outputs free of repeats.
     """
     w = config.workers
+    datadir = Path(w.data_dir) / name
+    datadir.parent.mkdir(parents=True, exist_ok=True)
     servers = ",".join(f"kafka://{s.strip()}" for s in bootstrap_servers(config).split(","))
     group = f"{w.topic_prefix}{w.group_prefix}-{name}"
     return faust.App(
         group,
         broker=servers,
-        datadir=str(Path(w.data_dir) / name),
+        datadir=str(datadir),
         value_serializer="raw",
         key_serializer="raw",
         web_enabled=False,
@@ -84,7 +86,7 @@ async def read_topic(config: AureusConfig, name: str) -> list[bytes]:
     await consumer.start()
     values: list[bytes] = []
     try:
-        await consumer.force_metadata_update()
+        await consumer.topics()  # refreshes metadata
         partitions = [TopicPartition(full, p) for p in sorted(consumer.partitions_for_topic(full) or ())]
         if not partitions:
             return values

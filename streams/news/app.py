@@ -47,6 +47,10 @@ def create_app(config: AureusConfig) -> faust.App:
     state = {"restored": False}
 
     async def restore() -> None:
+        # Declared before the first send: a produce to a topic the broker is still creating is retried by
+        # the client, and without an idempotent producer a retry can write the batch twice.
+        for out in (scored_topic, topic(app, config, "dlq.news.raw")):
+            await out.maybe_declare()
         items = await read_published(config)
         by_id: dict[str, list[NewsScored]] = {}
         for item in items:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
 TOKEN = "123456:TEST-token"
@@ -19,6 +21,7 @@ class Loopback:
         self.app = web.Application()
         self.app.router.add_post("/hook", self._hook)
         self.app.router.add_post(f"/bot{TOKEN}/sendMessage", self._send_message)
+        self.delay_s = 0.0
         self.runner: web.AppRunner | None = None
         self.url = ""
 
@@ -46,6 +49,8 @@ class Loopback:
         return web.Response(status=status, text="scripted failure")
 
     async def _hook(self, request: web.Request) -> web.Response:
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         if (failure := self._scripted("webhook")) is not None:
             return failure
         self.webhook.append(await request.json())
