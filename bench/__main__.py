@@ -5,7 +5,7 @@ from __future__ import annotations
 import runpy
 from pathlib import Path
 
-from bench import bench_latency, bench_pipeline, bench_risk
+from bench import bench_latency, bench_pipeline, bench_risk, bench_sentiment
 
 HERE = Path(__file__).resolve().parent
 
@@ -15,6 +15,7 @@ def main() -> None:
     bench_pipeline.main()
     latency = bench_latency.main()
     bench_risk.main(decision_p50_us=latency["p50_us"])
+    bench_sentiment.main()
     print("[c] numba batch kernels vs TA-Lib / pandas:")
     runpy.run_path(str(HERE / "bench_kernels.py"), run_name="__main__")
 

@@ -13,7 +13,7 @@ import faust
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from engine.config import AureusConfig
-from schemas.codec import encode
+from schemas.codec import decode, encode
 from schemas.dlq import DeadLetter, dead_letter_from
 from schemas.errors import SchemaDecodeError
 from schemas.topics import dlq_topic
@@ -62,18 +62,46 @@ def topic(app: faust.App, config: AureusConfig, name: str) -> faust.TopicT:
                      key_serializer="raw", value_serializer="raw")
 
 
-async def dead_letter(app: faust.App, config: AureusConfig, error: SchemaDecodeError, event, worker: str) -> DeadLetter:
-    """Publish a message that did not decode to ``dlq.<topic>`` under its original key (and return it)."""
-    message = event.message
-    source = message.topic.removeprefix(config.workers.topic_prefix)
-    # The broker's timestamp: when it was dead-lettered is bookkeeping, not a decision.
-    ts = int((message.timestamp or 0) * 1e9)
-    letter = dead_letter_from(error, key=message.key, ts_event=ts, topic=source, partition=message.partition,
-                              offset=message.offset, consumer=worker)
-    dlq = dlq_topic(source)
-    await topic(app, config, dlq).send(key=letter.key.encode(), value=encode(dlq, letter))
-    DEAD_LETTERS.labels(worker, source).inc()
-    return letter
+class DeadLetterOutbox:
+    """Publishes undecodable messages to ``dlq.<topic>`` once each.
+
+    :meth:`restore` reads the dead-letter topics back at start, so a bad message redelivered after a crash
+    (its offset was not committed yet) is not dead-lettered a second time: letters are keyed by source
+    topic, partition and offset.
+    """
+
+    def __init__(self, app: faust.App, config: AureusConfig, worker: str) -> None:
+        self.app, self.config, self.worker = app, config, worker
+        self._sent: set[tuple[str, int | None, int | None]] = set()
+
+    async def restore(self, sources: list[str]) -> None:
+        """Remember the letters already on ``dlq.<source>`` for each source topic."""
+        for source in sources:
+            dlq = dlq_topic(source)
+            await topic(self.app, self.config, dlq).maybe_declare()
+            for raw in await read_topic(self.config, dlq):
+                try:
+                    letter = decode(dlq, raw)
+                except SchemaDecodeError:
+                    continue
+                self._sent.add((letter.topic, letter.partition, letter.offset))
+
+    async def send(self, error: SchemaDecodeError, event) -> DeadLetter | None:
+        """Dead-letter ``event`` (waits for the broker's ack); ``None`` when it already was."""
+        message = event.message
+        source = message.topic.removeprefix(self.config.workers.topic_prefix)
+        if (source, message.partition, message.offset) in self._sent:
+            return None
+        # The broker's timestamp: when it was dead-lettered is bookkeeping, not a decision.
+        ts = int((message.timestamp or 0) * 1e9)
+        letter = dead_letter_from(error, key=message.key, ts_event=ts, topic=source, partition=message.partition,
+                                  offset=message.offset, consumer=self.worker)
+        dlq = dlq_topic(source)
+        sent = await topic(self.app, self.config, dlq).send(key=letter.key.encode(), value=encode(dlq, letter))
+        await sent  # acked before the offset of the bad message may be committed
+        self._sent.add((source, message.partition, message.offset))
+        DEAD_LETTERS.labels(self.worker, source).inc()
+        return letter
 
 
 async def read_topic(config: AureusConfig, name: str) -> list[bytes]:

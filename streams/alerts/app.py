@@ -20,7 +20,7 @@ from schemas.codec import decode
 from schemas.errors import SchemaDecodeError
 from streams.alerts.delivery_log import FileDeliveryLog, RedisDeliveryLog
 from streams.alerts.dispatcher import Dispatcher, Route
-from streams.faust_app import create_base_app, dead_letter, topic
+from streams.faust_app import DeadLetterOutbox, create_base_app, topic
 
 WORKER = "alerts"
 
@@ -64,14 +64,16 @@ def create_app(config: AureusConfig, subscriptions: tuple[AlertSubscription, ...
     app = create_base_app(name, config)
     dispatcher = build_dispatcher(config, subscriptions, name)
     alerts_topic = topic(app, config, "alerts")
+    dead_letters = DeadLetterOutbox(app, config, name)
 
     @app.agent(alerts_topic)
     async def route(stream):
+        await dead_letters.restore(["alerts"])
         async for event in stream.events():
             try:
                 alert = decode("alerts", event.value)
             except SchemaDecodeError as e:
-                await dead_letter(app, config, e, event, WORKER)
+                await dead_letters.send(e, event)
                 continue
             yield await dispatcher.deliver(alert)
 

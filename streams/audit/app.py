@@ -3,11 +3,13 @@
 The ledger file is the source of truth. Each event is appended (a redelivered one is recognised by its
 kind and canonical bytes and not appended again), the ledger is flushed and fsynced, and only then are
 the new records published to ``audit`` and the offsets allowed to move on. At start the worker publishes
-any ledger records the ``audit`` topic does not have yet (a crash between the flush and the publish).
+any ledger record the ``audit`` topic does not have (a crash between the flush and the publish), so the
+topic can hold records out of ``seq`` order; readers order by ``seq``.
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import faust
@@ -20,27 +22,28 @@ from schemas.codec import decode, encode
 from schemas.dlq import DeadLetter
 from schemas.errors import SchemaDecodeError
 from streams.audit.processor import audit_entry
-from streams.faust_app import create_base_app, dead_letter, read_topic, topic
+from streams.faust_app import DeadLetterOutbox, create_base_app, read_topic, topic
 
 log = structlog.get_logger("aureus.audit")
 WORKER = "audit"
 
 
 async def publish_missing(app: faust.App, config: AureusConfig, ledger: Path) -> int:
-    """Publish the ledger records after the last one on ``audit``; returns how many."""
-    last = -1
+    """Publish every ledger record the ``audit`` topic lacks (gaps included: without an idempotent
+    producer a failed batch can be missing while a later one arrived); returns how many."""
+    present = set()
     for raw in await read_topic(config, "audit"):
         try:
-            last = max(last, decode("audit", raw).seq)
+            present.add(decode("audit", raw).seq)
         except SchemaDecodeError:
             continue
     out = topic(app, config, "audit")
-    sent = 0
+    pending = []
     for record in read_ledger(ledger) if ledger.exists() else ():
-        if record.seq > last:
-            await out.send(key=b"ledger", value=encode("audit", record))
-            sent += 1
-    return sent
+        if record.seq not in present:
+            pending.append(await out.send(key=b"ledger", value=encode("audit", record)))
+    await asyncio.gather(*pending)
+    return len(pending)
 
 
 def create_app(config: AureusConfig) -> faust.App:
@@ -52,11 +55,14 @@ def create_app(config: AureusConfig) -> faust.App:
                         key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
     audit_topic = topic(app, config, "audit")
     state = {"caught_up": False}
+    dead_letters = DeadLetterOutbox(app, config, WORKER)
 
     @app.agent(sources)
     async def record(stream):
         async for events in stream.take_events(256, within=0.2):
             if not state["caught_up"]:
+                await audit_topic.maybe_declare()
+                await dead_letters.restore(list(config.audit.topics))
                 sent = await publish_missing(app, config, ledger_path)
                 state["caught_up"] = True
                 log.info("audit_worker_caught_up", republished=sent, last_seq=writer.last and writer.last.seq)
@@ -65,15 +71,14 @@ def create_app(config: AureusConfig) -> faust.App:
                 name = event.message.topic.removeprefix(config.workers.topic_prefix)
                 entry = audit_entry(name, event.key, event.value)
                 if isinstance(entry, DeadLetter):
-                    await dead_letter(app, config, SchemaDecodeError(entry.error, topic=name, raw=event.value),
-                                      event, WORKER)
+                    await dead_letters.send(SchemaDecodeError(entry.error, topic=name, raw=event.value), event)
                     continue
                 rec = writer.append(ts_event=entry.ts_event, kind=entry.kind, payload=entry.payload)
                 if rec is not None:
                     appended.append(rec)
             writer.flush()
-            for rec in appended:
-                await audit_topic.send(key=b"ledger", value=encode("audit", rec))
+            pending = [await audit_topic.send(key=b"ledger", value=encode("audit", rec)) for rec in appended]
+            await asyncio.gather(*pending)  # acked before the offsets may be committed
             yield len(appended)
 
     return app

@@ -8,6 +8,7 @@ are neither published twice nor lost.
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import faust
@@ -17,7 +18,7 @@ from engine.config import AureusConfig
 from schemas.codec import decode, encode
 from schemas.errors import SchemaDecodeError
 from schemas.market import NewsScored
-from streams.faust_app import create_base_app, dead_letter, read_topic, topic
+from streams.faust_app import DeadLetterOutbox, create_base_app, read_topic, topic
 from streams.metrics import SourceHealth
 from streams.news.build import build_processor
 
@@ -44,13 +45,14 @@ def create_app(config: AureusConfig) -> faust.App:
     raw_topic = topic(app, config, "news.raw")
     scored_topic = topic(app, config, "news.scored")
     published: set[str] = set()
+    dead_letters = DeadLetterOutbox(app, config, WORKER)
     state = {"restored": False}
 
     async def restore() -> None:
         # Declared before the first send: a produce to a topic the broker is still creating is retried by
         # the client, and without an idempotent producer a retry can write the batch twice.
-        for out in (scored_topic, topic(app, config, "dlq.news.raw")):
-            await out.maybe_declare()
+        await scored_topic.maybe_declare()
+        await dead_letters.restore(["news.raw"])
         items = await read_published(config)
         by_id: dict[str, list[NewsScored]] = {}
         for item in items:
@@ -73,7 +75,7 @@ def create_app(config: AureusConfig) -> faust.App:
                 try:
                     item = decode("news.raw", event.value)
                 except SchemaDecodeError as e:
-                    await dead_letter(app, config, e, event, WORKER)
+                    await dead_letters.send(e, event)
                     health.record(source="undecodable", outcome="failure")
                     continue
                 batch.append(item)
@@ -81,10 +83,12 @@ def create_app(config: AureusConfig) -> faust.App:
             result = processor.process(batch)
             for raw, why in result.rejected:
                 error = SchemaDecodeError(f"news.raw: {why}", topic="news.raw", raw=origin[id(raw)].value)
-                await dead_letter(app, config, error, origin[id(raw)], WORKER)
+                await dead_letters.send(error, origin[id(raw)])
             fresh = [s for s in result.scored if s.news_id not in published]
-            for item in fresh:
-                await scored_topic.send(key=item.instrument.encode(), value=encode("news.scored", item))
+            # Wait for the broker's acks before the offsets may be committed: faust's send only buffers.
+            pending = [await scored_topic.send(key=item.instrument.encode(), value=encode("news.scored", item))
+                       for item in fresh]
+            await asyncio.gather(*pending)
             published.update(s.news_id for s in fresh)
             health.observe_batch(batch, result, time.perf_counter() - started)
             yield len(fresh)

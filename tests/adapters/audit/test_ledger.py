@@ -93,7 +93,7 @@ def test_verify_names_the_first_bad_seq_of_any_tampering(tmp_path_factory, data,
         before = msgspec.json.decode(lines[i - 1], type=AuditRecord) if i and chained else None
         forged = append_record(before, ts_event=T0, kind="fills", payload=b"forged")
         if not chained:
-            forged = msgspec.structs.replace(forged, seq=i)
+            forged = msgspec.structs.replace(forged, seq=i, prev_hash="f" * 64)
         lines.insert(i, msgspec.json.encode(forged) + b"\n")
         want = min(i + 1, n) if chained else i
     elif mutation == "delete":

@@ -44,7 +44,7 @@ async def test_news_worker_scores_everything_once_across_a_kill_9(kafka_bootstra
     first = WorkerProcess("news", args, tmp_path / "news-1.log")
     try:
         await produce(kafka_bootstrap, topic_prefix, messages)
-        before_kill = await wait_for(kafka_bootstrap, topic_prefix, "news.scored", 1, 120, first)
+        before_kill = await wait_for(kafka_bootstrap, topic_prefix, "news.scored", len(expected) // 3, 120, first)
         first.kill9()
     finally:
         first.stop()
