@@ -101,6 +101,7 @@ def _mount_subcommands() -> None:
     app.add_typer(data_app)
     app.add_typer(train_app)
     app.add_typer(risk_app)
+    __import__("aureus.cli_decisions").cli_decisions.register_decisions(app)
     mount_workers(app)
 
 

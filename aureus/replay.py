@@ -15,10 +15,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from adapters.recorded import open_recording
 from aureus.paths import REPO_ROOT, resolve_repo_path
 from aureus.report import ReplayOutputs, write_outputs
+from aureus.runtime.backtest import bar_type_for, build_backtest_engine
+from aureus.runtime.convert import BarConverter, news_to_custom_data
 from engine.config import AureusConfig, config_hash
 from engine.errors import EngineError
-from engine.runtime.backtest import bar_type_for, build_backtest_engine
-from engine.runtime.convert import BarConverter, news_to_custom_data
+from engine.risk.notices import alert
+from engine.sink import CollectingSink
 from schemas.market import Bar, NewsScored
 from strategies.meta_ensemble import MetaEnsembleConfig, MetaEnsembleStrategy
 from strategies.news_data import NEWS_CLIENT_ID, NEWS_DATA_TYPE, ScoredNewsData
@@ -73,7 +75,8 @@ def run_replay(
         engine_hook(engine)
     check_execution_clients(config, engine)
     store = _open_state(Path(out), state)
-    strategy = build_strategy(config, specs, news="news.scored" in recording.topics, store=store)
+    sink = CollectingSink()
+    strategy = build_strategy(config, specs, news="news.scored" in recording.topics, store=store, sink=sink)
     engine.add_strategy(strategy)
     strategy.bind_trading_state(trading_state_setter(engine.kernel.risk_engine))
 
@@ -91,7 +94,6 @@ def run_replay(
     engine.end()
     elapsed = time.perf_counter() - started
 
-    journal = strategy.journal
     ignored = {topic: n for topic, n in seen.items() if topic not in ("md.bars", "news.scored")}
     for topic, n in sorted(ignored.items()):
         if topic == "news.raw":
@@ -100,14 +102,17 @@ def run_replay(
             )
         else:
             note = "not traded by the bar strategy"
-        journal.alert(manifest.end_ns, "warning", "topic_ignored", f"{n} {topic} records ignored: {note}")
+        strategy.outputs.alert(
+            alert(manifest.end_ns, "warning", "topic_ignored", f"{n} {topic} records ignored: {note}")
+        )
     outputs = ReplayOutputs(
         out_dir=Path(out),
         data_path=data_path,
         manifest=manifest,
         config=config,
         config_hash=config_hash(config),
-        journal=journal,
+        journal=strategy.journal,
+        sink=sink,
         orders=len(engine.cache.orders()),
         fills=sum(1 for o in engine.cache.orders() for e in o.events if isinstance(e, OrderFilled)),
         events=sum(seen.values()),
@@ -152,7 +157,7 @@ def check_execution_clients(config: AureusConfig, engine) -> None:
             )
 
 
-def build_strategy(config: AureusConfig, specs, *, news: bool, store=None) -> MetaEnsembleStrategy:
+def build_strategy(config: AureusConfig, specs, *, news: bool, store=None, sink=None) -> MetaEnsembleStrategy:
     """The meta-ensemble strategy for these instruments, with models from ``config.models.dir``.
 
     ``news`` subscribes to scored news; only when the recording has some, as the backtest engine has a
@@ -169,8 +174,10 @@ def build_strategy(config: AureusConfig, specs, *, news: bool, store=None) -> Me
             models_dir=str(resolve_repo_path(config.models.dir)),
             reference_instrument=reference if len(specs) > 1 else "",
             subscribe_news=news,
+            mark_persist_interval_s=config.node.replay_mark_persist_interval_s,
         ),
         store=store,
+        sink=sink,
     )
 
 

@@ -1,4 +1,5 @@
-"""Replay outputs: report.json, trades.jsonl (immutable trade log), equity.csv and equity.png."""
+"""Replay outputs, built from what the strategy's sink saw: report.json, trades.jsonl (immutable trade
+log), decisions.jsonl (the ``signals`` stream), risk_events.jsonl, equity.csv and equity.png."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import csv
 import dataclasses
 import hashlib
 import math
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +18,10 @@ from aureus.paths import code_version
 from engine.config import AureusConfig
 from engine.journal import EQUITY_COLUMNS, RunJournal
 from engine.metrics import SHARPE_METHOD, daily_returns, drawdown_series, hit_rate, max_drawdown, sharpe_daily
+from engine.sink import EQUITY, TRADES, CollectingSink
 from schemas.recording import Manifest
+from schemas.signals import EnsembleDecision
+from schemas.topics import ALERTS, RISK, SIGNALS
 
 if TYPE_CHECKING:
     from strategies.risk_desk import RiskDesk
@@ -28,12 +33,15 @@ BUCKET_COLS = tuple(i for i, c in enumerate(EQUITY_COLUMNS) if c.startswith("buc
 
 @dataclasses.dataclass(frozen=True)
 class ReplayOutputs:
+    """Everything a replay leaves for its report: run facts, the journal's counters and the sink's streams."""
+
     out_dir: Path
     data_path: Path
     manifest: Manifest
     config: AureusConfig
     config_hash: str
     journal: RunJournal
+    sink: CollectingSink
     orders: int
     fills: int
     events: int
@@ -47,25 +55,33 @@ def write_outputs(o: ReplayOutputs) -> dict:
     o.out_dir.mkdir(parents=True, exist_ok=True)
     report = build_report(o)
     (o.out_dir / "report.json").write_bytes(msgspec.json.format(_JSON.encode(report), indent=2) + b"\n")
-    write_trade_log(o.out_dir / "trades.jsonl", o.journal.trades)
-    write_equity_csv(o.out_dir / "equity.csv", o.journal.equity_rows)
-    write_risk_events(o.out_dir / "risk_events.jsonl", o.journal.risk_events)
+    write_trade_log(o.out_dir / "trades.jsonl", o.sink.get(TRADES))
+    write_equity_csv(o.out_dir / "equity.csv", equity_rows(o))
+    write_risk_events(o.out_dir / "risk_events.jsonl", o.sink.get(RISK))
+    write_decisions(o.out_dir / "decisions.jsonl", o.sink.get(SIGNALS))
     plot_equity(
         o.out_dir / "equity.png",
-        o.journal.equity_rows,
+        equity_rows(o),
         o.config.venue.starting_nav,
         title=f"Aureus replay — {', '.join(s.instrument_id for s in o.manifest.instruments)}",
     )
     return report
 
 
+def equity_rows(o: ReplayOutputs) -> list[tuple]:
+    """The equity rows the sink saw, as tuples in :data:`~engine.journal.EQUITY_COLUMNS` order."""
+    return [row.as_tuple() for row in o.sink.get(EQUITY)]
+
+
 def build_report(o: ReplayOutputs) -> dict:
-    rows = o.journal.equity_rows
+    rows = equity_rows(o)
+    trades = o.sink.get(TRADES)
+    decisions = Counter(d.action for d in o.sink.get(SIGNALS) if isinstance(d, EnsembleDecision))
     start_nav = o.config.venue.starting_nav
     ts = np.array([r[0] for r in rows], dtype=np.int64)
     nav = np.array([r[1] for r in rows], dtype=np.float64)
     rets = daily_returns(ts, nav, start_nav)
-    closed = [t.realized_pnl for t in o.journal.trades if t.exit_price is not None]
+    closed = [t.realized_pnl for t in trades if t.exit_price is not None]
     version = code_version()
     rl_ok = o.models.get("ppo_size_hint") is not None
     return {
@@ -85,7 +101,7 @@ def build_report(o: ReplayOutputs) -> dict:
         "orders": o.orders,
         "fills": o.fills,
         "trades": len(closed),
-        "open_trades_at_end": sum(1 for t in o.journal.trades if t.exit_price is None),
+        "open_trades_at_end": sum(1 for t in trades if t.exit_price is None),
         "starting_nav": start_nav,
         "final_nav": float(nav[-1]) if len(nav) else start_nav,
         "total_return": float(nav[-1] / start_nav - 1.0) if len(nav) else 0.0,
@@ -96,12 +112,15 @@ def build_report(o: ReplayOutputs) -> dict:
         "observation_days": int(len(rets)),
         "hit_rate": hit_rate(closed),
         **risk_report(o),
-        "decisions": dict(sorted(o.journal.decisions.items())),
+        "decisions": dict(sorted(decisions.items())),
         "counters": dict(sorted(o.journal.counters.items())),
         "models": o.models,
         "rl_model": "loaded" if rl_ok else "missing",
         "ensemble_mode": "full" if rl_ok else "predictors_only_half_size",
-        "alerts": [msgspec.to_builtins(a) for a in o.journal.alerts],
+        "alerts": [
+            {"ts_event": a.ts_event, "severity": a.severity, "code": a.code, "message": a.message}
+            for a in o.sink.get(ALERTS)
+        ],
         "elapsed_s": round(o.elapsed_s, 3),
         "events_per_s": round(o.events / o.elapsed_s, 1) if o.elapsed_s > 0 else None,
         "bars_per_s": round(o.journal.bars / o.elapsed_s, 1) if o.elapsed_s > 0 else None,
@@ -114,7 +133,7 @@ def risk_report(o: ReplayOutputs) -> dict:
     state = desk.supervisor.state
     counters = o.journal.counters
     caps = desk.limits
-    rows = o.journal.equity_rows
+    rows = equity_rows(o)
     return {
         "kill_switch_armed": True,
         "kill_switch_activations": state.activations,
@@ -140,7 +159,7 @@ def risk_report(o: ReplayOutputs) -> dict:
         "sip_balance": state.sip_balance,
         "sip_ledger": [msgspec.to_builtins(e) for e in state.sip_ledger],
         "last_flatten": msgspec.to_builtins(state.last_flatten),
-        "risk_events": len(o.journal.risk_events),
+        "risk_events": len(o.sink.get(RISK)),
     }
 
 
@@ -149,6 +168,14 @@ def write_risk_events(path: Path, events: list) -> None:
     with path.open("wb") as f:
         for event in events:
             f.write(_JSON.encode(event))
+            f.write(b"\n")
+
+
+def write_decisions(path: Path, decisions: list) -> None:
+    """The ``signals`` stream of the run, one message per line, encoded as the daemon publishes it."""
+    with path.open("wb") as f:
+        for decision in decisions:
+            f.write(_JSON.encode(decision))
             f.write(b"\n")
 
 

@@ -9,9 +9,9 @@ from nautilus_trader.trading.strategy import Strategy
 
 from adapters.recorded import open_recording
 from aureus.replay import build_strategy, feed_recording
+from aureus.runtime.backtest import bar_type_for, build_backtest_engine
 from bench.common import btcusdt_recording
 from engine.config import load_config
-from engine.runtime.backtest import bar_type_for, build_backtest_engine
 
 
 class NullStrategyConfig(StrategyConfig, frozen=True):

@@ -230,6 +230,24 @@ class ReplayConfig(msgspec.Struct, **_STRUCT):
     reference_instrument: str = ""
 
 
+class NodeConfig(msgspec.Struct, **_STRUCT):
+    """How the strategy runs inside a node (replay's backtest engine or the daemon's trading node).
+
+    ``bar_grace_ms``: the portfolio step for a timestamp runs once every instrument's bar for it arrived,
+    or this long after the first one on the engine clock (a bar arriving later is decided on its own and
+    counted as ``late_bars``). ``mark_persist_interval_s``: how often a NAV mark alone is written to the
+    state store in the daemon (0: every mark); ``replay_mark_persist_interval_s``: the same in replay,
+    where an fsync per bar would dominate. ``flatten_retry_s`` / ``flatten_retry_max_s``: backoff of a
+    denied or rejected close (doubling from the first to the second) until the book is flat.
+    """
+
+    bar_grace_ms: Annotated[int, msgspec.Meta(ge=1)] = 2_000
+    mark_persist_interval_s: NonNegative = 0.0
+    replay_mark_persist_interval_s: NonNegative = 3_600.0
+    flatten_retry_s: Positive = 1.0
+    flatten_retry_max_s: Positive = 60.0
+
+
 def _default_source_tiers() -> dict[str, int]:
     return {"benzinga": 1, "synthetic": 2, "stocknet": 3}
 
@@ -325,6 +343,7 @@ class AureusConfig(msgspec.Struct, **_STRUCT):
     models: ModelsConfig = ModelsConfig()
     venue: VenueConfig = VenueConfig()
     replay: ReplayConfig = ReplayConfig()
+    node: NodeConfig = NodeConfig()
     news_worker: NewsWorkerConfig = NewsWorkerConfig()
     alerts: AlertsConfig = AlertsConfig()
     audit: AuditConfig = AuditConfig()

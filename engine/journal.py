@@ -1,6 +1,8 @@
-"""What a run leaves behind for its report: equity rows, closed trades, decision counts, alerts.
+"""Run statistics and the per-timestamp equity row.
 
-The strategy appends; the runtime reads after the run. Nothing in here reads a clock.
+Outputs (decisions, orders, fills, risk events, alerts, trades, equity rows) go through the event sink
+(:mod:`engine.sink`); the journal only counts what has no topic: bars and news seen, clamp reasons and
+named counters. Nothing in here reads a clock.
 """
 
 from __future__ import annotations
@@ -24,35 +26,31 @@ EQUITY_COLUMNS = (
 )
 
 
-class AlertRecord(msgspec.Struct, frozen=True, kw_only=True):
-    ts_event: int
-    severity: str
-    code: str
-    message: str
+class EquityRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One portfolio row per timestamp (the ``equity`` channel); fields in :data:`EQUITY_COLUMNS` order."""
+
+    ts: int
+    nav: float
+    day_pnl_pct: float
+    gross_exposure_pct: float
+    net_exposure_pct: float
+    max_name_exposure_pct: float
+    bucket_core_pct: float
+    bucket_penny_pct: float
+    bucket_fno_pct: float
+    mode: str
+    halted: int
+
+    def as_tuple(self) -> tuple:
+        """The row's values in :data:`EQUITY_COLUMNS` order."""
+        return msgspec.structs.astuple(self)
 
 
 class RunJournal:
-    """Append-only record of one run; equity rows are one per distinct bar timestamp."""
+    """Counters of one run that belong to no topic; the report reads them after the run."""
 
     def __init__(self) -> None:
-        self.equity_rows: list[tuple] = []
-        self.trades: list = []  # schemas.tradelog.TradeLogEntry, in close order
-        self.decisions: Counter[str] = Counter()
         self.counters: Counter[str] = Counter()
-        self.alerts: list[AlertRecord] = []
-        self.risk_events: list = []  # schemas.risk.RiskEvent, in engine-clock order
         self.clamp_reasons: Counter[str] = Counter()
         self.bars = 0
         self.news = 0
-
-    def record_equity(self, row: tuple) -> None:
-        if self.equity_rows and self.equity_rows[-1][0] == row[0]:
-            self.equity_rows[-1] = row
-        else:
-            self.equity_rows.append(row)
-
-    def risk_event(self, event) -> None:
-        self.risk_events.append(event)
-
-    def alert(self, ts_event: int, severity: str, code: str, message: str) -> None:
-        self.alerts.append(AlertRecord(ts_event=ts_event, severity=severity, code=code, message=message))

@@ -23,3 +23,21 @@ class EventSink(Protocol):
     def emit(self, channel: str, message: Any) -> None:
         """Take one output; ``channel`` is a topic name or :data:`TRADES` / :data:`EQUITY`."""
         ...
+
+
+class CollectingSink:
+    """A sink that keeps every output in memory, by channel, in the order it was emitted.
+
+    Replay builds its report and files from it; tests read it directly. Nothing is dropped or copied.
+    """
+
+    def __init__(self) -> None:
+        self.channels: dict[str, list[Any]] = {}
+
+    def emit(self, channel: str, message: Any) -> None:
+        """Append ``message`` to ``channel``'s list."""
+        self.channels.setdefault(channel, []).append(message)
+
+    def get(self, channel: str) -> list[Any]:
+        """Everything emitted on ``channel`` so far (an empty list for a channel never used)."""
+        return self.channels.get(channel, [])

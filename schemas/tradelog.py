@@ -52,6 +52,12 @@ class TradeLogEntry(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Fal
         Exit time, ISO-8601 UTC.
     realized_pnl : float or None
         Realized P&L in the account currency, once closed.
+    quantity : float or None
+        Largest position quantity of the trade, venue units (``None`` in logs written before it existed).
+    fees : float or None
+        Commissions of every fill of the trade, in the instrument's quote currency.
+    fill_count : int or None
+        Number of fills (entry, exits, trims) of the trade.
     """
 
     timestamp: str
@@ -67,6 +73,9 @@ class TradeLogEntry(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Fal
     trade_id: str | None = None
     exit_timestamp: str | None = None
     realized_pnl: float | None = None
+    quantity: float | None = None
+    fees: float | None = None
+    fill_count: int | None = None
     schema_version: int = SCHEMA_VERSION
 
 

@@ -28,12 +28,17 @@ from engine.config import AureusConfig
 from engine.ensemble import EnsembleInputs, decide
 from engine.exposure import exposure
 from engine.features.vector import IncrementalCorrelation, IncrementalFeatures
-from engine.journal import RunJournal
+from engine.journal import EquityRow
 from engine.models.runtime import ModelBundle, load_optional
 from engine.news_state import DecayedSentiment
+from engine.portfolio_step import TimestampBatch
+from engine.sink import EventSink
 from engine.state import StateStore
+from schemas.orders import OrderIntent
 from schemas.recording import InstrumentSpec
+from schemas.signals import EnsembleDecision
 from strategies.news_data import NEWS_CLIENT_ID, NEWS_DATA_TYPE, ScoredNewsData
+from strategies.outputs import StrategyOutputs
 from strategies.risk_actions import RiskActionsMixin, quantity_for
 from strategies.risk_desk import RiskDesk
 from strategies.trade_journal import model_summary, trade_entry
@@ -53,6 +58,10 @@ class MetaEnsembleConfig(StrategyConfig, frozen=True):
     reference_instrument: str = ""
     subscribe_news: bool = True
     venue_is_paper: bool = True
+    mark_persist_interval_s: float = 0.0
+
+
+_STEP_TIMER = "aureus-portfolio-step"
 
 
 class _InstrumentState:
@@ -71,6 +80,8 @@ class _InstrumentState:
         "route",
         "last_bar_ts",
         "interval_ns",
+        "row",
+        "ret",
     )
 
     def __init__(self, spec: InstrumentSpec, cfg: AureusConfig) -> None:
@@ -88,33 +99,44 @@ class _InstrumentState:
         self.route: ClientId | None = None  # where the open position's orders went
         self.last_bar_ts = -1
         self.interval_ns = spec.bar_interval_s * 1_000_000_000
+        self.row = None  # the feature row of the latest bar
+        self.ret = math.nan  # log return of the latest bar
 
 
 class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
     """Trades every configured instrument on its bars with the deterministic meta-ensemble."""
 
-    def __init__(self, config: MetaEnsembleConfig, *, store: StateStore | None = None) -> None:
-        """``store`` persists risk state across restarts (``None``: in memory, lost at exit)."""
+    def __init__(
+        self, config: MetaEnsembleConfig, *, store: StateStore | None = None, sink: EventSink | None = None
+    ) -> None:
+        """``store`` persists risk state across restarts (``None``: in memory, lost at exit); ``sink``
+        receives every output (``None``: kept in memory, see :attr:`outputs`)."""
         super().__init__(config)
         self.cfg: AureusConfig = _CONFIG.decode(config.aureus_config_json)
         self.specs = {s.instrument_id: s for s in _SPECS.decode(config.instruments_json)}
-        self.journal = RunJournal()
+        self.outputs = StrategyOutputs(sink)
+        self.journal = self.outputs.journal
         self._state: dict[InstrumentId, _InstrumentState] = {}
         self._bar_types = [BarType.from_str(b) for b in config.bar_types]
         self._reference = config.reference_instrument
-        self._ref_ret = math.nan
-        self._ref_ts = -1
         self._models: ModelBundle | None = None
         self._ppo = None
         self._venue_currency: dict = {}
         self._buckets: dict[str, str] = {}
         self.risk = RiskDesk(
-            self.cfg, self.specs, self.journal, store=store, venue_is_paper=config.venue_is_paper
+            self.cfg,
+            self.specs,
+            self.outputs,
+            store=store,
+            venue_is_paper=config.venue_is_paper,
+            mark_persist_interval_ns=int(config.mark_persist_interval_s * 1_000_000_000),
         )
         self._set_trading_state: Callable[[str], None] | None = None
         self._trim_ids: set = set()
         self._stall_timeout: dict[InstrumentId, int] = {}
         self._started_ts = 0
+        self._batch = TimestampBatch(s.instrument_id for s in self.specs.values())
+        self._grace_ns = self.cfg.node.bar_grace_ms * 1_000_000
 
     def bind_trading_state(self, setter: Callable[[str], None]) -> None:
         """Give the strategy the node's risk-engine trading state (``"ACTIVE"`` / ``"HALTED"``).
@@ -129,8 +151,7 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
         self._models = ModelBundle.load(models_dir, params=self.cfg.features, providers=providers)
         self._ppo = load_optional(models_dir, "ppo_size_hint", params=self.cfg.features, providers=providers)
         if self._ppo is None:
-            for alert in self.risk.failsafe.rl_missing(self.clock.timestamp_ns()):
-                self.journal.alert(alert.ts_event, alert.severity, alert.code, alert.message)
+            self.outputs.alerts(self.risk.failsafe.rl_missing(self.clock.timestamp_ns()))
             self.log.warning("RL size-hint model missing: predictors only, sizes halved")
         for bar_type in self._bar_types:
             instrument_id = bar_type.instrument_id
@@ -144,11 +165,15 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
         if self.config.subscribe_news:
             self.subscribe_data(NEWS_DATA_TYPE, client_id=NEWS_CLIENT_ID)
         self._buckets = {st.spec.instrument_id: st.spec.bucket for st in self._state.values()}
+        self._batch = TimestampBatch(i.value for i in self._state)
         self._start_stall_timer()
         if self.risk.halted:  # restarted on a kill day: stay halted until the next UTC day
             self._trading_state("HALTED")
 
     def on_stop(self) -> None:
+        if self._batch.pending_ts is not None:  # the last timestamp's book work, without new orders
+            self._step(*self._batch.take(), trade=False)
+        self.outputs.flush()
         self.risk.supervisor.flush(self.clock.timestamp_ns())
         for instrument_id, st in self._state.items():
             for position in self.cache.positions_open(instrument_id=instrument_id, strategy_id=self.id):
@@ -161,7 +186,9 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
                     position.ts_opened,
                     None,
                     None,
+                    position,
                 )
+        self.outputs.flush()
 
     def model_summary(self) -> dict:
         """Name -> version, provider and sha256 of every model in use (``None`` for an absent one)."""
@@ -178,47 +205,98 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
             st.news.add(data.ts_event, data.sentiment, data.relevance)
 
     def on_bar(self, bar: Bar) -> None:
+        """Per-instrument work for one bar; the portfolio step runs once the timestamp is due."""
         instrument_id = bar.bar_type.instrument_id
-        st = self._state[instrument_id]
         ts = bar.ts_event
+        if self._batch.overtaken_by(ts):  # the clock moved past a timestamp with bars missing
+            self._step(*self._batch.take())
+        arrival = self._batch.add(ts, instrument_id.value)
+        if arrival == "duplicate":
+            self.journal.counters["duplicate_bars"] += 1
+            return
+        st = self._state[instrument_id]
         close = bar.close.as_double()
         volume = bar.volume.as_double()
-        row = st.features.update(
+        st.row = st.features.update(
             bar.open.as_double(), bar.high.as_double(), bar.low.as_double(), close, volume
         )
-        ret = math.log(close / st.prev_close) if st.prev_close > 0.0 else math.nan
+        st.ret = math.log(close / st.prev_close) if st.prev_close > 0.0 else math.nan
         st.prev_close = st.last_close = close
         st.last_bar_ts = ts
         self.risk.adv[instrument_id.value].update(ts, close, volume)
         self.risk.resume(ts, instrument_id.value)
-        correlation = self._correlation(instrument_id, st, ret, ts)
         self.journal.bars += 1
+        if arrival == "late":  # its timestamp's step already ran: decide it on its own
+            self.journal.counters["late_bars"] += 1
+            self._late_bar(instrument_id, st, ts)
+        elif arrival == "complete":
+            self._cancel_grace_timer()
+            self._step(*self._batch.take())
+        elif arrival == "first":
+            self.clock.set_time_alert_ns(_STEP_TIMER, ts + self._grace_ns, callback=self._grace_passed)
 
+    def _grace_passed(self, event) -> None:
+        if self._batch.pending_ts is not None and event.ts_event >= self._batch.pending_ts + self._grace_ns:
+            self._step(*self._batch.take())
+
+    def _cancel_grace_timer(self) -> None:
+        if _STEP_TIMER in self.clock.timer_names:
+            self.clock.cancel_timer(_STEP_TIMER)
+
+    # ------------------------------------------------------------------ portfolio step
+    def _step(self, ts: int, instruments: tuple[str, ...], *, trade: bool = True) -> None:
+        """Book-level work once per timestamp, after its bars: fills and trades held since the last step,
+        correlations, the mark and kill switch, stops, trims, decisions (instruments sorted), equity."""
+        self.outputs.flush()
+        ids = [InstrumentId.from_str(i) for i in instruments]
+        correlations = self._correlations(ids)
         nav = self._nav()
         update = self.risk.mark(ts, nav)  # every price update marks the book (kill switch)
         if update.trading_state is not None and update.trading_state != "HALTED":
             self._trading_state(update.trading_state)
-        if update.flatten or self.risk.supervisor.flatten_pending:  # pending: killed, then restarted
+        if trade and (update.flatten or self.risk.supervisor.flatten_pending):  # pending: killed, restarted
             self._kill(ts)
         notionals = self._signed_notionals()  # positions change on fills, never inside this handler
-        if not self.risk.halted:
-            if st.stop_order is not None:
-                self._trail_stop(instrument_id, st, close)
+        if trade and not self.risk.halted:
+            for instrument_id in ids:
+                st = self._state[instrument_id]
+                if st.stop_order is not None:
+                    self._trail_stop(instrument_id, st, st.last_close)
             self._trim_drift(ts, nav, notionals)
-            if st.features.ready:
-                self._decide_and_act(instrument_id, st, row, correlation, close, ts)
+            for instrument_id in ids:
+                st = self._state[instrument_id]
+                if st.features.ready:
+                    correlation = correlations[instrument_id]
+                    self._decide_and_act(instrument_id, st, st.row, correlation, st.last_close, ts)
         self._record_equity(ts, nav, notionals)
 
-    # ------------------------------------------------------------------ decision
-    def _correlation(self, instrument_id: InstrumentId, st: _InstrumentState, ret: float, ts: int) -> float:
-        if not self._reference or instrument_id.value == self._reference:
-            if instrument_id.value == self._reference:
-                self._ref_ret, self._ref_ts = ret, ts
-            return 1.0
-        if self._ref_ts == ts and math.isfinite(ret) and math.isfinite(self._ref_ret):
-            return st.corr.update(ret, self._ref_ret)
-        return st.corr.value
+    def _late_bar(self, instrument_id: InstrumentId, st: _InstrumentState, ts: int) -> None:
+        if self.risk.halted:
+            return
+        if st.stop_order is not None:
+            self._trail_stop(instrument_id, st, st.last_close)
+        if st.features.ready:
+            correlation = st.corr.value if self._reference and instrument_id.value != self._reference else 1.0
+            self._decide_and_act(instrument_id, st, st.row, correlation, st.last_close, ts)
 
+    def _correlations(self, ids: list[InstrumentId]) -> dict[InstrumentId, float]:
+        """Return correlation to the reference instrument, updated only with both returns of this step."""
+        if not self._reference:
+            return {i: 1.0 for i in ids}
+        ref = InstrumentId.from_str(self._reference)
+        ref_ret = self._state[ref].ret if ref in ids else math.nan
+        out = {}
+        for instrument_id in ids:
+            st = self._state[instrument_id]
+            if instrument_id == ref:
+                out[instrument_id] = 1.0
+            elif math.isfinite(st.ret) and math.isfinite(ref_ret):
+                out[instrument_id] = st.corr.update(st.ret, ref_ret)
+            else:
+                out[instrument_id] = st.corr.value
+        return out
+
+    # ------------------------------------------------------------------ decision
     def _decide_and_act(self, instrument_id, st, row, correlation, close, ts) -> None:
         p_short, p_mid = self._models.predict_row(row)
         ppo_hint = float(self._ppo.predict(row[None, :])[0]) if self._ppo is not None else None
@@ -237,7 +315,24 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
             policy,
             bucket_limit_pct=getattr(policy.bucket_limit_pct, bucket),
         )
-        self.journal.decisions[decision.action] += 1
+        self.outputs.decision(
+            EnsembleDecision(
+                instrument=instrument_id.value,
+                ts_event=ts,
+                p_short=p_short,
+                p_mid=p_mid,
+                ppo_hint=ppo_hint,
+                base=decision.base,
+                penalties=decision.penalties,
+                score=decision.score,
+                action=decision.action,
+                size=decision.size,
+                reason_tags=decision.reason_tags,
+                policy_version=policy.version,
+                weights=decision.weights,
+                rl_available=decision.rl_available,
+            )
+        )
         if decision.action == "HOLD":
             return
         position_side = self._position_sign(instrument_id)
@@ -292,9 +387,35 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
         route = self.risk.route
         st.route = ClientId(route.client_id) if route.client_id else None
         self.submit_order_list(bracket, client_id=st.route)
+        self._emit_intent(
+            instrument_id,
+            ts,
+            bracket.first.client_order_id.value,
+            wants,
+            decision.size,
+            verdict.approved,
+            close,
+            st.entry["reason_tags"],
+        )
         self.risk.budget.record(ts)
         self.journal.counters["entries"] += 1
         self.journal.counters[f"entries_{'live' if route.live else 'paper'}"] += 1
+
+    def _emit_intent(self, instrument_id, ts, client_order_id, side, size_pre, size_post, price, tags):
+        self.outputs.order(
+            OrderIntent(
+                instrument=instrument_id.value,
+                ts_event=ts,
+                client_order_id=client_order_id,
+                side="BUY" if side > 0 else "SELL",
+                size_pre=size_pre,
+                size_post_risk=size_post,
+                price_ref=price,
+                reason_tags=tuple(tags),
+                policy_version=self.cfg.policy.version,
+                mode=self.risk.mode,
+            )
+        )
 
     def _trail_stop(self, instrument_id, st: _InstrumentState, close: float) -> None:
         order = self.cache.order(st.stop_order.client_order_id)
@@ -332,6 +453,7 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
 
     def on_position_closed(self, event: PositionClosed) -> None:
         st = self._state[event.instrument_id]
+        position = self.cache.position(event.position_id)
         self._log_trade(
             st,
             event.position_id.value,
@@ -341,13 +463,18 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
             event.ts_opened,
             event.ts_closed,
             event.realized_pnl.as_double(),
+            position,
         )
         st.entry = None
         st.stop_order = None
 
-    def _log_trade(self, st, position_id, entry_side, entry_px, exit_px, ts_opened, ts_closed, pnl) -> None:
+    def _log_trade(
+        self, st, position_id, entry_side, entry_px, exit_px, ts_opened, ts_closed, pnl, position=None
+    ) -> None:
         st.trades += 1
-        self.journal.trades.append(
+        self.outputs.hold_trade(
+            ts_opened if ts_closed is None else ts_closed,
+            st.spec.instrument_id,
             trade_entry(
                 st.spec,
                 st.entry,
@@ -360,7 +487,8 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
                 ts_opened=ts_opened,
                 ts_closed=ts_closed,
                 pnl=pnl,
-            )
+                position=position,
+            ),
         )
 
     # ------------------------------------------------------------------ accounting
@@ -390,18 +518,18 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
 
     def _record_equity(self, ts: int, nav: float, notionals: dict[str, float]) -> None:
         expo = exposure(notionals, self._buckets, nav)
-        self.journal.record_equity(
-            (
-                ts,
-                nav,
-                self.risk.supervisor.day_pnl * 100.0,  # against the supervisor's start-of-day NAV
-                expo.gross_pct,
-                expo.net_pct,
-                expo.max_name_pct,
-                expo.bucket_pct["core"],
-                expo.bucket_pct["penny"],
-                expo.bucket_pct["fno"],
-                self.risk.mode,
-                int(self.risk.halted),
+        self.outputs.equity(
+            EquityRow(
+                ts=ts,
+                nav=nav,
+                day_pnl_pct=self.risk.supervisor.day_pnl * 100.0,  # against the supervisor's start-of-day NAV
+                gross_exposure_pct=expo.gross_pct,
+                net_exposure_pct=expo.net_pct,
+                max_name_exposure_pct=expo.max_name_pct,
+                bucket_core_pct=expo.bucket_pct["core"],
+                bucket_penny_pct=expo.bucket_pct["penny"],
+                bucket_fno_pct=expo.bucket_pct["fno"],
+                mode=self.risk.mode,
+                halted=int(self.risk.halted),
             )
         )

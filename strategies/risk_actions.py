@@ -13,6 +13,9 @@ from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.events import OrderDenied, OrderFilled
 from nautilus_trader.model.identifiers import InstrumentId
 
+from engine.risk.notices import alert
+from strategies.trade_journal import fill_message
+
 
 def quantity_for(instrument, value: float):
     """``value`` rounded down to the size increment, or ``None`` when that is zero or under the minimum."""
@@ -67,6 +70,7 @@ class RiskActionsMixin:
         return any(o.client_order_id in self._trim_ids for o in orders)
 
     def on_order_filled(self, event: OrderFilled) -> None:
+        self.outputs.hold_fill(fill_message(event, event.position_id.value if event.position_id else ""))
         if event.client_order_id not in self._trim_ids:
             return
         # the resting stop and take-profit must shrink with the position, or they would flip it
@@ -84,8 +88,8 @@ class RiskActionsMixin:
         self.journal.counters["orders_denied"] += 1
         if tags & {"kill_switch", "signal_reversal", "trim"}:
             self.journal.counters["flatten_denied"] += 1
-            self.journal.alert(
-                event.ts_event, "critical", "flatten_denied", f"flatten order denied: {event.reason}"
+            self.outputs.alert(
+                alert(event.ts_event, "critical", "flatten_denied", f"flatten order denied: {event.reason}")
             )
 
     # ------------------------------------------------------------------ data stall

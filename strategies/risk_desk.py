@@ -3,15 +3,16 @@
 It owns the supervisor (kill switch, quarantine, mode, SIP; persisted through the state store), the
 resolved limits of the current mode, the order-rate budget, ADV trackers for the penny rule, data-stall
 bookkeeping and the failure-mode hooks. It decides; the strategy acts (submits, cancels, flattens). Every
-outcome is journaled: risk events, alerts and clamp counters end up in the replay report.
+outcome is reported: risk events and alerts through the strategy's outputs (its event sink), clamp
+counters in the journal.
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from engine.config import AureusConfig
-from engine.journal import RunJournal
 from engine.risk.book import Book, Holding
 from engine.risk.clamp import OrderRequest, Verdict, assess, drift_trims
 from engine.risk.failsafe import FailureModes
@@ -24,7 +25,8 @@ from engine.state import StateStore
 from schemas.recording import InstrumentSpec
 from schemas.risk import ClampHit, TradingStateChanged
 
-MARK_PERSIST_INTERVAL_NS = 3_600 * 1_000_000_000  # engine time; every risk decision is written at once
+if TYPE_CHECKING:
+    from strategies.outputs import StrategyOutputs
 
 
 class RiskDesk:
@@ -34,16 +36,18 @@ class RiskDesk:
         self,
         cfg: AureusConfig,
         specs: dict[str, InstrumentSpec],
-        journal: RunJournal,
+        outputs: StrategyOutputs,
         *,
         store: StateStore | None,
         venue_is_paper: bool,
+        mark_persist_interval_ns: int = 0,
     ) -> None:
         self.cfg = cfg
         self.specs = specs
-        self.journal = journal
+        self.outputs = outputs
+        self.journal = outputs.journal
         self.supervisor = RiskSupervisor(
-            cfg.risk, cfg.mode, store=store, mark_persist_interval_ns=MARK_PERSIST_INTERVAL_NS
+            cfg.risk, cfg.mode, store=store, mark_persist_interval_ns=mark_persist_interval_ns
         )
         self.failsafe = FailureModes()
         self.budget = OrderRateBudget(
@@ -70,9 +74,8 @@ class RiskDesk:
 
     def _journal_update(self, update: RiskUpdate) -> None:
         for event in update.events:
-            self.journal.risk_event(event)
-        for alert in update.alerts:
-            self.journal.alert(alert.ts_event, alert.severity, alert.code, alert.message)
+            self.outputs.risk(event)
+        self.outputs.alerts(update.alerts)
 
     def record_flatten(self, ts: int, reason: str) -> None:
         self.supervisor.record_flatten(ts, reason)
@@ -131,7 +134,7 @@ class RiskDesk:
             kind = "clamp_reductions" if verdict.status == "reduced" else "clamp_rejections"
             self.journal.counters[kind] += 1
             self.journal.clamp_reasons[f"{verdict.status}:{verdict.binding}"] += 1
-            self.journal.risk_event(
+            self.outputs.risk(
                 ClampHit(
                     instrument=instrument,
                     ts_event=ts,
@@ -156,20 +159,19 @@ class RiskDesk:
             return False
         self.stalled.add(instrument)
         self.journal.counters["data_stalls"] += 1
-        self.journal.risk_event(
+        self.outputs.risk(
             TradingStateChanged(
                 ts_event=ts, previous="ACTIVE", current="REDUCING", reason="data_stall", instrument=instrument
             )
         )
-        for alert in self.failsafe.data_stalled(ts):
-            self.journal.alert(alert.ts_event, alert.severity, alert.code, alert.message)
+        self.outputs.alerts(self.failsafe.data_stalled(ts))
         return True
 
     def resume(self, ts: int, instrument: str) -> None:
         if instrument not in self.stalled:
             return
         self.stalled.discard(instrument)
-        self.journal.risk_event(
+        self.outputs.risk(
             TradingStateChanged(
                 ts_event=ts,
                 previous="REDUCING",
@@ -179,5 +181,4 @@ class RiskDesk:
             )
         )
         if not self.stalled:
-            for alert in self.failsafe.data_resumed(ts):
-                self.journal.alert(alert.ts_event, alert.severity, alert.code, alert.message)
+            self.outputs.alerts(self.failsafe.data_resumed(ts))

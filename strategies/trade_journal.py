@@ -6,6 +6,7 @@ import math
 
 from nautilus_trader.model.enums import OrderSide
 
+from schemas.orders import Fill
 from schemas.recording import InstrumentSpec
 from schemas.tradelog import TradeLogEntry, iso_utc
 
@@ -25,10 +26,12 @@ def trade_entry(
     ts_opened: int,
     ts_closed: int | None,
     pnl: float | None,
+    position=None,
 ) -> TradeLogEntry:
     """One immutable trade-log line; ``entry`` is the decision that opened the position (``None`` if unknown).
 
-    The mode is the one the position was opened in (demo on quarantine and post-kill days).
+    The mode is the one the position was opened in (demo on quarantine and post-kill days). ``position``
+    (the Nautilus position of this trade) gives its quantity, fees and fill count.
     """
     entry = entry or NO_ENTRY
     digits = spec.price_precision + 2  # average of fills: keep 2 extra digits
@@ -46,6 +49,24 @@ def trade_entry(
         trade_id=trade_id,
         exit_timestamp=None if ts_closed is None else iso_utc(ts_closed),
         realized_pnl=pnl,
+        quantity=None if position is None else float(position.peak_qty),
+        fees=None if position is None else float(sum(m.as_decimal() for m in position.commissions())),
+        fill_count=None if position is None else position.event_count,
+    )
+
+
+def fill_message(event, position_id: str) -> Fill:
+    """The ``fills`` topic message of a Nautilus ``OrderFilled`` event."""
+    return Fill(
+        instrument=event.instrument_id.value,
+        ts_event=event.ts_event,
+        client_order_id=event.client_order_id.value,
+        venue_order_id=event.venue_order_id.value,
+        side="BUY" if event.order_side == OrderSide.BUY else "SELL",
+        quantity=float(event.last_qty),
+        price=float(event.last_px),
+        commission=event.commission.as_double(),
+        position_id=position_id,
     )
 
 

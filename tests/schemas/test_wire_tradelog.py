@@ -48,6 +48,9 @@ def test_seed_example_encodes_with_seed_keys_first_in_seed_order():
         "trade_id",
         "exit_timestamp",
         "realized_pnl",
+        "quantity",
+        "fees",
+        "fill_count",
         "schema_version",
     ]
 
@@ -128,3 +131,12 @@ def test_iso_utc_round_trips_and_agrees_with_datetime(ts_ns):
 def test_parse_iso_utc_rejects_other_forms(text):
     with pytest.raises(SchemaDecodeError):
         parse_iso_utc(text)
+
+
+def test_a_line_written_before_quantity_fees_and_fill_count_still_decodes():
+    old = json.loads(SEED_ENTRY) | {"policy_version": "p1", "trade_id": "t-1", "schema_version": 1}
+
+    entry = decode_trade_log_line(json.dumps(old).encode())
+
+    assert (entry.quantity, entry.fees, entry.fill_count) == (None, None, None)
+    assert entry.trade_id == "t-1"

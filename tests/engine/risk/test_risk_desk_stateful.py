@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from engine.config import load_config
-from engine.journal import RunJournal
 from engine.state import MemoryStateStore
 from schemas.recording import InstrumentSpec
+from strategies.outputs import StrategyOutputs
 from strategies.risk_desk import RiskDesk
 
 NS_MIN = 60 * 10**9
@@ -59,7 +59,9 @@ class GuardedBook(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.cfg = load_config(overrides=OVERRIDES)
-        self.desk = RiskDesk(self.cfg, SPECS, RunJournal(), store=MemoryStateStore(), venue_is_paper=True)
+        self.desk = RiskDesk(
+            self.cfg, SPECS, StrategyOutputs(), store=MemoryStateStore(), venue_is_paper=True
+        )
         self.ts = START
         self.cash = 100_000.0
         self.qty = dict.fromkeys(NAMES, 0.0)

@@ -13,9 +13,9 @@ from nautilus_trader.model.enums import AccountType, OmsType
 from nautilus_trader.model.identifiers import TraderId, Venue
 from nautilus_trader.model.objects import Money
 
+from aureus.runtime.instruments import build_instrument
 from engine.config import AureusConfig
 from engine.errors import EngineError
-from engine.runtime.instruments import build_instrument
 from schemas.recording import InstrumentSpec
 
 TRADER_ID = "AUREUS-001"
