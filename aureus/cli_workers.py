@@ -12,7 +12,9 @@ from rich.table import Table
 
 from aureus.cli import ConfigOption, SetOption
 
-worker_app = typer.Typer(name="worker", help="Run a stream worker (faust) in this process.", no_args_is_help=True)
+worker_app = typer.Typer(
+    name="worker", help="Run a stream worker (faust) in this process.", no_args_is_help=True
+)
 news_app = typer.Typer(name="news", help="News processing offline.", no_args_is_help=True)
 alerts_app = typer.Typer(name="alerts", help="Alert subscribers.", no_args_is_help=True)
 audit_app = typer.Typer(name="audit", help="The hash-chained audit ledger.", no_args_is_help=True)
@@ -81,9 +83,15 @@ def news_score(
 def alerts_subscribe(
     sink: Annotated[str, typer.Option(help="console | webhook | telegram")] = "console",
     url: Annotated[str, typer.Option(help="Webhook URL (sink webhook).")] = "",
-    severity: Annotated[str, typer.Option(help="Lowest severity delivered: info | warning | critical.")] = "info",
-    code: Annotated[list[str] | None, typer.Option(help="Code pattern (fnmatch, repeatable); default all.")] = None,
-    topic: Annotated[list[str] | None, typer.Option(help="Only alerts tagged with this topic (repeatable).")] = None,
+    severity: Annotated[
+        str, typer.Option(help="Lowest severity delivered: info | warning | critical.")
+    ] = "info",
+    code: Annotated[
+        list[str] | None, typer.Option(help="Code pattern (fnmatch, repeatable); default all.")
+    ] = None,
+    topic: Annotated[
+        list[str] | None, typer.Option(help="Only alerts tagged with this topic (repeatable).")
+    ] = None,
     name: Annotated[str, typer.Option(help="Subscriber name; its own consumer group.")] = "cli",
     config: ConfigOption = None,
     set_: SetOption = None,
@@ -97,8 +105,14 @@ def alerts_subscribe(
 
     try:
         sub = msgspec.convert(
-            {"name": name, "sink": sink, "url": url, "severity": severity, "codes": tuple(code or ("*",)),
-             "topics": tuple(topic or ())},
+            {
+                "name": name,
+                "sink": sink,
+                "url": url,
+                "severity": severity,
+                "codes": tuple(code or ("*",)),
+                "topics": tuple(topic or ()),
+            },
             AlertSubscription,
         )
     except msgspec.ValidationError as e:
@@ -113,7 +127,9 @@ def audit_verify(ledger: Annotated[Path, typer.Argument(help="audit.jsonl ledger
 
     result = verify_ledger(ledger)
     if result.ok:
-        anchor = "head anchor matches" if result.anchored else "no head anchor: deletions at the end undetectable"
+        anchor = (
+            "head anchor matches" if result.anchored else "no head anchor: deletions at the end undetectable"
+        )
         _out.print(f"[green]OK[/]: {result.records} records, chain verifies ({anchor})")
         return
     _out.print(f"[red]BROKEN[/]: first bad seq {result.first_bad_seq}: {result.reason}")
@@ -127,7 +143,7 @@ def sentiment(
     out: Annotated[Path, typer.Option(help="Model directory.")] = Path("models/sentiment"),
     seed: Annotated[int, typer.Option(help="Seed of the train/test split.")] = 7,
 ) -> None:
-    """Train the headline sentiment model (TF-IDF + logistic regression), export ONNX, report held-out metrics."""
+    """Train the headline sentiment model (TF-IDF + logistic regression), export ONNX, report metrics."""
     from aureus.paths import resolve_repo_path
     from aureus.train_sentiment import train_sentiment
 

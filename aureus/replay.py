@@ -24,6 +24,7 @@ from engine.sink import CollectingSink
 from schemas.market import Bar, NewsScored
 from strategies.meta_ensemble import MetaEnsembleConfig, MetaEnsembleStrategy
 from strategies.news_data import NEWS_CLIENT_ID, NEWS_DATA_TYPE, ScoredNewsData
+from streams.audit.run_ledger import write_run_ledger
 
 
 def default_synthetic_recording(config: AureusConfig, console: Console | None = None) -> Path:
@@ -123,6 +124,7 @@ def run_replay(
     # No engine.dispose(): it shuts down the process-wide Rust logger and the next engine in this
     # process then panics initialising it (nautilus 1.228). The engine is garbage-collected instead.
     report = write_outputs(outputs)
+    write_run_ledger(Path(out) / "audit.jsonl", sink, config.audit.topics)
     return report
 
 

@@ -109,7 +109,9 @@ def build_graph(idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> onn
         helper.make_node("Mul", ["term_weights", "w_col"], ["contrib"]),
         helper.make_node("Concat", [INPUT_N, "n_classes"], ["logit_shape"], axis=0),
         helper.make_node("ConstantOfShape", ["logit_shape"], ["zeros_logits"], value=zero_fill),
-        helper.make_node("ScatterND", ["zeros_logits", "rows_2d", "contrib"], ["raw_logits"], reduction="add"),
+        helper.make_node(
+            "ScatterND", ["zeros_logits", "rows_2d", "contrib"], ["raw_logits"], reduction="add"
+        ),
         helper.make_node("Add", ["raw_logits", "bias"], ["logits"]),
         helper.make_node("Softmax", ["logits"], [OUTPUT_PROBABILITIES], axis=1),
     ]
@@ -125,7 +127,9 @@ def build_graph(idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> onn
         [helper.make_tensor_value_info(OUTPUT_PROBABILITIES, TensorProto.FLOAT, ["n", n_classes])],
         initializer=inits,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="aureus.train")
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="aureus.train"
+    )
     model.ir_version = 9
     onnx.checker.check_model(model)
     return model
@@ -180,16 +184,29 @@ def train_sentiment(
         onnx_sha256=hashlib.sha256(onnx_bytes).hexdigest(),
         vocabulary_file="sentiment.vocab.json",
         vocabulary_sha256=hashlib.sha256(vocab_bytes).hexdigest(),
-        data={"path": data.name, "sha256": hashlib.sha256(raw).hexdigest(), "n_unique_sentences": len(sentences)},
-        split={"method": "stratified_random", "test_fraction": TEST_FRACTION, "seed": seed,
-               "n_train": len(x_train), "n_test": len(x_test)},
+        data={
+            "path": data.name,
+            "sha256": hashlib.sha256(raw).hexdigest(),
+            "n_unique_sentences": len(sentences),
+        },
+        split={
+            "method": "stratified_random",
+            "test_fraction": TEST_FRACTION,
+            "seed": seed,
+            "n_train": len(x_train),
+            "n_test": len(x_test),
+        },
         metrics={},
         published=PUBLISHED,
         seed=seed,
         hyperparameters={"C": C, "sublinear_tf": True, "vocabulary_size": len(vocabulary)},
-        libraries={"python": platform.python_version(), "numpy": np.__version__,
-                   "scikit-learn": sklearn.__version__, "onnx": onnx.__version__,
-                   "onnxruntime": ort.__version__},
+        libraries={
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "scikit-learn": sklearn.__version__,
+            "onnx": onnx.__version__,
+            "onnxruntime": ort.__version__,
+        },
     )
     (out / MANIFEST_NAME).write_bytes(msgspec.json.format(msgspec.json.encode(manifest)))
 

@@ -20,7 +20,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 
 from aureus.paths import REPO_ROOT, resolve_repo_path
-from aureus.train_sentiment import C, NGRAMS, TOKEN_PATTERN, read_phrasebank
+from aureus.train_sentiment import NGRAMS, TOKEN_PATTERN, C, read_phrasebank
 from engine.config import NewsWorkerConfig
 from engine.news.sentiment import SentimentModel
 from schemas.market import NewsRaw
@@ -69,12 +69,20 @@ def main() -> dict[str, float]:
 
     published = model.manifest.published
     print("[e] headline sentiment (Financial PhraseBank held-out, one CPU thread):")
-    print(f"    accuracy {acc:.4f}  macro-F1 {f1:.4f}  on {len(x_test)} sentences "
-          f"(FinBERT published: accuracy {published['finbert_accuracy']}, F1 {published['finbert_macro_f1_reported_as_f1']})")
-    print(f"    ONNX model        {onnx_rate:>10,.0f} headlines/s  ({onnx_rate / sk_rate:.2f}x scikit-learn "
-          f"pipeline {sk_rate:,.0f}/s)")
-    print(f"    news processor    {processor_rate:>10,.0f} headlines/s  (20,000 StockNet tweets: normalise, link, "
-          f"dedup, quality, sentiment; includes building the processor)")
+    print(
+        f"    accuracy {acc:.4f}  macro-F1 {f1:.4f}  on {len(x_test)} sentences "
+        f"(FinBERT published: accuracy {published['finbert_accuracy']}, "
+        f"F1 {published['finbert_macro_f1_reported_as_f1']})"
+    )
+    print(
+        f"    ONNX model        {onnx_rate:>10,.0f} headlines/s  ({onnx_rate / sk_rate:.2f}x scikit-learn "
+        f"pipeline {sk_rate:,.0f}/s)"
+    )
+    print(
+        f"    news processor    {processor_rate:>10,.0f} headlines/s  (20,000 StockNet tweets: normalise, "
+        "link, "
+        f"dedup, quality, sentiment; includes building the processor)"
+    )
     return {"accuracy": acc, "macro_f1": f1, "onnx_per_s": onnx_rate, "processor_per_s": processor_rate}
 
 

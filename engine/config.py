@@ -318,7 +318,7 @@ class AuditConfig(msgspec.Struct, **_STRUCT):
 
 
 class WorkersConfig(msgspec.Struct, **_STRUCT):
-    """faust workers: broker (empty: ``AUREUS_KAFKA_BOOTSTRAP``, else 127.0.0.1:9092), topic prefix, idempotence.
+    """faust workers: broker (empty: ``AUREUS_KAFKA_BOOTSTRAP``, else 127.0.0.1:9092), prefix, idempotence.
 
     tansu (the test broker) has no idempotent producer, so tests set ``idempotent_producer = false``.
     """

@@ -58,8 +58,13 @@ def create_base_app(name: str, config: AureusConfig) -> faust.App:
 
 def topic(app: faust.App, config: AureusConfig, name: str) -> faust.TopicT:
     """The prefixed topic ``name`` as raw bytes."""
-    return app.topic(config.workers.topic_prefix + name, key_type=bytes, value_type=bytes,
-                     key_serializer="raw", value_serializer="raw")
+    return app.topic(
+        config.workers.topic_prefix + name,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
 
 
 class DeadLetterOutbox:
@@ -94,10 +99,19 @@ class DeadLetterOutbox:
             return None
         # The broker's timestamp: when it was dead-lettered is bookkeeping, not a decision.
         ts = int((message.timestamp or 0) * 1e9)
-        letter = dead_letter_from(error, key=message.key, ts_event=ts, topic=source, partition=message.partition,
-                                  offset=message.offset, consumer=self.worker)
+        letter = dead_letter_from(
+            error,
+            key=message.key,
+            ts_event=ts,
+            topic=source,
+            partition=message.partition,
+            offset=message.offset,
+            consumer=self.worker,
+        )
         dlq = dlq_topic(source)
-        sent = await topic(self.app, self.config, dlq).send(key=letter.key.encode(), value=encode(dlq, letter))
+        sent = await topic(self.app, self.config, dlq).send(
+            key=letter.key.encode(), value=encode(dlq, letter)
+        )
         await sent  # acked before the offset of the bad message may be committed
         self._sent.add((source, message.partition, message.offset))
         DEAD_LETTERS.labels(self.worker, source).inc()

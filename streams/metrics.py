@@ -14,13 +14,21 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from schemas.market import NewsRaw
 
-SOURCE_ITEMS = Counter("aureus_news_source_items", "News items by source and outcome", ["worker", "source", "outcome"])
-SOURCE_LATENCY = Histogram("aureus_news_batch_latency_seconds", "Processing time of one news batch", ["worker"])
-SOURCE_FRESHNESS = Gauge("aureus_news_source_freshness_seconds", "Now minus the newest item's event time",
-                         ["worker", "source"])
-NEWS_OUTCOMES = Counter("aureus_news_outcomes", "News processor outcomes (duplicates, unlinked, links)",
-                        ["worker", "outcome"])
-DEAD_LETTERS = Counter("aureus_worker_dead_letters", "Messages sent to a dead-letter topic", ["worker", "topic"])
+SOURCE_ITEMS = Counter(
+    "aureus_news_source_items", "News items by source and outcome", ["worker", "source", "outcome"]
+)
+SOURCE_LATENCY = Histogram(
+    "aureus_news_batch_latency_seconds", "Processing time of one news batch", ["worker"]
+)
+SOURCE_FRESHNESS = Gauge(
+    "aureus_news_source_freshness_seconds", "Now minus the newest item's event time", ["worker", "source"]
+)
+NEWS_OUTCOMES = Counter(
+    "aureus_news_outcomes", "News processor outcomes (duplicates, unlinked, links)", ["worker", "outcome"]
+)
+DEAD_LETTERS = Counter(
+    "aureus_worker_dead_letters", "Messages sent to a dead-letter topic", ["worker", "topic"]
+)
 
 
 class SourceHealth:

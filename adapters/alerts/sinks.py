@@ -74,8 +74,14 @@ class WebhookSink(_HttpSink):
     so a receiver can drop a repeat delivered after a crash.
     """
 
-    def __init__(self, url: str, *, timeout_s: float = 5.0, client: httpx.AsyncClient | None = None,
-                 name: str | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout_s: float = 5.0,
+        client: httpx.AsyncClient | None = None,
+        name: str | None = None,
+    ) -> None:
         super().__init__(timeout_s, client)
         self.url = url
         self.name = name or f"webhook:{url}"
@@ -89,11 +95,21 @@ class WebhookSink(_HttpSink):
 class TelegramSink(_HttpSink):
     """Telegram Bot API: ``POST {api}/bot<token>/sendMessage`` with ``chat_id`` and ``text``."""
 
-    def __init__(self, token: str, chat_id: str, *, api_url: str = "https://api.telegram.org",
-                 timeout_s: float = 5.0, client: httpx.AsyncClient | None = None, name: str = "telegram") -> None:
+    def __init__(
+        self,
+        token: str,
+        chat_id: str,
+        *,
+        api_url: str = "https://api.telegram.org",
+        timeout_s: float = 5.0,
+        client: httpx.AsyncClient | None = None,
+        name: str = "telegram",
+    ) -> None:
         if not token or not chat_id:
-            raise SinkError("telegram sink needs a bot token and a chat id (config alerts.telegram_* or "
-                            "AUREUS_TELEGRAM_TOKEN / AUREUS_TELEGRAM_CHAT_ID)")
+            raise SinkError(
+                "telegram sink needs a bot token and a chat id (config alerts.telegram_* or "
+                "AUREUS_TELEGRAM_TOKEN / AUREUS_TELEGRAM_CHAT_ID)"
+            )
         super().__init__(timeout_s, client)
         self._url = f"{api_url.rstrip('/')}/bot{token}/sendMessage"
         self.chat_id = chat_id
@@ -101,7 +117,9 @@ class TelegramSink(_HttpSink):
 
     async def send(self, alert: Alert, alert_id: str) -> None:
         """Send one alert as a message; Telegram's ``{"ok": false}`` counts as a failure."""
-        response = await self._post(self._url, self.name, json={"chat_id": self.chat_id, "text": alert_text(alert)})
+        response = await self._post(
+            self._url, self.name, json={"chat_id": self.chat_id, "text": alert_text(alert)}
+        )
         try:
             ok = response.json().get("ok") is True
         except ValueError:

@@ -131,6 +131,9 @@ class LedgerWriter:
         The JSONL ledger (created with its directory when missing).
     fsync : bool
         fsync the file on each :meth:`flush` (the daemon); replay can skip it.
+    deduplicate : bool
+        Skip a payload already in the ledger (the worker, against redelivery); a replay writing its own
+        fresh ledger turns it off, so two identical events both stay on record.
 
     Raises
     ------
@@ -138,9 +141,10 @@ class LedgerWriter:
         The existing ledger does not verify (the writer refuses to extend a broken chain).
     """
 
-    def __init__(self, path: Path, *, fsync: bool = True) -> None:
+    def __init__(self, path: Path, *, fsync: bool = True, deduplicate: bool = True) -> None:
         self.path = Path(path)
         self.fsync = fsync
+        self.deduplicate = deduplicate
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._cut_torn_tail()
         self.last: AuditRecord | None = None
@@ -148,7 +152,9 @@ class LedgerWriter:
         records = list(read_ledger(self.path)) if self.path.exists() else []
         broken = find_chain_break(records)
         if broken is not None:
-            raise LedgerError(f"{self.path}: chain breaks at seq {broken.index} ({broken.reason}); not appending")
+            raise LedgerError(
+                f"{self.path}: chain breaks at seq {broken.index} ({broken.reason}); not appending"
+            )
         for record in records:
             self._seen.add(_digest(record.kind, bytes(record.payload)))
         self.last = records[-1] if records else None
@@ -185,7 +191,7 @@ class LedgerWriter:
     def append(self, *, ts_event: int, kind: str, payload: bytes) -> AuditRecord | None:
         """Append one record; ``None`` when the same kind and payload are already in the ledger."""
         digest = _digest(kind, payload)
-        if digest in self._seen:
+        if self.deduplicate and digest in self._seen:
             return None
         record = append_record(self.last, ts_event=ts_event, kind=kind, payload=payload)
         self._file.write(_ENCODER.encode(record) + b"\n")

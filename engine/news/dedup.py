@@ -1,9 +1,10 @@
 """Exact and near-duplicate headlines within a window of event time.
 
-Exact: the same normalised text about the same instruments, from any source. Near: the same text once retweet markers, user and URL
-placeholders, links and punctuation are stripped (StockNet retweets: ``rt AT_USER <text>``), or a word-set
-Jaccard similarity at or above ``threshold`` with a recent headline about the same instrument. Time is the
-items' own ``ts_event``, so the same stream deduplicates the same way in replay and live.
+Exact: the same normalised text about the same instruments, from any source. Near: the same text once
+retweet markers, user and URL placeholders, links and punctuation are stripped (StockNet retweets:
+``rt AT_USER <text>``), or a word-set Jaccard similarity at or above ``threshold`` with a recent
+headline about the same instrument. Time is the items' own ``ts_event``, so the same stream deduplicates
+the same way in replay and live.
 """
 
 from __future__ import annotations

@@ -16,8 +16,29 @@ import msgspec
 
 _CASHTAG = re.compile(r"\$\s?([A-Za-z][A-Za-z.\-]{0,5})\b")
 _WORD = re.compile(r"[A-Za-z][A-Za-z&'.\-]*")
-_NAME_SUFFIXES = {"inc", "inc.", "corp", "corp.", "corporation", "company", "co", "co.", "plc", "ltd", "ltd.",
-                  "group", "holdings", "the", "incorporated", "limited", "n.v.", "sa", "s.a.", "ag", "&"}
+_NAME_SUFFIXES = {
+    "inc",
+    "inc.",
+    "corp",
+    "corp.",
+    "corporation",
+    "company",
+    "co",
+    "co.",
+    "plc",
+    "ltd",
+    "ltd.",
+    "group",
+    "holdings",
+    "the",
+    "incorporated",
+    "limited",
+    "n.v.",
+    "sa",
+    "s.a.",
+    "ag",
+    "&",
+}
 
 
 class Link(msgspec.Struct, frozen=True):

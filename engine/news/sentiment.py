@@ -89,7 +89,10 @@ class SentimentModel:
             raise SentimentModelError(f"cannot read sentiment manifest in {model_dir}: {e}") from e
         onnx_path = model_dir / self.manifest.onnx_file
         vocab_path = model_dir / self.manifest.vocabulary_file
-        for path, want in ((onnx_path, self.manifest.onnx_sha256), (vocab_path, self.manifest.vocabulary_sha256)):
+        for path, want in (
+            (onnx_path, self.manifest.onnx_sha256),
+            (vocab_path, self.manifest.vocabulary_sha256),
+        ):
             if not path.is_file():
                 raise SentimentModelError(f"sentiment model file missing: {path}")
             if _sha256(path) != want:
@@ -120,7 +123,9 @@ class SentimentModel:
         if not texts:
             return np.zeros((0, len(self.manifest.labels)), dtype=np.float32)
         if len(texts) > CHUNK:
-            return np.concatenate([self.probabilities(texts[i : i + CHUNK]) for i in range(0, len(texts), CHUNK)])
+            return np.concatenate(
+                [self.probabilities(texts[i : i + CHUNK]) for i in range(0, len(texts), CHUNK)]
+            )
         counts = self._vectorizer.transform([prepare_text(t) for t in texts]).tocoo()
         feeds = {
             INPUT_ROWS: counts.row.astype(np.int64),

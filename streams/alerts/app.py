@@ -42,8 +42,9 @@ def build_sink(subscription: AlertSubscription, config: AlertsConfig, console: C
     )
 
 
-def build_dispatcher(config: AureusConfig, subscriptions: tuple[AlertSubscription, ...] | None = None,
-                     name: str = WORKER) -> Dispatcher:
+def build_dispatcher(
+    config: AureusConfig, subscriptions: tuple[AlertSubscription, ...] | None = None, name: str = WORKER
+) -> Dispatcher:
     """Routes for ``subscriptions`` (default: the configured ones) with a restart-proof delivery log."""
     subs = config.alerts.subscriptions if subscriptions is None else subscriptions
     routes = [Route(s, build_sink(s, config.alerts)) for s in subs]
@@ -54,8 +55,9 @@ def build_dispatcher(config: AureusConfig, subscriptions: tuple[AlertSubscriptio
     return Dispatcher(routes, config.alerts, delivered=log)
 
 
-def create_app(config: AureusConfig, subscriptions: tuple[AlertSubscription, ...] | None = None,
-               name: str = WORKER) -> faust.App:
+def create_app(
+    config: AureusConfig, subscriptions: tuple[AlertSubscription, ...] | None = None, name: str = WORKER
+) -> faust.App:
     """Build the alert router app; ``subscriptions`` default to ``alerts.subscriptions``.
 
     ``name`` names the consumer group: each ``aureus alerts subscribe`` gets its own, so every subscriber

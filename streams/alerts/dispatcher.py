@@ -102,12 +102,20 @@ class Dispatcher:
         self.config = config
         self.delivered = delivered or MemoryDeliveryLog()
         self.dead_letter_path = dead_letter_path or Path(config.dead_letter_path)
-        self.breakers = {r.sink.name: CircuitBreaker(config.breaker_failures, config.breaker_reset_s) for r in routes}
+        self.breakers = {
+            r.sink.name: CircuitBreaker(config.breaker_failures, config.breaker_reset_s) for r in routes
+        }
         self.counts: Counter = Counter()
         self._clock, self._sleep, self._rng = clock, sleep, rng
 
     async def deliver(self, alert: Alert) -> dict[str, str]:
-        """Deliver to every matching route; returns sink name -> ``delivered``, ``already`` or ``dead_lettered``."""
+        """Deliver to every matching route.
+
+        Returns
+        -------
+        dict[str, str]
+            Sink name to ``delivered``, ``already`` or ``dead_lettered``.
+        """
         ident = alert_id(alert)
         targets = [r for r in self.routes if matches(r.subscription, alert)]
         outcomes = await asyncio.gather(*(self._deliver_one(r.sink, alert, ident) for r in targets))
@@ -140,17 +148,30 @@ class Dispatcher:
                     self.counts[f"{sink.name}:delivered"] += 1
                     return "delivered"
             if attempt < self.config.max_attempts:
-                delay = backoff_delay(attempt, base_s=self.config.backoff_base_s, max_s=self.config.backoff_max_s,
-                                      jitter=self.config.jitter, random=self._rng)
+                delay = backoff_delay(
+                    attempt,
+                    base_s=self.config.backoff_base_s,
+                    max_s=self.config.backoff_max_s,
+                    jitter=self.config.jitter,
+                    random=self._rng,
+                )
                 await self._sleep(max(delay, retry_after or 0.0))
-        self._dead_letter(UndeliveredAlert(alert=alert, alert_id=ident, sink=sink.name, attempts=attempt, error=error))
+        self._dead_letter(
+            UndeliveredAlert(alert=alert, alert_id=ident, sink=sink.name, attempts=attempt, error=error)
+        )
         await self.delivered.mark(sink.name, ident)
         return "dead_lettered"
 
     def _dead_letter(self, item: UndeliveredAlert) -> None:
         self.counts[f"{item.sink}:dead_lettered"] += 1
-        log.warning("alert_dead_lettered", sink=item.sink, alert_id=item.alert_id, code=item.alert.code,
-                    attempts=item.attempts, error=item.error)
+        log.warning(
+            "alert_dead_lettered",
+            sink=item.sink,
+            alert_id=item.alert_id,
+            code=item.alert.code,
+            attempts=item.attempts,
+            error=item.error,
+        )
         self.dead_letter_path.parent.mkdir(parents=True, exist_ok=True)
         with self.dead_letter_path.open("ab") as f:
             f.write(msgspec.json.encode(item) + b"\n")

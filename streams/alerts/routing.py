@@ -33,7 +33,9 @@ def alert_id(alert: Alert) -> str:
     return hashlib.sha256(encode("alerts", alert)).hexdigest()[:24]
 
 
-def backoff_delay(attempt: int, *, base_s: float, max_s: float, jitter: float, random: Callable[[], float]) -> float:
+def backoff_delay(
+    attempt: int, *, base_s: float, max_s: float, jitter: float, random: Callable[[], float]
+) -> float:
     """Seconds to wait before retry number ``attempt`` (1 = first retry).
 
     Exponential ``base_s * 2**(attempt - 1)`` capped at ``max_s``, then shortened by up to ``jitter`` of

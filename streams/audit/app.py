@@ -51,8 +51,13 @@ def create_app(config: AureusConfig) -> faust.App:
     app = create_base_app(WORKER, config)
     ledger_path = Path(config.audit.ledger_path)
     writer = LedgerWriter(ledger_path)
-    sources = app.topic(*(config.workers.topic_prefix + t for t in config.audit.topics),
-                        key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
+    sources = app.topic(
+        *(config.workers.topic_prefix + t for t in config.audit.topics),
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
     audit_topic = topic(app, config, "audit")
     state = {"caught_up": False}
     dead_letters = DeadLetterOutbox(app, config, WORKER)
@@ -71,7 +76,9 @@ def create_app(config: AureusConfig) -> faust.App:
                 name = event.message.topic.removeprefix(config.workers.topic_prefix)
                 entry = audit_entry(name, event.key, event.value)
                 if isinstance(entry, DeadLetter):
-                    await dead_letters.send(SchemaDecodeError(entry.error, topic=name, raw=event.value), event)
+                    await dead_letters.send(
+                        SchemaDecodeError(entry.error, topic=name, raw=event.value), event
+                    )
                     continue
                 rec = writer.append(ts_event=entry.ts_event, kind=entry.kind, payload=entry.payload)
                 if rec is not None:

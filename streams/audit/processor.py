@@ -21,7 +21,9 @@ class AuditEntry(msgspec.Struct, frozen=True):
     payload: bytes
 
 
-def audit_entry(topic: str, key: bytes | str | None, raw: bytes, *, consumer: str = "audit") -> AuditEntry | DeadLetter:
+def audit_entry(
+    topic: str, key: bytes | str | None, raw: bytes, *, consumer: str = "audit"
+) -> AuditEntry | DeadLetter:
     """Decode ``raw`` as a ``topic`` message and return its ledger entry, or its dead letter.
 
     A dead letter's ``ts_event`` is 0: the message had no readable time and the worker must not use the

@@ -86,8 +86,10 @@ def create_app(config: AureusConfig) -> faust.App:
                 await dead_letters.send(error, origin[id(raw)])
             fresh = [s for s in result.scored if s.news_id not in published]
             # Wait for the broker's acks before the offsets may be committed: faust's send only buffers.
-            pending = [await scored_topic.send(key=item.instrument.encode(), value=encode("news.scored", item))
-                       for item in fresh]
+            pending = [
+                await scored_topic.send(key=item.instrument.encode(), value=encode("news.scored", item))
+                for item in fresh
+            ]
             await asyncio.gather(*pending)
             published.update(s.news_id for s in fresh)
             health.observe_batch(batch, result, time.perf_counter() - started)

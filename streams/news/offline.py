@@ -16,7 +16,9 @@ from schemas.recording import Manifest
 from streams.news.build import build_processor
 
 
-def score_recording(rec: Path, config: NewsWorkerConfig, *, out: Path | None = None) -> tuple[Manifest, Counter]:
+def score_recording(
+    rec: Path, config: NewsWorkerConfig, *, out: Path | None = None
+) -> tuple[Manifest, Counter]:
     """Score ``rec``'s headlines and write the recording (in place, or to ``out``).
 
     Returns
@@ -26,7 +28,9 @@ def score_recording(rec: Path, config: NewsWorkerConfig, *, out: Path | None = N
     """
     recording = open_recording(rec)
     manifest = recording.manifest
-    instruments = {spec.instrument_id.split(".", 1)[0].upper(): spec.instrument_id for spec in manifest.instruments}
+    instruments = {
+        spec.instrument_id.split(".", 1)[0].upper(): spec.instrument_id for spec in manifest.instruments
+    }
     processor = build_processor(config, instruments)
     kept = []
     raw: list[NewsRaw] = []

@@ -72,8 +72,11 @@ def _ledger_lines(n: int) -> list[bytes]:
 
 
 @settings(max_examples=60, deadline=None)
-@given(data=st.data(), n=st.integers(min_value=2, max_value=12),
-       mutation=st.sampled_from(["edit", "insert", "delete", "reorder"]))
+@given(
+    data=st.data(),
+    n=st.integers(min_value=2, max_value=12),
+    mutation=st.sampled_from(["edit", "insert", "delete", "reorder"]),
+)
 def test_verify_names_the_first_bad_seq_of_any_tampering(tmp_path_factory, data, n, mutation):
     path = tmp_path_factory.mktemp("ledger") / "audit.jsonl"
     lines = _ledger_lines(n)

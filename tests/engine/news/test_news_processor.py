@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
 
 from aureus.paths import REPO_ROOT
 from engine.config import NewsWorkerConfig
 from engine.news.dedup import Deduplicator, near_words
+from engine.news.errors import NewsInputError
 from engine.news.linking import InstrumentLinker
 from engine.news.processor import NewsProcessor, normalise, training_items
 from engine.news.quality import quality_score
-from engine.news.errors import NewsInputError
 from schemas.market import NewsRaw
 
 DATA = REPO_ROOT.parent / "shared" / "data"
@@ -71,23 +70,26 @@ def test_linker_reads_both_tables(linker):
 
 def test_cashtags_in_both_spellings_are_strong(linker):
     links = linker.link("$AAPL up, $ goog flat")
-    assert [(l.symbol, l.method, l.weak) for l in links] == [("AAPL", "cashtag", False), ("GOOG", "cashtag", False)]
+    assert [(k.symbol, k.method, k.weak) for k in links] == [
+        ("AAPL", "cashtag", False),
+        ("GOOG", "cashtag", False),
+    ]
 
 
 def test_a_post_listing_many_cashtags_links_each_weakly(linker):
     links = linker.link("review $ aapl $ bp $ csco $ cvx $ goog")
-    assert len(links) == 5 and all(l.weak and l.method == "cashtag" for l in links)
+    assert len(links) == 5 and all(k.weak and k.method == "cashtag" for k in links)
 
 
 def test_company_name_needs_its_capital_and_bare_tickers_are_weak(linker):
-    assert [(l.symbol, l.method) for l in linker.link("Exxon Mobil raises dividend")] == [("XOM", "name")]
+    assert [(k.symbol, k.method) for k in linker.link("Exxon Mobil raises dividend")] == [("XOM", "name")]
     assert linker.link("exxon mobil raises dividend") == []
-    assert [(l.symbol, l.weak) for l in linker.link("Why AAPL fell")] == [("AAPL", True)]
+    assert [(k.symbol, k.weak) for k in linker.link("Why AAPL fell")] == [("AAPL", True)]
 
 
 def test_source_tag_wins_over_text_methods(linker):
     links = linker.link("Apple beats", tagged=("AAPL.NASDAQ",))
-    assert [(l.symbol, l.method, l.weak) for l in links] == [("AAPL", "source", False)]
+    assert [(k.symbol, k.method, k.weak) for k in links] == [("AAPL", "source", False)]
 
 
 def test_exact_and_near_duplicates_inside_the_window_only():
@@ -119,8 +121,12 @@ def test_quality_formula():
 def test_processor_end_to_end_with_fake_scorer(linker):
     proc, scorer = _processor(linker)
     batch = [
-        NewsRaw(source="benzinga", ts_event=T0, headline="Apple beats estimates", instruments=("AAPL.NASDAQ",)),
-        NewsRaw(source="benzinga", ts_event=T0 + 1, headline="Apple beats estimates", instruments=("AAPL.NASDAQ",)),
+        NewsRaw(
+            source="benzinga", ts_event=T0, headline="Apple beats estimates", instruments=("AAPL.NASDAQ",)
+        ),
+        NewsRaw(
+            source="benzinga", ts_event=T0 + 1, headline="Apple beats estimates", instruments=("AAPL.NASDAQ",)
+        ),
         NewsRaw(source="stocknet", ts_event=T0 + 2, headline="rt AT_USER $ msft misses , $ aapl too"),
         NewsRaw(source="stocknet", ts_event=T0 + 3, headline="weather is nice"),
         NewsRaw(source="stocknet", ts_event=T0 + 4, headline=""),
@@ -141,7 +147,9 @@ def test_processor_end_to_end_with_fake_scorer(linker):
 
 def test_weak_links_are_published_but_kept_out_of_training(linker):
     proc, _ = _processor(linker)
-    result = proc.process([NewsRaw(source="stocknet", ts_event=T0, headline="review $ aapl $ bp $ csco $ cvx")])
+    result = proc.process(
+        [NewsRaw(source="stocknet", ts_event=T0, headline="review $ aapl $ bp $ csco $ cvx")]
+    )
     assert len(result.scored) == 4 and all(s.weak_link and s.relevance == 0.5 for s in result.scored)
     assert training_items(result.scored) == []
     assert training_items(result.scored, include_weak_links=True) == result.scored

@@ -31,8 +31,13 @@ class WorkerProcess:
             args += ["--set", item]
         self.log = log
         self._log_file = log.open("ab")
-        self.process = subprocess.Popen(args, cwd=REPO_ROOT, stdout=self._log_file, stderr=subprocess.STDOUT,
-                                        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.process = subprocess.Popen(
+            args,
+            cwd=REPO_ROOT,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
 
     def kill9(self) -> None:
         """SIGKILL: no shutdown hook, no final commit."""
@@ -49,7 +54,9 @@ class WorkerProcess:
         self._log_file.close()
 
     def assert_alive(self) -> None:
-        assert self.process.poll() is None, f"worker exited {self.process.returncode}:\n{self.log.read_text()[-3000:]}"
+        assert self.process.poll() is None, (
+            f"worker exited {self.process.returncode}:\n{self.log.read_text()[-3000:]}"
+        )
 
 
 def overrides(bootstrap: str, prefix: str, data_dir: Path) -> list[str]:
@@ -85,8 +92,9 @@ async def read_values(bootstrap: str, prefix: str, topic: str) -> list[bytes]:
     return await read_topic(_Cfg(bootstrap, prefix), topic)
 
 
-async def wait_for(bootstrap: str, prefix: str, topic: str, n: int, timeout_s: float,
-                   worker: WorkerProcess | None = None) -> list[bytes]:
+async def wait_for(
+    bootstrap: str, prefix: str, topic: str, n: int, timeout_s: float, worker: WorkerProcess | None = None
+) -> list[bytes]:
     """Poll ``topic`` until it holds at least ``n`` values (or time out and return what it has)."""
     deadline = time.monotonic() + timeout_s
     values: list[bytes] = []
@@ -105,10 +113,17 @@ def garbage(topic: str, n: int = 25) -> list[bytes]:
     found: list[bytes] = []
 
     @settings(max_examples=1, database=None, deadline=None)
-    @given(st.lists(st.one_of(st.binary(min_size=1, max_size=64),
-                              st.text(max_size=64).map(lambda t: ('{"type":' + t).encode()),
-                              st.dictionaries(st.text(max_size=8), st.integers()).map(lambda d: repr(d).encode())),
-                    min_size=n * 2, max_size=n * 2))
+    @given(
+        st.lists(
+            st.one_of(
+                st.binary(min_size=1, max_size=64),
+                st.text(max_size=64).map(lambda t: ('{"type":' + t).encode()),
+                st.dictionaries(st.text(max_size=8), st.integers()).map(lambda d: repr(d).encode()),
+            ),
+            min_size=n * 2,
+            max_size=n * 2,
+        )
+    )
     def draw(values):
         found.extend(values)
 
@@ -120,3 +135,13 @@ def garbage(topic: str, n: int = 25) -> list[bytes]:
         except SchemaDecodeError:
             bad.append(value)
     return bad[:n]
+
+
+def unique_letters(dlq: str, values: list[bytes]) -> list[bytes]:
+    """Raw bytes of the dead letters on ``dlq``, one per source partition and offset (transport repeats of a
+    letter, possible without an idempotent producer, count once)."""
+    letters = {}
+    for value in values:
+        letter = decode(dlq, value)
+        letters[(letter.partition, letter.offset)] = letter.raw
+    return list(letters.values())

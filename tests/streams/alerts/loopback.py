@@ -42,7 +42,11 @@ class Loopback:
             return None
         status, retry_after = self.fail_next[which].pop(0)
         if which == "telegram":
-            body = {"ok": False, "error_code": status, "description": "Too Many Requests" if status == 429 else "err"}
+            body = {
+                "ok": False,
+                "error_code": status,
+                "description": "Too Many Requests" if status == 429 else "err",
+            }
             if retry_after is not None:
                 body["parameters"] = {"retry_after": retry_after}
             return web.json_response(body, status=status)
@@ -62,6 +66,10 @@ class Loopback:
             return failure
         body = await request.json()
         if str(body.get("chat_id")) != CHAT_ID or not body.get("text"):
-            return web.json_response({"ok": False, "error_code": 400, "description": "Bad Request"}, status=400)
+            return web.json_response(
+                {"ok": False, "error_code": 400, "description": "Bad Request"}, status=400
+            )
         self.telegram.append(body)
-        return web.json_response({"ok": True, "result": {"message_id": len(self.telegram), "text": body["text"]}})
+        return web.json_response(
+            {"ok": True, "result": {"message_id": len(self.telegram), "text": body["text"]}}
+        )

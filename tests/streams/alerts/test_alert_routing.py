@@ -15,11 +15,21 @@ from streams.alerts.dispatcher import Dispatcher, Route, UndeliveredAlert
 from streams.alerts.routing import CircuitBreaker, backoff_delay, matches
 
 T0 = 1_700_000_000 * 10**9
-KILL = Alert(severity="critical", code="kill_switch_armed", ts_event=T0,
-             message="Kill-switch armed—flattened; Demo tomorrow unless override")
-QUARANTINE = Alert(severity="warning", code="quarantine_active", ts_event=T0 + 1,
-                   message="Demo quarantine active—7 days remaining")
-INFO = Alert(severity="info", code="data_stall", ts_event=T0 + 2, message="Data feed interrupted—holding positions")
+KILL = Alert(
+    severity="critical",
+    code="kill_switch_armed",
+    ts_event=T0,
+    message="Kill-switch armed—flattened; Demo tomorrow unless override",
+)
+QUARANTINE = Alert(
+    severity="warning",
+    code="quarantine_active",
+    ts_event=T0 + 1,
+    message="Demo quarantine active—7 days remaining",
+)
+INFO = Alert(
+    severity="info", code="data_stall", ts_event=T0 + 2, message="Data feed interrupted—holding positions"
+)
 
 
 def _sub(name, sink="webhook", severity="info", codes=("*",)):
@@ -73,8 +83,14 @@ def _dispatcher(routes, tmp_path, **cfg):
         sleeps.append(s)
 
     config = AlertsConfig(**({"max_attempts": 3, "backoff_base_s": 1.0, "jitter": 0.0} | cfg))
-    d = Dispatcher(routes, config, dead_letter_path=tmp_path / "dead.jsonl", clock=lambda: 0.0, sleep=sleep,
-                   rng=lambda: 0.0)
+    d = Dispatcher(
+        routes,
+        config,
+        dead_letter_path=tmp_path / "dead.jsonl",
+        clock=lambda: 0.0,
+        sleep=sleep,
+        rng=lambda: 0.0,
+    )
     return d, sleeps
 
 
@@ -84,7 +100,10 @@ async def test_failing_sink_is_retried_then_dead_lettered_while_others_deliver(t
     d, sleeps = _dispatcher([Route(_sub("a"), good), Route(_sub("b"), bad)], tmp_path)
     assert await d.deliver(KILL) == {"good": "delivered", "bad": "dead_lettered"}
     assert good.got == [KILL] and sleeps == [1.0, 2.0]
-    dead = [msgspec.json.decode(line, type=UndeliveredAlert) for line in (tmp_path / "dead.jsonl").read_bytes().splitlines()]
+    dead = [
+        msgspec.json.decode(line, type=UndeliveredAlert)
+        for line in (tmp_path / "dead.jsonl").read_bytes().splitlines()
+    ]
     assert [(x.sink, x.attempts, x.alert) for x in dead] == [("bad", 3, KILL)]
 
 
@@ -115,8 +134,10 @@ async def test_loopback_webhook_and_telegram_receive_exactly_the_matching_alerts
     telegram = TelegramSink(TOKEN, CHAT_ID, api_url=loopback.url)
     loopback.fail_next["webhook"] = [(503, None)]
     loopback.fail_next["telegram"] = [(429, 1)]
-    routes = [Route(_sub("hook", codes=("kill_*", "data_*")), webhook),
-              Route(_sub("tg", sink="telegram", severity="warning"), telegram)]
+    routes = [
+        Route(_sub("hook", codes=("kill_*", "data_*")), webhook),
+        Route(_sub("tg", sink="telegram", severity="warning"), telegram),
+    ]
     d, sleeps = _dispatcher(routes, tmp_path)
     for alert in (KILL, QUARANTINE, INFO):
         await d.deliver(alert)

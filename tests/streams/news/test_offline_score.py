@@ -26,8 +26,18 @@ def _recording(path, n_tweets=300):
         d, o, h, lo, c, _adj, v = line.split(",")
         ts = int(datetime.fromisoformat(d).replace(tzinfo=UTC).timestamp()) * 10**9 + DAY - 1
         if d.startswith("2014-01"):
-            bars.append(Bar(instrument="AAPL.XNAS", interval_s=86400, ts_event=ts, open=float(o), high=float(h),
-                            low=float(lo), close=float(c), volume=float(v)))
+            bars.append(
+                Bar(
+                    instrument="AAPL.XNAS",
+                    interval_s=86400,
+                    ts_event=ts,
+                    open=float(o),
+                    high=float(h),
+                    low=float(lo),
+                    close=float(c),
+                    volume=float(v),
+                )
+            )
     news = []
     with gzip.open(DATA / "stocknet_tweets" / "stocknet_tweets_preprocessed.jsonl.gz", "rt") as f:
         for i, line in enumerate(f):
@@ -36,8 +46,15 @@ def _recording(path, n_tweets=300):
             row = json.loads(line)
             ts = int(datetime.strptime(row["created_at"], "%a %b %d %H:%M:%S %z %Y").timestamp()) * 10**9
             news.append(NewsRaw(source="stocknet", ts_event=ts, headline=row["text"]))
-    spec = InstrumentSpec(instrument_id="AAPL.XNAS", kind="equity", base_currency="AAPL", quote_currency="USD",
-                          price_precision=2, size_precision=0, bar_interval_s=86400)
+    spec = InstrumentSpec(
+        instrument_id="AAPL.XNAS",
+        kind="equity",
+        base_currency="AAPL",
+        quote_currency="USD",
+        price_precision=2,
+        size_precision=0,
+        bar_interval_s=86400,
+    )
     write_recording(path, [*bars, *news], source="test:stocknet", synthetic=False, instruments=[spec])
     return len(bars), len(news)
 
