@@ -77,9 +77,14 @@ class Deduplicator:
         if words and near in self._near:
             return "near"
         word_set = frozenset(words)
+        size, threshold = len(word_set), self.threshold
         for symbol in symbols:
             for seen_ts, seen in self._recent.get(symbol, ()):
-                if seen_ts >= horizon and jaccard(word_set, seen) >= self.threshold:
+                # Jaccard <= min/max of the two sizes: most pairs are ruled out without a set operation.
+                other = len(seen)
+                if seen_ts < horizon or min(size, other) < threshold * max(size, other):
+                    continue
+                if jaccard(word_set, seen) >= threshold:
                     return "near"
         self._exact[key] = self._now
         if words:
