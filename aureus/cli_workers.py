@@ -22,9 +22,12 @@ audit_app = typer.Typer(name="audit", help="The hash-chained audit ledger.", no_
 _out = Console()
 
 
-def _run_faust(app) -> None:
+def _run_faust(app, config) -> None:
     import faust
+    from prometheus_client import start_http_server
 
+    if config.workers.metrics_port:
+        start_http_server(config.workers.metrics_port)
     faust.Worker(app, loglevel="info").execute_from_commandline()
 
 
@@ -39,7 +42,8 @@ def worker_news(config: ConfigOption = None, set_: SetOption = None) -> None:
     """news.raw -> normalise, dedup, link, quality, sentiment -> news.scored."""
     from streams.news.app import create_app
 
-    _run_faust(create_app(_config(config, set_)))
+    cfg = _config(config, set_)
+    _run_faust(create_app(cfg), cfg)
 
 
 @worker_app.command("alerts")
@@ -47,7 +51,8 @@ def worker_alerts(config: ConfigOption = None, set_: SetOption = None) -> None:
     """alerts -> the subscriptions in alerts.subscriptions (console, webhook, Telegram)."""
     from streams.alerts.app import create_app
 
-    _run_faust(create_app(_config(config, set_)))
+    cfg = _config(config, set_)
+    _run_faust(create_app(cfg), cfg)
 
 
 @worker_app.command("audit")
@@ -55,7 +60,8 @@ def worker_audit(config: ConfigOption = None, set_: SetOption = None) -> None:
     """orders, fills, risk, control -> hash-chained ledger (audit.ledger_path) and the audit topic."""
     from streams.audit.app import create_app
 
-    _run_faust(create_app(_config(config, set_)))
+    cfg = _config(config, set_)
+    _run_faust(create_app(cfg), cfg)
 
 
 @news_app.command("score")
@@ -117,7 +123,8 @@ def alerts_subscribe(
         )
     except msgspec.ValidationError as e:
         raise ConfigError(f"alerts subscribe: {e}") from e
-    _run_faust(create_app(_config(config, set_), (sub,), name=f"alerts-{name}"))
+    cfg = _config(config, set_)
+    _run_faust(create_app(cfg, (sub,), name=f"alerts-{name}"), cfg)
 
 
 @audit_app.command("verify")

@@ -321,6 +321,7 @@ class WorkersConfig(msgspec.Struct, **_STRUCT):
     """faust workers: broker (empty: ``AUREUS_KAFKA_BOOTSTRAP``, else 127.0.0.1:9092), prefix, idempotence.
 
     tansu (the test broker) has no idempotent producer, so tests set ``idempotent_producer = false``.
+    ``metrics_port``: serve the workers' Prometheus metrics on this port (0: off).
     """
 
     bootstrap_servers: str = ""
@@ -328,6 +329,7 @@ class WorkersConfig(msgspec.Struct, **_STRUCT):
     idempotent_producer: bool = True
     group_prefix: str = "aureus"
     data_dir: str = ".aureus/faust"
+    metrics_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 0
 
 
 class AureusConfig(msgspec.Struct, **_STRUCT):

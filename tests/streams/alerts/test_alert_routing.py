@@ -150,3 +150,13 @@ async def test_loopback_webhook_and_telegram_receive_exactly_the_matching_alerts
     assert "Demo quarantine active—7 days remaining" in loopback.telegram[1]["text"]
     assert sorted(sleeps) == [1.0, 1.0]
     assert not (tmp_path / "dead.jsonl").exists()
+
+
+def test_subscribe_rejects_a_bad_severity_with_the_field_path():
+    from typer.testing import CliRunner
+
+    from aureus.cli_workers import alerts_app
+    from engine.errors import ConfigError
+
+    result = CliRunner().invoke(alerts_app, ["--severity", "loud", "--sink", "console"])
+    assert isinstance(result.exception, ConfigError) and "severity" in str(result.exception)
