@@ -94,6 +94,7 @@ def config_show(config: ConfigOption = None, set_: SetOption = None) -> None:
 
 def _mount_subcommands() -> None:
     from aureus.cli_data import data_app
+    from aureus.cli_escalation import mount as mount_escalation
     from aureus.cli_risk import risk_app
     from aureus.cli_train import train_app
     from aureus.cli_workers import mount as mount_workers
@@ -102,6 +103,7 @@ def _mount_subcommands() -> None:
     app.add_typer(train_app)
     app.add_typer(risk_app)
     __import__("aureus.cli_decisions").cli_decisions.register_decisions(app)
+    mount_escalation(app)
     mount_workers(app)
 
 

@@ -33,14 +33,14 @@ def _risk_group() -> None:
     """Risk state: status, overrides, quarantine approvals."""
 
 
-def _supervisor(config: Path | None, set_: list[str] | None, state: Path | None):
+def _supervisor(config: Path | None, set_: list[str] | None, state: Path | None, *, read_only: bool = False):
     from adapters.state import open_store
     from engine.config import load_config
     from engine.risk.supervisor import RiskSupervisor
 
     cfg = load_config(config, list(set_ or []))
     store = open_store(cfg.state, path=state)
-    return RiskSupervisor(cfg.risk, cfg.mode, store=store)
+    return RiskSupervisor(cfg.risk, cfg.mode, store=store, read_only=read_only)
 
 
 def _print_state(supervisor) -> None:
@@ -63,8 +63,8 @@ def status(
     set_: SetOption = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the whole state document as JSON.")] = False,
 ) -> None:
-    """Show mode, trading state, kill-switch days and the quarantine calendar."""
-    supervisor = _supervisor(config, set_, state)
+    """Show mode, trading state, kill-switch days and the quarantine calendar (reads only, never writes)."""
+    supervisor = _supervisor(config, set_, state, read_only=True)
     if json_:
         typer.echo(msgspec.json.format(msgspec.json.encode(supervisor.state), indent=2).decode())
     else:

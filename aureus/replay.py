@@ -19,6 +19,8 @@ from aureus.runtime.backtest import bar_type_for, build_backtest_engine
 from aureus.runtime.convert import BarConverter, news_to_custom_data
 from engine.config import AureusConfig, config_hash
 from engine.errors import EngineError
+from engine.escalation.sink import EscalationSink
+from engine.policy.versions import PolicyStore
 from engine.risk.notices import alert
 from engine.sink import CollectingSink
 from schemas.market import Bar, NewsScored
@@ -76,8 +78,14 @@ def run_replay(
         engine_hook(engine)
     check_execution_clients(config, engine)
     store = _open_state(Path(out), state)
+    # a resumed node trades the last recorded policy version: escalations and rollbacks survive restarts
+    config = msgspec.structs.replace(config, policy=PolicyStore(store, config.policy).current())
     sink = CollectingSink()
-    strategy = build_strategy(config, specs, news="news.scored" in recording.topics, store=store, sink=sink)
+    # escalation triggers ride on the strategy's outputs; requests land in escalations.jsonl
+    triggers = EscalationSink(sink, config.escalation, {s.instrument_id: s.bucket for s in specs})
+    strategy = build_strategy(
+        config, specs, news="news.scored" in recording.topics, store=store, sink=triggers
+    )
     engine.add_strategy(strategy)
     strategy.bind_trading_state(trading_state_setter(engine.kernel.risk_engine))
 
@@ -159,11 +167,13 @@ def check_execution_clients(config: AureusConfig, engine) -> None:
             )
 
 
-def build_strategy(config: AureusConfig, specs, *, news: bool, store=None, sink=None) -> MetaEnsembleStrategy:
+def build_strategy(
+    config: AureusConfig, specs, *, news: bool, store=None, sink=None, control: bool = False
+) -> MetaEnsembleStrategy:
     """The meta-ensemble strategy for these instruments, with models from ``config.models.dir``.
 
     ``news`` subscribes to scored news; only when the recording has some, as the backtest engine has a
-    NEWS data client only once news data was added."""
+    NEWS data client only once news data was added; ``control`` likewise subscribes to ``ControlData``."""
     reference = config.replay.reference_instrument or specs[0].instrument_id
     if reference not in {s.instrument_id for s in specs}:
         raise EngineError(f"replay.reference_instrument {reference!r} is not in the recording")
@@ -177,6 +187,7 @@ def build_strategy(config: AureusConfig, specs, *, news: bool, store=None, sink=
             reference_instrument=reference if len(specs) > 1 else "",
             subscribe_news=news,
             mark_persist_interval_s=config.node.replay_mark_persist_interval_s,
+            subscribe_control=control,
         ),
         store=store,
         sink=sink,

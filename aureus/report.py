@@ -21,7 +21,7 @@ from engine.metrics import SHARPE_METHOD, daily_returns, drawdown_series, hit_ra
 from engine.sink import EQUITY, TRADES, CollectingSink
 from schemas.recording import Manifest
 from schemas.signals import EnsembleDecision
-from schemas.topics import ALERTS, RISK, SIGNALS
+from schemas.topics import ALERTS, ESCALATIONS, RISK, SIGNALS
 
 if TYPE_CHECKING:
     from strategies.risk_desk import RiskDesk
@@ -59,6 +59,7 @@ def write_outputs(o: ReplayOutputs) -> dict:
     write_equity_csv(o.out_dir / "equity.csv", equity_rows(o))
     write_risk_events(o.out_dir / "risk_events.jsonl", o.sink.get(RISK))
     write_decisions(o.out_dir / "decisions.jsonl", o.sink.get(SIGNALS))
+    write_risk_events(o.out_dir / "escalations.jsonl", o.sink.get(ESCALATIONS))
     plot_equity(
         o.out_dir / "equity.png",
         equity_rows(o),

@@ -59,8 +59,16 @@ class Thresholds(msgspec.Struct, **_STRUCT):
     sell: Fraction = 0.33
 
 
+class BucketFractions(msgspec.Struct, **_STRUCT):
+    """A fraction of NAV per risk bucket (the seed's ``bucket_caps``: ``penny = 0.02`` is 2 %)."""
+
+    core: Fraction = 0.9
+    penny: Fraction = 0.02
+    fno: Fraction = 0.05
+
+
 class BucketPercents(msgspec.Struct, **_STRUCT):
-    """A percentage of NAV per risk bucket."""
+    """A percentage of NAV per risk bucket (read-only view of :class:`BucketFractions`)."""
 
     core: Percent = 90.0
     penny: Percent = 2.0
@@ -83,26 +91,88 @@ class BucketCapPercents(msgspec.Struct, **_STRUCT):
     fno: Annotated[float, msgspec.Meta(ge=0.0, le=1000.0)] = 5.0
 
 
+class StopMultipliers(msgspec.Struct, **_STRUCT):
+    """Exits in multiples of ATR (the seed's ``stop_multipliers``): initial stop ``atr``, trailing distance
+    ``trailing``, and the take-profit (not tunable by escalation)."""
+
+    atr: Positive = 1.8
+    trailing: Positive = 1.2
+    take_profit: Positive = 2.5
+
+
 class ExitRules(msgspec.Struct, **_STRUCT):
-    """Exits in multiples of ATR: initial stop, take-profit and the trailing distance of the stop."""
+    """Read-only view of :class:`StopMultipliers` under the strategy's older names."""
 
     initial_stop_atr: Positive = 1.8
     take_profit_atr: Positive = 2.5
     trailing_atr: Positive = 1.2
 
 
+class RewardCoefficients(msgspec.Struct, **_STRUCT):
+    """Weights of the RL reward terms (non-negative, sum 1)."""
+
+    returns: NonNegative = 0.6
+    turnover: NonNegative = 0.2
+    drawdown: NonNegative = 0.2
+
+
+class TurnoverPenalties(msgspec.Struct, **_STRUCT):
+    """Turnover penalty of the RL reward (fraction of traded notional)."""
+
+    penalty_rate: NonNegative = 0.01
+
+
+class DoNotTrade(msgspec.Struct, **_STRUCT):
+    """A symbol escalation barred from new entries until ``until_ns`` (engine clock, UTC nanoseconds)."""
+
+    symbol: str
+    until_ns: Annotated[int, msgspec.Meta(ge=0)]
+
+
 class Policy(msgspec.Struct, **_STRUCT):
-    """The bounded policy the meta-ensemble applies; escalation may only retune these fields."""
+    """The bounded policy the meta-ensemble applies; escalation may only retune the fields named in
+    ``engine.policy.bounds.BOUNDS``, by the names of the seed's JSON contract (``blend_weights``,
+    ``bucket_caps``, ``stop_multipliers``, ``reward_coefficients``, ...).
+
+    ``max_position_pct`` 0 means the risk configuration's per-name caps apply unchanged; ``rl_only`` is
+    the "local reasoner offline" failure mode (RL-only ensemble, feature toggles frozen).
+    """
 
     version: str = "baseline-1"
-    weights: BlendWeights = BlendWeights()
+    blend_weights: BlendWeights = BlendWeights()
     penalties: Penalties = Penalties()
     triggers: PenaltyTriggers = PenaltyTriggers()
     thresholds: Thresholds = Thresholds()
-    bucket_limit_pct: BucketPercents = BucketPercents()
-    exits: ExitRules = ExitRules()
+    bucket_caps: BucketFractions = BucketFractions()
+    stop_multipliers: StopMultipliers = StopMultipliers()
     rl_missing_size_factor: Fraction = 0.5
     allow_short: bool = True
+    reward_coefficients: RewardCoefficients = RewardCoefficients()
+    turnover_penalties: TurnoverPenalties = TurnoverPenalties()
+    disabled_features: tuple[str, ...] = ()
+    do_not_trade_list: tuple[DoNotTrade, ...] = ()
+    max_position_pct: Fraction = 0.0
+    rl_only: bool = False
+
+    # Read-only views under the names the strategy used before the vocabulary was unified.
+    @property
+    def weights(self) -> BlendWeights:
+        return self.blend_weights
+
+    @property
+    def bucket_limit_pct(self) -> BucketPercents:
+        c = self.bucket_caps
+        return BucketPercents(core=_percent(c.core), penny=_percent(c.penny), fno=_percent(c.fno))
+
+    @property
+    def exits(self) -> ExitRules:
+        m = self.stop_multipliers
+        return ExitRules(initial_stop_atr=m.atr, take_profit_atr=m.take_profit, trailing_atr=m.trailing)
+
+
+def _percent(fraction: float) -> float:
+    # 0.9 * 100 is 90.00000000000001 in binary floating point; the caps are given to far fewer digits
+    return round(fraction * 100.0, 9)
 
 
 class RiskCaps(msgspec.Struct, **_STRUCT):
@@ -248,6 +318,39 @@ class NodeConfig(msgspec.Struct, **_STRUCT):
     flatten_retry_max_s: Positive = 60.0
 
 
+class EscalationThresholds(msgspec.Struct, **_STRUCT):
+    """Seed 001 "Escalation Matrix": when the node asks for an escalation."""
+
+    drawdown_5d_pct: Positive = 8.0
+    daily_loss_pct: Positive = 2.5
+    vol_z: Positive = 2.0
+    correlation: float = 0.4
+    accuracy_drop_pp: Positive = 7.0
+    sharpe_min: float = 0.6
+    put_call_oi: Positive = 1.6
+
+
+class EscalationConfig(msgspec.Struct, **_STRUCT):
+    """The escalation control plane: triggers, the GPT-5 budget, the two reasoners and their endpoints.
+
+    Empty ``openai_base_url`` / ``ollama_host`` fall back to ``OPENAI_BASE_URL`` / ``OLLAMA_HOST`` and then
+    to the clients' defaults; the OpenAI key is read from ``OPENAI_API_KEY`` only.
+    """
+
+    openai_model: str = "gpt-5"
+    openai_base_url: str = ""
+    openai_timeout_s: Positive = 60.0
+    ollama_model: str = "qwen2.5:14b-instruct"
+    ollama_host: str = ""
+    ollama_timeout_s: Positive = 120.0
+    gpt5_calls_per_day: Annotated[int, msgspec.Meta(ge=0)] = 3
+    trigger_window_s: Positive = 21600.0
+    do_not_trade_ttl_s: Positive = 86400.0
+    untrusted_max_chars: Annotated[int, msgspec.Meta(ge=1, le=2000)] = 280
+    untrusted_max_items: Annotated[int, msgspec.Meta(ge=0, le=100)] = 20
+    thresholds: EscalationThresholds = EscalationThresholds()
+
+
 def _default_source_tiers() -> dict[str, int]:
     return {"benzinga": 1, "synthetic": 2, "stocknet": 3}
 
@@ -346,6 +449,7 @@ class AureusConfig(msgspec.Struct, **_STRUCT):
     venue: VenueConfig = VenueConfig()
     replay: ReplayConfig = ReplayConfig()
     node: NodeConfig = NodeConfig()
+    escalation: EscalationConfig = EscalationConfig()
     news_worker: NewsWorkerConfig = NewsWorkerConfig()
     alerts: AlertsConfig = AlertsConfig()
     audit: AuditConfig = AuditConfig()

@@ -55,8 +55,11 @@ def sigmoid(x: float) -> float:
 
 
 def effective_weights(policy: Policy, rl_available: bool) -> dict[str, float]:
-    """Blend weights in use: the policy's, or the predictors' renormalised when the RL model is absent."""
+    """Blend weights in use: the policy's, or the predictors' renormalised when the RL model is absent; in
+    RL-only mode (local reasoner offline) the whole weight on the RL hint while the RL model is there."""
     w = policy.weights
+    if policy.rl_only and rl_available:
+        return {"short": 0.0, "mid": 0.0, "rl": w.short + w.mid + w.rl}
     if rl_available:
         return {"short": w.short, "mid": w.mid, "rl": w.rl}
     predictors = w.short + w.mid

@@ -16,6 +16,11 @@ class StateStoreError(AureusError):
     document, or a store that failed; the message names the key (and the file or URL where known)."""
 
 
+class StaleStateError(StateStoreError):
+    """A compare-and-set write found another value than the one it was based on: someone else wrote the
+    key since it was read. Nothing was written; re-read and decide again."""
+
+
 class StateStoreUnavailableError(StateStoreError):
     """The store cannot be reached right now (connection refused, timeout); retrying may succeed.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from engine.errors import StateStoreError
+from engine.errors import StaleStateError, StateStoreError
 
 MAX_KEY_LENGTH = 200
 """Longest key any store accepts."""
@@ -81,6 +81,31 @@ class StateStore(Protocol):
         ...
 
 
+@runtime_checkable
+class VersionedStateStore(StateStore, Protocol):
+    """A :class:`StateStore` that can also write a key only if it still holds what the writer read."""
+
+    def compare_and_set(self, key: str, expected: bytes | None, value: bytes) -> None:
+        """Store ``value`` under ``key`` atomically if it holds exactly ``expected`` (``None``: no value).
+
+        Raises
+        ------
+        StaleStateError
+            The key holds something else (another writer got there first); nothing was written.
+        """
+        ...
+
+
+def stale(key: str, expected: bytes | None, found: bytes | None) -> StaleStateError:
+    """The error of a compare-and-set that found ``found`` instead of ``expected``."""
+    what = "no value" if found is None else f"{len(found)} other bytes"
+    base = "no value" if expected is None else "the value it read"
+    return StaleStateError(
+        f"state key {key!r} changed since it was read (expected {base}, found {what}): another writer; "
+        "not overwritten"
+    )
+
+
 class MemoryStateStore:
     """A :class:`StateStore` in a dict: for unit tests of pure logic and throw-away runs.
 
@@ -106,6 +131,13 @@ class MemoryStateStore:
         """Store a copy of ``value`` under ``key``."""
         self._data[self._check(key)] = bytes(value)
         self.puts += 1
+
+    def compare_and_set(self, key: str, expected: bytes | None, value: bytes) -> None:
+        """Store ``value`` if ``key`` holds ``expected``; else :class:`~engine.errors.StaleStateError`."""
+        found = self._data.get(self._check(key))
+        if found != expected:
+            raise stale(key, expected, found)
+        self.put(key, value)
 
     def delete(self, key: str) -> None:
         """Remove ``key`` if present."""

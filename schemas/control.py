@@ -1,4 +1,4 @@
-"""``control`` topic (key ``policy``): validated, bounded policy updates the node applies.
+"""``control`` topic (key ``policy``): validated, bounded policy updates and risk commands the node applies.
 
 Parameter names are dotted paths into the policy (``blend_weights.short``, ``bucket_caps.penny``,
 ``reward_coefficients.returns``, ``stop_multipliers.atr``, ``max_position_pct``, ...). The escalation
@@ -8,9 +8,12 @@ and moves to ``version``.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 
 from schemas.common import SCHEMA_VERSION, TimestampNs
+from schemas.escalation import SanityJudgeResponse
 
 OverrideValue = float | bool | str | tuple[str, ...]
 """A replacement value: a number, a flag (``stay_demo``), a label, or a list (``do_not_trade_list``)."""
@@ -53,5 +56,44 @@ class PolicyUpdate(msgspec.Struct, tag="policy_update", frozen=True, kw_only=Tru
     call_type: str = ""
 
 
-Control = PolicyUpdate
+RiskCommandKind = Literal["override", "approve", "force_demo"]
+
+
+class RiskCommand(msgspec.Struct, tag="risk_command", frozen=True, kw_only=True):
+    """An operator's (or the escalation worker's) command to the node's risk state.
+
+    The node is the one writer of its risk state: commands reach it on ``control`` and it applies them at
+    its engine clock, once per ``command_id`` (a redelivered command changes nothing).
+
+    Parameters
+    ----------
+    command_id : str
+        Unique id of the command (deduplication key).
+    kind : {"override", "approve", "force_demo"}
+        ``override``: the post-kill demo day is lifted (seed 001); ``approve``: a SANITY_JUDGE answer
+        (``answer``, ``call_id``), ``stay_demo`` false lifts quarantine and post-kill demo;
+        ``force_demo``: the node trades in demo from now until the next trading day.
+    by : str
+        Who sent it (operator name, ``gpt5:SANITY_JUDGE``).
+    reason : str
+        Why, in words.
+    ts_event : int
+        Nanoseconds, UTC, when it was issued (metadata; the node applies it at its own clock).
+    answer : SanityJudgeResponse or None
+        The SANITY_JUDGE answer; required for ``approve``, absent otherwise.
+    call_id : str
+        The escalation call the answer belongs to; required for ``approve``.
+    """
+
+    schema_version: int = SCHEMA_VERSION
+    command_id: str
+    kind: RiskCommandKind
+    by: str
+    reason: str
+    ts_event: TimestampNs
+    answer: SanityJudgeResponse | None = None
+    call_id: str = ""
+
+
+Control = PolicyUpdate | RiskCommand
 """Value type of the ``control`` topic."""

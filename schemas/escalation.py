@@ -214,6 +214,8 @@ class EscalationRequest(msgspec.Struct, tag="escalation_request", frozen=True, k
     trigger : str
         Which escalation-matrix trigger fired (``risk``, ``regime``, ``model_decay``, ``event_heat``,
         ``kill_switch``); empty when unknown.
+    untrusted_text : tuple[str, ...]
+        Outside text (e.g. news headlines) shown to the model only as quoted, length-limited data.
     """
 
     schema_version: int = SCHEMA_VERSION
@@ -221,6 +223,7 @@ class EscalationRequest(msgspec.Struct, tag="escalation_request", frozen=True, k
     request_id: str
     body: EscalationBody
     trigger: str = ""
+    untrusted_text: tuple[str, ...] = ()
 
     @property
     def call_type(self) -> CallType:

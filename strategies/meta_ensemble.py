@@ -1,13 +1,11 @@
 """The meta-ensemble strategy: bars -> numba features -> ONNX models -> ensemble -> risk clamp -> brackets.
 
-Thin Nautilus wiring around the pure engine core. Exits rest at the venue as real orders: each entry is a
-bracket (stop-market at 1.8×ATR, take-profit limit at 2.5×ATR, one cancels the other); once the trade is
-``trailing_atr``×ATR in profit the stop is ratcheted to ``trailing_atr``×ATR behind the best close.
-
-Risk (see :mod:`strategies.risk_desk`): every price update marks the book; the kill switch cancels every
-working order, flattens every position and halts trading for the rest of the UTC day; every entry is
-clamped before submit; positions that drift above their caps are trimmed; a stalled feed cancels pending
-entries and keeps stops. Every decision reads time from the bar (engine clock) only.
+Thin Nautilus wiring around the pure engine core. Features run per bar; the book-level work runs once
+per timestamp in the portfolio step (:mod:`engine.portfolio_step`): the mark and kill switch, stop
+trailing, drift trims, decisions and entries in instrument order (:mod:`strategies.entries`), the equity
+row (:mod:`strategies.book`). Risk actions are in :mod:`strategies.risk_actions`, the restart rebuild in
+:mod:`strategies.reconcile`, control commands in :mod:`strategies.control`. Every output goes through
+one event sink (:mod:`strategies.outputs`). Every decision reads time from the engine clock only.
 """
 
 from __future__ import annotations
@@ -19,29 +17,27 @@ from pathlib import Path
 import msgspec
 from nautilus_trader.config import StrategyConfig
 from nautilus_trader.model.data import Bar, BarType
-from nautilus_trader.model.enums import OrderSide, OrderType
-from nautilus_trader.model.events import PositionClosed, PositionOpened
 from nautilus_trader.model.identifiers import ClientId, InstrumentId
 from nautilus_trader.trading.strategy import Strategy
 
 from engine.config import AureusConfig
-from engine.ensemble import EnsembleInputs, decide
-from engine.exposure import exposure
 from engine.features.vector import IncrementalCorrelation, IncrementalFeatures
-from engine.journal import EquityRow
 from engine.models.runtime import ModelBundle, load_optional
 from engine.news_state import DecayedSentiment
 from engine.portfolio_step import TimestampBatch
 from engine.sink import EventSink
 from engine.state import StateStore
-from schemas.orders import OrderIntent
 from schemas.recording import InstrumentSpec
-from schemas.signals import EnsembleDecision
+from strategies.book import BookMixin
+from strategies.control import ControlMixin
+from strategies.control_data import CONTROL_CLIENT_ID, CONTROL_DATA_TYPE, ControlData
+from strategies.entries import EntryMixin
 from strategies.news_data import NEWS_CLIENT_ID, NEWS_DATA_TYPE, ScoredNewsData
 from strategies.outputs import StrategyOutputs
-from strategies.risk_actions import RiskActionsMixin, quantity_for
+from strategies.reconcile import ReconcileMixin
+from strategies.risk_actions import RiskActionsMixin
 from strategies.risk_desk import RiskDesk
-from strategies.trade_journal import model_summary, trade_entry
+from strategies.trade_journal import model_summary
 
 _SPECS = msgspec.json.Decoder(tuple[InstrumentSpec, ...])
 _CONFIG = msgspec.json.Decoder(AureusConfig)
@@ -59,6 +55,7 @@ class MetaEnsembleConfig(StrategyConfig, frozen=True):
     subscribe_news: bool = True
     venue_is_paper: bool = True
     mark_persist_interval_s: float = 0.0
+    subscribe_control: bool = False
 
 
 _STEP_TIMER = "aureus-portfolio-step"
@@ -103,7 +100,7 @@ class _InstrumentState:
         self.ret = math.nan  # log return of the latest bar
 
 
-class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
+class MetaEnsembleStrategy(EntryMixin, BookMixin, RiskActionsMixin, ReconcileMixin, ControlMixin, Strategy):
     """Trades every configured instrument on its bars with the deterministic meta-ensemble."""
 
     def __init__(
@@ -132,7 +129,7 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
             mark_persist_interval_ns=int(config.mark_persist_interval_s * 1_000_000_000),
         )
         self._set_trading_state: Callable[[str], None] | None = None
-        self._trim_ids: set = set()
+        self._flattening: str | None = None  # a flatten sent and not yet seen flat on the fills
         self._stall_timeout: dict[InstrumentId, int] = {}
         self._started_ts = 0
         self._batch = TimestampBatch(s.instrument_id for s in self.specs.values())
@@ -164,8 +161,11 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
             self.subscribe_bars(bar_type)
         if self.config.subscribe_news:
             self.subscribe_data(NEWS_DATA_TYPE, client_id=NEWS_CLIENT_ID)
+        if self.config.subscribe_control:
+            self.subscribe_data(CONTROL_DATA_TYPE, client_id=CONTROL_CLIENT_ID)
         self._buckets = {st.spec.instrument_id: st.spec.bucket for st in self._state.values()}
         self._batch = TimestampBatch(i.value for i in self._state)
+        self._rebuild_from_cache()
         self._start_stall_timer()
         if self.risk.halted:  # restarted on a kill day: stay halted until the next UTC day
             self._trading_state("HALTED")
@@ -196,6 +196,9 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
 
     # ------------------------------------------------------------------ data
     def on_data(self, data) -> None:
+        if isinstance(data, ControlData):
+            self._on_control_data(data)
+            return
         if isinstance(data, ScoredNewsData):
             st = self._state.get(InstrumentId.from_str(data.instrument))
             self.journal.news += 1
@@ -254,7 +257,8 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
         update = self.risk.mark(ts, nav)  # every price update marks the book (kill switch)
         if update.trading_state is not None and update.trading_state != "HALTED":
             self._trading_state(update.trading_state)
-        if trade and (update.flatten or self.risk.supervisor.flatten_pending):  # pending: killed, restarted
+        pending = self.risk.supervisor.flatten_pending and self._flattening is None  # killed, then restarted
+        if trade and (update.flatten or pending):
             self._kill(ts)
         notionals = self._signed_notionals()  # positions change on fills, never inside this handler
         if trade and not self.risk.halted:
@@ -268,7 +272,10 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
                 if st.features.ready:
                     correlation = correlations[instrument_id]
                     self._decide_and_act(instrument_id, st, st.row, correlation, st.last_close, ts)
-        self._record_equity(ts, nav, notionals)
+        if math.isfinite(nav) and nav > 0.0:
+            self._record_equity(ts, nav, notionals)
+        else:  # exposure in percent of such a NAV means nothing; the kill switch has fired
+            self.journal.counters["equity_rows_nav_invalid"] += 1
 
     def _late_bar(self, instrument_id: InstrumentId, st: _InstrumentState, ts: int) -> None:
         if self.risk.halted:
@@ -295,241 +302,3 @@ class MetaEnsembleStrategy(RiskActionsMixin, Strategy):
             else:
                 out[instrument_id] = st.corr.value
         return out
-
-    # ------------------------------------------------------------------ decision
-    def _decide_and_act(self, instrument_id, st, row, correlation, close, ts) -> None:
-        p_short, p_mid = self._models.predict_row(row)
-        ppo_hint = float(self._ppo.predict(row[None, :])[0]) if self._ppo is not None else None
-        policy = self.cfg.policy
-        bucket = st.spec.bucket
-        decision = decide(
-            EnsembleInputs(
-                p_short=p_short,
-                p_mid=p_mid,
-                ppo_hint=ppo_hint,
-                vol_z=st.features.vol_z,
-                sentiment=st.news.value(ts),
-                liquidity=st.features.liquidity,
-                correlation=correlation,
-            ),
-            policy,
-            bucket_limit_pct=getattr(policy.bucket_limit_pct, bucket),
-        )
-        self.outputs.decision(
-            EnsembleDecision(
-                instrument=instrument_id.value,
-                ts_event=ts,
-                p_short=p_short,
-                p_mid=p_mid,
-                ppo_hint=ppo_hint,
-                base=decision.base,
-                penalties=decision.penalties,
-                score=decision.score,
-                action=decision.action,
-                size=decision.size,
-                reason_tags=decision.reason_tags,
-                policy_version=policy.version,
-                weights=decision.weights,
-                rl_available=decision.rl_available,
-            )
-        )
-        if decision.action == "HOLD":
-            return
-        position_side = self._position_sign(instrument_id)
-        wants = 1 if decision.action == "BUY" else -1
-        if position_side == wants:
-            return
-        if position_side != 0:
-            self._flatten(instrument_id, st, "signal_reversal", ts)
-            return
-        if wants < 0 and not policy.allow_short:
-            self.journal.counters["short_blocked"] += 1
-            return
-        if self.cache.orders_open(instrument_id=instrument_id, strategy_id=self.id):
-            return
-        self._enter(instrument_id, st, decision, wants, close, ts)
-
-    def _enter(self, instrument_id, st, decision, wants: int, close: float, ts: int) -> None:
-        nav = self.risk.sizing_nav(self._nav())
-        book = self.risk.book(nav, self._signed_notionals())
-        verdict = self.risk.assess_entry(ts, instrument_id.value, wants, decision.size, close, book)
-        if verdict.status == "rejected":
-            return
-        instrument = self.cache.instrument(instrument_id)
-        quantity = quantity_for(instrument, verdict.approved * nav / close)
-        if quantity is None:
-            self.journal.counters["entry_too_small"] += 1
-            return
-        atr = st.features.atr
-        exits = self.cfg.policy.exits
-        stop = close - wants * exits.initial_stop_atr * atr
-        target = close + wants * exits.take_profit_atr * atr
-        if stop <= 0.0 or target <= 0.0:
-            self.journal.counters["entry_bad_exit_price"] += 1
-            return
-        bracket = self.order_factory.bracket(
-            instrument_id=instrument_id,
-            order_side=OrderSide.BUY if wants > 0 else OrderSide.SELL,
-            quantity=quantity,
-            sl_trigger_price=instrument.make_price(stop),
-            tp_price=instrument.make_price(target),
-        )
-        clamped = (f"clamp_{verdict.binding}",) if verdict.status == "reduced" else ()
-        st.entry = {
-            "size_pre": decision.size,
-            "size_post": verdict.approved,
-            "reason_tags": decision.reason_tags + clamped,
-            "mode": self.risk.mode,
-        }
-        st.stop_order = next(o for o in bracket.orders if o.order_type == OrderType.STOP_MARKET)
-        st.best_close = close
-        st.entry_atr = atr
-        route = self.risk.route
-        st.route = ClientId(route.client_id) if route.client_id else None
-        self.submit_order_list(bracket, client_id=st.route)
-        self._emit_intent(
-            instrument_id,
-            ts,
-            bracket.first.client_order_id.value,
-            wants,
-            decision.size,
-            verdict.approved,
-            close,
-            st.entry["reason_tags"],
-        )
-        self.risk.budget.record(ts)
-        self.journal.counters["entries"] += 1
-        self.journal.counters[f"entries_{'live' if route.live else 'paper'}"] += 1
-
-    def _emit_intent(self, instrument_id, ts, client_order_id, side, size_pre, size_post, price, tags):
-        self.outputs.order(
-            OrderIntent(
-                instrument=instrument_id.value,
-                ts_event=ts,
-                client_order_id=client_order_id,
-                side="BUY" if side > 0 else "SELL",
-                size_pre=size_pre,
-                size_post_risk=size_post,
-                price_ref=price,
-                reason_tags=tuple(tags),
-                policy_version=self.cfg.policy.version,
-                mode=self.risk.mode,
-            )
-        )
-
-    def _trail_stop(self, instrument_id, st: _InstrumentState, close: float) -> None:
-        order = self.cache.order(st.stop_order.client_order_id)
-        if order is None or order.is_closed:
-            st.stop_order = None
-            return
-        sign = 1 if order.side == OrderSide.SELL else -1  # a SELL stop protects a long
-        st.best_close = max(st.best_close, close) if sign > 0 else min(st.best_close, close)
-        distance = self.cfg.policy.exits.trailing_atr * st.entry_atr
-        entry_px = self._entry_price(instrument_id)
-        if entry_px is None or sign * (st.best_close - entry_px) < distance:
-            return
-        candidate = st.best_close - sign * distance
-        current = order.trigger_price.as_double()
-        if sign * (candidate - current) <= 0.0 or not order.is_open:
-            return
-        instrument = self.cache.instrument(instrument_id)
-        new_trigger = instrument.make_price(candidate)
-        if new_trigger != order.trigger_price:
-            self.modify_order(order, trigger_price=new_trigger, client_id=st.route)
-            self.journal.counters["stop_trails"] += 1
-
-    def _flatten(self, instrument_id, st, reason: str, ts: int) -> None:
-        self.cancel_all_orders(instrument_id, client_id=st.route)
-        self.close_all_positions(instrument_id, client_id=st.route, tags=[reason])
-        self.risk.budget.record(ts)
-        st.stop_order = None
-        self.journal.counters[f"flatten_{reason}"] += 1
-
-    # ------------------------------------------------------------------ positions and trade log
-    def on_position_opened(self, event: PositionOpened) -> None:
-        st = self._state[event.instrument_id]
-        if st.entry is None:  # opened by something other than our entry: log it, never hide it
-            self.journal.counters["position_opened_without_entry"] += 1
-
-    def on_position_closed(self, event: PositionClosed) -> None:
-        st = self._state[event.instrument_id]
-        position = self.cache.position(event.position_id)
-        self._log_trade(
-            st,
-            event.position_id.value,
-            event.entry,
-            event.avg_px_open,
-            event.avg_px_close,
-            event.ts_opened,
-            event.ts_closed,
-            event.realized_pnl.as_double(),
-            position,
-        )
-        st.entry = None
-        st.stop_order = None
-
-    def _log_trade(
-        self, st, position_id, entry_side, entry_px, exit_px, ts_opened, ts_closed, pnl, position=None
-    ) -> None:
-        st.trades += 1
-        self.outputs.hold_trade(
-            ts_opened if ts_closed is None else ts_closed,
-            st.spec.instrument_id,
-            trade_entry(
-                st.spec,
-                st.entry,
-                mode=self.risk.mode,
-                policy_version=self.cfg.policy.version,
-                trade_id=f"{position_id}-{st.trades}",
-                entry_side=entry_side,
-                entry_px=entry_px,
-                exit_px=exit_px,
-                ts_opened=ts_opened,
-                ts_closed=ts_closed,
-                pnl=pnl,
-                position=position,
-            ),
-        )
-
-    # ------------------------------------------------------------------ accounting
-    def _position_sign(self, instrument_id) -> int:
-        qty = self.portfolio.net_position(instrument_id)
-        return 0 if qty == 0 else (1 if qty > 0 else -1)
-
-    def _entry_price(self, instrument_id) -> float | None:
-        positions = self.cache.positions_open(instrument_id=instrument_id, strategy_id=self.id)
-        return positions[0].avg_px_open if positions else None
-
-    def _signed_notionals(self) -> dict[str, float]:
-        out = {}
-        for instrument_id, st in self._state.items():
-            qty = float(self.portfolio.net_position(instrument_id))
-            out[st.spec.instrument_id] = qty * st.last_close if qty else 0.0
-        return out
-
-    def _nav(self) -> float:
-        nav = 0.0
-        for venue, currency in self._venue_currency.items():
-            nav += self.portfolio.account(venue).balance_total(currency).as_double()
-        for position in self.cache.positions_open(strategy_id=self.id):
-            last = self._state[position.instrument_id].last_close
-            nav += position.signed_qty * (last - position.avg_px_open)
-        return nav
-
-    def _record_equity(self, ts: int, nav: float, notionals: dict[str, float]) -> None:
-        expo = exposure(notionals, self._buckets, nav)
-        self.outputs.equity(
-            EquityRow(
-                ts=ts,
-                nav=nav,
-                day_pnl_pct=self.risk.supervisor.day_pnl * 100.0,  # against the supervisor's start-of-day NAV
-                gross_exposure_pct=expo.gross_pct,
-                net_exposure_pct=expo.net_pct,
-                max_name_exposure_pct=expo.max_name_pct,
-                bucket_core_pct=expo.bucket_pct["core"],
-                bucket_penny_pct=expo.bucket_pct["penny"],
-                bucket_fno_pct=expo.bucket_pct["fno"],
-                mode=self.risk.mode,
-                halted=int(self.risk.halted),
-            )
-        )

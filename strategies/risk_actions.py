@@ -1,20 +1,28 @@
-"""What the strategy does when risk says so: kill-switch flatten, drift trims, stall handling, denials.
+"""What the strategy does when risk says so: flattens, the kill switch, drift trims, stalls, denials.
 
 A mixin of :class:`strategies.meta_ensemble.MetaEnsembleStrategy`; it uses the strategy's ``risk`` desk,
 instrument state and Nautilus order API. Orders that reduce risk go to the client the position's orders
-went to (``st.route``), so a mode change never strands a position on another client.
+went to (``st.route``), so a mode change never strands a position on another client. Every order has a
+deterministic client order id (:mod:`strategies.order_ids`): one already in the cache was sent before
+(a restart) and is never sent again. A flatten counts as done only once the book is flat on the fills; a
+denied or rejected close is sent again after a backoff on the engine clock, with a critical alert each
+time, until the position is gone.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
-from nautilus_trader.model.enums import OrderSide
-from nautilus_trader.model.events import OrderDenied, OrderFilled
+from nautilus_trader.model.enums import OrderSide, TimeInForce
+from nautilus_trader.model.events import OrderDenied, OrderFilled, OrderRejected
 from nautilus_trader.model.identifiers import InstrumentId
 
 from engine.risk.notices import alert
+from strategies.order_ids import attempt_of, client_order_id, decision_ts_of, purpose_of
 from strategies.trade_journal import fill_message
+
+_CLOSE_PURPOSES = ("flatten", "kill")
 
 
 def quantity_for(instrument, value: float):
@@ -33,16 +41,103 @@ class RiskActionsMixin:
         if self._set_trading_state is not None:
             self._set_trading_state(state)
 
+    def _order_id(self, instrument_id, ts: int, purpose: str, attempt: int = 0):
+        """The deterministic id, or ``None`` when the cache already has it (sent before a restart)."""
+        order_id = client_order_id(self.id.value, instrument_id.value, ts, purpose, attempt)
+        if self.cache.order(order_id) is not None:
+            self.journal.counters["orders_already_sent"] += 1
+            return None
+        return order_id
+
+    def _close(self, instrument_id, st, ts: int, purpose: str, reason: str, attempt: int = 0) -> bool:
+        """Send reduce-only market orders closing the instrument's open positions; True if any was sent."""
+        sent = False
+        for position in self.cache.positions_open(instrument_id=instrument_id, strategy_id=self.id):
+            order_id = self._order_id(instrument_id, ts, purpose, attempt)
+            if order_id is None:
+                continue
+            order = self.order_factory.market(
+                instrument_id=instrument_id,
+                order_side=OrderSide.SELL if position.signed_qty > 0 else OrderSide.BUY,
+                quantity=position.quantity,
+                time_in_force=TimeInForce.GTC,
+                reduce_only=True,
+                tags=[reason],
+                client_order_id=order_id,
+            )
+            self._emit_intent(
+                instrument_id,
+                ts,
+                order_id.value,
+                1 if order.side == OrderSide.BUY else -1,
+                0.0,
+                0.0,
+                st.last_close,
+                (reason,),
+            )
+            self.submit_order(order, position_id=position.id, client_id=st.route)
+            self.risk.budget.record(ts)
+            sent = True
+        return sent
+
+    def _flatten(self, instrument_id, st, reason: str, ts: int) -> None:
+        """Cancel the instrument's working orders and close its position (a signal reversal)."""
+        self.cancel_all_orders(instrument_id, client_id=st.route)
+        self._close(instrument_id, st, ts, "flatten", reason)
+        st.stop_order = None
+        self.journal.counters[f"flatten_{reason}"] += 1
+
     def _kill(self, ts: int) -> None:
-        """Kill switch: cancel every working order, flatten every position, then halt the node."""
+        """Kill switch: cancel every working order, close every position, then halt the node.
+
+        The flatten is recorded when the book is flat (at once if it already is, else on the fill that
+        closes the last position)."""
         for instrument_id, st in self._state.items():
             self.cancel_all_orders(instrument_id, client_id=st.route)
-            if self._position_sign(instrument_id) != 0:
-                self.close_all_positions(instrument_id, client_id=st.route, tags=["kill_switch"])
-                self.risk.budget.record(ts)
+            self._close(instrument_id, st, ts, "kill", "kill_switch")
             st.stop_order = None
-        self.risk.record_flatten(ts, "kill_switch")
+        self._flattening = "kill_switch"
         self._trading_state("HALTED")  # after the flatten orders, which HALTED would deny
+        self._record_flat_book(ts)
+
+    def _record_flat_book(self, ts: int) -> None:
+        if self._flattening and not self.cache.positions_open(strategy_id=self.id):
+            self.risk.record_flatten(ts, self._flattening)
+            self._flattening = None
+
+    def _close_failed(self, event, reason: str) -> None:
+        """A close was denied or rejected: a critical alert, and the same close again after a backoff."""
+        order = self.cache.order(event.client_order_id)
+        purpose = purpose_of(event.client_order_id)
+        self.journal.counters["flatten_denied"] += 1
+        self.outputs.alert(
+            alert(event.ts_event, "critical", "flatten_denied", f"flatten order {reason}: {event.reason}")
+        )
+        if purpose not in _CLOSE_PURPOSES or order is None:
+            return
+        attempt = attempt_of(event.client_order_id) + 1
+        node = self.cfg.node
+        delay_s = min(node.flatten_retry_s * 2 ** (attempt - 1), node.flatten_retry_max_s)
+        instrument_id = event.instrument_id
+        decision_ts = decision_ts_of(order.client_order_id)
+        self.clock.set_time_alert_ns(
+            f"aureus-close-retry-{instrument_id.value}-{purpose}-{attempt}",
+            event.ts_event + int(delay_s * 1_000_000_000),
+            callback=partial(self._retry_close, instrument_id, purpose, order.tags[0], attempt, decision_ts),
+        )
+
+    def _retry_close(self, instrument_id, purpose: str, reason: str, attempt: int, decision_ts: int, event):
+        st = self._state[instrument_id]
+        self.journal.counters["close_retries"] += 1
+        if not self.cache.positions_open(instrument_id=instrument_id, strategy_id=self.id):
+            self._record_flat_book(event.ts_event)
+            return
+        halted = self.risk.halted
+        if halted:  # HALTED denies every order; REDUCING lets a reduce-only close through
+            self._trading_state("REDUCING")
+        self._close(instrument_id, st, decision_ts, purpose, reason, attempt)
+        if halted:
+            self._trading_state("HALTED")
 
     def _trim_drift(self, ts: int, nav: float, notionals: dict[str, float]) -> None:
         """Cut positions that drifted above their caps back under them (reduce-only market orders)."""
@@ -57,9 +152,24 @@ class RiskActionsMixin:
             quantity = quantity_for(instrument, abs(trim.current - trim.target) * nav / st.last_close)
             if quantity is None:
                 continue
+            order_id = self._order_id(instrument_id, ts, "trim")
+            if order_id is None:
+                continue
             side = OrderSide.SELL if trim.current > 0 else OrderSide.BUY
-            order = self.order_factory.market(instrument_id, side, quantity, reduce_only=True, tags=["trim"])
-            self._trim_ids.add(order.client_order_id)
+            order = self.order_factory.market(
+                instrument_id, side, quantity, reduce_only=True, tags=["trim"], client_order_id=order_id
+            )
+            size = abs(trim.current - trim.target)
+            self._emit_intent(
+                instrument_id,
+                ts,
+                order_id.value,
+                -1 if trim.current > 0 else 1,
+                size,
+                size,
+                st.last_close,
+                ("trim",),
+            )
             self.submit_order(order, client_id=st.route)
             self.risk.budget.record(ts)
             self.journal.counters["trims"] += 1
@@ -67,11 +177,11 @@ class RiskActionsMixin:
     def _trim_pending(self, instrument_id: InstrumentId) -> bool:
         orders = self.cache.orders_open(instrument_id=instrument_id, strategy_id=self.id)
         orders += self.cache.orders_inflight(instrument_id=instrument_id, strategy_id=self.id)
-        return any(o.client_order_id in self._trim_ids for o in orders)
+        return any(purpose_of(o.client_order_id) == "trim" for o in orders)
 
     def on_order_filled(self, event: OrderFilled) -> None:
         self.outputs.hold_fill(fill_message(event, event.position_id.value if event.position_id else ""))
-        if event.client_order_id not in self._trim_ids:
+        if purpose_of(event.client_order_id) != "trim":
             return
         # the resting stop and take-profit must shrink with the position, or they would flip it
         instrument_id = event.instrument_id
@@ -83,14 +193,14 @@ class RiskActionsMixin:
                 self.modify_order(order, quantity=instrument.make_qty(remaining), client_id=route)
 
     def on_order_denied(self, event: OrderDenied) -> None:
-        order = self.cache.order(event.client_order_id)
-        tags = set(order.tags or ()) if order is not None else set()
         self.journal.counters["orders_denied"] += 1
-        if tags & {"kill_switch", "signal_reversal", "trim"}:
-            self.journal.counters["flatten_denied"] += 1
-            self.outputs.alert(
-                alert(event.ts_event, "critical", "flatten_denied", f"flatten order denied: {event.reason}")
-            )
+        if purpose_of(event.client_order_id) in (*_CLOSE_PURPOSES, "trim"):
+            self._close_failed(event, "denied")
+
+    def on_order_rejected(self, event: OrderRejected) -> None:
+        self.journal.counters["orders_rejected"] += 1
+        if purpose_of(event.client_order_id) in (*_CLOSE_PURPOSES, "trim"):
+            self._close_failed(event, "rejected")
 
     # ------------------------------------------------------------------ data stall
     def _start_stall_timer(self) -> None:

@@ -17,6 +17,7 @@ from engine.risk.book import Book, Holding
 from engine.risk.clamp import OrderRequest, Verdict, assess, drift_trims
 from engine.risk.failsafe import FailureModes
 from engine.risk.limits import Limits, resolve_limits
+from engine.risk.notices import alert
 from engine.risk.order_rate import OrderRateBudget
 from engine.risk.penny import DailyValueTracker
 from engine.risk.routing import Route, route_for
@@ -64,8 +65,32 @@ class RiskDesk:
 
     # ------------------------------------------------------------------ marks and day roll
     def mark(self, ts: int, nav: float) -> RiskUpdate:
-        """Mark the book at NAV (realised + unrealised) on a price update; journal what happened."""
-        update = self.supervisor.mark(ts, nav)
+        """Mark the book at NAV (realised + unrealised) once per timestamp; report what happened.
+
+        A NAV at or below zero or not finite cannot be marked: the kill switch fires (flatten and halt)
+        with a critical alert, and nothing raises."""
+        if not (math.isfinite(nav) and nav > 0.0):
+            self.outputs.alert(
+                alert(ts, "critical", "nav_invalid", f"NAV {nav!r} cannot be marked—flattening")
+            )
+            update = self.supervisor.halt(ts, f"NAV {nav!r} at or below zero or not finite")
+        else:
+            update = self.supervisor.mark(ts, nav)
+        if update.mode is not None:
+            self.limits = self._limits_for(update.mode)
+            self.route = route_for(update.mode, self.cfg.execution, venue_is_paper=self._venue_is_paper)
+        self._journal_update(update)
+        return update
+
+    def apply_command(self, ts: int, command) -> RiskUpdate:
+        """Apply a ``control`` risk command (:class:`schemas.control.RiskCommand`); report what changed.
+
+        Raises
+        ------
+        RiskInputError
+            The command is invalid (an approve without its answer).
+        """
+        update = self.supervisor.apply_command(ts, command)
         if update.mode is not None:
             self.limits = self._limits_for(update.mode)
             self.route = route_for(update.mode, self.cfg.execution, venue_is_paper=self._venue_is_paper)

@@ -9,13 +9,14 @@ from nautilus_trader.model.enums import OrderSide
 from schemas.orders import Fill
 from schemas.recording import InstrumentSpec
 from schemas.tradelog import TradeLogEntry, iso_utc
+from strategies.order_ids import EntryRecord
 
-NO_ENTRY = {"size_pre": math.nan, "size_post": math.nan, "reason_tags": (), "mode": None}
+NO_ENTRY = EntryRecord(size_pre=math.nan, size_post=math.nan, reason_tags=(), mode="", route="", atr=math.nan)
 
 
 def trade_entry(
     spec: InstrumentSpec,
-    entry: dict | None,
+    entry: EntryRecord | None,
     *,
     mode: str,
     policy_version: str,
@@ -37,14 +38,14 @@ def trade_entry(
     digits = spec.price_precision + 2  # average of fills: keep 2 extra digits
     return TradeLogEntry(
         timestamp=iso_utc(ts_opened),
-        mode=entry["mode"] or mode,
+        mode=entry.mode or mode,
         symbol=spec.instrument_id,
         direction="BUY" if entry_side == OrderSide.BUY else "SELL",
-        size_pre=entry["size_pre"],
-        size_post_risk=entry["size_post"],
+        size_pre=entry.size_pre,
+        size_post_risk=entry.size_post,
         entry_price=round(float(entry_px), digits),
         exit_price=None if exit_px is None else round(float(exit_px), digits),
-        reason_tags=tuple(entry["reason_tags"]),
+        reason_tags=tuple(entry.reason_tags),
         policy_version=policy_version,
         trade_id=trade_id,
         exit_timestamp=None if ts_closed is None else iso_utc(ts_closed),

@@ -8,12 +8,13 @@ process restarted after a crash) sees the old value or the new one, never a torn
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import tempfile
 from pathlib import Path
 
 from engine.errors import StateStoreError
-from engine.state import validate_key
+from engine.state import stale, validate_key
 
 _SUFFIX = ".state"
 _TMP_PREFIX = ".tmp-"
@@ -94,6 +95,29 @@ class EmbeddedFileStore:
             if tmp_name:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp_name)
+
+    def compare_and_set(self, key: str, expected: bytes | None, value: bytes) -> None:
+        """Replace ``key`` with ``value`` only if it holds ``expected`` (``None``: no file), atomically.
+
+        Writers (threads or processes) of the same key serialise on an exclusive ``flock`` of a lock file
+        next to it, so the read, the comparison and the rename happen as one step.
+
+        Raises
+        ------
+        StaleStateError
+            The key holds something else; nothing was written.
+        """
+        self._check_open()
+        lock_path = self.root / f"{_TMP_PREFIX}lock-{validate_key(key)}"
+        try:
+            with lock_path.open("a") as lock:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+                found = self.get(key)
+                if found != expected:
+                    raise stale(key, expected, found)
+                self.put(key, value)
+        except OSError as e:
+            raise StateStoreError(f"cannot lock state key {key!r} ({lock_path}): {e}") from e
 
     def delete(self, key: str) -> None:
         """Remove the file of ``key``; a missing key is not an error."""

@@ -16,12 +16,25 @@ import redis
 import redis.exceptions
 
 from engine.errors import StateStoreError, StateStoreUnavailableError
-from engine.state import validate_key
+from engine.state import stale, validate_key
 
 DEFAULT_CONNECT_TIMEOUT_S = 2.0
 DEFAULT_SOCKET_TIMEOUT_S = 5.0
 
 _T = TypeVar("_T")
+
+_CAS_SCRIPT = """
+local current = redis.call('GET', KEYS[1])
+if ARGV[1] == '1' then
+  if current then return {0, current} end
+else
+  if not current then return {0} end
+  if current ~= ARGV[2] then return {0, current} end
+end
+redis.call('SET', KEYS[1], ARGV[3])
+return {1}
+"""
+"""Compare-and-set in one server-side step: ARGV = (expect-absent flag, expected value, new value)."""
 
 
 def redact_url(url: str) -> str:
@@ -71,6 +84,7 @@ class RedisStateStore:
             )
         except (ValueError, redis.exceptions.RedisError) as e:
             raise StateStoreError(f"invalid Redis URL {self.url!r}: {e}") from e
+        self._cas = self._client.register_script(_CAS_SCRIPT)
         self._closed = False
 
     def redis_key(self, key: str) -> str:
@@ -109,6 +123,23 @@ class RedisStateStore:
     def put(self, key: str, value: bytes) -> None:
         """``SET`` the whole value of ``key`` (atomic)."""
         self._call("write", key, self._client.set, self.redis_key(key), bytes(value))
+
+    def compare_and_set(self, key: str, expected: bytes | None, value: bytes) -> None:
+        """``SET`` ``key`` to ``value`` only if it holds ``expected`` (``None``: absent), in one Lua script.
+
+        Raises
+        ------
+        StaleStateError
+            The key holds something else; nothing was written.
+        """
+        args = [
+            b"1" if expected is None else b"0",
+            b"" if expected is None else bytes(expected),
+            bytes(value),
+        ]
+        result = self._call("write", key, self._cas, [self.redis_key(key)], args)
+        if result[0] != 1:
+            raise stale(key, expected, result[1] if len(result) > 1 else None)
 
     def delete(self, key: str) -> None:
         """``DEL`` ``key``; a missing key is not an error."""

@@ -6,7 +6,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from nautilus_trader.backtest.engine import BacktestEngine, BacktestEngineConfig
-from nautilus_trader.config import LoggingConfig, RiskEngineConfig
+from nautilus_trader.config import LoggingConfig
 from nautilus_trader.model.currencies import Currency
 from nautilus_trader.model.data import BarType
 from nautilus_trader.model.enums import AccountType, OmsType
@@ -14,6 +14,7 @@ from nautilus_trader.model.identifiers import TraderId, Venue
 from nautilus_trader.model.objects import Money
 
 from aureus.runtime.instruments import build_instrument
+from aureus.runtime.risk_engine import risk_engine_config
 from engine.config import AureusConfig
 from engine.errors import EngineError
 from schemas.recording import InstrumentSpec
@@ -59,7 +60,7 @@ def build_backtest_engine(config: AureusConfig, specs: tuple[InstrumentSpec, ...
         BacktestEngineConfig(
             trader_id=TraderId(TRADER_ID),
             logging=LoggingConfig(log_level="ERROR"),
-            risk_engine=RiskEngineConfig(bypass=False),
+            risk_engine=risk_engine_config(config),
         )
     )
     currencies = venue_currencies(specs)

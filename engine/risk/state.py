@@ -146,6 +146,12 @@ class RiskState(msgspec.Struct, **_STRUCT):
         Sum of the ledger's amounts.
     activations : int
         Number of kill-switch activations (one per kill day at most).
+    forced_demo_day : str
+        Day an operator forced to demo (``force_demo`` command), ``""`` when none.
+    commands : tuple[str, ...]
+        Ids of the last risk commands applied (a redelivered command is ignored).
+    version : int
+        Incremented by every write; a write based on an older version is refused by the store.
     """
 
     schema_version: int = RISK_STATE_VERSION
@@ -172,6 +178,9 @@ class RiskState(msgspec.Struct, **_STRUCT):
     sip_ledger: tuple[SipEntry, ...] = ()
     sip_balance: float = 0.0
     activations: int = 0
+    forced_demo_day: str = ""
+    commands: tuple[str, ...] = ()
+    version: int = 0
 
     @property
     def halted(self) -> bool:
@@ -185,8 +194,9 @@ class RiskState(msgspec.Struct, **_STRUCT):
 
     @property
     def in_demo(self) -> bool:
-        """Whether today is forced to demo (post-kill day or quarantine day)."""
-        return self.post_kill_demo or self.quarantine_today
+        """Whether today is forced to demo (post-kill day, quarantine day or an operator's force_demo)."""
+        forced = bool(self.forced_demo_day) and self.forced_demo_day == self.day
+        return self.post_kill_demo or self.quarantine_today or forced
 
 
 _ENCODER = msgspec.json.Encoder()

@@ -25,7 +25,7 @@ import math
 import msgspec
 
 from engine.config import KillSwitchConfig, RiskConfig
-from engine.errors import RiskInputError, StateStoreError
+from engine.errors import RiskInputError, StaleStateError, StateStoreError
 from engine.metrics import utc_day
 from engine.risk.notices import (
     GPT5_CLEARED_BY,
@@ -46,13 +46,15 @@ from engine.risk.state import (
     encode_risk_state,
 )
 from engine.risk.updates import Changes, RiskUpdate, kill_threshold_crossed
-from engine.state import StateStore
+from engine.state import StateStore, VersionedStateStore
 from schemas.alerts import Alert
 from schemas.common import Mode, TradingState
+from schemas.control import RiskCommand
 from schemas.escalation import SanityJudgeResponse
 from schemas.risk import KillSwitchTriggered, QuarantineChanged
 
 _replace = msgspec.structs.replace
+_COMMANDS_KEPT = 256
 
 
 class RiskSupervisor:
@@ -74,6 +76,11 @@ class RiskSupervisor:
         once. 0 writes every change (the daemon on Redis); replay's file store uses an hour, as an fsync
         per bar would dominate it. A restart then loses at most that much of the intraday NAV trail.
 
+    read_only : bool
+        Never write (``aureus risk status``): the stored document, configured mode included, is shown as
+        it is. Writes by the one writer (the node) use compare-and-set on the document's ``version``, so
+        a second writer's change is refused with a ``risk_state_conflict`` alert, never overwritten.
+
     Raises
     ------
     StateStoreError
@@ -88,6 +95,7 @@ class RiskSupervisor:
         store: StateStore | None = None,
         key: str = "risk",
         mark_persist_interval_ns: int = 0,
+        read_only: bool = False,
     ) -> None:
         self._kill: KillSwitchConfig = risk.kill_switch
         self._sip_pct = risk.sip.profit_share_pct
@@ -98,10 +106,14 @@ class RiskSupervisor:
         raw = store.get(key) if store is not None else None
         loaded = decode_risk_state(raw, key=key) if raw is not None else None
         self._persisted: RiskState | None = loaded
+        self._persisted_raw: bytes | None = raw
         self._mark_interval_ns = mark_persist_interval_ns
         self._saved_ts = -mark_persist_interval_ns
+        self._read_only = read_only
         state = loaded if loaded is not None else RiskState(configured_mode=configured_mode)
-        self._state = _replace(state, configured_mode=configured_mode)
+        self._state = (
+            state if read_only and loaded is not None else _replace(state, configured_mode=configured_mode)
+        )
         self._day = day_index(self._state.day) if self._state.day else None
         self._save(0)
 
@@ -196,6 +208,29 @@ class RiskSupervisor:
         self._state = s
         return self._finish(ts, changes, flatten=flatten, new_day=new_day, sip_entry=sip_entry)
 
+    def halt(self, ts: int, reason: str) -> RiskUpdate:
+        """Fire the kill switch now, whatever the day P&L: the NAV cannot be marked (zero, negative, NaN).
+
+        It never raises. The kill is recorded and persisted like any other (``flatten=True`` once); the
+        last good NAV stays the day's mark. Already halted today: nothing changes.
+        """
+        today = utc_day(ts)
+        changes = Changes()
+        s = self._state
+        sip_entry = None
+        new_day = None
+        if self._day is None or today > self._day:
+            s, sip_entry = self._start_day(s, today, ts, s.last_nav if s.last_nav > 0 else 0.0, changes)
+            new_day = s.day
+        elif today < self._day:
+            return self._finish(ts, changes)
+        flatten = False
+        if not s.halted:
+            s = self._fire(s, ts, -1.0, changes, reason=reason)
+            flatten = True
+        self._state = s
+        return self._finish(ts, changes, flatten=flatten, new_day=new_day, sip_entry=sip_entry)
+
     def _start_day(
         self, s: RiskState, today: int, ts: int, nav: float, ch: Changes
     ) -> tuple[RiskState, SipEntry | None]:
@@ -245,9 +280,9 @@ class RiskSupervisor:
         self._mode_change(ts, ch, mode_before, reason)
         return s, entry
 
-    def _fire(self, s: RiskState, ts: int, pnl: float, ch: Changes) -> RiskState:
+    def _fire(self, s: RiskState, ts: int, pnl: float, ch: Changes, reason: str = "") -> RiskState:
         threshold = self.threshold
-        reason = f"Daily P&L {round(pnl * 100.0, 2):g}% below threshold"
+        reason = reason or f"Daily P&L {round(pnl * 100.0, 2):g}% below threshold"
         s = _replace(
             s,
             halted_day=s.day,
@@ -340,6 +375,36 @@ class RiskSupervisor:
         self._mode_change(ts, changes, mode_before, "GPT-5 SANITY_JUDGE cleared demo")
         return self._finish(ts, changes)
 
+    def force_demo(self, ts: int, *, by: str, reason: str) -> RiskUpdate:
+        """An operator forces demo for the rest of the current trading day (the next day is unaffected)."""
+        before = self.mode
+        day = self._state.day or day_string(utc_day(ts))
+        self._state = _replace(self._state, forced_demo_day=day)
+        changes = Changes()
+        self._mode_change(ts, changes, before, f"forced to demo by {by}: {reason}")
+        return self._finish(ts, changes)
+
+    def apply_command(self, ts: int, command: RiskCommand) -> RiskUpdate:
+        """Apply one ``control`` risk command at engine time ``ts``, once per ``command_id``.
+
+        Raises
+        ------
+        RiskInputError
+            An ``approve`` without its SANITY_JUDGE answer or call id.
+        """
+        if command.command_id in self._state.commands:
+            return self._finish(ts, Changes())
+        if command.kind == "approve" and (command.answer is None or not command.call_id):
+            raise RiskInputError(f"risk command {command.command_id}: approve needs answer and call_id")
+        self._state = _replace(
+            self._state, commands=(*self._state.commands, command.command_id)[-_COMMANDS_KEPT:]
+        )
+        if command.kind == "override":
+            return self.record_override(ts, by=command.by, reason=command.reason)
+        if command.kind == "approve":
+            return self.record_sanity_judge(ts, command.answer, call_id=command.call_id)
+        return self.force_demo(ts, by=command.by, reason=command.reason)
+
     def record_flatten(self, ts: int, reason: str) -> None:
         """Record that the caller flattened every position (after ``flatten=True``, or by hand)."""
         s = self._state
@@ -378,18 +443,32 @@ class RiskSupervisor:
 
     def _save(self, ts: int) -> bool:
         """Write the state when it differs from what the store holds; a failure is kept, not raised."""
-        if self._store is None or self._state == self._persisted:
+        if self._store is None or self._read_only or self._state == self._persisted:
             return True
         if self._only_marks_changed() and ts - self._saved_ts < self._mark_interval_ns:
             return True  # a new NAV alone waits for the interval (an fsync per bar is too slow for replay)
+        version = (self._persisted.version if self._persisted is not None else 0) + 1
+        state = _replace(self._state, version=version)
+        raw = encode_risk_state(state)
         try:
-            self._store.put(self._key, encode_risk_state(self._state))
+            if isinstance(self._store, VersionedStateStore):
+                self._store.compare_and_set(self._key, self._persisted_raw, raw)
+            else:  # a store without compare-and-set: last writer wins
+                self._store.put(self._key, raw)
+        except StaleStateError as e:
+            if self.persist_error is None:
+                message = f"Risk state not persisted—changed by another writer: {e}"
+                self._pending_alerts.append(alert(ts, "critical", "risk_state_conflict", message))
+            self.persist_error = e
+            return False
         except StateStoreError as e:
             if self.persist_error is None:
                 message = f"Risk state not persisted—store unavailable: {e}"
                 self._pending_alerts.append(alert(ts, "critical", "state_store_unavailable", message))
             self.persist_error = e
             return False
+        self._state = state
+        self._persisted_raw = raw
         if self.persist_error is not None:
             self._pending_alerts.append(
                 alert(ts, "info", "state_store_recovered", "Risk state persisted again")

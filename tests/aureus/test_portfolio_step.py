@@ -7,21 +7,11 @@ which the test observes on the strategy itself before comparing every output str
 
 import math
 import random
-from itertools import groupby
 from pathlib import Path
 
 import msgspec
 import pytest
-
-from adapters.recorded import open_recording
-from aureus.replay import build_strategy, trading_state_setter
-from aureus.runtime.backtest import bar_type_for, build_backtest_engine
-from aureus.runtime.convert import BarConverter
-from engine.config import load_config
-from engine.sink import CollectingSink
-from schemas.market import Bar
-
-_JSON = msgspec.json.Encoder()
+from strategy_harness import Harness
 
 
 @pytest.fixture(scope="module")
@@ -34,37 +24,17 @@ def four_instruments(tmp_path_factory) -> Path:
 
 
 def _replay_with_order(data: Path, out: Path, reorder):
-    cfg = load_config(overrides=["replay.progress=false"])
-    recording = open_recording(data)
-    specs = recording.verify().instruments
-    engine = build_backtest_engine(cfg, specs)
-    from adapters.state import EmbeddedFileStore
-
-    sink = CollectingSink()
-    strategy = build_strategy(cfg, specs, news=False, store=EmbeddedFileStore(out / "state"), sink=sink)
-    engine.add_strategy(strategy)
-    strategy.bind_trading_state(trading_state_setter(engine.kernel.risk_engine))
+    harness = Harness(data, out / "state")
     arrivals: list[tuple[int, str]] = []
-    on_bar = strategy.on_bar
+    on_bar = harness.strategy.on_bar
 
     def recording_on_bar(bar):
         arrivals.append((bar.ts_event, bar.bar_type.instrument_id.value))
         on_bar(bar)
 
-    strategy.on_bar = recording_on_bar
-    converters = {s.instrument_id: BarConverter(bar_type_for(s), s) for s in specs}
-    bars = [r.payload for r in recording.iter_all() if isinstance(r.payload, Bar)]
-    fed = []
-    for _, group in groupby(bars, key=lambda b: b.ts_event):
-        fed.extend(reorder(list(group)))
-    engine.add_data([converters[b.instrument](b) for b in fed])
-    engine.run()
-    engine.end()
-    streams = {
-        channel: b"".join(_JSON.encode(m) + b"\n" for m in messages)
-        for channel, messages in sink.channels.items()
-    }
-    return streams, arrivals, strategy
+    harness.strategy.on_bar = recording_on_bar
+    harness.run(reorder)
+    return harness.streams(), arrivals, harness.strategy
 
 
 def test_shuffled_arrival_within_each_timestamp_gives_identical_outputs(four_instruments, tmp_path):
@@ -98,3 +68,29 @@ def test_correlation_to_a_reference_that_arrives_last_is_computed(four_instrumen
     correlations = {i.value: st.corr.value for i, st in strategy._state.items() if i.value != reference}
     assert len(correlations) == 3
     assert all(math.isfinite(c) and -1.0 <= c <= 1.0 for c in correlations.values()), correlations
+
+
+def test_missing_bars_are_stepped_after_the_grace_period_in_any_order(four_instruments, tmp_path):
+    """One instrument is silent for an hour: its timestamps still get one step each (on the grace timer or
+    the next bar), the outputs do not depend on arrival order, and nothing is counted late."""
+
+    def with_gap(harness: Harness) -> Harness:
+        silent = sorted({b.instrument for b in harness.bars})[-1]
+        start = harness.bars[0].ts_event + 120 * 60_000_000_000
+        harness.bars = [
+            b
+            for b in harness.bars
+            if not (b.instrument == silent and start <= b.ts_event < start + 3_600_000_000_000)
+        ]
+        return harness
+
+    runs = []
+    for name, reorder in (("a", lambda g: g), ("b", lambda g: g[::-1])):
+        harness = with_gap(Harness(four_instruments, tmp_path / name / "state"))
+        harness.run(reorder)
+        runs.append(harness)
+
+    timestamps = sorted({b.ts_event for b in runs[0].bars})
+    assert [row.ts for row in runs[0].sink.get("equity")] == timestamps
+    assert runs[0].streams() == runs[1].streams()
+    assert runs[0].strategy.journal.counters["late_bars"] == 0

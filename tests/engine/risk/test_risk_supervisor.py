@@ -312,3 +312,28 @@ def test_smaller_quarantine_config() -> None:
 
     assert supervisor.quarantine_days == (day_str(3), day_str(4))
     assert supervisor.demo_days == (day_str(1), day_str(3), day_str(4))
+
+
+def test_halt_on_an_unmarkable_nav_fires_once_persists_and_never_raises():
+    store = MemoryStateStore()
+    sup = RiskSupervisor(RiskConfig(), "full", store=store)
+    sup.mark(ts(0, 10), 100_000.0)
+
+    update = sup.halt(ts(0, 11), "NAV nan at or below zero or not finite")
+    again = sup.halt(ts(0, 12), "NAV 0.0 at or below zero or not finite")
+
+    assert update.flatten and not again.flatten
+    assert sup.halted and sup.flatten_pending
+    kills = [e for e in update.events if isinstance(e, KillSwitchTriggered)]
+    assert len(kills) == 1 and "not finite" in kills[0].reason
+    restored = RiskSupervisor(RiskConfig(), "full", store=store)
+    assert restored.halted and restored.state.kill_days == (day_str(0),)
+    assert restored.state.last_nav == 100_000.0  # the last good mark stays
+
+
+def test_halt_before_any_mark_starts_the_day_and_halts():
+    sup = RiskSupervisor(RiskConfig(), "full")
+
+    update = sup.halt(ts(0, 1), "no account yet")
+
+    assert update.flatten and sup.halted and sup.state.day == day_str(0)

@@ -1,0 +1,162 @@
+"""The node's running state for the escalation triggers, fed from what the strategy already has.
+
+:class:`NodeStateTracker` is updated once per portfolio step (NAV, day P&L, bucket exposure), per bar of
+the reference instrument (vol z-score, correlation), per closed trade, per scored decision and per scored
+feature, and produces the :class:`~engine.escalation.triggers.NodeState` the triggers read. Everything is
+keyed on engine-clock time, so replay builds the same state every run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import numpy as np
+
+from engine.escalation.triggers import NodeState
+from engine.metrics import sharpe_daily, utc_day
+from schemas.escalation import BucketUsage, PnlDecomposition, RecentTrade, TurnoverStats
+from schemas.tradelog import TradeLogEntry
+
+DRAWDOWN_DAYS = 5
+SHARPE_DAYS = 30
+MIN_SHARPE_DAYS = 5
+ACCURACY_WINDOW = 200
+MIN_SCORED = 50
+RECENT_TRADES = 10
+BUCKETS = ("core", "penny", "fno")
+
+
+class NodeStateTracker:
+    """Running inputs of the escalation matrix.
+
+    Parameters
+    ----------
+    recent_trades : int
+        How many closed trades SANITY_JUDGE sees.
+    accuracy_window : int
+        Scored decisions in the recent accuracy; the baseline is every scored decision before them.
+    """
+
+    def __init__(self, *, recent_trades: int = RECENT_TRADES, accuracy_window: int = ACCURACY_WINDOW) -> None:
+        self._day: int | None = None
+        self._day_close: dict[int, float] = {}
+        self._day_peak: dict[int, float] = {}
+        self.nav = 0.0
+        self.sod_nav = 0.0
+        self.day_pnl = 0.0
+        self.bucket_usage = {b: 0.0 for b in BUCKETS}
+        self.vol_z = 0.0
+        self.correlation = 1.0
+        self._trades: deque[RecentTrade] = deque(maxlen=recent_trades)
+        self._bucket_pnl = {b: 0.0 for b in BUCKETS}
+        self._turnover: dict[int, float] = {}
+        self._recent_hits: deque[bool] = deque(maxlen=accuracy_window)
+        self._baseline_hits = 0
+        self._baseline_n = 0
+        self._feature_hits: dict[str, list[int]] = {}
+        self.sip = 0.0
+
+    def on_equity(self, ts: int, nav: float, day_pnl: float, bucket_usage: dict[str, float]) -> None:
+        """One portfolio step: marked NAV, day P&L (fraction of start-of-day NAV), exposure per bucket."""
+        day = utc_day(ts)
+        if day != self._day:
+            self._day = day
+            self._bucket_pnl = {b: 0.0 for b in BUCKETS}
+            self.sod_nav = nav / (1.0 + day_pnl) if day_pnl > -1.0 else nav
+        self.nav = nav
+        self.day_pnl = day_pnl
+        self._day_close[day] = nav
+        self._day_peak[day] = max(nav, self._day_peak.get(day, nav))
+        for b in BUCKETS:
+            self.bucket_usage[b] = float(bucket_usage.get(b, 0.0))
+
+    def on_market(self, volatility_zscore: float, correlation: float) -> None:
+        """The reference instrument's latest vol z-score and correlation (non-finite values are ignored)."""
+        if math.isfinite(volatility_zscore):
+            self.vol_z = volatility_zscore
+        if math.isfinite(correlation):
+            self.correlation = correlation
+
+    def on_trade(self, ts: int, trade: TradeLogEntry, bucket: str) -> None:
+        """A closed trade: recent trades, P&L per bucket and turnover (entry and exit) of its day."""
+        nav = self.nav or 1.0
+        pnl = (trade.realized_pnl or 0.0) / nav
+        self._trades.append(
+            RecentTrade(symbol=trade.symbol, action=trade.direction, size=trade.size_post_risk, pnl=pnl)
+        )
+        if bucket in self._bucket_pnl:
+            self._bucket_pnl[bucket] += pnl
+        day = utc_day(ts)
+        self._turnover[day] = self._turnover.get(day, 0.0) + 2.0 * trade.size_post_risk
+
+    def on_sip(self, balance_fraction: float) -> None:
+        """The SIP bucket's balance as a fraction of NAV."""
+        self.sip = balance_fraction
+
+    def on_scored_decision(self, hit: bool) -> None:
+        """A decision whose direction was checked against the realised return."""
+        if len(self._recent_hits) == self._recent_hits.maxlen:
+            self._baseline_hits += int(self._recent_hits[0])
+            self._baseline_n += 1
+        self._recent_hits.append(hit)
+
+    def on_scored_feature(self, name: str, hit: bool) -> None:
+        """A feature whose sign was checked against the realised return."""
+        counts = self._feature_hits.setdefault(name, [0, 0])
+        counts[0] += int(hit)
+        counts[1] += 1
+
+    def _drawdown_5d(self) -> float:
+        if self._day is None:
+            return 0.0
+        peaks = [p for d, p in self._day_peak.items() if self._day - d < DRAWDOWN_DAYS]
+        peak = max(peaks)
+        return max(0.0, 1.0 - self.nav / peak) if peak > 0 else 0.0
+
+    def _sharpe(self) -> float | None:
+        days = sorted(self._day_close)[-(SHARPE_DAYS + 1) :]
+        if len(days) < MIN_SHARPE_DAYS + 1:
+            return None
+        closes = np.array([self._day_close[d] for d in days])
+        return sharpe_daily(closes[1:] / closes[:-1] - 1.0)
+
+    def _turnover_stats(self) -> TurnoverStats:
+        day = self._day if self._day is not None else 0
+
+        def window(n: int) -> float:
+            return sum((v for d, v in self._turnover.items() if day - d < n), 0.0)
+
+        return TurnoverStats(daily_turnover=window(1), weekly_turnover=window(7), monthly_turnover=window(30))
+
+    def snapshot(
+        self,
+        ts: int,
+        *,
+        kill_switch_reason: str = "",
+        headlines: tuple[str, ...] = (),
+        put_call_ratio: float | None = None,
+    ) -> NodeState:
+        """The state the triggers read at ``ts``."""
+        recent = len(self._recent_hits)
+        accuracy = sum(self._recent_hits) / recent if recent >= MIN_SCORED else None
+        baseline = self._baseline_hits / self._baseline_n if self._baseline_n >= MIN_SCORED else None
+        return NodeState(
+            ts_event=ts,
+            net_liquidity=self.nav,
+            daily_pnl=self.day_pnl,
+            drawdown_5d=self._drawdown_5d(),
+            volatility_zscore=self.vol_z,
+            correlation=self.correlation,
+            bucket_usage=BucketUsage(**self.bucket_usage),
+            pnl_decomposition=PnlDecomposition(**self._bucket_pnl, sip=self.sip),
+            turnover=self._turnover_stats(),
+            feature_performance={k: h / n for k, (h, n) in sorted(self._feature_hits.items()) if n},
+            ensemble_accuracy=accuracy,
+            baseline_accuracy=baseline,
+            rolling_sharpe=self._sharpe(),
+            put_call_ratio=put_call_ratio,
+            kill_switch_reason=kill_switch_reason,
+            recent_trades=tuple(self._trades),
+            headlines=headlines,
+        )

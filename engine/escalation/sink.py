@@ -1,0 +1,87 @@
+"""Evaluate the escalation triggers in-stream, on what the strategy already reports through its sink.
+
+:class:`EscalationSink` wraps the node's :class:`~engine.sink.EventSink`: every output passes through
+unchanged, and the node's running state (:class:`~engine.escalation.node_state.NodeStateTracker`) is fed
+from the equity rows, closed trades and kill-switch events on the way. At the end of each portfolio step
+(its equity row) the triggers are evaluated and any request is emitted on ``escalations`` through the same
+sink, so replay writes it to a file and the daemon publishes it to Kafka, in engine-clock order.
+
+The kill switch's SANITY_JUDGE request is stamped with the kill's step but emitted at the next step: the
+trades its flatten closed are reported (flushed) only then, and ``recent_trades`` must include them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+from engine.config import EscalationConfig
+from engine.escalation.node_state import NodeStateTracker
+from engine.escalation.triggers import NodeState, TriggerEvaluator
+from engine.journal import EquityRow
+from engine.sink import EQUITY, TRADES, EventSink
+from schemas.risk import KillSwitchTriggered
+from schemas.topics import ESCALATIONS, RISK
+from schemas.tradelog import TradeLogEntry, parse_iso_utc
+
+
+class EscalationSink:
+    """An :class:`~engine.sink.EventSink` that adds escalation requests to the stream it forwards.
+
+    Parameters
+    ----------
+    inner : EventSink
+        Where everything goes (replay's collecting sink, the daemon's Kafka publisher).
+    config : EscalationConfig
+        Thresholds and trigger window.
+    buckets : Mapping[str, str]
+        Instrument id to risk bucket (for the P&L decomposition).
+    """
+
+    def __init__(self, inner: EventSink, config: EscalationConfig, buckets: Mapping[str, str]) -> None:
+        self.inner = inner
+        self.tracker = NodeStateTracker()
+        self.triggers = TriggerEvaluator(config)
+        self._buckets = dict(buckets)
+        self._kill: KillSwitchTriggered | None = None
+        self._judge_pending: NodeState | None = None
+        self._last_ts = 0
+        self.requests = 0
+
+    def emit(self, channel: str, message: Any) -> None:
+        """Forward ``message``; after an equity row, emit the requests the triggers raise."""
+        self.inner.emit(channel, message)
+        if channel == RISK and isinstance(message, KillSwitchTriggered):
+            self._kill = message
+        elif channel == TRADES and isinstance(message, TradeLogEntry):
+            ts = parse_iso_utc(message.exit_timestamp) if message.exit_timestamp else self._last_ts
+            self.tracker.on_trade(ts, message, self._buckets.get(message.symbol, "core"))
+        elif channel == EQUITY and isinstance(message, EquityRow):
+            self._step(message)
+
+    def _step(self, row: EquityRow) -> None:
+        self._last_ts = row.ts
+        if self._judge_pending is not None:
+            trades = self.tracker.snapshot(row.ts).recent_trades
+            state = msgspec.structs.replace(self._judge_pending, recent_trades=trades)
+            self._judge_pending = None
+            self._publish(self.triggers.evaluate(state, only=("kill_switch",)))
+        usage = {
+            "core": row.bucket_core_pct / 100.0,
+            "penny": row.bucket_penny_pct / 100.0,
+            "fno": row.bucket_fno_pct / 100.0,
+        }
+        # the supervisor's own day P&L at a kill (the row's percent, divided by 100, is not bit-equal)
+        day_pnl = self._kill.daily_pnl if self._kill is not None else row.day_pnl_pct / 100.0
+        self.tracker.on_equity(row.ts, row.nav, day_pnl, usage)
+        self._publish(self.triggers.evaluate(self.tracker.snapshot(row.ts)))
+        if self._kill is not None:
+            self._judge_pending = self.tracker.snapshot(row.ts, kill_switch_reason=self._kill.reason)
+            self._kill = None
+
+    def _publish(self, requests) -> None:
+        for request in requests:
+            self.requests += 1
+            self.inner.emit(ESCALATIONS, request)

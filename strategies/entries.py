@@ -1,0 +1,174 @@
+"""Per-instrument decisions and entries of the meta-ensemble strategy: ensemble, clamp, bracket, trailing.
+
+A mixin of :class:`strategies.meta_ensemble.MetaEnsembleStrategy`, called from its portfolio step. Each
+decision is emitted on ``signals``; each entry is a bracket (stop-market at ``initial_stop_atr`` x ATR,
+take-profit limit at ``take_profit_atr`` x ATR, one cancels the other) with deterministic client order
+ids, emitted on ``orders``; once ``trailing_atr`` x ATR in profit the stop trails the best close.
+"""
+
+from __future__ import annotations
+
+from nautilus_trader.model.enums import OrderSide, OrderType
+from nautilus_trader.model.identifiers import ClientId
+
+from engine.ensemble import EnsembleInputs, decide
+from schemas.orders import OrderIntent
+from schemas.signals import EnsembleDecision
+from strategies.order_ids import EntryRecord, client_order_id, entry_tag
+from strategies.risk_actions import quantity_for
+
+
+class EntryMixin:
+    """Decisions, entries and stop trailing (see the module docstring)."""
+
+    def _decide_and_act(self, instrument_id, st, row, correlation, close, ts) -> None:
+        p_short, p_mid = self._models.predict_row(row)
+        ppo_hint = float(self._ppo.predict(row[None, :])[0]) if self._ppo is not None else None
+        policy = self.cfg.policy
+        bucket = st.spec.bucket
+        decision = decide(
+            EnsembleInputs(
+                p_short=p_short,
+                p_mid=p_mid,
+                ppo_hint=ppo_hint,
+                vol_z=st.features.vol_z,
+                sentiment=st.news.value(ts),
+                liquidity=st.features.liquidity,
+                correlation=correlation,
+            ),
+            policy,
+            bucket_limit_pct=getattr(policy.bucket_limit_pct, bucket),
+        )
+        self.outputs.decision(
+            EnsembleDecision(
+                instrument=instrument_id.value,
+                ts_event=ts,
+                p_short=p_short,
+                p_mid=p_mid,
+                ppo_hint=ppo_hint,
+                base=decision.base,
+                penalties=decision.penalties,
+                score=decision.score,
+                action=decision.action,
+                size=decision.size,
+                reason_tags=decision.reason_tags,
+                policy_version=policy.version,
+                weights=decision.weights,
+                rl_available=decision.rl_available,
+            )
+        )
+        if decision.action == "HOLD":
+            return
+        position_side = self._position_sign(instrument_id)
+        wants = 1 if decision.action == "BUY" else -1
+        if position_side == wants:
+            return
+        if position_side != 0:
+            self._flatten(instrument_id, st, "signal_reversal", ts)
+            return
+        if wants < 0 and not policy.allow_short:
+            self.journal.counters["short_blocked"] += 1
+            return
+        if self.cache.orders_open(instrument_id=instrument_id, strategy_id=self.id):
+            return
+        self._enter(instrument_id, st, decision, wants, close, ts)
+
+    def _enter(self, instrument_id, st, decision, wants: int, close: float, ts: int) -> None:
+        nav = self.risk.sizing_nav(self._nav())
+        book = self.risk.book(nav, self._signed_notionals())
+        verdict = self.risk.assess_entry(ts, instrument_id.value, wants, decision.size, close, book)
+        if verdict.status == "rejected":
+            return
+        instrument = self.cache.instrument(instrument_id)
+        quantity = quantity_for(instrument, verdict.approved * nav / close)
+        if quantity is None:
+            self.journal.counters["entry_too_small"] += 1
+            return
+        atr = st.features.atr
+        exits = self.cfg.policy.exits
+        stop = close - wants * exits.initial_stop_atr * atr
+        target = close + wants * exits.take_profit_atr * atr
+        if stop <= 0.0 or target <= 0.0:
+            self.journal.counters["entry_bad_exit_price"] += 1
+            return
+        entry_id = self._order_id(instrument_id, ts, "entry")
+        if entry_id is None:  # sent before a restart: never twice
+            return
+        route = self.risk.route
+        clamped = (f"clamp_{verdict.binding}",) if verdict.status == "reduced" else ()
+        record = EntryRecord(
+            size_pre=decision.size,
+            size_post=verdict.approved,
+            reason_tags=decision.reason_tags + clamped,
+            mode=self.risk.mode,
+            route=route.client_id or "",
+            atr=atr,
+        )
+        ids = self.id.value, instrument_id.value
+        bracket = self.order_factory.bracket(
+            instrument_id=instrument_id,
+            order_side=OrderSide.BUY if wants > 0 else OrderSide.SELL,
+            quantity=quantity,
+            sl_trigger_price=instrument.make_price(stop),
+            tp_price=instrument.make_price(target),
+            entry_client_order_id=entry_id,
+            sl_client_order_id=client_order_id(*ids, ts, "stop"),
+            tp_client_order_id=client_order_id(*ids, ts, "take_profit"),
+            entry_tags=["ENTRY", entry_tag(record)],
+        )
+        st.entry = record
+        st.stop_order = next(o for o in bracket.orders if o.order_type == OrderType.STOP_MARKET)
+        st.best_close = close
+        st.entry_atr = atr
+        st.route = ClientId(route.client_id) if route.client_id else None
+        self.submit_order_list(bracket, client_id=st.route)
+        self._emit_intent(
+            instrument_id,
+            ts,
+            entry_id.value,
+            wants,
+            decision.size,
+            verdict.approved,
+            close,
+            record.reason_tags,
+        )
+        self.risk.budget.record(ts)
+        self.journal.counters["entries"] += 1
+        self.journal.counters[f"entries_{'live' if route.live else 'paper'}"] += 1
+
+    def _emit_intent(self, instrument_id, ts, client_order_id, side, size_pre, size_post, price, tags):
+        self.outputs.order(
+            OrderIntent(
+                instrument=instrument_id.value,
+                ts_event=ts,
+                client_order_id=client_order_id,
+                side="BUY" if side > 0 else "SELL",
+                size_pre=size_pre,
+                size_post_risk=size_post,
+                price_ref=price,
+                reason_tags=tuple(tags),
+                policy_version=self.cfg.policy.version,
+                mode=self.risk.mode,
+            )
+        )
+
+    def _trail_stop(self, instrument_id, st, close: float) -> None:
+        order = self.cache.order(st.stop_order.client_order_id)
+        if order is None or order.is_closed:
+            st.stop_order = None
+            return
+        sign = 1 if order.side == OrderSide.SELL else -1  # a SELL stop protects a long
+        st.best_close = max(st.best_close, close) if sign > 0 else min(st.best_close, close)
+        distance = self.cfg.policy.exits.trailing_atr * st.entry_atr
+        entry_px = self._entry_price(instrument_id)
+        if entry_px is None or sign * (st.best_close - entry_px) < distance:
+            return
+        candidate = st.best_close - sign * distance
+        current = order.trigger_price.as_double()
+        if sign * (candidate - current) <= 0.0 or not order.is_open:
+            return
+        instrument = self.cache.instrument(instrument_id)
+        new_trigger = instrument.make_price(candidate)
+        if new_trigger != order.trigger_price:
+            self.modify_order(order, trigger_price=new_trigger, client_id=st.route)
+            self.journal.counters["stop_trails"] += 1

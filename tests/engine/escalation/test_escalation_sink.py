@@ -1,0 +1,83 @@
+"""The escalation sink forwards every output unchanged and adds trigger requests after each portfolio step."""
+
+from __future__ import annotations
+
+import msgspec
+
+from engine.config import AureusConfig
+from engine.escalation.sink import EscalationSink
+from engine.journal import EquityRow
+from engine.sink import EQUITY, TRADES, CollectingSink
+from schemas.risk import KillSwitchTriggered
+from schemas.topics import ESCALATIONS, RISK
+from schemas.tradelog import TradeLogEntry
+
+T = 1_677_960_000_000_000_000  # 2023-03-04T20:00:00Z
+MIN = 60 * 10**9
+
+
+def row(ts, nav, day_pnl_pct):
+    return EquityRow(
+        ts=ts,
+        nav=nav,
+        day_pnl_pct=day_pnl_pct,
+        gross_exposure_pct=30.0,
+        net_exposure_pct=30.0,
+        max_name_exposure_pct=30.0,
+        bucket_core_pct=30.0,
+        bucket_penny_pct=0.0,
+        bucket_fno_pct=0.0,
+        mode="demo",
+        halted=0,
+    )
+
+
+def test_kill_switch_step_emits_one_sanity_judge_request_from_the_streamed_state():
+    inner = CollectingSink()
+    sink = EscalationSink(inner, AureusConfig().escalation, {"BTCUSDT.BINANCE": "core"})
+    trade = TradeLogEntry(
+        timestamp="2023-03-04T19:00:00Z",
+        mode="demo",
+        symbol="BTCUSDT.BINANCE",
+        direction="BUY",
+        size_pre=0.5,
+        size_post_risk=0.3,
+        entry_price=22_000.0,
+        exit_price=21_800.0,
+        reason_tags=(),
+        exit_timestamp="2023-03-04T19:59:00Z",
+        realized_pnl=-900.0,
+    )
+    sink.emit(EQUITY, row(T - MIN, 98_000.0, -2.0))
+    sink.emit(TRADES, trade)
+    kill = KillSwitchTriggered(
+        ts_event=T,
+        reason="Daily P&L -2.6% below threshold",
+        daily_pnl=-0.026,
+        threshold=-0.025,
+        trading_day="2023-03-04",
+    )
+    sink.emit(RISK, kill)
+    sink.emit(EQUITY, row(T, 97_400.0, -2.6))
+    assert [r.trigger for r in inner.get(ESCALATIONS)] == ["risk"]  # the judge waits for the flatten's trade
+    flatten = msgspec.structs.replace(
+        trade, timestamp="2023-03-04T19:59:00Z", exit_timestamp="2023-03-04T20:00:00Z", realized_pnl=-100.0
+    )
+    sink.emit(TRADES, flatten)  # held by the strategy and flushed at the next step
+    sink.emit(EQUITY, row(T + MIN, 97_400.0, -2.6))
+    sink.emit(EQUITY, row(T + 2 * MIN, 97_400.0, -2.6))  # same day: the window holds both triggers back
+    assert inner.get(TRADES) == [trade, flatten] and inner.get(RISK) == [kill] and len(inner.get(EQUITY)) == 4
+    requests = inner.get(ESCALATIONS)
+    assert [(r.trigger, r.call_type) for r in requests] == [
+        ("risk", "REWARD_ENGINEER"),
+        ("kill_switch", "SANITY_JUDGE"),
+    ]
+    judge = requests[1].body
+    assert judge.kill_switch_reason == kill.reason and judge.timestamp == "2023-03-04T20:00:00Z"
+    assert judge.portfolio_state.net_liquidity == 97_400.0 and judge.portfolio_state.daily_pnl == -0.026
+    assert requests[1].ts_event == T and requests[1].request_id == f"kill_switch-{T}"
+    assert [(t.symbol, t.action, t.size) for t in judge.recent_trades] == [
+        ("BTCUSDT.BINANCE", "BUY", 0.3)
+    ] * 2
+    assert judge.recent_trades[0].pnl == -900.0 / 98_000.0 and judge.recent_trades[1].pnl == -100.0 / 97_400.0
+    assert requests[0].body.pnl_decomposition.core == -900.0 / 98_000.0
