@@ -74,6 +74,9 @@ class EnsembleDecision(msgspec.Struct, tag="ensemble_decision", frozen=True, kw_
         Blend weights used (``short``, ``mid``, ``rl``).
     rl_available : bool
         Whether an RL policy contributed; when false the seed halves position sizes.
+    news_ids : tuple[str, ...]
+        The scored news items (``NewsScored.news_id``) that moved this instrument's sentiment most at
+        decision time, strongest first (seed 004 F2 attribution); empty when no news weighs in.
     """
 
     schema_version: int = SCHEMA_VERSION
@@ -91,6 +94,7 @@ class EnsembleDecision(msgspec.Struct, tag="ensemble_decision", frozen=True, kw_
     policy_version: str
     weights: dict[str, float]
     rl_available: bool
+    news_ids: tuple[str, ...] = ()
 
 
 Signal = ModelScores | EnsembleDecision

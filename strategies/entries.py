@@ -55,6 +55,7 @@ class EntryMixin:
                 policy_version=policy.version,
                 weights=decision.weights,
                 rl_available=decision.rl_available,
+                news_ids=st.news.contributors(ts),
             )
         )
         if decision.action == "HOLD":

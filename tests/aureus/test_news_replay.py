@@ -61,4 +61,8 @@ def test_stocknet_tweets_scored_offline_fire_news_penalties_in_replay(tmp_path):
         f"news_negative fired {fired}x; report penalties {report.get('penalties_fired')}"
     )
     assert fired > 0
-    assert report.get("penalties_fired", {}).get("news_negative") == fired
+    assert report["penalties_fired"]["news_negative"] == fired
+    # Attribution: every decision the news penalty hit names the scored items behind its sentiment.
+    scored_ids = {r.payload.news_id for r in open_recording(rec).iter_topic("news.scored")}
+    penalised = [d for d in decisions if "news_negative" in d["penalties"]]
+    assert all(d["news_ids"] and set(d["news_ids"]) <= scored_ids for d in penalised)
