@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from aureus.paths import resolve_repo_path
+from pathlib import Path
+
 from engine.config import NewsWorkerConfig
 from engine.news.linking import InstrumentLinker
 from engine.news.processor import NewsProcessor
 from engine.news.sentiment import SentimentModel
+
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def resolve_repo_path(path: str | Path) -> Path:
+    """``path`` itself when absolute, else relative to the repository root (config paths work anywhere)."""
+    p = Path(path)
+    return p if p.is_absolute() else _REPO_ROOT / p
 
 
 def build_processor(config: NewsWorkerConfig, instruments: dict[str, str] | None = None) -> NewsProcessor:
