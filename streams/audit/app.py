@@ -60,6 +60,7 @@ def create_app(config: AureusConfig) -> faust.App:
     )
     audit_topic = topic(app, config, "audit")
     state = {"caught_up": False}
+    unpublished: dict[int, AuditRecord] = {}
     dead_letters = DeadLetterOutbox(app, config, WORKER)
 
     @app.agent(sources)
@@ -84,8 +85,24 @@ def create_app(config: AureusConfig) -> faust.App:
                 if rec is not None:
                     appended.append(rec)
             writer.flush()
-            pending = [await audit_topic.send(key=b"ledger", value=encode("audit", rec)) for rec in appended]
-            await asyncio.gather(*pending)  # acked before the offsets may be committed
+            unpublished.update((rec.seq, rec) for rec in appended)
+            # Acked before the offsets may be committed. A failed send keeps its records for the next batch:
+            # the ledger already holds them, so a redelivered event would not bring them back.
+            batch = sorted(unpublished.items())
+            try:
+                pending = [await audit_topic.send(key=b"ledger", value=encode("audit", r)) for _, r in batch]
+                await asyncio.gather(*pending)
+            except Exception as e:  # noqa: BLE001 - any producer failure: retried with the next batch
+                log.warning("audit_publish_failed", error=str(e), pending=len(unpublished))
+            else:
+                for seq, _ in batch:
+                    unpublished.pop(seq, None)
+            log.info(
+                "audit_batch",
+                appended=len(appended),
+                last_seq=writer.last and writer.last.seq,
+                unpublished=len(unpublished),
+            )
             yield len(appended)
 
     return app
