@@ -119,9 +119,11 @@ class DeadLetterOutbox:
 
 
 async def read_topic(config: AureusConfig, name: str) -> list[bytes]:
-    """Every value on the prefixed topic ``name`` now, partitions from the beginning to their end offsets.
+    """Every value on the prefixed topic ``name`` now, all partitions from the beginning.
 
     Workers call it once at start to rebuild what they already published (their output is the record).
+    It reads until the broker has nothing more for two polls in a row *and* every partition is past its
+    end offset: tansu was seen reporting a high watermark behind records it already served.
     """
     full = config.workers.topic_prefix + name
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers(config), enable_auto_commit=False)
@@ -135,15 +137,13 @@ async def read_topic(config: AureusConfig, name: str) -> list[bytes]:
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         end = await consumer.end_offsets(partitions)
-        remaining = {tp for tp in partitions if end[tp] > 0}
-        while remaining:
-            batch = await consumer.getmany(*remaining, timeout_ms=1000)
-            for tp, records in batch.items():
-                for record in records:
-                    if record.offset < end[tp]:
-                        values.append(record.value)
-                    if record.offset + 1 >= end[tp]:
-                        remaining.discard(tp)
+        idle = 0
+        while idle < 2:
+            batch = await consumer.getmany(*partitions, timeout_ms=500)
+            for records in batch.values():
+                values.extend(record.value for record in records)
+            caught_up = all([await consumer.position(tp) >= end[tp] for tp in partitions])
+            idle = idle + 1 if not batch and caught_up else 0
     finally:
         await consumer.stop()
     return values
