@@ -52,10 +52,21 @@ def replay(
             "default: a fresh store in OUT/state."
         ),
     ] = None,
+    via_kafka: Annotated[
+        bool, typer.Option("--via-kafka", help="Publish the recording onto the Kafka topics instead.")
+    ] = False,
+    speed: Annotated[
+        str, typer.Option(help="With --via-kafka: recorded seconds per second, or max.")
+    ] = "max",
 ) -> None:
     """Replay a recorded stream through the meta-ensemble strategy in a Nautilus BacktestEngine."""
     from aureus.replay import run_replay
     from engine.config import load_config
+
+    if via_kafka:
+        from aureus.cli_run import load_daemon_config, replay_via_kafka
+
+        return replay_via_kafka(load_daemon_config(config, set_), data, speed)
 
     overrides = list(set_ or [])
     if not progress:
@@ -96,12 +107,16 @@ def _mount_subcommands() -> None:
     from aureus.cli_data import data_app
     from aureus.cli_escalation import mount as mount_escalation
     from aureus.cli_risk import risk_app
+    from aureus.cli_run import register as register_daemon_commands
+    from aureus.cli_sim import sim_app
     from aureus.cli_train import train_app
     from aureus.cli_workers import mount as mount_workers
 
     app.add_typer(data_app)
     app.add_typer(train_app)
     app.add_typer(risk_app)
+    register_daemon_commands(app)
+    app.add_typer(sim_app)
     __import__("aureus.cli_decisions").cli_decisions.register_decisions(app)
     mount_escalation(app)
     mount_workers(app)

@@ -2,7 +2,7 @@
 control plane from the command line.
 
 ``escalate`` runs one request through the same service as the worker, without Kafka. Budget state is read
-from Redis (``AUREUS_REDIS_URL`` or ``state.redis_url``); policy versions from the configured state store.
+from Redis (``AUREUS_REDIS_URL`` or ``store.redis_url``); policy versions from the configured state store.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ policy_app = typer.Typer(
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file.")]
 SetOption = Annotated[list[str] | None, typer.Option("--set", help="Override a config key (repeatable).")]
 StateOption = Annotated[
-    Path | None, typer.Option("--state", help="Embedded state directory (default: state.path of the config).")
+    Path | None, typer.Option("--state", help="Embedded state directory (default: store.path of the config).")
 ]
 
 _JSON = msgspec.json.Encoder()
@@ -102,7 +102,7 @@ def status(
     from engine.risk.supervisor import RiskSupervisor
 
     cfg = _config(config, set_)
-    store = open_store(cfg.state, path=state)
+    store = open_store(cfg.store, path=state)
     policies = PolicyStore(store, cfg.policy)
     policy = policies.current()
     last_update = policies.record(policy.version).update
@@ -146,7 +146,7 @@ def _policies(config: Path | None, set_: list[str] | None, state: Path | None):
     from engine.policy.versions import PolicyStore
 
     cfg = _config(config, set_)
-    return cfg, PolicyStore(open_store(cfg.state, path=state), cfg.policy)
+    return cfg, PolicyStore(open_store(cfg.store, path=state), cfg.policy)
 
 
 @policy_app.command("history")

@@ -1,7 +1,7 @@
 """``aureus risk``: inspect the persisted risk state; record an operator override or a SANITY_JUDGE answer.
 
 These are operator actions on the state store (the embedded file store of a replay's ``--state`` directory,
-or Redis with ``--set state.backend=redis``). Their records are stamped with the wall clock: they are
+or Redis with ``--set store.backend=redis``). Their records are stamped with the wall clock: they are
 metadata about a person's or a model's decision, never an input to a trading decision's timing.
 """
 
@@ -20,7 +20,7 @@ risk_app = typer.Typer(
 )
 
 StateOption = Annotated[
-    Path | None, typer.Option("--state", help="Embedded state directory (default: state.path of the config).")
+    Path | None, typer.Option("--state", help="Embedded state directory (default: store.path of the config).")
 ]
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file.")]
 SetOption = Annotated[list[str] | None, typer.Option("--set", help="Override a config key (repeatable).")]
@@ -39,7 +39,7 @@ def _supervisor(config: Path | None, set_: list[str] | None, state: Path | None,
     from engine.risk.supervisor import RiskSupervisor
 
     cfg = load_config(config, list(set_ or []))
-    store = open_store(cfg.state, path=state)
+    store = open_store(cfg.store, path=state)
     return RiskSupervisor(cfg.risk, cfg.mode, store=store, read_only=read_only)
 
 

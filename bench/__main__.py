@@ -5,7 +5,16 @@ from __future__ import annotations
 import runpy
 from pathlib import Path
 
-from bench import bench_latency, bench_pipeline, bench_risk, bench_sentiment
+from bench import (
+    bench_kafka,
+    bench_latency,
+    bench_onnx,
+    bench_peers,
+    bench_pipeline,
+    bench_risk,
+    bench_scaling,
+    bench_sentiment,
+)
 
 HERE = Path(__file__).resolve().parent
 
@@ -18,6 +27,10 @@ def main() -> None:
     bench_sentiment.main()
     print("[c] numba batch kernels vs TA-Lib / pandas:")
     runpy.run_path(str(HERE / "bench_kernels.py"), run_name="__main__")
+    bench_kafka.main()
+    bench_peers.main()
+    bench_scaling.main()
+    bench_onnx.main()
 
 
 if __name__ == "__main__":

@@ -261,13 +261,20 @@ class ExecutionConfig(msgspec.Struct, **_STRUCT):
     live_client_id: str = ""
 
 
-class StateConfig(msgspec.Struct, **_STRUCT):
-    """Where state that must survive a restart lives: the embedded file store or Redis (the daemon)."""
+class StoreConfig(msgspec.Struct, **_STRUCT):
+    """Where state that must survive a restart lives: the embedded file store or Redis (the daemon).
+
+    The daemon also keeps the Nautilus cache (orders, positions, accounts) in the Redis of ``redis_url``;
+    the environment variable ``AUREUS_REDIS_URL`` overrides it (``--set`` still wins)."""
 
     backend: Literal["file", "redis"] = "file"
     path: str = ".aureus/state"
     redis_url: str = "redis://127.0.0.1:6379/0"
     key_prefix: str = "aureus:"
+
+
+StateConfig = StoreConfig
+"""Former name of :class:`StoreConfig` (the section was called ``state``)."""
 
 
 class NewsConfig(msgspec.Struct, **_STRUCT):
@@ -316,6 +323,56 @@ class NodeConfig(msgspec.Struct, **_STRUCT):
     replay_mark_persist_interval_s: NonNegative = 3_600.0
     flatten_retry_s: Positive = 1.0
     flatten_retry_max_s: Positive = 60.0
+
+class KafkaConfig(msgspec.Struct, **_STRUCT):
+    """The broker the daemon, recorder and ``replay --via-kafka`` talk to.
+
+    ``bootstrap_servers`` is overridden by the environment variable ``AUREUS_KAFKA_BOOTSTRAP`` (``--set``
+    still wins). Every topic name gets ``topic_prefix`` in front. ``enable_idempotence`` must be off on
+    brokers without InitProducerId (tansu); dedup then rests on deterministic keys and ids.
+    """
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    topic_prefix: str = ""
+    group_id: str = "aureus-node"
+    client_id: str = "aureus"
+    input_topics: tuple[str, ...] = ("md.bars", "news.scored", "control")
+    enable_idempotence: bool = True
+    acks: Literal["all", "1", "0"] = "all"
+    max_poll_records: Annotated[int, msgspec.Meta(ge=1)] = 500
+    poll_timeout_ms: Annotated[int, msgspec.Meta(ge=1)] = 100
+    fetch_max_wait_ms: Annotated[int, msgspec.Meta(ge=0)] = 10
+    auto_offset_reset: Literal["earliest", "latest"] = "earliest"
+    linger_ms: Annotated[int, msgspec.Meta(ge=0)] = 5
+
+
+class LiveVenueConfig(msgspec.Struct, **_STRUCT):
+    """The Nautilus venue adapter ``aureus run --mode live`` trades through (credentials from env only)."""
+
+    adapter: Literal["", "binance"] = ""
+    venue: str = "BINANCE"
+    account_type: Literal["spot", "margin", "usdt_futures"] = "spot"
+    testnet: bool = True
+    api_key_env: str = "BINANCE_API_KEY"
+    api_secret_env: str = "BINANCE_API_SECRET"
+
+
+class DaemonConfig(msgspec.Struct, **_STRUCT):
+    """``aureus run``: instruments, HTTP health/metrics endpoint, output directory, timeouts.
+
+    ``instruments`` names a recording manifest (or a JSON list of instrument specs) that tells the node
+    what it trades; the bars themselves arrive on ``md.bars``.
+    """
+
+    trader_id: str = "AUREUS-001"
+    instruments: str = ""
+    http_host: str = "127.0.0.1"
+    http_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 9464
+    out_dir: str = "runs/daemon"
+    timeout_connection_s: Positive = 30.0
+    timeout_reconciliation_s: Positive = 10.0
+    shutdown_flush_s: Positive = 10.0
+    live: LiveVenueConfig = LiveVenueConfig()
 
 
 class EscalationThresholds(msgspec.Struct, **_STRUCT):
@@ -442,7 +499,7 @@ class AureusConfig(msgspec.Struct, **_STRUCT):
     policy: Policy = Policy()
     risk: RiskConfig = RiskConfig()
     execution: ExecutionConfig = ExecutionConfig()
-    state: StateConfig = StateConfig()
+    store: StoreConfig = StoreConfig()
     features: FeatureParams = FeatureParams()
     news: NewsConfig = NewsConfig()
     models: ModelsConfig = ModelsConfig()
@@ -450,6 +507,8 @@ class AureusConfig(msgspec.Struct, **_STRUCT):
     replay: ReplayConfig = ReplayConfig()
     node: NodeConfig = NodeConfig()
     escalation: EscalationConfig = EscalationConfig()
+    kafka: KafkaConfig = KafkaConfig()
+    daemon: DaemonConfig = DaemonConfig()
     news_worker: NewsWorkerConfig = NewsWorkerConfig()
     alerts: AlertsConfig = AlertsConfig()
     audit: AuditConfig = AuditConfig()

@@ -1,9 +1,12 @@
 """Per-instrument decisions and entries of the meta-ensemble strategy: ensemble, clamp, bracket, trailing.
 
 A mixin of :class:`strategies.meta_ensemble.MetaEnsembleStrategy`, called from its portfolio step. Each
-decision is emitted on ``signals``; each entry is a bracket (stop-market at ``initial_stop_atr`` x ATR,
-take-profit limit at ``take_profit_atr`` x ATR, one cancels the other) with deterministic client order
-ids, emitted on ``orders``; once ``trailing_atr`` x ATR in profit the stop trails the best close.
+decision is emitted on ``signals``; each entry is a bracket (stop-market at ``stop_multipliers.atr`` x ATR,
+take-profit limit at ``stop_multipliers.take_profit`` x ATR, one cancels the other) with deterministic
+client order ids, emitted on ``orders``; once ``stop_multipliers.trailing`` x ATR in profit the stop
+trails the best close. The
+escalation-tunable parts of the policy act here (:mod:`engine.policy.effects`): disabled features,
+news switched off, the do-not-trade list and ``max_position_pct``.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from nautilus_trader.model.enums import OrderSide, OrderType
 from nautilus_trader.model.identifiers import ClientId
 
 from engine.ensemble import EnsembleInputs, decide
+from engine.policy.effects import capped_size, entry_blocked, masked_features, sentiment_in_use
 from schemas.orders import OrderIntent
 from schemas.signals import EnsembleDecision
 from strategies.order_ids import EntryRecord, client_order_id, entry_tag
@@ -22,9 +26,10 @@ class EntryMixin:
     """Decisions, entries and stop trailing (see the module docstring)."""
 
     def _decide_and_act(self, instrument_id, st, row, correlation, close, ts) -> None:
+        policy = self.cfg.policy
+        row = masked_features(policy, row)  # escalation may disable features: they reach the models as 0
         p_short, p_mid = self._models.predict_row(row)
         ppo_hint = float(self._ppo.predict(row[None, :])[0]) if self._ppo is not None else None
-        policy = self.cfg.policy
         bucket = st.spec.bucket
         decision = decide(
             EnsembleInputs(
@@ -32,7 +37,7 @@ class EntryMixin:
                 p_mid=p_mid,
                 ppo_hint=ppo_hint,
                 vol_z=st.features.vol_z,
-                sentiment=st.news.value(ts),
+                sentiment=sentiment_in_use(policy, st.news.value(ts)),
                 liquidity=st.features.liquidity,
                 correlation=correlation,
             ),
@@ -72,12 +77,18 @@ class EntryMixin:
             return
         if self.cache.orders_open(instrument_id=instrument_id, strategy_id=self.id):
             return
+        if entry_blocked(policy, instrument_id.value, ts) or entry_blocked(
+            policy, instrument_id.symbol.value, ts
+        ):
+            self.journal.counters["entries_do_not_trade"] += 1
+            return
         self._enter(instrument_id, st, decision, wants, close, ts)
 
     def _enter(self, instrument_id, st, decision, wants: int, close: float, ts: int) -> None:
         nav = self.risk.sizing_nav(self._nav())
         book = self.risk.book(nav, self._signed_notionals())
-        verdict = self.risk.assess_entry(ts, instrument_id.value, wants, decision.size, close, book)
+        size = capped_size(self.cfg.policy, decision.size)  # the policy's max_position_pct, when set
+        verdict = self.risk.assess_entry(ts, instrument_id.value, wants, size, close, book)
         if verdict.status == "rejected":
             return
         instrument = self.cache.instrument(instrument_id)
@@ -86,9 +97,9 @@ class EntryMixin:
             self.journal.counters["entry_too_small"] += 1
             return
         atr = st.features.atr
-        exits = self.cfg.policy.exits
-        stop = close - wants * exits.initial_stop_atr * atr
-        target = close + wants * exits.take_profit_atr * atr
+        stops = self.cfg.policy.stop_multipliers
+        stop = close - wants * stops.atr * atr
+        target = close + wants * stops.take_profit * atr
         if stop <= 0.0 or target <= 0.0:
             self.journal.counters["entry_bad_exit_price"] += 1
             return
@@ -97,6 +108,8 @@ class EntryMixin:
             return
         route = self.risk.route
         clamped = (f"clamp_{verdict.binding}",) if verdict.status == "reduced" else ()
+        if size < decision.size:
+            clamped = ("policy_max_position", *clamped)
         record = EntryRecord(
             size_pre=decision.size,
             size_post=verdict.approved,
@@ -160,7 +173,7 @@ class EntryMixin:
             return
         sign = 1 if order.side == OrderSide.SELL else -1  # a SELL stop protects a long
         st.best_close = max(st.best_close, close) if sign > 0 else min(st.best_close, close)
-        distance = self.cfg.policy.exits.trailing_atr * st.entry_atr
+        distance = self.cfg.policy.stop_multipliers.trailing * st.entry_atr
         entry_px = self._entry_price(instrument_id)
         if entry_px is None or sign * (st.best_close - entry_px) < distance:
             return

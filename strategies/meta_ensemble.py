@@ -24,9 +24,12 @@ from engine.config import AureusConfig
 from engine.features.vector import IncrementalCorrelation, IncrementalFeatures
 from engine.models.runtime import ModelBundle, load_optional
 from engine.news_state import DecayedSentiment
+from engine.policy.bounds import PolicyLimits
+from engine.policy.controller import PolicyController
+from engine.policy.versions import PolicyStore
 from engine.portfolio_step import TimestampBatch
 from engine.sink import EventSink
-from engine.state import StateStore
+from engine.state import MemoryStateStore, StateStore
 from schemas.recording import InstrumentSpec
 from strategies.book import BookMixin
 from strategies.control import ControlMixin
@@ -133,6 +136,9 @@ class MetaEnsembleStrategy(EntryMixin, BookMixin, RiskActionsMixin, ReconcileMix
         self._stall_timeout: dict[InstrumentId, int] = {}
         self._started_ts = 0
         self._batch = TimestampBatch(s.instrument_id for s in self.specs.values())
+        policy_store = PolicyStore(store if store is not None else MemoryStateStore(), self.cfg.policy)
+        limits = PolicyLimits.from_config(self.cfg.risk, self.cfg.escalation, frozenset(self.specs))
+        self._policy = PolicyController(policy_store, limits)
         self._grace_ns = self.cfg.node.bar_grace_ms * 1_000_000
 
     def bind_trading_state(self, setter: Callable[[str], None]) -> None:
@@ -218,6 +224,9 @@ class MetaEnsembleStrategy(EntryMixin, BookMixin, RiskActionsMixin, ReconcileMix
             self.journal.counters["duplicate_bars"] += 1
             return
         st = self._state[instrument_id]
+        if ts <= st.last_bar_ts:  # older than this instrument's own last bar: its features moved on
+            self.journal.counters["out_of_order_bars"] += 1
+            return
         close = bar.close.as_double()
         volume = bar.volume.as_double()
         st.row = st.features.update(

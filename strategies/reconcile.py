@@ -55,7 +55,7 @@ def rebuild_position(
     strategy_id, instrument_id
         Whose position, in what.
     trailing_atr : float
-        ``policy.exits.trailing_atr``: the trailing distance in ATRs.
+        ``policy.stop_multipliers.trailing``: the trailing distance in ATRs.
     """
     positions = cache.positions_open(instrument_id=instrument_id, strategy_id=strategy_id)
     if not positions:
@@ -97,7 +97,7 @@ class ReconcileMixin:
 
     def _rebuild_from_cache(self) -> None:
         """A restart: every open position's state comes back from the cache (see strategies.reconcile)."""
-        trailing_atr = self.cfg.policy.exits.trailing_atr
+        trailing_atr = self.cfg.policy.stop_multipliers.trailing
         for instrument_id, st in self._state.items():
             rebuilt = rebuild_position(self.cache, self.id, instrument_id, trailing_atr=trailing_atr)
             if rebuilt is None:

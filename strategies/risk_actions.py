@@ -11,6 +11,7 @@ time, until the position is gone.
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from functools import partial
 
@@ -52,7 +53,13 @@ class RiskActionsMixin:
     def _close(self, instrument_id, st, ts: int, purpose: str, reason: str, attempt: int = 0) -> bool:
         """Send reduce-only market orders closing the instrument's open positions; True if any was sent."""
         sent = False
+        nav = self.risk.supervisor.state.last_nav  # the last marked NAV (the current one may be unmarkable)
         for position in self.cache.positions_open(instrument_id=instrument_id, strategy_id=self.id):
+            # the intent's size is the position's share of that NAV (0 when there is none)
+            share = (
+                abs(position.signed_qty * st.last_close) / nav if nav > 0.0 and math.isfinite(nav) else 0.0
+            )
+            share = share if math.isfinite(share) else 0.0
             order_id = self._order_id(instrument_id, ts, purpose, attempt)
             if order_id is None:
                 continue
@@ -70,8 +77,8 @@ class RiskActionsMixin:
                 ts,
                 order_id.value,
                 1 if order.side == OrderSide.BUY else -1,
-                0.0,
-                0.0,
+                share,
+                share,
                 st.last_close,
                 (reason,),
             )

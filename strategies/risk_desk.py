@@ -90,7 +90,10 @@ class RiskDesk:
         RiskInputError
             The command is invalid (an approve without its answer).
         """
-        update = self.supervisor.apply_command(ts, command)
+        return self.absorb(self.supervisor.apply_command(ts, command))
+
+    def absorb(self, update: RiskUpdate) -> RiskUpdate:
+        """Take a supervisor result: a new mode brings its limits and route; events and alerts go out."""
         if update.mode is not None:
             self.limits = self._limits_for(update.mode)
             self.route = route_for(update.mode, self.cfg.execution, venue_is_paper=self._venue_is_paper)

@@ -33,9 +33,9 @@ def build_reasoners(config: AureusConfig) -> tuple[OpenAIReasoner, OllamaReasone
 
 def redis_url(config: AureusConfig) -> str:
     """``AUREUS_REDIS_URL`` if set, else the configured store's Redis URL."""
-    return os.environ.get(REDIS_URL_ENV) or config.state.redis_url
+    return os.environ.get(REDIS_URL_ENV) or config.store.redis_url
 
 
 def build_budget(config: AureusConfig) -> RedisCallBudget:
     """The shared GPT-5 budget in Redis."""
-    return RedisCallBudget(redis_url(config), config.state.key_prefix, config.escalation.gpt5_calls_per_day)
+    return RedisCallBudget(redis_url(config), config.store.key_prefix, config.escalation.gpt5_calls_per_day)

@@ -7,19 +7,19 @@ from pathlib import Path
 
 from adapters.state.file_store import EmbeddedFileStore
 from adapters.state.redis_store import RedisStateStore
-from engine.config import StateConfig
+from engine.config import StoreConfig
 from engine.errors import StateStoreError
 from engine.state import StateStore
 
 __all__ = ["EmbeddedFileStore", "RedisStateStore", "open_store"]
 
 
-def open_store(cfg: StateConfig, *, path: Path | None = None) -> StateStore:
+def open_store(cfg: StoreConfig, *, path: Path | None = None) -> StateStore:
     """Open the store the config names.
 
     Parameters
     ----------
-    cfg : StateConfig
+    cfg : StoreConfig
         ``backend`` ``"file"`` (directory ``path or cfg.path``) or ``"redis"`` (``cfg.redis_url`` with
         ``cfg.key_prefix``).
     path : Path, optional
@@ -40,4 +40,4 @@ def open_store(cfg: StateConfig, *, path: Path | None = None) -> StateStore:
         return EmbeddedFileStore(root if root.is_absolute() else Path.cwd() / root)
     if cfg.backend == "redis":
         return RedisStateStore(cfg.redis_url, cfg.key_prefix)
-    raise StateStoreError(f"state.backend: unknown backend {cfg.backend!r} (expected file or redis)")
+    raise StateStoreError(f"store.backend: unknown backend {cfg.backend!r} (expected file or redis)")

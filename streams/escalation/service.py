@@ -78,7 +78,7 @@ def build_service(
     gpt5, local = build_reasoners(config)
     return EscalationService(
         config,
-        store=open_store(config.state, path=state),
+        store=open_store(config.store, path=state),
         gpt5=gpt5,
         local=local,
         budget=build_budget(config),

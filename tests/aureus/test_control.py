@@ -80,3 +80,69 @@ def test_an_approval_with_the_sanity_judge_answer_is_recorded(one_day, tmp_path)
     approvals = decode_risk_state(harness.store.get("risk")).approvals
     assert [(a.call_id, a.stay_demo) for a in approvals] == [("call-9", False)]
     assert msgspec.json.decode(codec.encode("control", _command("override", "x")))["type"] == "risk_command"
+
+
+def test_a_policy_update_on_control_becomes_the_version_in_force(one_day, tmp_path):
+    from schemas.control import PolicyUpdate
+
+    harness = Harness(one_day, tmp_path / "state", control=True, max_bars=100)
+    harness.run()
+    strategy = harness.strategy
+    base = strategy.cfg.policy.version
+    update = PolicyUpdate(
+        version="ops-2",
+        ts_event=1,
+        source="operator",
+        deltas={},
+        reason="cap positions",
+        overrides={"max_position_pct": 0.01},
+        previous_version=base,
+    )
+    too_big = PolicyUpdate(
+        version="ops-3",
+        ts_event=2,
+        source="operator",
+        deltas={},
+        reason="out of bounds",
+        overrides={"max_position_pct": 5.0},
+        previous_version="ops-2",
+    )
+
+    assert strategy.apply_control(codec.encode("control", update).decode())
+    assert not strategy.apply_control(too_big)
+
+    assert strategy.cfg.policy.version == "ops-2" and strategy.cfg.policy.max_position_pct == 0.01
+    codes = [a.code for a in harness.sink.get("alerts")]
+    assert "policy_updated" in codes and "policy_update_rejected" in codes
+
+
+def test_a_position_cap_on_control_caps_every_later_entry(one_day, tmp_path):
+    from schemas.control import PolicyUpdate
+
+    harness = Harness(one_day, tmp_path / "state", control=True)
+    ts = harness.bars[len(harness.bars) // 4].ts_event
+    update = PolicyUpdate(
+        version="ops-cap",
+        ts_event=ts,
+        source="operator",
+        deltas={},
+        reason="cap positions",
+        overrides={"max_position_pct": 0.004},
+        previous_version=harness.cfg.policy.version,
+    )
+    payload = codec.encode("control", update).decode()
+    harness.engine.add_data(
+        [CustomData(CONTROL_DATA_TYPE, ControlData(payload=payload, ts_event=ts, ts_init=ts))],
+        client_id=CONTROL_CLIENT_ID,
+    )
+    harness.run()
+
+    intents = [o for o in harness.sink.get("orders") if o.client_order_id.startswith("E")]
+    before = [o for o in intents if o.ts_event < ts]
+    after = [o for o in intents if o.ts_event > ts]
+    assert before and after
+    assert max(o.size_post_risk for o in before) > 0.004
+    assert all(o.size_post_risk <= 0.004 + 1e-12 for o in after)
+    assert all("policy_max_position" in o.reason_tags for o in after if o.size_pre > 0.004)
+    decisions = [d for d in harness.sink.get("signals") if d.ts_event > ts]
+    assert {d.policy_version for d in decisions} == {"ops-cap"}

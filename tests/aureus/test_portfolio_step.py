@@ -94,3 +94,34 @@ def test_missing_bars_are_stepped_after_the_grace_period_in_any_order(four_instr
     assert [row.ts for row in runs[0].sink.get("equity")] == timestamps
     assert runs[0].streams() == runs[1].streams()
     assert runs[0].strategy.journal.counters["late_bars"] == 0
+
+
+def test_a_late_bar_is_decided_on_its_own_and_counted(four_instruments, tmp_path):
+    """Live only (a backtest sorts its data): a bar for a timestamp already stepped without it gets its own
+    decision and is counted; a bar older than its instrument's own last bar is refused and counted."""
+    from nautilus_trader.model.data import Bar as NautilusBar
+
+    harness = Harness(four_instruments, tmp_path / "state", max_bars=4 * 600)
+    late_instrument = sorted({b.instrument for b in harness.bars})[-1]
+    last_two = sorted({b.ts_event for b in harness.bars})[-2:]
+    held_back = [b for b in harness.bars if b.instrument == late_instrument and b.ts_event in last_two]
+    harness.bars = [b for b in harness.bars if b not in held_back]  # the feed of one instrument lags
+    harness.run()
+    strategy = harness.strategy
+    stepped = [row.ts for row in harness.sink.get("equity")]
+    assert stepped[-2:] == last_two  # both stepped without it (grace timer, end of data)
+    decisions_before = len(harness.sink.get("signals"))
+    assert decisions_before > 0 and not strategy.risk.halted
+
+    late = held_back[0]
+    strategy.on_bar(harness.converters[late.instrument](late))
+
+    assert strategy.journal.counters["late_bars"] == 1
+    new = harness.sink.get("signals")[decisions_before:]
+    assert [(d.instrument, d.ts_event) for d in new] == [(late.instrument, late.ts_event)]
+    assert [row.ts for row in harness.sink.get("equity")] == stepped  # no step, no equity row for it
+    bar = harness.converters[late.instrument](late)
+    stale = NautilusBar(bar.bar_type, bar.open, bar.high, bar.low, bar.close, bar.volume, 60, 60)
+    strategy.on_bar(stale)
+    assert strategy.journal.counters["out_of_order_bars"] == 1
+    assert len(harness.sink.get("signals")) == decisions_before + 1

@@ -34,7 +34,7 @@ def _run_until_positions_are_open(data: Path, state: Path) -> Harness:
 def test_every_open_position_is_rebuilt_from_the_cache(two_instruments, tmp_path):
     harness = _run_until_positions_are_open(two_instruments, tmp_path)
     strategy, cache = harness.strategy, harness.engine.cache
-    trailing_atr = harness.cfg.policy.exits.trailing_atr
+    trailing_atr = harness.cfg.policy.stop_multipliers.trailing
 
     rebuilt_any = 0
     for instrument_id, st in strategy._state.items():
@@ -84,3 +84,21 @@ def test_a_restarted_strategy_takes_the_rebuilt_state(two_instruments, tmp_path)
     assert after == before and after
     assert strategy.journal.counters["positions_rebuilt"] == len(harness.engine.cache.positions_open())
     assert all(st.stop_order is not None for i, st in strategy._state.items() if i in after)
+
+
+def test_an_order_already_in_the_cache_is_never_sent_again(two_instruments, tmp_path):
+    """After kill -9 the node decides the same bar again: the same deterministic id is found in the cache."""
+    harness = _run_until_positions_are_open(two_instruments, tmp_path)
+    strategy, cache = harness.strategy, harness.engine.cache
+    entries = [o for o in cache.orders() if purpose_of(o.client_order_id) == "entry"]
+    assert entries
+    orders_before = len(cache.orders())
+
+    for order in entries:
+        ts = int(order.client_order_id.value.split("-")[1]) * 1_000_000
+        assert strategy._order_id(order.instrument_id, ts, "entry") is None
+
+    assert strategy.journal.counters["orders_already_sent"] == len(entries)
+    assert len(cache.orders()) == orders_before
+    fresh = strategy._order_id(entries[0].instrument_id, 12_345_000_000, "entry")
+    assert fresh is not None and cache.order(fresh) is None

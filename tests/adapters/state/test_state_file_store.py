@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from adapters.state import EmbeddedFileStore, RedisStateStore, open_store
-from engine.config import RiskConfig, StateConfig
+from engine.config import RiskConfig, StoreConfig
 from engine.errors import StateStoreError
 from engine.risk.supervisor import RiskSupervisor
 from engine.state import StateStore
@@ -130,15 +130,15 @@ def test_open_store_file_backend_resolves_relative_paths_against_cwd(
 ) -> None:
     monkeypatch.chdir(tmp_path)
 
-    default = open_store(StateConfig(backend="file", path="rel/state"))
-    override = open_store(StateConfig(backend="file"), path=Path("run/state"))
+    default = open_store(StoreConfig(backend="file", path="rel/state"))
+    override = open_store(StoreConfig(backend="file"), path=Path("run/state"))
 
     assert isinstance(default, EmbeddedFileStore) and default.root == tmp_path / "rel" / "state"
     assert isinstance(override, EmbeddedFileStore) and override.root == tmp_path / "run" / "state"
 
 
 def test_open_store_redis_backend() -> None:
-    store = open_store(StateConfig(backend="redis", redis_url="redis://127.0.0.1:6379/0", key_prefix="t:"))
+    store = open_store(StoreConfig(backend="redis", redis_url="redis://127.0.0.1:6379/0", key_prefix="t:"))
 
     assert isinstance(store, RedisStateStore) and store.key_prefix == "t:"
     store.close()

@@ -50,7 +50,7 @@ def setup(tmp_path, llm_server, redis_prefix):
         "OLLAMA_HOST": llm_server.ollama_url,
         "AUREUS_REDIS_URL": "redis://127.0.0.1:6379/0",
     }
-    common = ["--state", str(tmp_path / "state"), "--set", f"state.key_prefix={redis_prefix}"]
+    common = ["--state", str(tmp_path / "state"), "--set", f"store.key_prefix={redis_prefix}"]
     return env, common
 
 

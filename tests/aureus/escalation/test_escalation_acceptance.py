@@ -83,7 +83,7 @@ def test_btcusdt_kill_switch_requests_and_gpt5_clears_the_quarantine(tmp_path, l
         ]
         assert [(t.symbol, t.action, t.size) for t in body.recent_trades] == expected
 
-    common = ["--state", str(state), *KILL_REACHABLE, "--set", f"state.key_prefix={redis_prefix}"]
+    common = ["--state", str(state), *KILL_REACHABLE, "--set", f"store.key_prefix={redis_prefix}"]
     before = json.loads(invoke("risk", "status", "--json", *common).output)
     assert before["quarantine_remaining"] > 0
 

@@ -1,0 +1,227 @@
+"""The simulator's execution kernel on hand-built bars: Nautilus's bar matching rule, brackets, trailing,
+trims, kill switch, and the vectorised ensemble against ``engine.ensemble.decide``."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.config import AureusConfig
+from engine.ensemble import EnsembleInputs, decide
+from engine.sim import Decisions, EventBars, SimUnsupportedError, ensemble_arrays, simulate
+from engine.sim import kernels as k
+from schemas.recording import InstrumentSpec
+
+MIN = 60_000_000_000
+T0 = 1_677_628_800_000_000_000  # 2023-03-01T00:00Z
+SPEC = InstrumentSpec(
+    instrument_id="X.TEST", kind="crypto_spot", base_currency="X", quote_currency="USD",
+    price_precision=2, size_precision=3,
+)  # fmt: skip
+
+
+def _config(**risk_caps) -> AureusConfig:
+    import msgspec
+
+    raw = msgspec.to_builtins(AureusConfig())
+    raw["risk"]["caps"]["per_name_pct"]["core"] = risk_caps.get("cap", 1.5)
+    raw["risk"]["kill_switch"]["daily_loss_pct"] = risk_caps.get("kill", 2.5)
+    return msgspec.convert(raw, AureusConfig)
+
+
+def _run(ohlc, actions, *, atr=10.0, size=0.5, volume=1000.0, cfg=None, day_ns=None):
+    n = len(ohlc)
+    a = np.array(ohlc, dtype=np.float64)
+    ts = T0 + MIN * np.arange(n, dtype=np.int64) if day_ns is None else np.asarray(day_ns, dtype=np.int64)
+    bars = EventBars(
+        ts=ts, inst=np.zeros(n, np.int64), open=a[:, 0], high=a[:, 1], low=a[:, 2], close=a[:, 3],
+        volume=np.full(n, volume), instruments=("X.TEST",),
+    )  # fmt: skip
+    nan = np.full(n, np.nan)
+    decisions = Decisions(
+        action=np.array(actions, dtype=np.int8), size=np.full(n, size), atr=np.broadcast_to(atr, n) * 1.0,
+        p_short=nan, p_mid=nan, ppo_hint=None, vol_z=nan, sentiment=nan, liquidity=nan, correlation=nan,
+        bucket_limit_pct=np.full(n, 90.0), model_providers={},
+    )  # fmt: skip
+    return simulate(bars, decisions, (SPEC,), cfg or _config())
+
+
+FLAT = (1000.0, 1000.0, 1000.0, 1000.0)
+
+
+def test_entry_fills_at_close_with_taker_fee_and_per_name_cap():
+    res = _run([FLAT, FLAT], [1, 0])
+    (trade,) = res.trades
+    assert trade[k.T_SIDE] == 1 and trade[k.T_ENTRY_PX] == 1000.0
+    assert trade[k.T_SIZE_POST] == pytest.approx(0.015) and trade[k.T_REDUCED] == 1.0
+    assert trade[k.T_UNITS] == 1500  # 1.5 % of 100,000 at 1000 = 1.5 units of 0.001
+    nav_after = res.equity[1, k.E_NAV]
+    assert nav_after == pytest.approx(100_000.0 - 1.5 * 1000.0 * 0.001)
+
+
+def test_stop_fills_at_trigger_when_the_low_crosses_it():
+    # stop = 1000 - 1.8*10 = 982; the next bar opens at 1000 (no gap), low 970 crosses the stop
+    res = _run([FLAT, (1000.0, 1001.0, 970.0, 975.0)], [1, 0])
+    (trade,) = res.trades
+    assert trade[k.T_EXIT_REASON] == k.EXIT_STOP and trade[k.T_EXIT_EVENT] == 1
+    assert trade[k.T_EXIT_PX] == 982.0
+
+
+def test_stop_fills_at_open_on_a_gap():
+    res = _run([FLAT, (960.0, 965.0, 950.0, 955.0)], [1, 0])
+    (trade,) = res.trades
+    assert trade[k.T_EXIT_REASON] == k.EXIT_STOP and trade[k.T_EXIT_PX] == 960.0
+
+
+def test_take_profit_pays_the_maker_fee_at_the_limit_price():
+    res = _run([FLAT, (1000.0, 1030.0, 999.0, 1010.0)], [1, 0])
+    (trade,) = res.trades
+    assert trade[k.T_EXIT_REASON] == k.EXIT_TAKE_PROFIT and trade[k.T_EXIT_PX] == 1025.0
+    qty = 1.5
+    want = qty * 25.0 - qty * 1000.0 * 0.001 - qty * 1025.0 * 0.0008
+    assert trade[k.T_PNL] == pytest.approx(want)
+
+
+@pytest.mark.parametrize(
+    ("bar", "reason"),
+    [
+        ((1000.0, 1030.0, 970.0, 1000.0), k.EXIT_STOP),  # equal distance: the low is played first
+        ((1000.0, 1026.0, 970.0, 1000.0), k.EXIT_TAKE_PROFIT),  # high nearer the open: high first
+        ((1000.0, 1040.0, 981.0, 1000.0), k.EXIT_STOP),  # low nearer the open: low first
+    ],
+)
+def test_high_low_order_is_the_extreme_nearer_the_open_first(bar, reason):
+    res = _run([FLAT, bar], [1, 0])
+    assert res.trades[0][k.T_EXIT_REASON] == reason
+
+
+def test_stop_trails_behind_the_best_close_once_in_profit():
+    # entry 1000, ATR 10: trailing starts once the close is 12 above the entry; stop -> best - 12
+    bars = [FLAT, (1000.0, 1015.0, 1000.0, 1015.0), (1015.0, 1015.0, 1002.0, 1002.0)]
+    res = _run(bars, [1, 0, 0], size=0.01, cfg=_config(cap=90.0))  # 1 % of NAV: no drift trim
+    (trade,) = res.trades
+    assert res.counters["stop_trails"] == 1 and res.counters["trims"] == 0
+    assert trade[k.T_EXIT_REASON] == k.EXIT_STOP and trade[k.T_EXIT_PX] == 1003.0
+
+
+def test_reversal_closes_at_the_close_and_does_not_enter_the_same_bar():
+    res = _run([FLAT, (1000.0, 1001.0, 995.0, 996.0), FLAT], [1, -1, 0])
+    (trade,) = res.trades
+    assert trade[k.T_EXIT_REASON] == k.EXIT_REVERSAL and trade[k.T_EXIT_PX] == 996.0
+    assert res.counters["entries"] == 1
+
+
+def test_drift_trim_cuts_a_position_back_under_its_cap():
+    # +2 % price drift: exposure 1.53 % > 1.5 % -> trim to 1.35 %
+    res = _run(
+        [FLAT, (1000.0, 1020.0, 1000.0, 1020.0), (1020.0, 1020.0, 1020.0, 1020.0)], [1, 0, 0], atr=100.0
+    )
+    assert res.counters["trims"] == 1
+    assert res.equity[2, k.E_MAX_NAME] == pytest.approx(1.35, abs=0.01)
+
+
+def test_kill_switch_flattens_and_halts_until_the_next_utc_day():
+    cfg = _config(cap=90.0, kill=1.0)
+    day = 86_400_000_000_000
+    ts = [T0 + MIN, T0 + 2 * MIN, T0 + 3 * MIN, T0 + day + MIN, T0 + day + 2 * MIN]
+    bars = [FLAT, (1000.0, 1000.0, 970.0, 970.0), FLAT, FLAT, FLAT]  # -3 % on half the NAV
+    res = _run(bars, [1, 0, 1, 1, 0], atr=100.0, size=0.5, cfg=cfg, day_ns=ts)
+    assert res.counters["kill_switch_activations"] == 1
+    assert res.trades[0][k.T_EXIT_REASON] == k.EXIT_KILL and res.trades[0][k.T_EXIT_EVENT] == 1
+    assert res.equity[2, k.E_HALTED] == 1.0  # the BUY at event 2 is ignored while halted
+    assert len(res.trades) == 2 and res.trades[1][k.T_ENTRY_EVENT] == 3
+    assert res.trades[1][k.T_DEMO] == 1.0  # the day after a kill trades in demo
+
+
+def test_portfolio_limits_are_refused_not_ignored():
+    import msgspec
+
+    raw = msgspec.to_builtins(AureusConfig())
+    raw["risk"]["limits"]["gross_max_pct"] = 150.0
+    with pytest.raises(SimUnsupportedError, match="gross_max_pct"):
+        _run([FLAT], [0], cfg=msgspec.convert(raw, AureusConfig))
+
+
+finite = st.floats(-3.0, 3.0, allow_nan=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    p=st.tuples(st.floats(0, 1), st.floats(0, 1)),
+    hint=st.one_of(st.none(), finite),
+    ctx=st.tuples(st.one_of(finite, st.just(math.nan)), finite, st.floats(0, 1), finite),
+)
+def test_vectorised_ensemble_equals_decide(p, hint, ctx):
+    policy = AureusConfig().policy
+    vol_z, sentiment, liquidity, corr = ctx
+    want = decide(
+        EnsembleInputs(p_short=p[0], p_mid=p[1], ppo_hint=hint, vol_z=vol_z, sentiment=sentiment,
+                       liquidity=liquidity, correlation=corr),
+        policy, bucket_limit_pct=90.0,
+    )  # fmt: skip
+    arr = lambda v: np.array([v], dtype=np.float64)  # noqa: E731
+    action, size = ensemble_arrays(
+        arr(p[0]), arr(p[1]), None if hint is None else arr(hint), arr(vol_z), arr(sentiment),
+        arr(liquidity), arr(corr), arr(90.0), policy,
+    )  # fmt: skip
+    assert int(action[0]) == {"BUY": 1, "SELL": -1, "HOLD": 0}[want.action]
+    assert size[0] == want.size  # bit-identical: same operations in the same order
+
+
+def test_take_profit_fills_at_its_limit_even_when_the_open_gaps_through_it():
+    # Nautilus 1.228 fills a resting limit at its price, not at the better gap open
+    res = _run([FLAT, (1050.0, 1060.0, 1045.0, 1055.0)], [1, 0])
+    (trade,) = res.trades
+    assert trade[k.T_EXIT_REASON] == k.EXIT_TAKE_PROFIT and trade[k.T_EXIT_PX] == 1025.0
+
+
+def test_redecide_under_another_policy_equals_a_fresh_ensemble_pass():
+    import msgspec
+
+    from engine.sim import redecide
+
+    rng = np.random.default_rng(3)
+    n = 500
+    cols = {k: rng.uniform(0, 1, n) for k in ("p_short", "p_mid", "liquidity")}
+    d = Decisions(
+        action=np.zeros(n, np.int8), size=np.zeros(n), atr=np.ones(n), ppo_hint=None,
+        vol_z=rng.normal(0, 2, n), sentiment=rng.uniform(-1, 1, n), correlation=rng.uniform(-1, 1, n),
+        bucket_limit_pct=np.full(n, 90.0), model_providers={}, **cols,
+    )  # fmt: skip
+    policy = AureusConfig().policy
+    tighter = msgspec.structs.replace(policy, thresholds=msgspec.structs.replace(policy.thresholds, buy=0.6))
+    got = redecide(d, tighter)
+    want_action, want_size = ensemble_arrays(
+        d.p_short, d.p_mid, None, d.vol_z, d.sentiment, d.liquidity, d.correlation, d.bucket_limit_pct,
+        tighter,
+    )  # fmt: skip
+    assert np.array_equal(got.action, want_action) and np.array_equal(got.size, want_size)
+    assert (got.action == 1).sum() > (redecide(d, policy).action == 1).sum()  # a lower buy bar buys more
+
+
+def test_a_take_profit_filled_through_the_price_leaves_the_next_brackets_stop_in_the_market():
+    # short at 1000 (ATR 10: take-profit 975); the next bar falls through 975 to 970 and closes there, so
+    # the venue's ask stays at 975. A new short on that bar with ATR 2 puts its stop at 973.6 <= ask:
+    # Nautilus rejects the stop (and the contingent take-profit) and the position has no resting exits.
+    bars = [FLAT, (1000.0, 1000.0, 970.0, 970.0), (970.0, 990.0, 969.0, 985.0)]
+    res = _run(bars, [-1, -1, 0], atr=np.array([10.0, 2.0, 2.0]), size=0.01, cfg=_config(cap=90.0))
+    first, second = res.trades
+    assert first[k.T_EXIT_REASON] == k.EXIT_TAKE_PROFIT and first[k.T_EXIT_PX] == 975.0
+    assert res.counters["bracket_rejected_in_market"] == 1
+    assert second[k.T_ENTRY_EVENT] == 1 and second[k.T_EXIT_EVENT] == -1  # 990 did not stop it out
+
+
+def test_trailing_the_stop_cancels_a_take_profit_that_already_filled_the_remaining_size():
+    # long 1.5 at 1000 (TP 1025, stop 982). Bar 1 touches 1025 with an L1 size of 1.0: the take-profit
+    # fills 1.0, 0.5 stays. Its close 1020 trails the stop to 1008; the venue's one-updates-other sync
+    # then cancels the take-profit (filled 1.0 >= 0.5 left), so bar 2's 1030 does not fill it: the stop does.
+    bars = [FLAT, (1000.0, 1025.0, 1000.0, 1020.0), (1020.0, 1030.0, 1005.0, 1010.0)]
+    res = _run(bars, [1, 0, 0], volume=4.0)
+    (trade,) = res.trades
+    assert res.counters["take_profit_partial_fills"] == 1 and res.counters["stop_trails"] == 1
+    assert trade[k.T_EXIT_REASON] == k.EXIT_STOP and trade[k.T_EXIT_EVENT] == 2
+    assert trade[k.T_EXIT_PX] == pytest.approx((1.0 * 1025.0 + 0.5 * 1008.0) / 1.5)
