@@ -23,8 +23,18 @@ DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
 
 
 def bootstrap_servers(config: AureusConfig) -> str:
-    """``workers.bootstrap_servers``, else ``AUREUS_KAFKA_BOOTSTRAP``, else ``127.0.0.1:9092``."""
-    return config.workers.bootstrap_servers or os.environ.get("AUREUS_KAFKA_BOOTSTRAP") or DEFAULT_BOOTSTRAP
+    """``workers.bootstrap_servers``, else ``AUREUS_KAFKA_BOOTSTRAP``, else ``kafka.bootstrap_servers``."""
+    return (
+        config.workers.bootstrap_servers
+        or os.environ.get("AUREUS_KAFKA_BOOTSTRAP")
+        or config.kafka.bootstrap_servers
+        or DEFAULT_BOOTSTRAP
+    )
+
+
+def topic_prefix(config: AureusConfig) -> str:
+    """``workers.topic_prefix``, else the node's ``kafka.topic_prefix``."""
+    return config.workers.topic_prefix or config.kafka.topic_prefix
 
 
 def create_base_app(name: str, config: AureusConfig) -> faust.App:
@@ -38,7 +48,7 @@ def create_base_app(name: str, config: AureusConfig) -> faust.App:
     datadir = Path(w.data_dir) / name
     datadir.parent.mkdir(parents=True, exist_ok=True)
     servers = ",".join(f"kafka://{s.strip()}" for s in bootstrap_servers(config).split(","))
-    group = f"{w.topic_prefix}{w.group_prefix}-{name}"
+    group = f"{topic_prefix(config)}{w.group_prefix}-{name}"
     return faust.App(
         group,
         broker=servers,
@@ -59,7 +69,7 @@ def create_base_app(name: str, config: AureusConfig) -> faust.App:
 def topic(app: faust.App, config: AureusConfig, name: str) -> faust.TopicT:
     """The prefixed topic ``name`` as raw bytes."""
     return app.topic(
-        config.workers.topic_prefix + name,
+        topic_prefix(config) + name,
         key_type=bytes,
         value_type=bytes,
         key_serializer="raw",
@@ -94,7 +104,7 @@ class DeadLetterOutbox:
     async def send(self, error: SchemaDecodeError, event) -> DeadLetter | None:
         """Dead-letter ``event`` (waits for the broker's ack); ``None`` when it already was."""
         message = event.message
-        source = message.topic.removeprefix(self.config.workers.topic_prefix)
+        source = message.topic.removeprefix(topic_prefix(self.config))
         if (source, message.partition, message.offset) in self._sent:
             return None
         # The broker's timestamp: when it was dead-lettered is bookkeeping, not a decision.
@@ -125,7 +135,7 @@ async def read_topic(config: AureusConfig, name: str) -> list[bytes]:
     It reads until the broker has nothing more for two polls in a row *and* every partition is past its
     end offset: tansu was seen reporting a high watermark behind records it already served.
     """
-    full = config.workers.topic_prefix + name
+    full = topic_prefix(config) + name
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers(config), enable_auto_commit=False)
     await consumer.start()
     values: list[bytes] = []

@@ -1,7 +1,7 @@
 """The alert router worker: ``alerts`` -> every configured subscription's sink.
 
 Each alert is awaited until every matching sink has it or has dead-lettered it, and only then does the
-offset move on (at least once). The delivery log (Redis when ``state.backend = "redis"``, else a file
+offset move on (at least once). The delivery log (Redis when ``store.backend = "redis"``, else a file
 under ``workers.data_dir``) makes a redelivered alert a no-op for sinks that already have it.
 """
 
@@ -20,7 +20,7 @@ from schemas.codec import decode
 from schemas.errors import SchemaDecodeError
 from streams.alerts.delivery_log import FileDeliveryLog, RedisDeliveryLog
 from streams.alerts.dispatcher import Dispatcher, Route
-from streams.faust_app import DeadLetterOutbox, create_base_app, topic
+from streams.faust_app import DeadLetterOutbox, create_base_app, topic, topic_prefix
 
 WORKER = "alerts"
 
@@ -48,8 +48,8 @@ def build_dispatcher(
     """Routes for ``subscriptions`` (default: the configured ones) with a restart-proof delivery log."""
     subs = config.alerts.subscriptions if subscriptions is None else subscriptions
     routes = [Route(s, build_sink(s, config.alerts)) for s in subs]
-    if config.state.backend == "redis":
-        log = RedisDeliveryLog(config.state.redis_url, config.state.key_prefix + config.workers.topic_prefix)
+    if config.store.backend == "redis":
+        log = RedisDeliveryLog(config.store.redis_url, config.store.key_prefix + topic_prefix(config))
     else:
         log = FileDeliveryLog(Path(config.workers.data_dir) / name / "delivered.tsv")
     return Dispatcher(routes, config.alerts, delivered=log)

@@ -22,7 +22,7 @@ from schemas.codec import decode, encode
 from schemas.dlq import DeadLetter
 from schemas.errors import SchemaDecodeError
 from streams.audit.processor import audit_entry
-from streams.faust_app import DeadLetterOutbox, create_base_app, read_topic, topic
+from streams.faust_app import DeadLetterOutbox, create_base_app, read_topic, topic, topic_prefix
 
 log = structlog.get_logger("aureus.audit")
 WORKER = "audit"
@@ -52,7 +52,7 @@ def create_app(config: AureusConfig) -> faust.App:
     ledger_path = Path(config.audit.ledger_path)
     writer = LedgerWriter(ledger_path)
     sources = app.topic(
-        *(config.workers.topic_prefix + t for t in config.audit.topics),
+        *(topic_prefix(config) + t for t in config.audit.topics),
         key_type=bytes,
         value_type=bytes,
         key_serializer="raw",
@@ -74,7 +74,7 @@ def create_app(config: AureusConfig) -> faust.App:
                 log.info("audit_worker_caught_up", republished=sent, last_seq=writer.last and writer.last.seq)
             appended: list[AuditRecord] = []
             for event in events:
-                name = event.message.topic.removeprefix(config.workers.topic_prefix)
+                name = event.message.topic.removeprefix(topic_prefix(config))
                 entry = audit_entry(name, event.key, event.value)
                 if isinstance(entry, DeadLetter):
                     await dead_letters.send(
