@@ -478,7 +478,7 @@ class AuditConfig(msgspec.Struct, **_STRUCT):
 
 
 class WorkersConfig(msgspec.Struct, **_STRUCT):
-    """faust workers: broker (empty: ``AUREUS_KAFKA_BOOTSTRAP``, else 127.0.0.1:9092), prefix, idempotence.
+    """faust workers: broker (empty: ``AUREUS_KAFKA_BOOTSTRAP``, else ``kafka.*``), prefix, idempotence.
 
     tansu (the test broker) has no idempotent producer, so tests set ``idempotent_producer = false``.
     ``metrics_port``: serve the workers' Prometheus metrics on this port (0: off).
