@@ -57,9 +57,11 @@ async def test_audit_worker_ledger_verifies_with_no_gap_or_repeat_across_a_kill_
 
     first = WorkerProcess("audit", args, tmp_path / "audit-1.log")
     try:
-        await produce(kafka_bootstrap, topic_prefix, messages)
+        # Half the stream, kill, then the rest: the restart always lands mid-stream.
+        await produce(kafka_bootstrap, topic_prefix, messages[: len(messages) // 2])
         await wait_for(kafka_bootstrap, topic_prefix, "audit", 1, 120, first)
         first.kill9()
+        await produce(kafka_bootstrap, topic_prefix, messages[len(messages) // 2 :])
     finally:
         first.stop()
     at_kill = len(list(read_ledger(ledger)))
