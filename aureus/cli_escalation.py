@@ -54,6 +54,14 @@ def escalate(
             "SANITY_JUDGE decision goes to the risk supervisor). For runs without a node.",
         ),
     ] = False,
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            "--ledger",
+            help="Audit ledger the applied update and its risk events are appended to "
+            "(default: audit.ledger_path; a replay's OUT/audit.jsonl continues that run's chain).",
+        ),
+    ] = None,
     config: ConfigOption = None,
     set_: SetOption = None,
     state: StateOption = None,
@@ -73,6 +81,13 @@ def escalate(
         controller = PolicyController(service.policies, service.limits)
         supervisor = RiskSupervisor(cfg.risk, cfg.mode, store=service.store)
         result, risk = apply_policy_control(controller, supervisor, outcome.update)
+        if result.applied:
+            _append_to_ledger(
+                ledger or Path(cfg.audit.ledger_path),
+                cfg.audit.topics,
+                outcome.update,
+                risk.events if risk else (),
+            )
         _echo_json(
             {
                 "applied": result.applied,
@@ -82,6 +97,19 @@ def escalate(
             }
         )
     raise typer.Exit(0 if outcome.status == "proposed" else 1)
+
+
+def _append_to_ledger(path: Path, topics, update, risk_events) -> None:
+    """Record an applied update as the audit worker would: the ``control`` message, then its risk events
+    (a quarantine ended by GPT-5 is a ``quarantine_changed`` event), hash-chained after what is there."""
+    from adapters.audit.ledger import LedgerWriter
+    from schemas.codec import encode
+
+    rows = [("control", update)] + [("risk", event) for event in risk_events]
+    with LedgerWriter(path) as writer:
+        for topic, message in rows:
+            if topic in topics:
+                writer.append(ts_event=message.ts_event, kind=topic, payload=encode(topic, message))
 
 
 @escalation_app.command("status")
