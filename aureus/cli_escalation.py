@@ -278,22 +278,19 @@ async def publish_control(cfg, update) -> None:
 def worker_escalation(config: ConfigOption = None, set_: SetOption = None) -> None:
     """escalations -> GPT-5 (at most escalation.gpt5_calls_per_day a UTC day) or the local reasoner ->
     bounded policy update on control; alerts on alerts."""
-    import faust
-
+    from aureus.cli_workers import _run_faust
     from streams.escalation.app import create_app
 
-    faust.Worker(create_app(_config(config, set_)), loglevel="info").execute_from_commandline()
+    cfg = _config(config, set_)
+    _run_faust(create_app(cfg), cfg)  # the stream workers' runner (workers.metrics_port)
 
 
 def mount(app: typer.Typer) -> None:
     """Add ``escalate``, ``status``, ``postmortem``, the ``policy`` group and ``worker escalation``."""
     app.add_typer(escalation_app)
     app.add_typer(policy_app)
-    try:  # the stream workers' group, when that module is there; else a group of our own
-        from aureus.cli_workers import worker_app  # type: ignore[import-not-found]
-    except ImportError:
-        worker_app = typer.Typer(name="worker", help="Run a stream worker (faust) in this process.")
-        app.add_typer(worker_app)
+    from aureus.cli_workers import worker_app
+
     worker_app.command("escalation")(worker_escalation)
 
 
