@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 
 from engine.config import EscalationConfig
+from engine.escalation.accuracy import DirectionScorer
 from engine.escalation.node_state import NodeStateTracker
 from engine.escalation.triggers import NodeState, TriggerEvaluator
 from engine.journal import EquityRow
@@ -52,6 +53,7 @@ class EscalationSink:
         self._reference = reference or min(buckets, default="")
         self.tracker = NodeStateTracker()
         self.triggers = TriggerEvaluator(config)
+        self.accuracy = DirectionScorer(int(config.accuracy_horizon_s * 1e9))
         self._buckets = dict(buckets)
         self._kill: KillSwitchTriggered | None = None
         self._judge_pending: NodeState | None = None
@@ -67,6 +69,7 @@ class EscalationSink:
             ts = parse_iso_utc(message.exit_timestamp) if message.exit_timestamp else self._last_ts
             self.tracker.on_trade(ts, message, self._buckets.get(message.symbol, "core"))
         elif channel == SIGNALS and isinstance(message, EnsembleDecision):
+            self.accuracy.on_decision(message.instrument, message.ts_event, message.action)
             if message.instrument == self._reference:
                 vol_z, corr = message.volatility_zscore, message.correlation
                 self.tracker.on_market(
@@ -74,6 +77,10 @@ class EscalationSink:
                 )
         elif channel == EQUITY and isinstance(message, EquityRow):
             self._step(message)
+
+    def on_close(self, instrument: str, ts: int, close: float) -> None:
+        """A bar's close, for the decisions' direction accuracy (may run ahead of the engine clock)."""
+        self.accuracy.on_close(instrument, ts, close)
 
     def _step(self, row: EquityRow) -> None:
         self._last_ts = row.ts
@@ -90,6 +97,8 @@ class EscalationSink:
         # the supervisor's own day P&L at a kill (the row's percent, divided by 100, is not bit-equal)
         day_pnl = self._kill.daily_pnl if self._kill is not None else row.day_pnl_pct / 100.0
         self.tracker.on_equity(row.ts, row.nav, day_pnl, usage)
+        for hit in self.accuracy.score(row.ts):
+            self.tracker.on_scored_decision(hit)
         self._publish(self.triggers.evaluate(self.tracker.snapshot(row.ts)))
         if self._kill is not None:
             self._judge_pending = self.tracker.snapshot(row.ts, kill_switch_reason=self._kill.reason)
