@@ -275,6 +275,56 @@ async def publish_control(cfg, update) -> None:
         await producer.stop()
 
 
+@escalation_app.command("options-oi")
+def options_oi(
+    snapshot: Annotated[Path, typer.Argument(help="Option-chain snapshot CSV (yfinance columns).")],
+    at: Annotated[str, typer.Option("--at", help="When the snapshot was taken, ISO UTC (...T21:00:00Z).")],
+    publish: Annotated[bool, typer.Option("--publish", help="Send them on md.options_oi.")] = False,
+    config: ConfigOption = None,
+    set_: SetOption = None,
+) -> None:
+    """Put/call open interest per underlying from a snapshot, as ``md.options_oi`` messages (printed as
+    JSON; ``--publish`` sends them, keyed by underlying). Rows that cannot be read are listed, not dropped."""
+    from adapters.importers.options_oi import read_put_call_snapshot
+    from schemas.topics import MD_OPTIONS_OI
+    from schemas.tradelog import parse_iso_utc
+
+    snap = read_put_call_snapshot(snapshot)
+    messages = snap.messages(parse_iso_utc(at))
+    _echo_json({"messages": messages, "ratios": snap.ratios, "rejects": snap.rejects})
+    if publish:
+        asyncio.run(publish_messages(_config(config, set_), MD_OPTIONS_OI, messages))
+
+
+async def publish_messages(cfg, topic: str, messages) -> None:
+    """Send ``messages`` on ``topic`` under their DESIGN.md keys and wait for the broker's acks."""
+    from aiokafka import AIOKafkaProducer
+    from aiokafka.errors import KafkaError
+
+    from engine.errors import EngineError
+    from schemas.codec import encode
+    from schemas.topics import message_key
+
+    k = cfg.kafka
+    producer = AIOKafkaProducer(
+        bootstrap_servers=k.bootstrap_servers,
+        client_id=f"{k.client_id}-{topic}",
+        acks="all" if k.acks == "all" else int(k.acks),
+        enable_idempotence=k.enable_idempotence,
+    )
+    try:
+        await producer.start()
+        sent = [
+            await producer.send(k.topic_prefix + topic, encode(topic, m), key=message_key(topic, m).encode())
+            for m in messages
+        ]
+        await asyncio.gather(*sent)
+    except KafkaError as e:
+        raise EngineError(f"{topic} not published to {k.bootstrap_servers}: {e}") from e
+    finally:
+        await producer.stop()
+
+
 def worker_escalation(config: ConfigOption = None, set_: SetOption = None) -> None:
     """escalations -> GPT-5 (at most escalation.gpt5_calls_per_day a UTC day) or the local reasoner ->
     bounded policy update on control; alerts on alerts."""

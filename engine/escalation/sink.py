@@ -24,6 +24,7 @@ from engine.escalation.node_state import NodeStateTracker
 from engine.escalation.triggers import NodeState, TriggerEvaluator
 from engine.journal import EquityRow
 from engine.sink import EQUITY, TRADES, EventSink
+from schemas.options import PutCallOpenInterest
 from schemas.risk import KillSwitchTriggered
 from schemas.signals import EnsembleDecision
 from schemas.topics import ESCALATIONS, RISK, SIGNALS
@@ -59,6 +60,8 @@ class EscalationSink:
         self._judge_pending: NodeState | None = None
         self._last_ts = 0
         self.requests = 0
+        self._options_pending: list[PutCallOpenInterest] = []
+        self._put_call: dict[str, float] = {}
 
     def emit(self, channel: str, message: Any) -> None:
         """Forward ``message``; after an equity row, emit the requests the triggers raise."""
@@ -82,6 +85,23 @@ class EscalationSink:
         """A bar's close, for the decisions' direction accuracy (may run ahead of the engine clock)."""
         self.accuracy.on_close(instrument, ts, close)
 
+    def on_put_call(self, message: PutCallOpenInterest) -> None:
+        """An ``md.options_oi`` message; it counts from the first step at or after its ``ts_event``."""
+        self._options_pending.append(message)
+
+    def _put_call_ratio(self, now: int) -> float | None:
+        """The highest latest put/call ratio over the underlyings seen up to ``now``."""
+        due = [m for m in self._options_pending if m.ts_event <= now]
+        if due:
+            self._options_pending = [m for m in self._options_pending if m.ts_event > now]
+            for m in sorted(due, key=lambda m: m.ts_event):
+                ratio = m.ratio
+                if ratio is None:
+                    self._put_call.pop(m.instrument, None)
+                else:
+                    self._put_call[m.instrument] = ratio
+        return max(self._put_call.values(), default=None)
+
     def _step(self, row: EquityRow) -> None:
         self._last_ts = row.ts
         if self._judge_pending is not None:
@@ -99,7 +119,8 @@ class EscalationSink:
         self.tracker.on_equity(row.ts, row.nav, day_pnl, usage)
         for hit in self.accuracy.score(row.ts):
             self.tracker.on_scored_decision(hit)
-        self._publish(self.triggers.evaluate(self.tracker.snapshot(row.ts)))
+        state = self.tracker.snapshot(row.ts, put_call_ratio=self._put_call_ratio(row.ts))
+        self._publish(self.triggers.evaluate(state))
         if self._kill is not None:
             self._judge_pending = self.tracker.snapshot(row.ts, kill_switch_reason=self._kill.reason)
             self._kill = None
