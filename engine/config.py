@@ -180,11 +180,18 @@ class RiskCaps(msgspec.Struct, **_STRUCT):
 
     A position that drifts above its per-name cap with the price is trimmed back to
     ``trim_buffer_pct`` percent below the cap, so exposure never exceeds a cap by more than one bar's move.
+    Entries are approved up to ``entry_buffer_pct`` percent below the per-name and bucket caps, so the next
+    favourable tick does not push a new position over its cap (a taker-fee trim). A drift trim fires only
+    once exposure is more than ``trim_hysteresis_pct`` percent of the cap above it: 0 (the default) keeps
+    the seed's hard clamp, exposure above a cap by at most one bar's move; more trades fewer trims for a
+    tolerated excess of that band plus one bar's move.
     """
 
     per_name_pct: PerNamePercents = PerNamePercents()
     bucket_pct: BucketCapPercents = BucketCapPercents()
     trim_buffer_pct: Percent = 10.0
+    entry_buffer_pct: Percent = 5.0
+    trim_hysteresis_pct: Percent = 0.0
 
 
 class PortfolioLimits(msgspec.Struct, **_STRUCT):

@@ -37,6 +37,7 @@ from strategies.control_data import CONTROL_CLIENT_ID, CONTROL_DATA_TYPE, Contro
 from strategies.entries import EntryMixin
 from strategies.news_data import NEWS_CLIENT_ID, NEWS_DATA_TYPE, ScoredNewsData
 from strategies.outputs import StrategyOutputs
+from strategies.protection import ProtectionMixin
 from strategies.reconcile import ReconcileMixin
 from strategies.risk_actions import RiskActionsMixin
 from strategies.risk_desk import RiskDesk
@@ -82,6 +83,8 @@ class _InstrumentState:
         "interval_ns",
         "row",
         "ret",
+        "reprotect_px",
+        "reprotect_attempt",
     )
 
     def __init__(self, spec: InstrumentSpec, cfg: AureusConfig) -> None:
@@ -101,9 +104,13 @@ class _InstrumentState:
         self.interval_ns = spec.bar_interval_s * 1_000_000_000
         self.row = None  # the feature row of the latest bar
         self.ret = math.nan  # log return of the latest bar
+        self.reprotect_px = math.nan  # level of a protective stop that was rejected (see strategies.protection)
+        self.reprotect_attempt = 0
 
 
-class MetaEnsembleStrategy(EntryMixin, BookMixin, RiskActionsMixin, ReconcileMixin, ControlMixin, Strategy):
+class MetaEnsembleStrategy(
+    EntryMixin, BookMixin, RiskActionsMixin, ProtectionMixin, ReconcileMixin, ControlMixin, Strategy
+):
     """Trades every configured instrument on its bars with the deterministic meta-ensemble."""
 
     def __init__(
@@ -134,6 +141,7 @@ class MetaEnsembleStrategy(EntryMixin, BookMixin, RiskActionsMixin, ReconcileMix
         self._set_trading_state: Callable[[str], None] | None = None
         self._flattening: str | None = None  # a flatten sent and not yet seen flat on the fills
         self._stall_timeout: dict[InstrumentId, int] = {}
+        self._unprotected: set[InstrumentId] = set()  # positions whose protective stop failed
         self._started_ts = 0
         self._batch = TimestampBatch(s.instrument_id for s in self.specs.values())
         policy_store = PolicyStore(store if store is not None else MemoryStateStore(), self.cfg.policy)
@@ -275,6 +283,8 @@ class MetaEnsembleStrategy(EntryMixin, BookMixin, RiskActionsMixin, ReconcileMix
                 st = self._state[instrument_id]
                 if st.stop_order is not None:
                     self._trail_stop(instrument_id, st, st.last_close)
+            if self._unprotected:
+                self._reprotect_all(ts)
             self._trim_drift(ts, nav, notionals)
             for instrument_id in ids:
                 st = self._state[instrument_id]
