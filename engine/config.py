@@ -321,13 +321,14 @@ class NodeConfig(msgspec.Struct, **_STRUCT):
     or this long after the first one on the engine clock (a bar arriving later is decided on its own and
     counted as ``late_bars``). ``mark_persist_interval_s``: how often a NAV mark alone is written to the
     state store in the daemon (0: every mark); ``replay_mark_persist_interval_s``: the same in replay,
-    where an fsync per bar would dominate. ``flatten_retry_s`` / ``flatten_retry_max_s``: backoff of a
+    where an fsync per bar would dominate (a day: marks go out with the day roll, any other change of the
+    risk state, and at stop). ``flatten_retry_s`` / ``flatten_retry_max_s``: backoff of a
     denied or rejected close (doubling from the first to the second) until the book is flat.
     """
 
     bar_grace_ms: Annotated[int, msgspec.Meta(ge=1)] = 2_000
     mark_persist_interval_s: NonNegative = 0.0
-    replay_mark_persist_interval_s: NonNegative = 3_600.0
+    replay_mark_persist_interval_s: NonNegative = 86_400.0
     flatten_retry_s: Positive = 1.0
     flatten_retry_max_s: Positive = 60.0
 

@@ -142,6 +142,7 @@ class MetaEnsembleStrategy(
         self._flattening: str | None = None  # a flatten sent and not yet seen flat on the fills
         self._stall_timeout: dict[InstrumentId, int] = {}
         self._unprotected: set[InstrumentId] = set()  # positions whose protective stop failed
+        self._ids: dict[str, InstrumentId] = {}
         self._started_ts = 0
         self._batch = TimestampBatch(s.instrument_id for s in self.specs.values())
         policy_store = PolicyStore(store if store is not None else MemoryStateStore(), self.cfg.policy)
@@ -178,6 +179,7 @@ class MetaEnsembleStrategy(
         if self.config.subscribe_control:
             self.subscribe_data(CONTROL_DATA_TYPE, client_id=CONTROL_CLIENT_ID)
         self._buckets = {st.spec.instrument_id: st.spec.bucket for st in self._state.values()}
+        self._ids = {i.value: i for i in self._state}
         self._batch = TimestampBatch(i.value for i in self._state)
         self._rebuild_from_cache()
         self._start_stall_timer()
@@ -268,7 +270,7 @@ class MetaEnsembleStrategy(
         """Book-level work once per timestamp, after its bars: fills and trades held since the last step,
         correlations, the mark and kill switch, stops, trims, decisions (instruments sorted), equity."""
         self.outputs.flush()
-        ids = [InstrumentId.from_str(i) for i in instruments]
+        ids = [self._ids[i] for i in instruments]
         correlations = self._correlations(ids)
         nav = self._nav()
         update = self.risk.mark(ts, nav)  # every price update marks the book (kill switch)
