@@ -12,11 +12,11 @@ from nautilus_trader.trading.strategy import Strategy
 from adapters.recorded import open_recording
 from adapters.state import EmbeddedFileStore
 from aureus.replay import build_strategy, feed_recording, trading_state_setter
-from engine.escalation.sink import EscalationSink
-from engine.sink import CollectingSink
 from aureus.runtime.backtest import bar_type_for, build_backtest_engine
 from bench.common import btcusdt_recording
 from engine.config import load_config
+from engine.escalation.sink import EscalationSink
+from engine.sink import CollectingSink
 
 
 class NullStrategyConfig(StrategyConfig, frozen=True):

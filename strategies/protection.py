@@ -73,7 +73,7 @@ class ProtectionMixin:
             self._close(instrument_id, st, ts, "flatten", "stop_through")
             self.journal.counters["reprotect_closes"] += 1
             self.outputs.alert(
-                alert(ts, "critical", "stop_through", f"{instrument_id}: stop level {trigger} already through")
+                alert(ts, "critical", "stop_through", f"{instrument_id}: stop level {trigger} is through")
             )
             return
         order_id = self._order_id(instrument_id, ts, "stop", st.reprotect_attempt)

@@ -30,7 +30,9 @@ def test_a_rejected_stop_is_resubmitted_or_the_position_closed_at_the_next_step(
     strategy = harness.strategy
     counters = strategy.journal.counters
     orders = harness.engine.cache.orders()
-    rejected = [o for o in orders if purpose_of(o.client_order_id) == "stop" and o.status == OrderStatus.REJECTED]
+    rejected = [
+        o for o in orders if purpose_of(o.client_order_id) == "stop" and o.status == OrderStatus.REJECTED
+    ]
 
     assert rejected, "the session no longer produces a stop rejected in the market"
     assert counters["stops_failed"] == len(rejected)
