@@ -36,12 +36,12 @@ class NullStrategy(Strategy):
         pass
 
 
-def replay_strategy(config, specs):
+def replay_strategy(config, specs, *, news: bool = False):
     """The strategy as ``aureus replay`` builds it: a fresh embedded file state store (fsync'd writes) and
     the escalation-trigger sink over a collecting sink."""
     store = EmbeddedFileStore(Path(tempfile.mkdtemp(prefix="aureus-bench-state-")))
     sink = EscalationSink(CollectingSink(), config.escalation, {s.instrument_id: s.bucket for s in specs})
-    return build_strategy(config, specs, news=False, store=store, sink=sink)
+    return build_strategy(config, specs, news=news, store=store, sink=sink)
 
 
 def _run(config, recording, specs, strategy) -> tuple[float, int]:
