@@ -24,8 +24,8 @@ def main(instruments=(1, 4, 16), days: int = 2) -> dict:
     from aureus.replay import feed_recording, trading_state_setter
     from aureus.runtime.backtest import build_backtest_engine
     from aureus.sim_run import load_bars
-    from engine.config import load_config
     from bench.bench_pipeline import replay_strategy
+    from engine.config import load_config
     from engine.sim import build_decisions, simulate
 
     config = load_config(overrides=["replay.progress=false"])
