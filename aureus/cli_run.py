@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,7 @@ import typer
 from rich.console import Console
 
 from aureus.cli import ConfigOption, SetOption
+from schemas.errors import AureusError
 
 ENV_OVERRIDES = {"AUREUS_KAFKA_BOOTSTRAP": "kafka.bootstrap_servers", "AUREUS_REDIS_URL": "store.redis_url"}
 """Environment variables that set a config key (below ``--set``, above the config file)."""
@@ -45,8 +47,21 @@ def run(
     from aureus.daemon import run_daemon
 
     cfg = load_daemon_config(config, set_)
-    summary = asyncio.run(run_daemon(cfg, mode, log_level=log_level))
+    try:
+        summary = asyncio.run(run_daemon(cfg, mode, log_level=log_level))
+    except AureusError as e:
+        _err.print(f"[bold red]error:[/] {e}")
+        _hard_exit(2)
     Console().print_json(data=summary)
+    _hard_exit(0)
+
+
+def _hard_exit(code: int) -> None:
+    """Exit now, everything being flushed: a Nautilus node leaves non-daemon executor threads behind that
+    can keep the interpreter from exiting after a shutdown it did not ask for."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def record(

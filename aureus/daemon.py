@@ -67,10 +67,8 @@ async def run_daemon(
     """Run the node until ``stop`` is set or SIGTERM/SIGINT arrives; return a summary of the run."""
     loop = asyncio.get_running_loop()
     stop = stop or asyncio.Event()
-    for sig in (
-        signal.SIGTERM,
-        signal.SIGINT,
-    ):  # from the start: a stop during start-up still shuts down in order
+    # from the start: a stop during start-up still shuts down in order
+    for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     specs = load_instrument_specs(cfg.daemon.instruments)
     await ensure_topics(cfg.kafka.bootstrap_servers, all_topics(cfg.kafka.topic_prefix))
@@ -122,6 +120,8 @@ async def run_daemon(
         await http.cleanup()
     if watch_task.done() and not watch_task.cancelled() and watch_task.result():
         raise DaemonStopped(watch_task.result())
+    if run_task.done() and not stop.is_set():
+        raise DaemonStopped("the Nautilus node stopped by itself (see its log)")
     return {
         "events_in": dict(client.events_in),
         "dead_letters": dict(client.dead_letters),

@@ -45,7 +45,14 @@ def test_replay_via_kafka_into_the_demo_daemon(recording, kafka_bootstrap, topic
             30,
             "lag 0",
         )
-        update = PolicyUpdate(version="op-2", ts_event=1, source="operator", deltas={}, reason="e2e")
+        update = PolicyUpdate(
+            version="op-2",
+            ts_event=1,
+            source="operator",
+            deltas={},
+            reason="e2e",
+            previous_version="baseline-1",
+        )
         asyncio.run(_send(kafka_bootstrap, topic_prefix + "control", codec.encode("control", update)))
         daemon.wait(lambda: daemon.metric("aureus_events_in_total", topic="control") == 1, 30, "control")
         code, out = daemon.stop()
