@@ -39,7 +39,8 @@ P_Q_WINDOW = 13  # trading days
 P_Q_DAYS = 14  # demo days of a quarantine
 P_ENTRY_KEEP = 15  # 1 - entry buffer: entries are approved up to this share of the caps
 P_TRIM_TRIGGER = 16  # (1 + trim hysteresis) * (1 + 1e-9): trims fire above cap x this
-P_SIZE = 17
+P_ROUND_TRIP_FEE = 17  # 2 x taker fee: an entry whose take-profit does not clear it is skipped
+P_SIZE = 18
 
 # trade record columns (float64)
 T_INST = 0
@@ -97,7 +98,8 @@ C_TP_PARTIAL = 15
 C_BRACKET_REJECTED = 16
 C_STOPS_RESUBMITTED = 17
 C_REPROTECT_CLOSES = 18
-C_SIZE = 19
+C_SKIP_TP_BELOW_FEE = 19
+C_SIZE = 20
 
 
 @njit(cache=True)
@@ -519,6 +521,10 @@ def simulate(
                         counters[C_REVERSALS] += 1
                     elif wants < 0 and params[P_ALLOW_SHORT] == 0.0:
                         counters[C_SHORT_BLOCKED] += 1
+                    elif not has_bracket[ii] and not (
+                        params[P_TP_ATR] * (atr[ee] / cl) > params[P_ROUND_TRIP_FEE]
+                    ):  # engine.research.entry.check_entry without a first-touch model
+                        counters[C_SKIP_TP_BELOW_FEE] += 1
                     elif not has_bracket[ii]:
                         rate_head, rate_len = _rate_prune(rate_ts, rate_head, rate_len, t)
                         snav = nav - sip
