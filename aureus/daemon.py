@@ -23,6 +23,7 @@ from aureus.health import start_http
 from aureus.replay import build_strategy, trading_state_setter
 from aureus.runtime.node import build_node, drain_engines, load_instrument_specs
 from engine.config import AureusConfig
+from engine.escalation.sink import EscalationSink
 from schemas.errors import AureusError
 
 _ENCODER = msgspec.json.Encoder(order="deterministic")
@@ -78,7 +79,9 @@ async def run_daemon(
     await publisher.start()
     client = created[0]
     store = open_store(cfg.store)
-    strategy = _strategy(cfg, specs, store=store, sink=publisher, paper=mode == "demo")
+    # escalation triggers ride on the strategy's outputs: requests go to the escalations topic
+    sink = EscalationSink(publisher, cfg.escalation, {s.instrument_id: s.bucket for s in specs})
+    strategy = _strategy(cfg, specs, store=store, sink=sink, paper=mode == "demo")
     node.trader.add_strategy(strategy)
     strategy.bind_trading_state(trading_state_setter(node.kernel.risk_engine))
 

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from engine.config_checks import config_problems
 from engine.errors import ConfigError
 from engine.features.vector import FeatureParams
 from schemas.common import Mode
@@ -246,7 +247,8 @@ class SipConfig(msgspec.Struct, **_STRUCT):
 
 
 class DataStallConfig(msgspec.Struct, **_STRUCT):
-    """No market data for ``timeout_bars`` bar intervals counts as a stall."""
+    """No market data for ``timeout_bars`` typical spacings counts as a stall (the bar interval, or the
+    observed 99th-percentile spacing when larger: sparse or session markets; engine/risk/stall_timeout)."""
 
     timeout_bars: Annotated[float, msgspec.Meta(gt=0.0)] = 5.0
 
@@ -318,7 +320,8 @@ class VenueConfig(msgspec.Struct, **_STRUCT):
 class ReplayConfig(msgspec.Struct, **_STRUCT):
     chunk_events: Annotated[int, msgspec.Meta(ge=1_000)] = 50_000
     progress: bool = True
-    synthetic_seed: int = 11  # the shipped models were trained on seed 7: the default replay is out of sample
+    # the shipped models were trained on seed 7: the default replay is out of sample
+    synthetic_seed: Annotated[int, msgspec.Meta(ge=0)] = 11
     synthetic_days: Annotated[int, msgspec.Meta(ge=1)] = 8
     reference_instrument: str = ""
 
@@ -340,6 +343,7 @@ class NodeConfig(msgspec.Struct, **_STRUCT):
     replay_mark_persist_interval_s: NonNegative = 86_400.0
     flatten_retry_s: Positive = 1.0
     flatten_retry_max_s: Positive = 60.0
+
 
 class KafkaConfig(msgspec.Struct, **_STRUCT):
     """The broker the daemon, recorder and ``replay --via-kafka`` talk to.
@@ -444,6 +448,35 @@ class ResearchConfig(msgspec.Struct, **_STRUCT):
     real_sets: RealModelSets = RealModelSets()
 
 
+class ShortingConfig(msgspec.Struct, **_STRUCT):
+    """Which instruments may be sold short (``policy.allow_short`` must also allow it).
+
+    Spot instruments (``crypto_spot``, ``equity``) are long only unless ``spot`` is true, which needs a
+    margin account at the venue (the replay venue is one); ``margin_kinds`` (FX, futures) trade on margin
+    and may be shorted.
+    """
+
+    spot: bool = False
+    margin_kinds: tuple[str, ...] = ("fx", "future")
+
+
+class FeeRates(msgspec.Struct, **_STRUCT):
+    """Maker and taker fee, fractions of notional."""
+
+    maker: NonNegative
+    taker: NonNegative
+
+
+class FeesConfig(msgspec.Struct, **_STRUCT):
+    """Fee schedule per asset class; ``crypto_spot`` (and any kind not listed) pays ``venue.maker_fee`` /
+    ``venue.taker_fee``. Equity 5 bps (seed 003 ``fee_pct: 0.0005``); FX and futures 1 bp (seed 002's
+    commission)."""
+
+    equity: FeeRates = FeeRates(maker=0.0005, taker=0.0005)
+    fx: FeeRates = FeeRates(maker=0.0001, taker=0.0001)
+    future: FeeRates = FeeRates(maker=0.0001, taker=0.0001)
+
+
 class AureusConfig(msgspec.Struct, **_STRUCT):
     """Root configuration."""
 
@@ -462,6 +495,8 @@ class AureusConfig(msgspec.Struct, **_STRUCT):
     kafka: KafkaConfig = KafkaConfig()
     daemon: DaemonConfig = DaemonConfig()
     research: ResearchConfig = ResearchConfig()
+    shorting: ShortingConfig = ShortingConfig()
+    fees: FeesConfig = FeesConfig()
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> AureusConfig:
@@ -487,16 +522,26 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
             raw = msgspec.toml.decode(Path(path).read_bytes())
         except FileNotFoundError as e:
             raise ConfigError(f"config file not found: {path}") from e
+        except IsADirectoryError as e:
+            raise ConfigError(f"config path is a directory, not a TOML file: {path}") from e
+        except OSError as e:
+            raise ConfigError(f"cannot read config file {path}: {e.strerror or e}") from e
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"config file {path} is not UTF-8 text (byte {e.start}): not TOML") from e
         except msgspec.DecodeError as e:
             raise ConfigError(f"config file {path} is not valid TOML: {e}") from e
     for item in overrides:
         _apply_override(raw, item)
     raw = _with_profile(raw)
+    where = f" in {path}" if path else ""
     try:
-        return msgspec.convert(raw, type=AureusConfig)
+        config = msgspec.convert(raw, type=AureusConfig)
     except msgspec.ValidationError as e:
-        where = f" in {path}" if path else ""
         raise ConfigError(f"invalid config{where}: {e}") from e
+    problems = config_problems(config)
+    if problems:
+        raise ConfigError(f"invalid config{where}: {problems[0]}")
+    return config
 
 
 PROFILES_DIR = Path(__file__).resolve().parents[1] / "configs" / "profiles"
@@ -557,8 +602,20 @@ def _parse_value(text: str) -> Any:
         return text
 
 
+#: Keys that change how a run is shown, never what it decides: left out of :func:`config_hash`.
+PRESENTATION_KEYS = (("replay", "progress"),)
+
+
 def config_hash(config: AureusConfig) -> str:
-    """sha256 of the canonical JSON of the effective config (field order is the Struct's)."""
+    """sha256 of the canonical JSON of the effective config (field order is the Struct's).
+
+    Presentation keys (:data:`PRESENTATION_KEYS`, e.g. ``replay.progress`` from ``--no-progress``) are
+    reset to their defaults first, so showing a progress bar or not gives the same hash.
+    """
+    for section, key in PRESENTATION_KEYS:
+        default = getattr(type(getattr(config, section))(), key)
+        part = msgspec.structs.replace(getattr(config, section), **{key: default})
+        config = msgspec.structs.replace(config, **{section: part})
     return hashlib.sha256(msgspec.json.encode(config)).hexdigest()
 
 

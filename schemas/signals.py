@@ -74,6 +74,9 @@ class EnsembleDecision(msgspec.Struct, tag="ensemble_decision", frozen=True, kw_
         Blend weights used (``short``, ``mid``, ``rl``).
     rl_available : bool
         Whether an RL policy contributed; when false the seed halves position sizes.
+    volatility_zscore, correlation : float or None
+        The instrument's vol z-score and its return correlation with the book that the penalties saw
+        (``None`` while warming up); the escalation matrix's regime trigger reads them.
     """
 
     schema_version: int = SCHEMA_VERSION
@@ -91,6 +94,8 @@ class EnsembleDecision(msgspec.Struct, tag="ensemble_decision", frozen=True, kw_
     policy_version: str
     weights: dict[str, float]
     rl_available: bool
+    volatility_zscore: float | None = None
+    correlation: float | None = None
 
 
 Signal = ModelScores | EnsembleDecision

@@ -157,6 +157,9 @@ class MetaEnsembleStrategy(
         policy_store = PolicyStore(store if store is not None else MemoryStateStore(), self.cfg.policy)
         limits = PolicyLimits.from_config(self.cfg.risk, self.cfg.escalation, frozenset(self.specs))
         self._policy = PolicyController(policy_store, limits)
+        # a restarted node trades the last policy version it recorded (escalations, rollbacks survive)
+        self.cfg = msgspec.structs.replace(self.cfg, policy=self._policy.policy)
+        self.risk.cfg = self.cfg
         self._grace_ns = self.cfg.node.bar_grace_ms * 1_000_000
         _warm_kernels(self.cfg)
 
