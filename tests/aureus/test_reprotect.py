@@ -25,7 +25,8 @@ def session(tmp_path_factory) -> Path:
 
 
 def test_a_rejected_stop_is_resubmitted_or_the_position_closed_at_the_next_step(session, tmp_path):
-    harness = Harness(session, tmp_path / "state", max_bars=4 * 480)
+    # the rejected stops of this session protect shorts (spot is long-only by default)
+    harness = Harness(session, tmp_path / "state", "shorting.spot=true", max_bars=4 * 480)
     harness.run()
     strategy = harness.strategy
     counters = strategy.journal.counters
