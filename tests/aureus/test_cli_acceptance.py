@@ -37,8 +37,8 @@ def test_real_btcusdt_import_and_replay_twice(tmp_path):
     assert report["instruments"] == ["BTCUSDT.BINANCE"]
     assert report["bars"] == 30_240 and report["trades"] > 0
     assert report["observation_days"] == 21
-    # entries are sized below the 1.5 % per-name cap (README "Sizing"; at most 5 % under it, entry_buffer_pct),
-    # the clamp cuts nothing else, and drift above the cap is trimmed within one bar
+    # entries are sized below the 1.5 % per-name cap (README "Sizing"; at most 5 % under it by
+    # entry_buffer_pct), the clamp cuts nothing else, and drift above the cap is trimmed within one bar
     assert report["clamp_reasons"].keys() <= {"reduced:per_name_cap"}
     assert_name_exposure_within_cap(run_a, rec, 1.5)
     assert "position_opened_without_entry" not in report["counters"]
