@@ -117,6 +117,7 @@ def _mount_subcommands() -> None:
     from aureus.cli_run import register as register_daemon_commands
     from aureus.cli_sim import sim_app
     from aureus.cli_train import train_app
+    from aureus.cli_workers import mount as mount_workers
 
     app.add_typer(data_app)
     app.add_typer(train_app)
@@ -127,6 +128,7 @@ def _mount_subcommands() -> None:
     mount_escalation(app)
     app.add_typer(models_app)
     register_research_commands(app)
+    mount_workers(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -30,6 +30,7 @@ from schemas.market import Bar, NewsScored
 from schemas.recording import SCHEMA_VERSION as RECORDING_SCHEMA_VERSION
 from strategies.meta_ensemble import MetaEnsembleConfig, MetaEnsembleStrategy
 from strategies.news_data import NEWS_CLIENT_ID, NEWS_DATA_TYPE, ScoredNewsData
+from streams.audit.run_ledger import write_run_ledger
 
 
 def default_synthetic_recording(config: AureusConfig, console: Console | None = None) -> Path:
@@ -164,6 +165,7 @@ def _run(config, recording, manifest, data_path, run, console, state, engine_hoo
     # No engine.dispose(): it shuts down the process-wide Rust logger and the next engine in this
     # process then panics initialising it (nautilus 1.228). The engine is garbage-collected instead.
     report = write_outputs(outputs)
+    write_run_ledger(run.path / "audit.jsonl", sink, config.audit.topics)
     return report
 
 

@@ -86,7 +86,9 @@ def equity_rows(o: ReplayOutputs) -> list[tuple]:
 def build_report(o: ReplayOutputs) -> dict:
     rows = equity_rows(o)
     trades = o.sink.get(TRADES)
-    decisions = Counter(d.action for d in o.sink.get(SIGNALS) if isinstance(d, EnsembleDecision))
+    ensemble = [d for d in o.sink.get(SIGNALS) if isinstance(d, EnsembleDecision)]
+    decisions = Counter(d.action for d in ensemble)
+    penalties = Counter(p for d in ensemble for p in d.penalties)
     start_nav = o.config.venue.starting_nav
     ts = np.array([r[0] for r in rows], dtype=np.int64)
     nav = np.array([r[1] for r in rows], dtype=np.float64)
@@ -127,6 +129,7 @@ def build_report(o: ReplayOutputs) -> dict:
         "hit_rate": hit_rate(closed),
         **risk_report(o),
         "decisions": dict(sorted(decisions.items())),
+        "penalties_fired": dict(sorted(penalties.items())),
         "counters": dict(sorted(o.journal.counters.items())),
         "models": o.models,
         "rl_model": "loaded" if rl_ok else "missing",

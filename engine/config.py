@@ -475,6 +475,88 @@ class FeesConfig(msgspec.Struct, **_STRUCT):
     equity: FeeRates = FeeRates(maker=0.0005, taker=0.0005)
     fx: FeeRates = FeeRates(maker=0.0001, taker=0.0001)
     future: FeeRates = FeeRates(maker=0.0001, taker=0.0001)
+def _default_source_tiers() -> dict[str, int]:
+    return {"benzinga": 1, "synthetic": 2, "stocknet": 3}
+
+
+class NewsWorkerConfig(msgspec.Struct, **_STRUCT):
+    """The news worker (``news.raw`` -> ``news.scored``) and ``aureus news score``.
+
+    ``source_tiers`` maps a source to its tier (1 best); unknown sources are tier 3. ``link_tables``
+    are the symbol/company files the linker reads (relative paths resolve against the repository root).
+    """
+
+    dedup_window_s: Positive = 86400.0
+    near_duplicate_threshold: Annotated[float, msgspec.Meta(gt=0.0, le=1.0)] = 0.8
+    max_strong_cashtags: Annotated[int, msgspec.Meta(ge=1)] = 3
+    min_words: Annotated[int, msgspec.Meta(ge=1)] = 4
+    source_tiers: dict[str, int] = msgspec.field(default_factory=_default_source_tiers)
+    weak_link_relevance: Fraction = 0.5
+    train_on_weak_links: bool = False
+    model_dir: str = "models/sentiment"
+    prefer_gpu: bool = False
+    venue: str = "NASDAQ"
+    link_tables: tuple[str, ...] = (
+        "../shared/data/sp500_sectors/constituents.csv",
+        "../shared/data/stocknet_daily_88/StockTable.tsv",
+    )
+    batch_size: Annotated[int, msgspec.Meta(ge=1)] = 256
+
+
+class AlertSubscription(msgspec.Struct, **_STRUCT):
+    """One subscriber: alerts at or above ``severity`` whose code matches one of ``codes`` (fnmatch) and,
+    when ``topics`` is not empty, that carry one of those tags."""
+
+    name: str
+    sink: Literal["console", "webhook", "telegram"]
+    url: str = ""
+    severity: Literal["info", "warning", "critical"] = "info"
+    codes: tuple[str, ...] = ("*",)
+    topics: tuple[str, ...] = ()
+
+
+class AlertsConfig(msgspec.Struct, **_STRUCT):
+    """Alert delivery: subscriptions of the daemon's router, retry/backoff, circuit breaker, Telegram.
+
+    ``telegram_token`` / ``telegram_chat_id`` fall back to ``AUREUS_TELEGRAM_TOKEN`` /
+    ``AUREUS_TELEGRAM_CHAT_ID``. Alerts still undelivered after ``max_attempts`` go to
+    ``dead_letter_path`` (JSONL), never nowhere.
+    """
+
+    subscriptions: tuple[AlertSubscription, ...] = ()
+    telegram_token: str = ""
+    telegram_chat_id: str = ""
+    telegram_api_url: str = "https://api.telegram.org"
+    max_attempts: Annotated[int, msgspec.Meta(ge=1)] = 5
+    backoff_base_s: Positive = 0.5
+    backoff_max_s: Positive = 30.0
+    jitter: Fraction = 0.5
+    breaker_failures: Annotated[int, msgspec.Meta(ge=1)] = 5
+    breaker_reset_s: Positive = 60.0
+    timeout_s: Positive = 5.0
+    dead_letter_path: str = ".aureus/alerts.dead.jsonl"
+
+
+class AuditConfig(msgspec.Struct, **_STRUCT):
+    """The audit ledger writer: which topics it records and where the JSONL ledger lives."""
+
+    ledger_path: str = ".aureus/audit.jsonl"
+    topics: tuple[str, ...] = ("orders", "fills", "risk", "control")
+
+
+class WorkersConfig(msgspec.Struct, **_STRUCT):
+    """faust workers: broker (empty: ``AUREUS_KAFKA_BOOTSTRAP``, else ``kafka.*``), prefix, idempotence.
+
+    tansu (the test broker) has no idempotent producer, so tests set ``idempotent_producer = false``.
+    ``metrics_port``: serve the workers' Prometheus metrics on this port (0: off).
+    """
+
+    bootstrap_servers: str = ""
+    topic_prefix: str = ""
+    idempotent_producer: bool = True
+    group_prefix: str = "aureus"
+    data_dir: str = ".aureus/faust"
+    metrics_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 0
 
 
 class AureusConfig(msgspec.Struct, **_STRUCT):
@@ -497,6 +579,10 @@ class AureusConfig(msgspec.Struct, **_STRUCT):
     research: ResearchConfig = ResearchConfig()
     shorting: ShortingConfig = ShortingConfig()
     fees: FeesConfig = FeesConfig()
+    news_worker: NewsWorkerConfig = NewsWorkerConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    audit: AuditConfig = AuditConfig()
+    workers: WorkersConfig = WorkersConfig()
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> AureusConfig:

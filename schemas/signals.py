@@ -77,6 +77,9 @@ class EnsembleDecision(msgspec.Struct, tag="ensemble_decision", frozen=True, kw_
     volatility_zscore, correlation : float or None
         The instrument's vol z-score and its return correlation with the book that the penalties saw
         (``None`` while warming up); the escalation matrix's regime trigger reads them.
+    news_ids : tuple[str, ...]
+        The scored news items (``NewsScored.news_id``) that moved this instrument's sentiment most at
+        decision time, strongest first (seed 004 F2 attribution); empty when no news weighs in.
     """
 
     schema_version: int = SCHEMA_VERSION
@@ -96,6 +99,7 @@ class EnsembleDecision(msgspec.Struct, tag="ensemble_decision", frozen=True, kw_
     rl_available: bool
     volatility_zscore: float | None = None
     correlation: float | None = None
+    news_ids: tuple[str, ...] = ()
 
 
 Signal = ModelScores | EnsembleDecision

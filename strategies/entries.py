@@ -69,6 +69,7 @@ class EntryMixin:
                 rl_available=decision.rl_available,
                 volatility_zscore=_finite_or_none(st.features.vol_z),
                 correlation=_finite_or_none(correlation),
+                news_ids=st.news.contributors(ts),
             )
         )
         if decision.action == "HOLD":

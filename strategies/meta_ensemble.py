@@ -239,7 +239,7 @@ class MetaEnsembleStrategy(
             if st is None:
                 self.journal.counters["news_unknown_instrument"] += 1
                 return
-            st.news.add(data.ts_event, data.sentiment, data.relevance)
+            st.news.add(data.ts_event, data.sentiment, data.relevance, data.news_id)
 
     def on_bar(self, bar: Bar) -> None:
         """Per-instrument work for one bar; the portfolio step runs once the timestamp is due."""
