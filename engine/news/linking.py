@@ -117,22 +117,22 @@ class InstrumentLinker:
         for symbol in cashtags:
             found.setdefault(symbol, Link(symbol, "cashtag", broad))
         words = _WORD.findall(text)
-        lowered = [w.lower().rstrip(".'") for w in words]
         name_lengths = self._name_lengths
         for i, word in enumerate(words):
             if not word[0].isupper():
                 continue
-            candidates = name_lengths.get(lowered[i])
+            candidates = name_lengths.get(word.lower().rstrip(".'"))
             if candidates is None:
                 continue
             for n in candidates:
                 if n > len(words) - i:
                     continue
-                symbol = self._names.get(" ".join(lowered[i : i + n]))
+                symbol = self._names.get(" ".join(w.lower().rstrip(".'") for w in words[i : i + n]))
                 if symbol is not None:
                     found.setdefault(symbol, Link(symbol, "name", False))
                     break
+        symbols = self.symbols
         for word in words:
-            if word.isupper() and word in self.symbols:
+            if word in symbols and word.isupper():
                 found.setdefault(word, Link(word, "ticker", True))
         return list(found.values())
