@@ -36,7 +36,9 @@ CHUNK = 1024  # rows per onnxruntime call: far larger batches ran slower here, n
 CHAR_PREFIX = "#"  # marks char n-gram terms; no word term can contain it (``\\w`` and ``%+-`` only)
 
 
-class TokenizerSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class TokenizerSpec(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True
+):
     """How text becomes terms; identical in training and inference.
 
     Word n-grams of ``token_pattern`` tokens, plus (when ``char_wb_max`` > 0) scikit-learn's ``char_wb``
