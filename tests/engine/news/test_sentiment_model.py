@@ -39,3 +39,18 @@ def test_scores_are_probability_differences_in_range():
     scores = model.score(texts)
     assert scores[0] > 0 > scores[1]
     assert all(-1.0 <= s <= 1.0 for s in scores)
+
+
+def test_analyzer_reproduces_sklearn_word_and_char_wb_terms():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from aureus.train_sentiment import TOKEN_PATTERN, read_phrasebank
+    from engine.news.sentiment import CHAR_PREFIX, TokenizerSpec, make_analyzer
+
+    sentences, _ = read_phrasebank(DATA)
+    words = TfidfVectorizer(token_pattern=TOKEN_PATTERN, ngram_range=(1, 2), lowercase=False).build_analyzer()
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=False).build_analyzer()
+    spec = TokenizerSpec(token_pattern=TOKEN_PATTERN, ngram_min=1, ngram_max=2, char_wb_min=3, char_wb_max=5)
+    ours = make_analyzer(spec)
+    for text in [*sentences[:500], "a b", "x", "up 5 % , ok"]:
+        assert ours(text) == words(text) + [CHAR_PREFIX + g for g in chars(text)], text
