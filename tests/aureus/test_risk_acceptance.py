@@ -109,7 +109,7 @@ def test_real_stocks_multi_instrument_kill_switch_and_caps(tmp_path):
     invoke("data", "import", "yahoo-daily", *(str(STOCKS / f"{t}.csv") for t in TICKERS), "--out", str(rec))
     invoke(
         "replay", "--data", str(rec), "--out", str(run), "--no-progress",
-        "--set", "risk.caps.per_name_pct.core=20", "--set", "risk.kill_switch.daily_loss_pct=1.0",
+        "--set", "risk.caps.per_name_pct.core=20", "--set", "risk.kill_switch.daily_loss_pct=0.3",
         "--set", "shorting.spot=true",
     )  # fmt: skip
     report = json.loads((run / "report.json").read_text())
