@@ -90,6 +90,11 @@ async def run_daemon(
     client.add_commit_barrier(lambda: drain_engines(node))
     client.add_commit_barrier(publisher.flush)
 
+    async def decided() -> None:  # after the outputs are acknowledged, before the offsets are committed
+        strategy.commit_decided()
+
+    client.add_commit_barrier(decided)
+
     def ready() -> tuple[bool, str]:
         if not node.trader.is_running:
             return False, "trader not running (connecting or reconciling)"

@@ -13,7 +13,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.component import LiveClock, MessageBus
@@ -134,7 +134,6 @@ class KafkaDataClient(LiveMarketDataClient):
     async def _connect(self) -> None:
         cfg = self._config
         self._consumer = AIOKafkaConsumer(
-            *(self._prefix + t for t in cfg.topics),
             bootstrap_servers=cfg.bootstrap_servers,
             group_id=cfg.group_id,
             client_id=cfg.client_id,
@@ -148,9 +147,13 @@ class KafkaDataClient(LiveMarketDataClient):
             acks=acks_value(cfg.acks),
             enable_idempotence=cfg.enable_idempotence,
         )
+        self.warmup_seeks: dict[TopicPartition, tuple[int, int]] = {}
         try:
             await self._producer.start()
             await self._consumer.start()
+            self._consumer.subscribe(
+                [self._prefix + t for t in cfg.topics], listener=_WarmUpOnAssign(self)
+            )
         except KafkaError as e:
             raise KafkaUnavailableError(f"kafka at {cfg.bootstrap_servers} unavailable: {e}") from e
         self._stopping = False
@@ -228,6 +231,23 @@ class KafkaDataClient(LiveMarketDataClient):
             if high is not None:
                 self._metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(high - offsets[tp])
 
+    async def seek_back_for_warmup(self, assigned) -> None:
+        """Seek each assigned ``md.bars`` partition ``warmup_records`` before its committed offset."""
+        n = self._config.warmup_records
+        bars = self._prefix + "md.bars"
+        assert self._consumer is not None
+        for tp in assigned:
+            if n <= 0 or tp.topic != bars or tp in self.warmup_seeks:  # a later rebalance: no replay
+                continue
+            committed = await self._consumer.committed(tp)
+            if committed is None:
+                continue
+            first = (await self._consumer.beginning_offsets([tp]))[tp]
+            start = max(first, committed - n)
+            self._consumer.seek(tp, start)
+            self.warmup_seeks[tp] = (start, committed)
+            self._log.info(f"warm-up: {tp.topic}[{tp.partition}] replays offsets {start}..{committed - 1}")
+
     def _dead_letter(self, error: SchemaDecodeError, topic: str, record):
         self._log.warning(f"dead letter {topic}@{record.partition}:{record.offset}: {str(error)[:200]}")
         letter = dead_letter_from(
@@ -284,3 +304,16 @@ class KafkaDataClient(LiveMarketDataClient):
 
     async def _unsubscribe_trade_ticks(self, command: UnsubscribeTradeTicks) -> None:
         pass
+
+
+class _WarmUpOnAssign(ConsumerRebalanceListener):
+    """Seeks back for the features' warm-up whenever the group hands this consumer its partitions."""
+
+    def __init__(self, client: KafkaDataClient) -> None:
+        self._client = client
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        pass
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        await self._client.seek_back_for_warmup(assigned)
