@@ -23,7 +23,9 @@ from aureus.health import start_http
 from aureus.replay import build_strategy, trading_state_setter
 from aureus.runtime.node import build_node, drain_engines, load_instrument_specs
 from engine.config import AureusConfig
+from engine.risk.notices import alert
 from schemas.errors import AureusError
+from schemas.topics import ALERTS
 
 _ENCODER = msgspec.json.Encoder(order="deterministic")
 
@@ -62,14 +64,25 @@ def publisher_config(cfg: AureusConfig) -> KafkaPublisherConfig:
 
 
 async def run_daemon(
-    cfg: AureusConfig, mode: str, *, stop: asyncio.Event | None = None, log_level: str = "INFO"
+    cfg: AureusConfig,
+    mode: str,
+    *,
+    stop: asyncio.Event | None = None,
+    log_level: str = "INFO",
+    stop_requested: list | None = None,
 ) -> dict:
-    """Run the node until ``stop`` is set or SIGTERM/SIGINT arrives; return a summary of the run."""
+    """Run the node until ``stop`` is set or SIGTERM/SIGINT arrives; return a summary of the run.
+
+    ``stop_requested``: signals received before this loop existed (see ``aureus.cli_run``); any means a
+    stop during start-up. A stop before the node runs shuts down without running it.
+    """
     loop = asyncio.get_running_loop()
     stop = stop or asyncio.Event()
     # from the start: a stop during start-up still shuts down in order
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if stop_requested:
+        stop.set()
     specs = load_instrument_specs(cfg.daemon.instruments)
     await ensure_topics(cfg.kafka.bootstrap_servers, all_topics(cfg.kafka.topic_prefix))
     local = JsonlSink(Path(cfg.daemon.out_dir))
@@ -85,6 +98,7 @@ async def run_daemon(
     async def trader_running() -> None:
         while not node.trader.is_running:
             await asyncio.sleep(0.05)
+        _alert_restored_orders(node, publisher)
 
     client.set_start_gate(trader_running)
     client.add_commit_barrier(lambda: drain_engines(node))
@@ -105,14 +119,16 @@ async def run_daemon(
     http = await start_http(cfg.daemon.http_host, cfg.daemon.http_port, ready)
     for sig in (signal.SIGTERM, signal.SIGINT):  # again: the node's kernel installed its own
         loop.add_signal_handler(sig, stop.set)
-    run_task = loop.create_task(node.run_async())
+    started = not stop.is_set()  # a stop during start-up: the node is never run, nothing is consumed
+    run_task = loop.create_task(node.run_async() if started else asyncio.sleep(0))
     stop_task = loop.create_task(stop.wait())
     watch_task = loop.create_task(_watch(node, stop))
     try:
-        await asyncio.wait({run_task, stop_task, watch_task}, return_when=asyncio.FIRST_COMPLETED)
-        await client.stop_consuming()
-        await asyncio.wait_for(publisher.flush(), timeout=cfg.daemon.shutdown_flush_s)
-        await node.stop_async()
+        if started:
+            await asyncio.wait({run_task, stop_task, watch_task}, return_when=asyncio.FIRST_COMPLETED)
+            await client.stop_consuming()
+            await asyncio.wait_for(publisher.flush(), timeout=cfg.daemon.shutdown_flush_s)
+            await node.stop_async()
     finally:
         stop_task.cancel()
         watch_task.cancel()
@@ -134,6 +150,18 @@ async def run_daemon(
         "published": dict(publisher.published),
         "local": dict(publisher.local_only),
     }
+
+
+def _alert_restored_orders(node, sink) -> None:
+    """One warning alert per paper venue that had its resting orders put back after a restart."""
+    from aureus.runtime.sandbox import BarSandboxExecutionClient
+
+    for client in node.kernel.exec_engine._clients.values():
+        if isinstance(client, BarSandboxExecutionClient) and client.restored_orders:
+            ids = ", ".join(client.restored_orders)
+            message = f"paper venue {client.venue} restarted: resting orders restored from the cache: {ids}"
+            ts = node.kernel.clock.timestamp_ns()
+            sink.emit(ALERTS, alert(ts, "warning", "paper_orders_restored", message))
 
 
 class DaemonStopped(AureusError):

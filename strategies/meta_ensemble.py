@@ -313,7 +313,7 @@ class MetaEnsembleStrategy(EntryMixin, BookMixin, RiskActionsMixin, ReconcileMix
         if ts <= self._decided.get(instrument_id.value, -1):
             self.journal.counters["bars_replayed_not_decided"] += 1
             return
-        self._decided_pending[instrument_id.value] = max(ts, self._decided_pending.get(instrument_id.value, -1))
+        self._decided_pending[instrument_id.value] = ts  # per instrument, bars arrive in time order
         if self.risk.halted:
             return
         if st.stop_order is not None:
