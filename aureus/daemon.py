@@ -93,6 +93,8 @@ async def run_daemon(
     store = open_store(cfg.store)
     strategy = _strategy(cfg, specs, store=store, sink=publisher, paper=mode == "demo")
     node.trader.add_strategy(strategy)
+    for sandbox in _sandboxes(node):  # the warm-up replay is not matched again (aureus/runtime/sandbox.py)
+        sandbox.seen_until = dict(strategy.risk.supervisor.state.decided)
     strategy.bind_trading_state(trading_state_setter(node.kernel.risk_engine))
 
     async def trader_running() -> None:
@@ -152,12 +154,16 @@ async def run_daemon(
     }
 
 
-def _alert_restored_orders(node, sink) -> None:
-    """One warning alert per paper venue that had its resting orders put back after a restart."""
+def _sandboxes(node) -> list:
     from aureus.runtime.sandbox import BarSandboxExecutionClient
 
-    for client in node.kernel.exec_engine._clients.values():
-        if isinstance(client, BarSandboxExecutionClient) and client.restored_orders:
+    return [c for c in node.kernel.exec_engine._clients.values() if isinstance(c, BarSandboxExecutionClient)]
+
+
+def _alert_restored_orders(node, sink) -> None:
+    """One warning alert per paper venue that had its resting orders put back after a restart."""
+    for client in _sandboxes(node):
+        if client.restored_orders:
             ids = ", ".join(client.restored_orders)
             message = f"paper venue {client.venue} restarted: resting orders restored from the cache: {ids}"
             ts = node.kernel.clock.timestamp_ns()

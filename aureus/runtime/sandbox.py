@@ -11,7 +11,9 @@ fresh sandbox lacks is (1) the account balance, which would reset to the configu
 sandbox from the cached account's balances, and :meth:`BarSandboxExecutionClient.connect` puts every
 order the cache holds as accepted at this venue back into its matching engine, as a venue that kept its
 book through a client restart would. Each restored order is listed in :attr:`restored_orders` (the
-daemon raises an alert).
+daemon raises an alert). The bars the restarted node replays to warm its features were already matched
+by the previous sandbox: bars at or before :attr:`seen_until` (the strategy's decided mark) are not
+matched again, or a stop trailed since would fill on an old bar.
 """
 
 from __future__ import annotations
@@ -28,11 +30,20 @@ class BarSandboxExecutionClient(SandboxExecutionClient):
 
     restored_orders: tuple[str, ...] = ()
     """Client order ids put back into the matching engines at the last connect."""
+    seen_until: dict[str, int] = {}
+    """Instrument -> event time of the last bar a previous incarnation matched (set before connecting)."""
+    bars_not_rematched: int = 0
 
     def connect(self) -> None:
         super().connect()
-        self._msgbus.subscribe(f"data.bars.*.{self.venue}-*", handler=self.on_data)
+        self._msgbus.subscribe(f"data.bars.*.{self.venue}-*", handler=self._on_bar)
         self.restored_orders = self.restore_resting_orders()
+
+    def _on_bar(self, bar) -> None:
+        if bar.ts_event <= self.seen_until.get(bar.bar_type.instrument_id.value, -1):
+            self.bars_not_rematched += 1  # a warm-up replay: the previous sandbox matched it already
+            return
+        self.on_data(bar)
 
     def restore_resting_orders(self) -> tuple[str, ...]:
         """Put every order the cache holds as accepted at this venue into its matching engine.

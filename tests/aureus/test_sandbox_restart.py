@@ -1,5 +1,6 @@
 """A restarted paper venue: the resting stop the node's cache (Redis) holds is back in the sandbox's matching
-engine, with no new order event, and it triggers and fills on a bar that crosses it."""
+engine, with no new order event; a replayed (warm-up) bar does not trigger it, a new bar that crosses it
+fills it."""
 
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ async def test_resting_stop_from_the_cache_is_restored_and_fills(trader_id):
             ts,
             ts,
         )
-        client.on_data(above)
+        client._on_bar(above)
         assert node.cache.order(stop.client_order_id).status == OrderStatus.ACCEPTED
         crossing = Bar(
             bar_type,
@@ -81,7 +82,12 @@ async def test_resting_stop_from_the_cache_is_restored_and_fills(trader_id):
             ts + 60_000_000_000,
             ts + 60_000_000_000,
         )
-        client.on_data(crossing)
+        client.seen_until = {"BTCUSDT.BINANCE": ts + 60_000_000_000}  # a warm-up replay of it: not matched
+        client._on_bar(crossing)
+        assert node.cache.order(stop.client_order_id).status == OrderStatus.ACCEPTED
+        assert client.bars_not_rematched == 1
+        client.seen_until = {}
+        client._on_bar(crossing)
         order = node.cache.order(stop.client_order_id)
         assert order.status == OrderStatus.FILLED and order.filled_qty == Decimal("0.010000")
     finally:
