@@ -109,6 +109,9 @@ class KafkaDataClient(LiveMarketDataClient):
         self.commits = 0
         self.ready = asyncio.Event()
         self._gate: CommitBarrier | None = None
+        self.warmup_seeks: dict[TopicPartition, tuple[int, int]] = {}
+        """Partition -> (first replayed offset, committed offset) of each warm-up replay."""
+        self._assigned: set[TopicPartition] = set()  # seen by this process: its features are warm
 
     # ------------------------------------------------------------------ wiring
     def register_converter(self, topic: str, converter: Converter) -> None:
@@ -147,7 +150,6 @@ class KafkaDataClient(LiveMarketDataClient):
             acks=acks_value(cfg.acks),
             enable_idempotence=cfg.enable_idempotence,
         )
-        self.warmup_seeks: dict[TopicPartition, tuple[int, int]] = {}
         try:
             await self._producer.start()
             await self._consumer.start()
@@ -235,8 +237,9 @@ class KafkaDataClient(LiveMarketDataClient):
         bars = self._prefix + "md.bars"
         assert self._consumer is not None
         for tp in assigned:
-            if n <= 0 or tp.topic != bars or tp in self.warmup_seeks:  # a later rebalance: no replay
+            if n <= 0 or tp.topic != bars or tp in self._assigned:  # a rebalance or reconnect: no replay
                 continue
+            self._assigned.add(tp)
             committed = await self._consumer.committed(tp)
             if committed is None:
                 continue
