@@ -145,12 +145,18 @@ async def run_daemon(
         raise DaemonStopped(watch_task.result())
     if run_task.done() and not stop.is_set():
         raise DaemonStopped("the Nautilus node stopped by itself (see its log)")
+    seeks = client.warmup_seeks
     return {
         "events_in": dict(client.events_in),
         "dead_letters": dict(client.dead_letters),
         "commits": client.commits,
         "published": dict(publisher.published),
         "local": dict(publisher.local_only),
+        "restart": {
+            "warmup_replayed": {f"{tp.topic}[{tp.partition}]": c - f for tp, (f, c) in seeks.items()},
+            "bars_replayed_not_decided": strategy.journal.counters["bars_replayed_not_decided"],
+            "paper_orders_restored": sum(len(c.restored_orders) for c in _sandboxes(node)),
+        },
     }
 
 

@@ -76,8 +76,11 @@ def test_kill_9_at_random_points_loses_and_duplicates_nothing(
         daemon.wait(
             lambda: committed(kafka_bootstrap, daemon.group, topic_prefix + "md.bars") == bars, 300, "all"
         )
-        code, _ = daemon.stop()
+        code, out = daemon.stop()
         assert code == 0, daemon.tail()
+        restart = summary(out)["restart"]  # the last incarnation warmed up on bars it did not decide again
+        (replayed,) = restart["warmup_replayed"].values()
+        assert 0 < replayed <= restart["bars_replayed_not_decided"], restart
 
         run = tmp_path / "RUN"
         invoke("replay", "--data", str(recording), "--out", str(run), "--no-progress")
