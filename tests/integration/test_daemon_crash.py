@@ -73,6 +73,9 @@ def test_kill_9_at_random_points_loses_and_duplicates_nothing(
         feeder.wait(timeout=300)
         daemon.start()
         daemon.wait(lambda: daemon.get("/readyz")[0] == 200, 120, "readyz")
+        # the last killed one may have committed every bar: wait until this one has the partition and
+        # replays its warm-up (there is always one: something was committed before)
+        daemon.wait(lambda: daemon.metric("aureus_events_in_total", topic="md.bars") > 0, 120, "warm-up")
         daemon.wait(
             lambda: committed(kafka_bootstrap, daemon.group, topic_prefix + "md.bars") == bars, 300, "all"
         )
