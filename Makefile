@@ -4,7 +4,7 @@ export UV_PYTHON_DOWNLOADS := never
 export PATH := $(HOME)/.local/bin:$(PATH)
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: setup run test test-fast bench lint clean
+.PHONY: setup run test test-fast bench lint clean real-models
 
 setup: .venv/.synced
 
@@ -30,3 +30,11 @@ lint: setup
 
 clean:
 	rm -rf .venv .cache runs .pytest_cache
+
+# The shipped real-data model sets (README "Research"): import the shared recordings, run the walk-forward study.
+SHARED_DATA := ../shared/data
+real-models: setup
+	$(UV) run aureus data import binance-klines $(SHARED_DATA)/crypto_1m_2023-03_binanceus/BTCUSDT_1m_20230301_20230321.csv --out .cache/rec-btcusdt-2023-03 --force
+	rm -rf models/btc-real/wf-1 && $(UV) run aureus train walkforward --data .cache/rec-btcusdt-2023-03 --out models/btc-real/wf-1 --set version=btc-wf-1
+	$(UV) run aureus data import yahoo-daily $(SHARED_DATA)/stocknet_daily_88/price_raw/*.csv --out .cache/rec-stocknet --force
+	rm -rf models/stocknet-real/wf-1 && $(UV) run aureus train walkforward --data .cache/rec-stocknet --out models/stocknet-real/wf-1 --set version=stocknet-wf-1 --set short_horizon=5 --set mid_horizon=20 --set touch_horizon=10

@@ -106,6 +106,8 @@ def config_show(config: ConfigOption = None, set_: SetOption = None) -> None:
 def _mount_subcommands() -> None:
     from aureus.cli_data import data_app
     from aureus.cli_escalation import mount as mount_escalation
+    from aureus.cli_models import models_app
+    from aureus.cli_research import register_research_commands
     from aureus.cli_risk import risk_app
     from aureus.cli_run import register as register_daemon_commands
     from aureus.cli_sim import sim_app
@@ -118,6 +120,8 @@ def _mount_subcommands() -> None:
     app.add_typer(sim_app)
     __import__("aureus.cli_decisions").cli_decisions.register_decisions(app)
     mount_escalation(app)
+    app.add_typer(models_app)
+    register_research_commands(app)
 
 
 def main() -> None:

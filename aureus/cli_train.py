@@ -99,3 +99,37 @@ def _fmt(value: float | int | None) -> str:
     if isinstance(value, int):
         return str(value)
     return f"{value:.4f}"
+
+
+@train_app.command("walkforward")
+def walkforward(
+    data: Annotated[Path, typer.Option("--data", help="Recording directory with md.bars.")],
+    out: Annotated[Path, typer.Option("--out", help="Output directory for the model set and its reports.")],
+    seed: Annotated[int, typer.Option("--seed", help="Seed of every random choice in training.")] = 7,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="key=value override (WalkForwardConfig field, or features.<field>)."),
+    ] = None,
+) -> None:
+    """Walk-forward study: purged folds, per-regime calibration, OOS report and a calibrated ONNX set."""
+    from aureus.cli_research import print_walkforward
+    from aureus.walkforward import parse_walkforward_overrides, run_walkforward
+
+    console = Console()
+    try:
+        config, params = parse_walkforward_overrides(overrides or [])
+        result = run_walkforward(
+            data,
+            out,
+            seed=seed,
+            config=config,
+            feature_params=params,
+            on_step=lambda msg: console.print(f"[dim]{msg}[/dim]"),
+        )
+    except AureusError as e:
+        console.print(f"[red]walk-forward failed:[/red] {e}")
+        raise typer.Exit(code=1) from e
+    print_walkforward(console, result.metrics)
+    console.print(
+        f"wrote {result.out_dir}: {', '.join(result.models)}, metrics.json, oos_predictions.csv, PNGs"
+    )

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from adapters.recorded import open_recording
+from aureus.model_sets import models_dir_for
 from aureus.paths import REPO_ROOT, resolve_repo_path
 from aureus.report import ReplayOutputs, write_outputs
 from aureus.runtime.backtest import bar_type_for, build_backtest_engine
@@ -21,6 +22,7 @@ from engine.config import AureusConfig, config_hash
 from engine.errors import EngineError
 from engine.escalation.sink import EscalationSink
 from engine.policy.versions import PolicyStore
+from engine.research.registry import resolve_model_dir
 from engine.risk.notices import alert
 from engine.sink import CollectingSink
 from schemas.market import Bar, NewsScored
@@ -82,8 +84,15 @@ def run_replay(
     sink = CollectingSink()
     # escalation triggers ride on the strategy's outputs; requests land in escalations.jsonl
     triggers = EscalationSink(sink, config.escalation, {s.instrument_id: s.bucket for s in specs})
+    models_dir, why = models_dir_for(config, specs, synthetic=manifest.synthetic)
+    console.print(f"models: {models_dir} ({why})")
     strategy = build_strategy(
-        config, specs, news="news.scored" in recording.topics, store=store, sink=triggers
+        config,
+        specs,
+        news="news.scored" in recording.topics,
+        store=store,
+        sink=triggers,
+        models_dir=models_dir,
     )
     engine.add_strategy(strategy)
     strategy.bind_trading_state(trading_state_setter(engine.kernel.risk_engine))
@@ -166,9 +175,17 @@ def check_execution_clients(config: AureusConfig, engine) -> None:
 
 
 def build_strategy(
-    config: AureusConfig, specs, *, news: bool, store=None, sink=None, control: bool = False
+    config: AureusConfig,
+    specs,
+    *,
+    news: bool,
+    store=None,
+    sink=None,
+    control: bool = False,
+    models_dir: Path | None = None,
 ) -> MetaEnsembleStrategy:
-    """The meta-ensemble strategy for these instruments, with models from ``config.models.dir``.
+    """The meta-ensemble strategy for these instruments, with models from ``models_dir`` (default: the
+    version ``config.models.dir`` names, or its promoted version when it names a model set).
 
     ``news`` subscribes to scored news; only when the recording has some, as the backtest engine has a
     NEWS data client only once news data was added; ``control`` likewise subscribes to ``ControlData``."""
@@ -181,7 +198,7 @@ def build_strategy(
             aureus_config_json=msgspec.json.encode(config).decode(),
             instruments_json=msgspec.json.encode(specs).decode(),
             bar_types=tuple(str(bar_type_for(s)) for s in specs),
-            models_dir=str(resolve_repo_path(config.models.dir)),
+            models_dir=str(models_dir or resolve_model_dir(resolve_repo_path(config.models.dir))),
             reference_instrument=reference if len(specs) > 1 else "",
             subscribe_news=news,
             mark_persist_interval_s=config.node.replay_mark_persist_interval_s,

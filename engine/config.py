@@ -108,6 +108,14 @@ class ExitRules(msgspec.Struct, **_STRUCT):
     trailing_atr: Positive = 1.2
 
 
+class ProbabilityGates(msgspec.Struct, **_STRUCT):
+    """Minimum calibrated P(win) per ATR% volatility regime (seed 003, "Probability gates por régimen")."""
+
+    low_vol: Fraction = 0.60
+    med_vol: Fraction = 0.62
+    high_vol: Fraction = 0.65
+
+
 class RewardCoefficients(msgspec.Struct, **_STRUCT):
     """Weights of the RL reward terms (non-negative, sum 1)."""
 
@@ -153,6 +161,7 @@ class Policy(msgspec.Struct, **_STRUCT):
     do_not_trade_list: tuple[DoNotTrade, ...] = ()
     max_position_pct: Fraction = 0.0
     rl_only: bool = False
+    gates: ProbabilityGates = ProbabilityGates()
 
     # Read-only views under the names the strategy used before the vocabulary was unified.
     @property
@@ -408,6 +417,25 @@ class EscalationConfig(msgspec.Struct, **_STRUCT):
     thresholds: EscalationThresholds = EscalationThresholds()
 
 
+class RealModelSets(msgspec.Struct, **_STRUCT):
+    """The real-data model set (``models/<set>``, see ``aureus models``) per instrument asset class."""
+
+    crypto_spot: str = "models/btc-real"
+    equity: str = "models/stocknet-real"
+
+
+class ResearchConfig(msgspec.Struct, **_STRUCT):
+    """Model sets for replays of real data.
+
+    With ``use_real_sets`` a replay of a real (non-synthetic) recording whose ``models.dir`` is left at
+    its default loads the *promoted* version of its asset class's set; a set with no promoted version
+    leaves the replay on ``models.dir``.
+    """
+
+    use_real_sets: bool = True
+    real_sets: RealModelSets = RealModelSets()
+
+
 class RestartConfig(msgspec.Struct, **_STRUCT):
     """How ``aureus run`` resumes after a stop or a crash.
 
@@ -439,6 +467,7 @@ class AureusConfig(msgspec.Struct, **_STRUCT):
     escalation: EscalationConfig = EscalationConfig()
     kafka: KafkaConfig = KafkaConfig()
     daemon: DaemonConfig = DaemonConfig()
+    research: ResearchConfig = ResearchConfig()
     restart: RestartConfig = RestartConfig()
 
 

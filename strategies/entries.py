@@ -6,7 +6,10 @@ take-profit limit at ``stop_multipliers.take_profit`` x ATR, one cancels the oth
 client order ids, emitted on ``orders``; once ``stop_multipliers.trailing`` x ATR in profit the stop
 trails the best close. The
 escalation-tunable parts of the policy act here (:mod:`engine.policy.effects`): disabled features,
-news switched off, the do-not-trade list and ``max_position_pct``.
+news switched off, the do-not-trade list and ``max_position_pct``. Before an entry, the research
+checks (:mod:`engine.research.entry`) skip it with a ``skip_<reason>`` counter when its take-profit does
+not clear the round-trip fee, its calibrated P(win) is under its regime's gate or its E[PnL] net of fees
+is not positive; the ensemble size is scaled by the bucket's per-name limit (README "Sizing").
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from nautilus_trader.model.identifiers import ClientId
 
 from engine.ensemble import EnsembleInputs, decide
 from engine.policy.effects import capped_size, entry_blocked, masked_features, sentiment_in_use
+from engine.research.entry import EntryCheck, check_entry
 from schemas.orders import OrderIntent
 from schemas.signals import EnsembleDecision
 from strategies.order_ids import EntryRecord, client_order_id, entry_tag
@@ -42,7 +46,7 @@ class EntryMixin:
                 correlation=correlation,
             ),
             policy,
-            bucket_limit_pct=getattr(policy.bucket_limit_pct, bucket),
+            bucket_limit_pct=getattr(self.cfg.risk.caps.per_name_pct, bucket),  # README: sizing
         )
         self.outputs.decision(
             EnsembleDecision(
@@ -81,7 +85,30 @@ class EntryMixin:
         ):
             self.journal.counters["entries_do_not_trade"] += 1
             return
+        check = self._entry_check(st, row, wants, close)
+        if not check.take:
+            self.journal.counters[f"skip_{check.reason}"] += 1
+            return
         self._enter(instrument_id, st, decision, wants, close, ts)
+
+    def _entry_check(self, st, row, wants: int, close: float) -> EntryCheck:
+        """Gates and costs (engine.research.entry): with a first-touch model for this side, its calibrated
+        P(win), regime gate and E[PnL] net of fees; without one, the take-profit must clear the fee."""
+        policy = self.cfg.policy
+        model = self._touch.get(wants)
+        prob, thresholds = 1.0, None
+        if model is not None and model.manifest.research:
+            prob = float(model.predict(row[None, :])[0])
+            thresholds = tuple(model.manifest.research["regime_thresholds"])
+        return check_entry(
+            prob,
+            st.features.atr / close,
+            take_profit_atr=policy.stop_multipliers.take_profit,
+            stop_atr=policy.stop_multipliers.atr,
+            round_trip_fee=2.0 * self.cfg.venue.taker_fee,
+            thresholds=thresholds,
+            gates=(policy.gates.low_vol, policy.gates.med_vol, policy.gates.high_vol),
+        )
 
     def _enter(self, instrument_id, st, decision, wants: int, close: float, ts: int) -> None:
         nav = self.risk.sizing_nav(self._nav())

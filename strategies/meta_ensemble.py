@@ -120,6 +120,7 @@ class MetaEnsembleStrategy(EntryMixin, BookMixin, RiskActionsMixin, ReconcileMix
         self._bar_types = [BarType.from_str(b) for b in config.bar_types]
         self._reference = config.reference_instrument
         self._models: ModelBundle | None = None
+        self._touch: dict = {}
         self._ppo = None
         self._venue_currency: dict = {}
         self._buckets: dict[str, str] = {}
@@ -167,6 +168,11 @@ class MetaEnsembleStrategy(EntryMixin, BookMixin, RiskActionsMixin, ReconcileMix
         providers = None if self.cfg.models.prefer_gpu else ["CPUExecutionProvider"]
         self._models = ModelBundle.load(models_dir, params=self.cfg.features, providers=providers)
         self._ppo = load_optional(models_dir, "ppo_size_hint", params=self.cfg.features, providers=providers)
+        # optional first-touch models of a walk-forward set: calibrated P(win) of a long / short entry
+        self._touch = {
+            side: load_optional(models_dir, name, params=self.cfg.features, providers=providers)
+            for side, name in ((1, "p_touch"), (-1, "p_touch_short"))
+        }
         if self._ppo is None:
             self.outputs.alerts(self.risk.failsafe.rl_missing(self.clock.timestamp_ns()))
             self.log.warning("RL size-hint model missing: predictors only, sizes halved")

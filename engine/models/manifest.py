@@ -85,6 +85,8 @@ class ModelManifest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     hyperparameters: dict[str, Any]
     libraries: dict[str, str]
     lineage_id: str
+    research: dict[str, Any] | None = None
+    """Walk-forward models only: label, folds and their metrics, regime thresholds, calibrators."""
 
 
 def iso_from_ns(ns: int) -> str:

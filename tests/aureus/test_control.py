@@ -127,7 +127,7 @@ def test_a_position_cap_on_control_caps_every_later_entry(one_day, tmp_path):
         source="operator",
         deltas={},
         reason="cap positions",
-        overrides={"max_position_pct": 0.004},
+        overrides={"max_position_pct": 0.002},
         previous_version=harness.cfg.policy.version,
     )
     payload = codec.encode("control", update).decode()
@@ -141,8 +141,8 @@ def test_a_position_cap_on_control_caps_every_later_entry(one_day, tmp_path):
     before = [o for o in intents if o.ts_event < ts]
     after = [o for o in intents if o.ts_event > ts]
     assert before and after
-    assert max(o.size_post_risk for o in before) > 0.004
-    assert all(o.size_post_risk <= 0.004 + 1e-12 for o in after)
-    assert all("policy_max_position" in o.reason_tags for o in after if o.size_pre > 0.004)
+    assert max(o.size_post_risk for o in before) > 0.002
+    assert all(o.size_post_risk <= 0.002 + 1e-12 for o in after)
+    assert all("policy_max_position" in o.reason_tags for o in after if o.size_pre > 0.002)
     decisions = [d for d in harness.sink.get("signals") if d.ts_event > ts]
     assert {d.policy_version for d in decisions} == {"ops-cap"}
