@@ -173,7 +173,7 @@ def _alert_restored_orders(node, sink) -> None:
             ids = ", ".join(client.restored_orders)
             message = f"paper venue {client.venue} restarted: resting orders restored from the cache: {ids}"
             ts = node.kernel.clock.timestamp_ns()
-            sink.emit(ALERTS, alert(ts, "warning", "paper_orders_restored", message))
+            sink.emit(ALERTS, alert(ts, "warning", "paper_orders_restored", message, *client.restored_orders))
 
 
 class DaemonStopped(AureusError):

@@ -1,7 +1,10 @@
-"""Crash harness: kill -9 the demo daemon at random points while a recording streams in, restart it each
-time, then let it finish and stop it with SIGTERM. Afterwards: every offset committed, a clean exit, every
-bar the offline replay decides is decided on ``signals``, none twice, no client order id twice on
-``orders``, and the risk state in Redis carries the decided mark of the last bar.
+"""Crash harness: kill -9 the demo daemon at five points while a recording streams in (three at random
+times, two right after an order was published, so an entry's bracket is likely resting at the venue),
+restart it each time, then let it finish and stop it with SIGTERM. Afterwards: every offset committed, a
+clean exit, the last incarnation replayed its warm-up without deciding it again, every bar the offline
+replay decides is decided on ``signals``, none twice, no client order id twice on ``orders``, every order
+a restarted paper venue restored was published, and the risk state in Redis carries the decided mark of
+the last bar.
 
 How a restart keeps that (README, "Restart after a crash"): the data client replays ``restart.warmup_bars``
 bars before the committed offset to warm the features; the strategy decides none at or before the decided
@@ -16,6 +19,7 @@ the last killed incarnation had already committed every bar, and the process end
 
 from __future__ import annotations
 
+import asyncio
 import random
 import signal
 import subprocess
@@ -27,6 +31,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from daemon_harness import Daemon, committed, decoded, invoke, summary
 
 from adapters.recorded import open_recording
@@ -64,10 +69,13 @@ def test_kill_9_at_random_points_loses_and_duplicates_nothing(
         stderr=subprocess.DEVNULL,
     )
     try:
-        for _ in range(KILLS):
+        for kill in range(KILLS):
             daemon.start()
             daemon.wait(lambda: daemon.get("/readyz")[0] == 200, 120, "readyz")
-            time.sleep(rng.uniform(0.5, 4.0))
+            if kill % 2:  # right after an order was published: its bracket's stop is (likely) resting
+                _wait_for_a_new_order(kafka_bootstrap, topic_prefix + "orders", timeout_s=30)
+            else:
+                time.sleep(rng.uniform(0.5, 4.0))
             daemon.process.send_signal(signal.SIGKILL)
             daemon.process.wait(timeout=30)
         feeder.wait(timeout=300)
@@ -98,6 +106,11 @@ def test_kill_9_at_random_points_loses_and_duplicates_nothing(
         orders = decoded(kafka_bootstrap, topic_prefix, "orders")
         ids = Counter(o.client_order_id for o in orders)
         assert [i for i, n in ids.items() if n > 1] == [], "client order ids sent twice"
+        alerts = decoded(kafka_bootstrap, topic_prefix, "alerts")
+        restores = [a for a in alerts if getattr(a, "code", "") == "paper_orders_restored"]
+        restored = {i for a in restores for i in a.tags}
+        assert restored <= set(ids), "restored an order never published"
+        print(f"restarts that restored resting orders: {len(restores)}, orders restored: {len(restored)}")
         raw = redis.Redis.from_url("redis://127.0.0.1:6379/0").get(f"{topic_prefix}risk")
         assert raw is not None, "risk state not persisted"
         last_bar = max(ts for _, ts in expected)
@@ -134,3 +147,24 @@ def _catches_sigterm(pid: int) -> bool:
         if line.startswith("SigCgt:"):
             return bool(int(line.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
     return False
+
+
+def _wait_for_a_new_order(bootstrap: str, topic: str, timeout_s: float) -> bool:
+    """Return once ``topic`` (one partition) grows, or False after ``timeout_s``."""
+
+    async def go() -> bool:
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+        await consumer.start()
+        tp = TopicPartition(topic, 0)
+        try:
+            start = (await consumer.end_offsets([tp]))[tp]
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline:
+                if (await consumer.end_offsets([tp]))[tp] > start:
+                    return True
+                await asyncio.sleep(0.005)
+            return False
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(go())
