@@ -112,6 +112,7 @@ class KafkaDataClient(LiveMarketDataClient):
         self.warmup_seeks: dict[TopicPartition, tuple[int, int]] = {}
         """Partition -> (first replayed offset, committed offset) of each warm-up replay."""
         self._assigned: set[TopicPartition] = set()  # seen by this process: its features are warm
+        self._warmup_pending: set[TopicPartition] = set()
 
     # ------------------------------------------------------------------ wiring
     def register_converter(self, topic: str, converter: Converter) -> None:
@@ -184,6 +185,8 @@ class KafkaDataClient(LiveMarketDataClient):
                 batch = await self._consumer.getmany(
                     timeout_ms=self._config.poll_timeout_ms, max_records=self._config.max_poll_records
                 )
+                if self._warmup_pending:
+                    batch = await self._start_warmups(batch)
                 if batch:
                     await self.process_batch(batch)
             except KafkaError as e:  # broker trouble: nothing committed, the batch comes back
@@ -231,23 +234,36 @@ class KafkaDataClient(LiveMarketDataClient):
             if high is not None:
                 self._metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(high - offsets[tp])
 
-    async def seek_back_for_warmup(self, assigned) -> None:
-        """Seek each assigned ``md.bars`` partition ``warmup_records`` before its committed offset."""
-        n = self._config.warmup_records
+    def note_assigned(self, assigned) -> None:
+        """Mark newly assigned ``md.bars`` partitions for a warm-up replay (done by the poll loop).
+
+        Not done in the rebalance callback: the committed offset read there was seen to be missing on
+        tansu, while the fetch positions then still start from it.
+        """
         bars = self._prefix + "md.bars"
-        assert self._consumer is not None
         for tp in assigned:
-            if n <= 0 or tp.topic != bars or tp in self._assigned:  # a rebalance or reconnect: no replay
-                continue
-            self._assigned.add(tp)
+            if self._config.warmup_records > 0 and tp.topic == bars and tp not in self._assigned:
+                self._assigned.add(tp)  # a later rebalance or reconnect of this process: features are warm
+                self._warmup_pending.add(tp)
+
+    async def _start_warmups(self, batch: dict) -> dict:
+        """Seek each pending partition ``warmup_records`` before its committed offset; records already
+        fetched from it are dropped (not handed over, not committed) and come again after the replay."""
+        assert self._consumer is not None
+        n = self._config.warmup_records
+        for tp in sorted(self._warmup_pending):
+            self._warmup_pending.discard(tp)
             committed = await self._consumer.committed(tp)
-            if committed is None:
+            if committed is None:  # never committed: the group starts from auto_offset_reset
                 continue
             first = (await self._consumer.beginning_offsets([tp]))[tp]
             start = max(first, committed - n)
-            self._consumer.seek(tp, start)
+            if start < committed:
+                self._consumer.seek(tp, start)
+                batch = {k: v for k, v in batch.items() if k != tp}
             self.warmup_seeks[tp] = (start, committed)
             self._log.info(f"warm-up: {tp.topic}[{tp.partition}] replays offsets {start}..{committed - 1}")
+        return batch
 
     def _dead_letter(self, error: SchemaDecodeError, topic: str, record):
         self._log.warning(f"dead letter {topic}@{record.partition}:{record.offset}: {str(error)[:200]}")
@@ -317,4 +333,4 @@ class _WarmUpOnAssign(ConsumerRebalanceListener):
         pass
 
     async def on_partitions_assigned(self, assigned) -> None:
-        await self._client.seek_back_for_warmup(assigned)
+        self._client.note_assigned(assigned)
