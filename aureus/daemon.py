@@ -22,12 +22,14 @@ from adapters.state import open_store
 from aureus.health import start_http
 from aureus.replay import build_strategy, trading_state_setter
 from aureus.runtime.node import build_node, drain_engines, load_instrument_specs
+from aureus.runtime.resume import last_decisions
 from engine.config import AureusConfig
 from engine.risk.notices import alert
 from schemas.errors import AureusError
 from schemas.topics import ALERTS
 
 _ENCODER = msgspec.json.Encoder(order="deterministic")
+_SIGNALS_TAIL = 5_000  # records per partition of signals read back on start: more than one batch decides
 
 
 class JsonlSink:
@@ -93,8 +95,10 @@ async def run_daemon(
     store = open_store(cfg.store)
     strategy = _strategy(cfg, specs, store=store, sink=publisher, paper=mode == "demo")
     node.trader.add_strategy(strategy)
+    published = await last_decisions(cfg.kafka.bootstrap_servers, cfg.kafka.topic_prefix, _SIGNALS_TAIL)
+    decided = strategy.resume_after(published)
     for sandbox in _sandboxes(node):  # the warm-up replay is not matched again (aureus/runtime/sandbox.py)
-        sandbox.seen_until = dict(strategy.risk.supervisor.state.decided)
+        sandbox.seen_until = decided
     strategy.bind_trading_state(trading_state_setter(node.kernel.risk_engine))
 
     async def trader_running() -> None:

@@ -145,6 +145,18 @@ class MetaEnsembleStrategy(EntryMixin, BookMixin, RiskActionsMixin, ReconcileMix
         self._decided: dict[str, int] = dict(self.risk.supervisor.state.decided)
         self._decided_pending: dict[str, int] = {}
 
+    def resume_after(self, published: dict[str, int]) -> dict[str, int]:
+        """Also treat as decided every bar at or before an instrument's last decision already published
+        (read back from ``signals`` by the daemon: a crash mid-batch leaves decisions no mark covers).
+
+        Returns the instrument -> event time up to which no bar is decided again.
+        """
+        for instrument, ts in published.items():
+            if ts > self._decided.get(instrument, -1):
+                self._decided[instrument] = ts
+                self.journal.counters["resumed_after_published"] += 1
+        return dict(self._decided)
+
     def commit_decided(self) -> None:
         """Record in the risk state (one write) that every bar stepped so far was decided.
 

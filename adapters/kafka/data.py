@@ -252,18 +252,31 @@ class KafkaDataClient(LiveMarketDataClient):
         assert self._consumer is not None
         n = self._config.warmup_records
         for tp in sorted(self._warmup_pending):
-            self._warmup_pending.discard(tp)
-            committed = await self._consumer.committed(tp)
+            committed, first = await self._offsets(tp)
             if committed is None:  # never committed: the group starts from auto_offset_reset
+                self._log.warning(f"warm-up: {tp.topic}[{tp.partition}] has no committed offset: none")
+                self._warmup_pending.discard(tp)
                 continue
-            first = (await self._consumer.beginning_offsets([tp]))[tp]
             start = max(first, committed - n)
             if start < committed:
                 self._consumer.seek(tp, start)
                 batch = {k: v for k, v in batch.items() if k != tp}
             self.warmup_seeks[tp] = (start, committed)
-            self._log.info(f"warm-up: {tp.topic}[{tp.partition}] replays offsets {start}..{committed - 1}")
+            self._warmup_pending.discard(tp)
+            self._log.warning(f"warm-up: {tp.topic}[{tp.partition}] replays offsets {start}..{committed - 1}")
         return batch
+
+    async def _offsets(self, tp: TopicPartition) -> tuple[int | None, int]:
+        """Committed and first offset of ``tp``, retried on broker trouble (the batch in hand is kept)."""
+        assert self._consumer is not None
+        while True:
+            try:
+                committed = await self._consumer.committed(tp)
+                first = (await self._consumer.beginning_offsets([tp]))[tp]
+                return committed, first
+            except KafkaError as e:
+                self._log.warning(f"warm-up: offsets of {tp} unavailable, retrying: {e!r}")
+                await asyncio.sleep(0.5)
 
     def _dead_letter(self, error: SchemaDecodeError, topic: str, record):
         self._log.warning(f"dead letter {topic}@{record.partition}:{record.offset}: {str(error)[:200]}")

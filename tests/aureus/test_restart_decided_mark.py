@@ -59,3 +59,17 @@ def test_a_mark_not_recorded_decides_the_batch_again(two_instruments, tmp_path):
     second.run()
     assert second.strategy.journal.counters["bars_replayed_not_decided"] == 0
     assert _decided(second) == _decided(first)
+
+
+def test_decisions_already_published_are_not_decided_again(two_instruments, tmp_path):
+    """A crash mid-batch: decisions reached ``signals`` but no mark was recorded; the daemon reads them
+    back and the restarted strategy decides only the bars after them."""
+    whole = Harness(two_instruments, tmp_path / "whole", max_bars=1_200)
+    whole.run()
+    expected = _decided(whole)
+    cut = expected[len(expected) // 2][1]
+    published = {i: ts for i, ts in expected if ts <= cut}
+    second = Harness(two_instruments, tmp_path / "state", max_bars=1_200)
+    assert second.strategy.resume_after(published) == published
+    second.run()
+    assert _decided(second) == [k for k in expected if k[1] > cut]

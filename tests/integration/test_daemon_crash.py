@@ -90,6 +90,7 @@ def test_kill_9_at_random_points_loses_and_duplicates_nothing(
         code, out = daemon.stop()
         assert code == 0, daemon.tail()
         restart = summary(out)["restart"]  # the last incarnation warmed up on bars it did not decide again
+        assert len(restart["warmup_replayed"]) == 1, (restart, daemon.tail())
         (replayed,) = restart["warmup_replayed"].values()
         assert 0 < replayed <= restart["bars_replayed_not_decided"], restart
 
