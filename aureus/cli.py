@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from schemas.errors import AureusError
-
 app = typer.Typer(
     name="aureus",
     help="Aureus: event-driven streaming trading engine (NautilusTrader + numba + ONNX + meta-ensemble).",
@@ -60,6 +58,7 @@ def replay(
     ] = "max",
 ) -> None:
     """Replay a recorded stream through the meta-ensemble strategy in a Nautilus BacktestEngine."""
+    from aureus.preflight import preflight_replay
     from aureus.replay import run_replay
     from engine.config import load_config
 
@@ -72,6 +71,7 @@ def replay(
     if not progress:
         overrides.append("replay.progress=false")
     cfg = load_config(config, overrides)
+    preflight_replay(cfg, data)  # models and recording before any data is loaded
     report = run_replay(cfg, data=data, out=out, console=_err, state=state)
     console = Console()
     console.print(
@@ -90,7 +90,12 @@ def replay(
         f"clamps {report['clamp_reductions']} reduced / {report['clamp_rejections']} rejected, "
         f"max name exposure {report['max_name_exposure_pct']:.3f}%"
     )
-    console.print(f"report: {out / 'report.json'}")
+    if report.get("instruments_short_of_warmup"):
+        console.print(
+            f"[yellow]warning:[/] fewer bars than the features' {report['warmup_bars']}-bar warm-up for "
+            f"{len(report['instruments_short_of_warmup'])} instrument(s): no decisions there"
+        )
+    console.print(f"report: {out / 'report.json'}", markup=False)
 
 
 @config_app.command("show")
@@ -112,6 +117,7 @@ def _mount_subcommands() -> None:
     from aureus.cli_run import register as register_daemon_commands
     from aureus.cli_sim import sim_app
     from aureus.cli_train import train_app
+    from aureus.cli_workers import mount as mount_workers
 
     app.add_typer(data_app)
     app.add_typer(train_app)
@@ -122,16 +128,14 @@ def _mount_subcommands() -> None:
     mount_escalation(app)
     app.add_typer(models_app)
     register_research_commands(app)
+    mount_workers(app)
 
 
-def main() -> None:
-    """Console entry point: run the CLI, turning project errors into one clear line and exit code 2."""
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: every expected failure is one line on stderr and exit code 2 (see cli_errors)."""
+    from aureus.cli_errors import run_cli
     from aureus.logging import configure_logging
 
     configure_logging()
     _mount_subcommands()
-    try:
-        app()
-    except AureusError as e:
-        _err.print(f"[bold red]error:[/] {e}")
-        raise SystemExit(2) from e
+    run_cli(app, argv)

@@ -19,9 +19,11 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from adapters.importers import IMPORTERS, ImportReport, import_files
+from adapters.importers.errors import UnreadableFileError
+from adapters.importers.timebase import TimeWindow
 from adapters.recorded import REJECTS_FILE, open_recording
 from adapters.synthetic import DEFAULT_DAYS, DEFAULT_INSTRUMENTS, synthesize
-from schemas.errors import AureusError
+from aureus.cli_errors import EXPECTED_ERRORS, fail
 from schemas.recording import Manifest
 
 data_app = typer.Typer(
@@ -34,13 +36,13 @@ console = Console(highlight=False, soft_wrap=True)
 
 ImportKind = Enum("ImportKind", {name.replace("-", "_"): name for name in IMPORTERS}, type=str)  # type: ignore[misc]
 PROGRESS_MIN_BYTES = 1 << 20
+DEFAULT_MAX_REJECT_PCT = 5.0
 _FIRST_LINES = 5
 _KINDS_HELP = "; ".join(f"{name}: {imp.description}" for name, imp in IMPORTERS.items())
 
 
 def _fail(error: Exception) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {escape(str(error))}")
-    return typer.Exit(code=1)
+    return fail(error)
 
 
 def _iso(ns: int) -> str:
@@ -128,20 +130,82 @@ def import_command(
     venue: Annotated[
         str | None,
         typer.Option(
-            help="Venue (default BINANCE, KRAKEN, NASDAQ for yahoo and benzinga, SIM for FX ticks)."
+            help="Venue (default BINANCE, KRAKEN, FXCM, the exchange in a SYMBOL.VENUE_ file name, else SIM)."
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace a recording already in --out.")] = False,
+    max_reject_pct: Annotated[
+        float,
+        typer.Option(
+            help="Exit non-zero when more than this percent of rows is rejected (the recording is "
+            "still written and the rejects listed).",
+            min=0.0,
+            max=100.0,
+        ),
+    ] = DEFAULT_MAX_REJECT_PCT,
+    not_before: Annotated[
+        str | None, typer.Option(help="Reject rows stamped before this ISO date (default 1990-01-01).")
+    ] = None,
+    not_after: Annotated[
+        str | None, typer.Option(help="Reject rows stamped after this ISO date (default: now + 1 day).")
+    ] = None,
+    add: Annotated[
+        bool, typer.Option("--add", help="Add these topics to the recording in --out (news onto bars).")
+    ] = False,
+    columns: Annotated[
+        str | None, typer.Option(help="ohlcv-csv: time=COL,open=COL,high=COL,low=COL,close=COL[,volume=COL].")
+    ] = None,
+    time_format: Annotated[
+        str | None, typer.Option(help="ohlcv-csv: strptime pattern of the time column (naive = UTC).")
+    ] = None,
+    asset_class: Annotated[
+        str | None, typer.Option(help="ohlcv-csv: crypto_spot, equity, fx or future (default: inferred).")
+    ] = None,
+    currencies: Annotated[
+        str | None, typer.Option(help="ohlcv-csv: BASE/QUOTE when the symbol does not say (e.g. EUR/USD).")
+    ] = None,
 ) -> None:
     """Import real data files into a recording; bad rows go to rejects.jsonl."""
+    given = {
+        "columns": columns,
+        "time_format": time_format,
+        "asset_class": asset_class,
+        "currencies": currencies,
+    }
+    options = {key: value for key, value in given.items() if value}
     try:
+        if options and kind.value != "ohlcv-csv":
+            raise UnreadableFileError(
+                f"--{'/--'.join(k.replace('_', '-') for k in options)} only apply to ohlcv-csv"
+            )
+        window = TimeWindow.default(not_before, not_after)
         with _progress(files) as advance:
             report = import_files(kind.value, files, out, symbol=symbol, venue=venue, overwrite=force,
-                                  progress=advance)  # fmt: skip
-    except AureusError as error:
+                                  progress=advance, window=window, options=options, add=add)  # fmt: skip
+    except EXPECTED_ERRORS as error:
         raise _fail(error) from error
     print_rejects(report)
     print_manifest(report.path, report.manifest)
+    check_reject_share(report, max_reject_pct)
+
+
+def print_import_notes(report: ImportReport) -> None:
+    """Print rows sorted into time order and the epoch unit of each file."""
+    for instrument, count in report.out_of_order.items():
+        console.print(escape(f"  {instrument}: {count:,} rows were out of time order and were sorted"))
+    for name, unit in report.epoch_units.items():
+        console.print(escape(f"  {name}: epoch times read in {unit}"))
+
+
+def check_reject_share(report: ImportReport, max_reject_pct: float) -> None:
+    """Exit 2 (after the recording was written) when rejects exceed ``max_reject_pct`` of the rows."""
+    print_import_notes(report)
+    if report.reject_pct > max_reject_pct:
+        raise fail(
+            f"{len(report.rejects):,} of {report.rows:,} rows rejected ({report.reject_pct:.2f}% > "
+            f"--max-reject-pct {max_reject_pct:g}); the recording was written to {report.path}, "
+            f"rejects in {report.path / REJECTS_FILE}"
+        )
 
 
 @data_app.command("synth", help="Generate a deterministic synthetic 1-minute session as a recording.")
@@ -155,7 +219,7 @@ def synth_command(
     """Generate a synthetic session: factor model, regimes, one crash day, news shocks."""
     try:
         manifest = synthesize(seed, out, days=days, n_instruments=instruments, overwrite=force)
-    except AureusError as error:
+    except EXPECTED_ERRORS as error:
         raise _fail(error) from error
     print_manifest(out, manifest)
     console.print(f"  notes  {escape(manifest.notes)}")
@@ -169,7 +233,28 @@ def verify_command(
     try:
         recording = open_recording(path)
         manifest = recording.verify()
-    except AureusError as error:
+    except EXPECTED_ERRORS as error:
         raise _fail(error) from error
     print_manifest(path, manifest)
     console.print("[bold green]verified[/]: hashes and record counts match the manifest")
+
+
+@data_app.command("bars", help="Aggregate quotes or trades into time bars (adds md.bars to the recording).")
+def bars_command(
+    path: Annotated[Path, typer.Argument(help="Recording directory with md.quotes or md.trades.")],
+    interval: Annotated[str, typer.Option(help="Bar interval: 15s, 1m, 5m, 1h, 1d.")] = "1m",
+) -> None:
+    """Add ``md.bars`` built from quotes (mid) or trades, so the recording can be replayed."""
+    from adapters.recorded.aggregate import aggregate_bars, parse_interval
+    from adapters.recorded.extend import extend_recording
+
+    try:
+        interval_s = parse_interval(interval)
+        recording = open_recording(path)
+        recording.verify()
+        bars, specs, notes = aggregate_bars(recording, interval_s)
+        manifest = extend_recording(path, bars, instruments=specs, source=f"bars:{interval}",
+                                    notes="; ".join(notes), rejects=0, replace_specs=True)  # fmt: skip
+    except EXPECTED_ERRORS as error:
+        raise _fail(error) from error
+    print_manifest(path, manifest)

@@ -7,6 +7,7 @@ from Redis (``AUREUS_REDIS_URL`` or ``store.redis_url``); policy versions from t
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Annotated
@@ -33,9 +34,9 @@ def _echo_json(value: object) -> None:
 
 
 def _config(config: Path | None, set_: list[str] | None):
-    from engine.config import load_config
+    from aureus.cli_run import load_daemon_config
 
-    return load_config(config, list(set_ or []))
+    return load_daemon_config(config, set_)  # AUREUS_KAFKA_BOOTSTRAP / AUREUS_REDIS_URL, then --set
 
 
 @escalation_app.command("escalate")
@@ -190,26 +191,82 @@ def diff(
 def rollback(
     version: Annotated[str, typer.Argument(help="The version whose parameters to restore.")],
     by: Annotated[str, typer.Option("--by", help="Who rolls back.")] = "operator",
+    publish: Annotated[
+        bool,
+        typer.Option(
+            "--publish/--local",
+            help="Publish the rollback on control for the running node to apply (default), or apply it "
+            "to the state store here (no node running).",
+        ),
+    ] = True,
     config: ConfigOption = None,
     set_: SetOption = None,
     state: StateOption = None,
 ) -> None:
-    """Restore an old version's parameters as a new version (recorded in the policy store)."""
+    """Restore an old version's parameters as a new version: published on ``control`` (the node, the one
+    writer of its policy, applies it) or, with ``--local``, recorded in the state store directly."""
     from engine.policy.bounds import PolicyLimits
     from engine.policy.versions import apply_and_commit, rollback_update
 
     cfg, store = _policies(config, set_, state)
     store.record(version)  # fails clearly on an unknown version
     update = rollback_update(store.current(), version, ts_event=time.time_ns(), by=by)
+    if publish:
+        asyncio.run(publish_control(cfg, update))
+        _echo_json({"published": True, "restores": version, "update": update})
+        return
     limits = PolicyLimits.from_config(cfg.risk, cfg.escalation)
     policy, _ = apply_and_commit(store, update, limits)
     _echo_json({"version": policy.version, "restored": version, "update": update})
 
 
+async def publish_control(cfg, update) -> None:
+    """Send one policy update on ``control`` (key ``policy``) and wait for the broker's acknowledgement."""
+    from aiokafka import AIOKafkaProducer
+    from aiokafka.errors import KafkaError
+
+    from engine.errors import EngineError
+    from schemas.codec import encode
+    from schemas.topics import CONTROL, CONTROL_KEY
+
+    k = cfg.kafka
+    producer = AIOKafkaProducer(
+        bootstrap_servers=k.bootstrap_servers,
+        client_id=f"{k.client_id}-policy",
+        acks="all" if k.acks == "all" else int(k.acks),
+        enable_idempotence=k.enable_idempotence,
+    )
+    try:
+        await producer.start()
+        await producer.send_and_wait(
+            k.topic_prefix + CONTROL, encode(CONTROL, update), key=CONTROL_KEY.encode()
+        )
+    except KafkaError as e:
+        raise EngineError(f"control not published to {k.bootstrap_servers}: {e}") from e
+    finally:
+        await producer.stop()
+
+
+def worker_escalation(config: ConfigOption = None, set_: SetOption = None) -> None:
+    """escalations -> GPT-5 (at most escalation.gpt5_calls_per_day a UTC day) or the local reasoner ->
+    bounded policy update on control; alerts on alerts."""
+    import faust
+
+    from streams.escalation.app import create_app
+
+    faust.Worker(create_app(_config(config, set_)), loglevel="info").execute_from_commandline()
+
+
 def mount(app: typer.Typer) -> None:
-    """Add ``escalate``, ``status`` and the ``policy`` group to the root app."""
+    """Add ``escalate``, ``status``, ``postmortem``, the ``policy`` group and ``worker escalation``."""
     app.add_typer(escalation_app)
     app.add_typer(policy_app)
+    try:  # the stream workers' group, when that module is there; else a group of our own
+        from aureus.cli_workers import worker_app  # type: ignore[import-not-found]
+    except ImportError:
+        worker_app = typer.Typer(name="worker", help="Run a stream worker (faust) in this process.")
+        app.add_typer(worker_app)
+    worker_app.command("escalation")(worker_escalation)
 
 
 def _jsonl(path: Path, kind) -> list:

@@ -1,7 +1,11 @@
 """``aureus risk``: inspect the persisted risk state; record an operator override or a SANITY_JUDGE answer.
 
-These are operator actions on the state store (the embedded file store of a replay's ``--state`` directory,
-or Redis with ``--set store.backend=redis``). Their records are stamped with the wall clock: they are
+These are operator actions on the state store: the embedded file store in ``--state`` (default
+``runs/latest/state``, the directory a plain ``aureus replay`` writes), or Redis with
+``--set store.backend=redis``. A ``--state`` that holds no risk state is refused unless ``--init`` (a typo
+would otherwise create a fresh state where nothing reads it); approvals and state are range-checked.
+
+Their records are stamped with the wall clock: they are
 metadata about a person's or a model's decision, never an input to a trading decision's timing.
 """
 
@@ -20,7 +24,14 @@ risk_app = typer.Typer(
 )
 
 StateOption = Annotated[
-    Path | None, typer.Option("--state", help="Embedded state directory (default: store.path of the config).")
+    Path | None,
+    typer.Option(
+        "--state",
+        help="Embedded state directory (default: runs/latest/state, where a plain `aureus replay` writes).",
+    ),
+]
+InitOption = Annotated[
+    bool, typer.Option("--init", help="Create a fresh risk state when --state holds none.")
 ]
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file.")]
 SetOption = Annotated[list[str] | None, typer.Option("--set", help="Override a config key (repeatable).")]
@@ -33,14 +44,19 @@ def _risk_group() -> None:
     """Risk state: status, overrides, quarantine approvals."""
 
 
-def _supervisor(config: Path | None, set_: list[str] | None, state: Path | None, *, read_only: bool = False):
-    from adapters.state import open_store
+def _supervisor(
+    config: Path | None,
+    set_: list[str] | None,
+    state: Path | None,
+    *,
+    init: bool = False,
+    read_only: bool = False,
+):
+    from aureus.risk_inputs import open_checked_supervisor
     from engine.config import load_config
-    from engine.risk.supervisor import RiskSupervisor
 
     cfg = load_config(config, list(set_ or []))
-    store = open_store(cfg.store, path=state)
-    return RiskSupervisor(cfg.risk, cfg.mode, store=store, read_only=read_only)
+    return cfg, open_checked_supervisor(cfg, state, init=init, read_only=read_only)
 
 
 def _print_state(supervisor) -> None:
@@ -62,9 +78,11 @@ def status(
     config: ConfigOption = None,
     set_: SetOption = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the whole state document as JSON.")] = False,
+    init: InitOption = False,
 ) -> None:
-    """Show mode, trading state, kill-switch days and the quarantine calendar (reads only, never writes)."""
-    supervisor = _supervisor(config, set_, state, read_only=True)
+    """Show mode, trading state, kill-switch days and the quarantine calendar (reads only, never writes;
+    ``--init`` writes a fresh state first)."""
+    _, supervisor = _supervisor(config, set_, state, init=init, read_only=not init)
     if json_:
         typer.echo(msgspec.json.format(msgspec.json.encode(supervisor.state), indent=2).decode())
     else:
@@ -78,11 +96,15 @@ def override(
     state: StateOption = None,
     config: ConfigOption = None,
     set_: SetOption = None,
+    init: InitOption = False,
 ) -> None:
     """Record an override: the trading day after a kill runs in the configured mode, not demo.
 
     It does not clear a quarantine: only a SANITY_JUDGE approval does (``aureus risk approve``)."""
-    supervisor = _supervisor(config, set_, state)
+    from aureus.risk_inputs import require_text
+
+    by, reason = require_text("--by", by), require_text("--reason", reason)
+    _, supervisor = _supervisor(config, set_, state, init=init)
     supervisor.record_override(time.time_ns(), by=by, reason=reason)
     _print_state(supervisor)
 
@@ -96,11 +118,15 @@ def approve(
     state: StateOption = None,
     config: ConfigOption = None,
     set_: SetOption = None,
+    init: InitOption = False,
 ) -> None:
     """Record a SANITY_JUDGE answer; ``"stay_demo": false`` clears an active quarantine at once."""
-    from schemas.escalation import decode_llm_response
+    from aureus.risk_inputs import open_checked_supervisor, read_approval, require_text
+    from engine.config import load_config
 
-    answer = decode_llm_response("SANITY_JUDGE", response.read_bytes())
-    supervisor = _supervisor(config, set_, state)
+    call_id = require_text("--call-id", call_id)
+    cfg = load_config(config, list(set_ or []))
+    answer = read_approval(response, cfg)
+    supervisor = open_checked_supervisor(cfg, state, init=init)
     supervisor.record_sanity_judge(time.time_ns(), answer, call_id=call_id)
     _print_state(supervisor)

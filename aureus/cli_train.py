@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from schemas.errors import AureusError
+from aureus.cli_errors import EXPECTED_ERRORS, describe, fail
 
 train_app = typer.Typer(name="train", help="Train models from recorded streams.", no_args_is_help=True)
 
@@ -71,9 +71,8 @@ def baseline(
             if last:
                 progress.console.print(f"[green]✓[/green] {last[-1]}")
             progress.update(task, description="done")
-    except AureusError as e:
-        console.print(f"[red]training failed:[/red] {e}")
-        raise typer.Exit(code=1) from e
+    except EXPECTED_ERRORS as e:
+        raise fail(f"training failed: {describe(e)}") from e
 
     table = Table(title=f"validation metrics ({config.version}, seed {seed})")
     table.add_column("model")

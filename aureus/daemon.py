@@ -24,6 +24,7 @@ from aureus.replay import build_strategy, trading_state_setter
 from aureus.runtime.node import build_node, drain_engines, load_instrument_specs
 from aureus.runtime.resume import last_decisions
 from engine.config import AureusConfig
+from engine.escalation.sink import EscalationSink
 from engine.risk.notices import alert
 from schemas.errors import AureusError
 from schemas.topics import ALERTS
@@ -93,7 +94,9 @@ async def run_daemon(
     await publisher.start()
     client = created[0]
     store = open_store(cfg.store)
-    strategy = _strategy(cfg, specs, store=store, sink=publisher, paper=mode == "demo")
+    # escalation triggers ride on the strategy's outputs: requests go to the escalations topic
+    sink = EscalationSink(publisher, cfg.escalation, {s.instrument_id: s.bucket for s in specs})
+    strategy = _strategy(cfg, specs, store=store, sink=sink, paper=mode == "demo")
     node.trader.add_strategy(strategy)
     published = await last_decisions(cfg.kafka.bootstrap_servers, cfg.kafka.topic_prefix, _SIGNALS_TAIL)
     decided = strategy.resume_after(published)

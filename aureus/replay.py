@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections import Counter
 from pathlib import Path
@@ -16,18 +15,22 @@ from adapters.recorded import open_recording
 from aureus.model_sets import models_dir_for
 from aureus.paths import REPO_ROOT, resolve_repo_path
 from aureus.report import ReplayOutputs, write_outputs
+from aureus.report_extras import PriceRange
+from aureus.run_dir import RunDirectory
 from aureus.runtime.backtest import bar_type_for, build_backtest_engine
 from aureus.runtime.convert import BarConverter, news_to_custom_data
 from engine.config import AureusConfig, config_hash
 from engine.errors import EngineError
 from engine.escalation.sink import EscalationSink
-from engine.policy.versions import PolicyStore
+from engine.features.vector import warmup_bars
 from engine.research.registry import resolve_model_dir
 from engine.risk.notices import alert
 from engine.sink import CollectingSink
 from schemas.market import Bar, NewsScored
+from schemas.recording import SCHEMA_VERSION as RECORDING_SCHEMA_VERSION
 from strategies.meta_ensemble import MetaEnsembleConfig, MetaEnsembleStrategy
 from strategies.news_data import NEWS_CLIENT_ID, NEWS_DATA_TYPE, ScoredNewsData
+from streams.audit.run_ledger import write_run_ledger
 
 
 def default_synthetic_recording(config: AureusConfig, console: Console | None = None) -> Path:
@@ -35,7 +38,8 @@ def default_synthetic_recording(config: AureusConfig, console: Console | None = 
     from adapters.synthetic import synthesize
 
     seed, days = config.replay.synthetic_seed, config.replay.synthetic_days
-    path = REPO_ROOT / ".cache" / f"synthetic-seed{seed}-days{days}"
+    # the manifest version is in the name: a cache written by an older build is never reused
+    path = REPO_ROOT / ".cache" / f"synthetic-seed{seed}-days{days}-v{RECORDING_SCHEMA_VERSION}"
     if not (path / "manifest.json").is_file():
         if console:
             console.print(f"generating the synthetic session (seed={seed}, days={days}) in {path}")
@@ -57,6 +61,9 @@ def run_replay(
     Risk state (kill-switch days, quarantine calendar, mode, SIP ledger) lives in an embedded file store:
     ``state`` resumes from (and keeps writing to) that directory, as a restarted node would; without it the
     run starts from a fresh store in ``out/state``, so the same data and config give the same trades.
+    Outputs go to a new run directory that ``out`` (a link) points to only once the run is complete
+    (:mod:`aureus.run_dir`): a failed or killed run leaves the previous run and its state as they were,
+    and a second replay into the same ``out`` while one runs is refused.
     ``engine_hook(engine)`` may register extra components (tests add a second execution client).
 
     Returns
@@ -68,22 +75,28 @@ def run_replay(
     data_path = Path(data) if data is not None else default_synthetic_recording(config, console)
     recording = open_recording(data_path)
     manifest = recording.verify()
-    specs = manifest.instruments
     if "md.bars" not in recording.topics:
         raise EngineError(
             f"{data_path}: recording has no md.bars topic (has {list(recording.topics)}); "
             "the meta-ensemble trades on bars"
         )
+    with RunDirectory(Path(out)) as run:
+        report = _run(config, recording, manifest, data_path, run, console, state, engine_hook)
+        run.commit(run_id=report["run_id"], config_hash=report["config_hash"])
+    return report
+
+
+def _run(config, recording, manifest, data_path, run, console, state, engine_hook) -> dict:
+    specs = manifest.instruments
     engine = build_backtest_engine(config, specs)
     if engine_hook is not None:
         engine_hook(engine)
     check_execution_clients(config, engine)
-    store = _open_state(Path(out), state)
-    # a resumed node trades the last recorded policy version: escalations and rollbacks survive restarts
-    config = msgspec.structs.replace(config, policy=PolicyStore(store, config.policy).current())
+    store = _open_state(run, state)
     sink = CollectingSink()
     # escalation triggers ride on the strategy's outputs; requests land in escalations.jsonl
-    triggers = EscalationSink(sink, config.escalation, {s.instrument_id: s.bucket for s in specs})
+    buckets = {s.instrument_id: s.bucket for s in specs}
+    triggers = EscalationSink(sink, config.escalation, buckets, reference=config.replay.reference_instrument)
     models_dir, why = models_dir_for(config, specs, synthetic=manifest.synthetic)
     console.print(f"models: {models_dir} ({why})")
     strategy = build_strategy(
@@ -98,6 +111,7 @@ def run_replay(
     strategy.bind_trading_state(trading_state_setter(engine.kernel.risk_engine))
 
     total = sum(t.records for t in manifest.topics)
+    prices: dict[str, list] = {}
     started = time.perf_counter()  # wall clock for throughput only; decisions use the engine clock
     with _progress(console, enabled=config.replay.progress) as progress:
         task = progress.add_task("replay", total=total)
@@ -107,6 +121,7 @@ def run_replay(
             specs,
             chunk_events=config.replay.chunk_events,
             on_progress=lambda n: progress.update(task, completed=n),
+            prices=prices,
         )
     engine.end()
     elapsed = time.perf_counter() - started
@@ -122,8 +137,16 @@ def run_replay(
         strategy.outputs.alert(
             alert(manifest.end_ns, "warning", "topic_ignored", f"{n} {topic} records ignored: {note}")
         )
+    warmup = warmup_bars(config.features)
+    for instrument, (_, _, count) in sorted(prices.items()):
+        if count <= warmup:
+            strategy.outputs.alert(
+                alert(manifest.end_ns, "warning", "insufficient_warmup",
+                      f"{instrument}: {count} bars, not more than the features' {warmup}-bar warm-up: "
+                      "no decision could be made")
+            )  # fmt: skip
     outputs = ReplayOutputs(
-        out_dir=Path(out),
+        out_dir=run.path,
         data_path=data_path,
         manifest=manifest,
         config=config,
@@ -136,22 +159,28 @@ def run_replay(
         elapsed_s=elapsed,
         models=strategy.model_summary(),
         risk=strategy.risk,
+        prices={name: PriceRange(first, last) for name, (first, last, _) in prices.items()},
+        bar_counts={name: count for name, (_, _, count) in prices.items()},
     )
     # No engine.dispose(): it shuts down the process-wide Rust logger and the next engine in this
     # process then panics initialising it (nautilus 1.228). The engine is garbage-collected instead.
     report = write_outputs(outputs)
+    write_run_ledger(run.path / "audit.jsonl", sink, config.audit.topics)
     return report
 
 
-def _open_state(out: Path, state: Path | None):
+def _open_state(run: RunDirectory, state: Path | None):
+    """``--state`` to resume from, or a fresh store in the new run directory (the previous run's state is
+    left where it is: a failed run loses nothing)."""
     from adapters.state import EmbeddedFileStore
 
     if state is not None:
+        if run.previous is not None and Path(state).resolve() == (run.previous / "state").resolve():
+            # resuming OUT/state itself: continue it in the new run directory, keep the old one intact
+            run.copy_previous_state()
+            return EmbeddedFileStore(run.state_dir)
         return EmbeddedFileStore(Path(state))
-    fresh = out / "state"
-    if fresh.exists():
-        shutil.rmtree(fresh)
-    return EmbeddedFileStore(fresh)
+    return EmbeddedFileStore(run.state_dir)
 
 
 def trading_state_setter(risk_engine):
@@ -209,7 +238,9 @@ def build_strategy(
     )
 
 
-def feed_recording(engine, recording, specs, *, chunk_events: int, on_progress=None) -> Counter[str]:
+def feed_recording(
+    engine, recording, specs, *, chunk_events: int, on_progress=None, prices: dict | None = None
+) -> Counter[str]:
     """Stream a recording into a backtest engine in time-ordered chunks (bars and scored news).
 
     Returns the number of records seen per topic; topics the strategy does not trade are counted, not fed.
@@ -222,6 +253,9 @@ def feed_recording(engine, recording, specs, *, chunk_events: int, on_progress=N
         seen[record.topic] += 1
         if isinstance(payload, Bar):
             bars.append(converters[payload.instrument](payload))
+            if prices is not None:
+                first = prices.setdefault(payload.instrument, [payload.close, payload.close, 0])
+                first[1], first[2] = payload.close, first[2] + 1
         elif isinstance(payload, NewsScored):
             news.append(news_to_custom_data(payload, NEWS_DATA_TYPE, ScoredNewsData))
         if len(bars) + len(news) >= chunk_events:

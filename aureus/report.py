@@ -15,19 +15,26 @@ import msgspec
 import numpy as np
 
 from aureus.paths import code_version
+from aureus.report_extras import PriceRange, report_extras
+from engine.asset_classes import sharpe_periods_per_year
 from engine.config import AureusConfig
+from engine.features.vector import warmup_bars
 from engine.journal import EQUITY_COLUMNS, RunJournal
 from engine.metrics import SHARPE_METHOD, daily_returns, drawdown_series, hit_rate, max_drawdown, sharpe_daily
 from engine.sink import EQUITY, TRADES, CollectingSink
 from schemas.recording import Manifest
 from schemas.signals import EnsembleDecision
-from schemas.topics import ALERTS, ESCALATIONS, RISK, SIGNALS
+from schemas.topics import ALERTS, ESCALATIONS, FILLS, RISK, SIGNALS
 
 if TYPE_CHECKING:
     from strategies.risk_desk import RiskDesk
 
 _JSON = msgspec.json.Encoder()
 NAME_COL = EQUITY_COLUMNS.index("max_name_exposure_pct")
+GROSS_COL = EQUITY_COLUMNS.index("gross_exposure_pct")
+#: One alert per data gap would swamp the report: these are counted in ``alerts_summarised`` and detailed
+#: per instrument in ``data_stall_summary``.
+COLLAPSED_ALERTS = ("data_stall", "data_resumed")
 BUCKET_COLS = tuple(i for i, c in enumerate(EQUITY_COLUMNS) if c.startswith("bucket_"))
 
 
@@ -48,6 +55,8 @@ class ReplayOutputs:
     elapsed_s: float
     models: dict
     risk: RiskDesk
+    prices: dict[str, PriceRange] = dataclasses.field(default_factory=dict)
+    bar_counts: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 def write_outputs(o: ReplayOutputs) -> dict:
@@ -77,7 +86,9 @@ def equity_rows(o: ReplayOutputs) -> list[tuple]:
 def build_report(o: ReplayOutputs) -> dict:
     rows = equity_rows(o)
     trades = o.sink.get(TRADES)
-    decisions = Counter(d.action for d in o.sink.get(SIGNALS) if isinstance(d, EnsembleDecision))
+    ensemble = [d for d in o.sink.get(SIGNALS) if isinstance(d, EnsembleDecision)]
+    decisions = Counter(d.action for d in ensemble)
+    penalties = Counter(p for d in ensemble for p in d.penalties)
     start_nav = o.config.venue.starting_nav
     ts = np.array([r[0] for r in rows], dtype=np.int64)
     nav = np.array([r[1] for r in rows], dtype=np.float64)
@@ -85,6 +96,10 @@ def build_report(o: ReplayOutputs) -> dict:
     closed = [t.realized_pnl for t in trades if t.exit_price is not None]
     version = code_version()
     rl_ok = o.models.get("ppo_size_hint") is not None
+    periods = sharpe_periods_per_year(s.kind for s in o.manifest.instruments)
+    alerts = o.sink.get(ALERTS)
+    collapsed = Counter(a.code for a in alerts if a.code in COLLAPSED_ALERTS)
+    warmup = warmup_bars(o.config.features)
     return {
         "run_id": run_id_for(o.manifest.content_hash, o.config_hash, version),
         "data_path": str(o.data_path),
@@ -107,21 +122,35 @@ def build_report(o: ReplayOutputs) -> dict:
         "final_nav": float(nav[-1]) if len(nav) else start_nav,
         "total_return": float(nav[-1] / start_nav - 1.0) if len(nav) else 0.0,
         "max_drawdown": max_drawdown(nav, start_nav),
-        "sharpe_daily": sharpe_daily(rets),
+        "sharpe_daily": sharpe_daily(rets, periods),
         "sharpe_method": SHARPE_METHOD,
-        "sharpe_annualization": "sqrt(365)",
+        "sharpe_annualization": f"sqrt({periods})",
         "observation_days": int(len(rets)),
         "hit_rate": hit_rate(closed),
         **risk_report(o),
         "decisions": dict(sorted(decisions.items())),
+        "penalties_fired": dict(sorted(penalties.items())),
         "counters": dict(sorted(o.journal.counters.items())),
         "models": o.models,
         "rl_model": "loaded" if rl_ok else "missing",
         "ensemble_mode": "full" if rl_ok else "predictors_only_half_size",
         "alerts": [
             {"ts_event": a.ts_event, "severity": a.severity, "code": a.code, "message": a.message}
-            for a in o.sink.get(ALERTS)
+            for a in alerts
+            if a.code not in COLLAPSED_ALERTS
         ],
+        "alerts_summarised": dict(sorted(collapsed.items())),
+        "warmup_bars": warmup,
+        "instruments_short_of_warmup": sorted(n for n, c in o.bar_counts.items() if c <= warmup),
+        **report_extras(
+            trades=trades,
+            fills=o.sink.get(FILLS),
+            navs=[float(v) for v in nav],
+            gross_exposure_pct=[r[GROSS_COL] for r in rows],
+            prices=o.prices,
+            risk_events=o.sink.get(RISK),
+            end_ns=o.manifest.end_ns,
+        ),
         "elapsed_s": round(o.elapsed_s, 3),
         "events_per_s": round(o.events / o.elapsed_s, 1) if o.elapsed_s > 0 else None,
         "bars_per_s": round(o.journal.bars / o.elapsed_s, 1) if o.elapsed_s > 0 else None,

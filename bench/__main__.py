@@ -13,6 +13,7 @@ from bench import (
     bench_pipeline,
     bench_risk,
     bench_scaling,
+    bench_sentiment,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -23,6 +24,7 @@ def main() -> None:
     bench_pipeline.main()
     latency = bench_latency.main()
     bench_risk.main(decision_p50_us=latency["p50_us"])
+    bench_sentiment.main()
     print("[c] numba batch kernels vs TA-Lib / pandas:")
     runpy.run_path(str(HERE / "bench_kernels.py"), run_name="__main__")
     bench_kafka.main()

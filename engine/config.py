@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from engine.config_checks import config_problems
 from engine.errors import ConfigError
 from engine.features.vector import FeatureParams
 from schemas.common import Mode
@@ -239,7 +240,8 @@ class SipConfig(msgspec.Struct, **_STRUCT):
 
 
 class DataStallConfig(msgspec.Struct, **_STRUCT):
-    """No market data for ``timeout_bars`` bar intervals counts as a stall."""
+    """No market data for ``timeout_bars`` typical spacings counts as a stall (the bar interval, or the
+    observed 99th-percentile spacing when larger: sparse or session markets; engine/risk/stall_timeout)."""
 
     timeout_bars: Annotated[float, msgspec.Meta(gt=0.0)] = 5.0
 
@@ -311,7 +313,8 @@ class VenueConfig(msgspec.Struct, **_STRUCT):
 class ReplayConfig(msgspec.Struct, **_STRUCT):
     chunk_events: Annotated[int, msgspec.Meta(ge=1_000)] = 50_000
     progress: bool = True
-    synthetic_seed: int = 11  # the shipped models were trained on seed 7: the default replay is out of sample
+    # the shipped models were trained on seed 7: the default replay is out of sample
+    synthetic_seed: Annotated[int, msgspec.Meta(ge=0)] = 11
     synthetic_days: Annotated[int, msgspec.Meta(ge=1)] = 8
     reference_instrument: str = ""
 
@@ -332,6 +335,7 @@ class NodeConfig(msgspec.Struct, **_STRUCT):
     replay_mark_persist_interval_s: NonNegative = 3_600.0
     flatten_retry_s: Positive = 1.0
     flatten_retry_max_s: Positive = 60.0
+
 
 class KafkaConfig(msgspec.Struct, **_STRUCT):
     """The broker the daemon, recorder and ``replay --via-kafka`` talk to.
@@ -436,6 +440,117 @@ class ResearchConfig(msgspec.Struct, **_STRUCT):
     real_sets: RealModelSets = RealModelSets()
 
 
+class ShortingConfig(msgspec.Struct, **_STRUCT):
+    """Which instruments may be sold short (``policy.allow_short`` must also allow it).
+
+    Spot instruments (``crypto_spot``, ``equity``) are long only unless ``spot`` is true, which needs a
+    margin account at the venue (the replay venue is one); ``margin_kinds`` (FX, futures) trade on margin
+    and may be shorted.
+    """
+
+    spot: bool = False
+    margin_kinds: tuple[str, ...] = ("fx", "future")
+
+
+class FeeRates(msgspec.Struct, **_STRUCT):
+    """Maker and taker fee, fractions of notional."""
+
+    maker: NonNegative
+    taker: NonNegative
+
+
+class FeesConfig(msgspec.Struct, **_STRUCT):
+    """Fee schedule per asset class; ``crypto_spot`` (and any kind not listed) pays ``venue.maker_fee`` /
+    ``venue.taker_fee``. Equity 5 bps (seed 003 ``fee_pct: 0.0005``); FX and futures 1 bp (seed 002's
+    commission)."""
+
+    equity: FeeRates = FeeRates(maker=0.0005, taker=0.0005)
+    fx: FeeRates = FeeRates(maker=0.0001, taker=0.0001)
+    future: FeeRates = FeeRates(maker=0.0001, taker=0.0001)
+def _default_source_tiers() -> dict[str, int]:
+    return {"benzinga": 1, "synthetic": 2, "stocknet": 3}
+
+
+class NewsWorkerConfig(msgspec.Struct, **_STRUCT):
+    """The news worker (``news.raw`` -> ``news.scored``) and ``aureus news score``.
+
+    ``source_tiers`` maps a source to its tier (1 best); unknown sources are tier 3. ``link_tables``
+    are the symbol/company files the linker reads (relative paths resolve against the repository root).
+    """
+
+    dedup_window_s: Positive = 86400.0
+    near_duplicate_threshold: Annotated[float, msgspec.Meta(gt=0.0, le=1.0)] = 0.8
+    max_strong_cashtags: Annotated[int, msgspec.Meta(ge=1)] = 3
+    min_words: Annotated[int, msgspec.Meta(ge=1)] = 4
+    source_tiers: dict[str, int] = msgspec.field(default_factory=_default_source_tiers)
+    weak_link_relevance: Fraction = 0.5
+    train_on_weak_links: bool = False
+    model_dir: str = "models/sentiment"
+    prefer_gpu: bool = False
+    venue: str = "NASDAQ"
+    link_tables: tuple[str, ...] = (
+        "../shared/data/sp500_sectors/constituents.csv",
+        "../shared/data/stocknet_daily_88/StockTable.tsv",
+    )
+    batch_size: Annotated[int, msgspec.Meta(ge=1)] = 256
+
+
+class AlertSubscription(msgspec.Struct, **_STRUCT):
+    """One subscriber: alerts at or above ``severity`` whose code matches one of ``codes`` (fnmatch) and,
+    when ``topics`` is not empty, that carry one of those tags."""
+
+    name: str
+    sink: Literal["console", "webhook", "telegram"]
+    url: str = ""
+    severity: Literal["info", "warning", "critical"] = "info"
+    codes: tuple[str, ...] = ("*",)
+    topics: tuple[str, ...] = ()
+
+
+class AlertsConfig(msgspec.Struct, **_STRUCT):
+    """Alert delivery: subscriptions of the daemon's router, retry/backoff, circuit breaker, Telegram.
+
+    ``telegram_token`` / ``telegram_chat_id`` fall back to ``AUREUS_TELEGRAM_TOKEN`` /
+    ``AUREUS_TELEGRAM_CHAT_ID``. Alerts still undelivered after ``max_attempts`` go to
+    ``dead_letter_path`` (JSONL), never nowhere.
+    """
+
+    subscriptions: tuple[AlertSubscription, ...] = ()
+    telegram_token: str = ""
+    telegram_chat_id: str = ""
+    telegram_api_url: str = "https://api.telegram.org"
+    max_attempts: Annotated[int, msgspec.Meta(ge=1)] = 5
+    backoff_base_s: Positive = 0.5
+    backoff_max_s: Positive = 30.0
+    jitter: Fraction = 0.5
+    breaker_failures: Annotated[int, msgspec.Meta(ge=1)] = 5
+    breaker_reset_s: Positive = 60.0
+    timeout_s: Positive = 5.0
+    dead_letter_path: str = ".aureus/alerts.dead.jsonl"
+
+
+class AuditConfig(msgspec.Struct, **_STRUCT):
+    """The audit ledger writer: which topics it records and where the JSONL ledger lives."""
+
+    ledger_path: str = ".aureus/audit.jsonl"
+    topics: tuple[str, ...] = ("orders", "fills", "risk", "control")
+
+
+class WorkersConfig(msgspec.Struct, **_STRUCT):
+    """faust workers: broker (empty: ``AUREUS_KAFKA_BOOTSTRAP``, else ``kafka.*``), prefix, idempotence.
+
+    tansu (the test broker) has no idempotent producer, so tests set ``idempotent_producer = false``.
+    ``metrics_port``: serve the workers' Prometheus metrics on this port (0: off).
+    """
+
+    bootstrap_servers: str = ""
+    topic_prefix: str = ""
+    idempotent_producer: bool = True
+    group_prefix: str = "aureus"
+    data_dir: str = ".aureus/faust"
+    metrics_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 0
+
+
 class RestartConfig(msgspec.Struct, **_STRUCT):
     """How ``aureus run`` resumes after a stop or a crash.
 
@@ -468,6 +583,12 @@ class AureusConfig(msgspec.Struct, **_STRUCT):
     kafka: KafkaConfig = KafkaConfig()
     daemon: DaemonConfig = DaemonConfig()
     research: ResearchConfig = ResearchConfig()
+    shorting: ShortingConfig = ShortingConfig()
+    fees: FeesConfig = FeesConfig()
+    news_worker: NewsWorkerConfig = NewsWorkerConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    audit: AuditConfig = AuditConfig()
+    workers: WorkersConfig = WorkersConfig()
     restart: RestartConfig = RestartConfig()
 
 
@@ -494,16 +615,26 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
             raw = msgspec.toml.decode(Path(path).read_bytes())
         except FileNotFoundError as e:
             raise ConfigError(f"config file not found: {path}") from e
+        except IsADirectoryError as e:
+            raise ConfigError(f"config path is a directory, not a TOML file: {path}") from e
+        except OSError as e:
+            raise ConfigError(f"cannot read config file {path}: {e.strerror or e}") from e
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"config file {path} is not UTF-8 text (byte {e.start}): not TOML") from e
         except msgspec.DecodeError as e:
             raise ConfigError(f"config file {path} is not valid TOML: {e}") from e
     for item in overrides:
         _apply_override(raw, item)
     raw = _with_profile(raw)
+    where = f" in {path}" if path else ""
     try:
-        return msgspec.convert(raw, type=AureusConfig)
+        config = msgspec.convert(raw, type=AureusConfig)
     except msgspec.ValidationError as e:
-        where = f" in {path}" if path else ""
         raise ConfigError(f"invalid config{where}: {e}") from e
+    problems = config_problems(config)
+    if problems:
+        raise ConfigError(f"invalid config{where}: {problems[0]}")
+    return config
 
 
 PROFILES_DIR = Path(__file__).resolve().parents[1] / "configs" / "profiles"
@@ -564,8 +695,20 @@ def _parse_value(text: str) -> Any:
         return text
 
 
+#: Keys that change how a run is shown, never what it decides: left out of :func:`config_hash`.
+PRESENTATION_KEYS = (("replay", "progress"),)
+
+
 def config_hash(config: AureusConfig) -> str:
-    """sha256 of the canonical JSON of the effective config (field order is the Struct's)."""
+    """sha256 of the canonical JSON of the effective config (field order is the Struct's).
+
+    Presentation keys (:data:`PRESENTATION_KEYS`, e.g. ``replay.progress`` from ``--no-progress``) are
+    reset to their defaults first, so showing a progress bar or not gives the same hash.
+    """
+    for section, key in PRESENTATION_KEYS:
+        default = getattr(type(getattr(config, section))(), key)
+        part = msgspec.structs.replace(getattr(config, section), **{key: default})
+        config = msgspec.structs.replace(config, **{section: part})
     return hashlib.sha256(msgspec.json.encode(config)).hexdigest()
 
 

@@ -42,14 +42,15 @@ def daily_returns(ts_ns: np.ndarray, nav: np.ndarray, starting_nav: float) -> np
     return closes / prev - 1.0
 
 
-def sharpe_daily(returns: np.ndarray) -> float | None:
-    """Annualised Sharpe of daily returns (sqrt(365)); ``None`` with fewer than 2 days or zero variance."""
+def sharpe_daily(returns: np.ndarray, periods_per_year: float = 365.0) -> float | None:
+    """Annualised Sharpe of daily returns (sqrt(``periods_per_year``): 365 for crypto, 252 for equities);
+    ``None`` with fewer than 2 days or zero variance."""
     if len(returns) < 2:
         return None
     sd = float(np.std(returns, ddof=1))
     if sd == 0.0 or not math.isfinite(sd):
         return None
-    return float(np.mean(returns)) / sd * math.sqrt(365.0)
+    return float(np.mean(returns)) / sd * math.sqrt(periods_per_year)
 
 
 def max_drawdown(nav: np.ndarray, starting_nav: float) -> float:

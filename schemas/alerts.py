@@ -22,7 +22,9 @@ class Alert(msgspec.Struct, tag="alert", frozen=True, kw_only=True):
     ts_event : int
         Nanoseconds, UTC.
     tags : tuple[str, ...]
-        Extra routing tags (instrument ids, call types).
+        Extra routing tags (instrument ids, call types); subscribers can filter on them (``--topic``).
+    source : str
+        Who raised it (``node``, ``escalation``, ``news``, ...).
     """
 
     schema_version: int = SCHEMA_VERSION
@@ -31,6 +33,7 @@ class Alert(msgspec.Struct, tag="alert", frozen=True, kw_only=True):
     message: str
     ts_event: TimestampNs
     tags: tuple[str, ...] = ()
+    source: str = ""
 
 
 AlertEvent = Alert

@@ -63,7 +63,12 @@ class NewsRaw(msgspec.Struct, tag="news_raw", frozen=True, kw_only=True):
 
 
 class NewsScored(msgspec.Struct, tag="news_scored", frozen=True, kw_only=True):
-    """A headline after the news processor: linked to one instrument, with a sentiment in [-1, 1]."""
+    """A headline after the news processor: linked to one instrument, with a sentiment in [-1, 1].
+
+    ``news_id`` identifies the raw item (the same for each instrument it links to); ``quality`` in [0, 1] and
+    ``source_tier`` (1 best) come from the source and the text; ``link`` names how the instrument was found
+    (``source``, ``cashtag``, ``name``, ``ticker``) and ``weak_link`` marks links kept out of training.
+    """
 
     schema_version: int = SCHEMA_VERSION
     source: str
@@ -73,6 +78,11 @@ class NewsScored(msgspec.Struct, tag="news_scored", frozen=True, kw_only=True):
     sentiment: float
     relevance: float = 1.0
     scorer: str = ""
+    news_id: str = ""
+    quality: float = 1.0
+    source_tier: int = 0
+    link: str = ""
+    weak_link: bool = False
 
 
 MarketEvent = Bar | Quote | Trade

@@ -17,7 +17,7 @@ import msgspec
 
 from schemas.market import Bar, NewsRaw, NewsScored, Quote, Trade
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the content hash also covers the instrument specs and the time range
 
 Payload = Bar | Quote | Trade | NewsRaw | NewsScored
 
@@ -36,7 +36,9 @@ class InstrumentSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
 
     ``instrument_id`` is ``SYMBOL.VENUE`` (e.g. ``BTCUSDT.BINANCE``). ``kind`` is one of
     ``crypto_spot``, ``equity``, ``fx``, ``future``. ``bucket`` is the risk bucket: ``core``, ``penny``
-    or ``fno``.
+    or ``fno``. ``gap_p99_s`` is the 99th percentile of the spacing between the imported bars in seconds
+    (0: unknown); a market with sparse minutes or sessions has one well above ``bar_interval_s``, and the
+    data-stall timeout follows it.
     """
 
     instrument_id: str
@@ -48,6 +50,7 @@ class InstrumentSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     bucket: str = "core"
     sector: str = ""
     bar_interval_s: int = 60
+    gap_p99_s: int = 0
 
 
 class TopicFile(msgspec.Struct, frozen=True, kw_only=True):

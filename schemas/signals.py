@@ -74,6 +74,12 @@ class EnsembleDecision(msgspec.Struct, tag="ensemble_decision", frozen=True, kw_
         Blend weights used (``short``, ``mid``, ``rl``).
     rl_available : bool
         Whether an RL policy contributed; when false the seed halves position sizes.
+    volatility_zscore, correlation : float or None
+        The instrument's vol z-score and its return correlation with the book that the penalties saw
+        (``None`` while warming up); the escalation matrix's regime trigger reads them.
+    news_ids : tuple[str, ...]
+        The scored news items (``NewsScored.news_id``) that moved this instrument's sentiment most at
+        decision time, strongest first (seed 004 F2 attribution); empty when no news weighs in.
     """
 
     schema_version: int = SCHEMA_VERSION
@@ -91,6 +97,9 @@ class EnsembleDecision(msgspec.Struct, tag="ensemble_decision", frozen=True, kw_
     policy_version: str
     weights: dict[str, float]
     rl_available: bool
+    volatility_zscore: float | None = None
+    correlation: float | None = None
+    news_ids: tuple[str, ...] = ()
 
 
 Signal = ModelScores | EnsembleDecision

@@ -14,12 +14,15 @@ is not positive; the ensemble size is scaled by the bucket's per-name limit (REA
 
 from __future__ import annotations
 
+import math
+
 from nautilus_trader.model.enums import OrderSide, OrderType
 from nautilus_trader.model.identifiers import ClientId
 
 from engine.ensemble import EnsembleInputs, decide
 from engine.policy.effects import capped_size, entry_blocked, masked_features, sentiment_in_use
 from engine.research.entry import EntryCheck, check_entry
+from engine.shorting import may_short
 from schemas.orders import OrderIntent
 from schemas.signals import EnsembleDecision
 from strategies.order_ids import EntryRecord, client_order_id, entry_tag
@@ -64,6 +67,9 @@ class EntryMixin:
                 policy_version=policy.version,
                 weights=decision.weights,
                 rl_available=decision.rl_available,
+                volatility_zscore=_finite_or_none(st.features.vol_z),
+                correlation=_finite_or_none(correlation),
+                news_ids=st.news.contributors(ts),
             )
         )
         if decision.action == "HOLD":
@@ -75,7 +81,7 @@ class EntryMixin:
         if position_side != 0:
             self._flatten(instrument_id, st, "signal_reversal", ts)
             return
-        if wants < 0 and not policy.allow_short:
+        if wants < 0 and not (policy.allow_short and may_short(st.spec.kind, self.cfg.shorting)):
             self.journal.counters["short_blocked"] += 1
             return
         if self.cache.orders_open(instrument_id=instrument_id, strategy_id=self.id):
@@ -212,3 +218,7 @@ class EntryMixin:
         if new_trigger != order.trigger_price:
             self.modify_order(order, trigger_price=new_trigger, client_id=st.route)
             self.journal.counters["stop_trails"] += 1
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None

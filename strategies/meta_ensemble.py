@@ -140,6 +140,9 @@ class MetaEnsembleStrategy(EntryMixin, BookMixin, RiskActionsMixin, ReconcileMix
         policy_store = PolicyStore(store if store is not None else MemoryStateStore(), self.cfg.policy)
         limits = PolicyLimits.from_config(self.cfg.risk, self.cfg.escalation, frozenset(self.specs))
         self._policy = PolicyController(policy_store, limits)
+        # a restarted node trades the last policy version it recorded (escalations, rollbacks survive)
+        self.cfg = msgspec.structs.replace(self.cfg, policy=self._policy.policy)
+        self.risk.cfg = self.cfg
         self._grace_ns = self.cfg.node.bar_grace_ms * 1_000_000
         # restart: bars at or before an instrument's decided mark only warm its features (see commit_decided)
         self._decided: dict[str, int] = dict(self.risk.supervisor.state.decided)
@@ -243,7 +246,7 @@ class MetaEnsembleStrategy(EntryMixin, BookMixin, RiskActionsMixin, ReconcileMix
             if st is None:
                 self.journal.counters["news_unknown_instrument"] += 1
                 return
-            st.news.add(data.ts_event, data.sentiment, data.relevance)
+            st.news.add(data.ts_event, data.sentiment, data.relevance, data.news_id)
 
     def on_bar(self, bar: Bar) -> None:
         """Per-instrument work for one bar; the portfolio step runs once the timestamp is due."""

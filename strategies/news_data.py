@@ -18,6 +18,7 @@ class ScoredNewsData(Data):
     instrument: str = ""
     sentiment: float = 0.0
     relevance: float = 1.0
+    news_id: str = ""
 
 
 NEWS_DATA_TYPE = DataType(ScoredNewsData)

@@ -20,6 +20,7 @@ from nautilus_trader.model.events import OrderDenied, OrderFilled, OrderRejected
 from nautilus_trader.model.identifiers import InstrumentId
 
 from engine.risk.notices import alert
+from engine.risk.stall_timeout import stall_timeout_ns
 from strategies.order_ids import attempt_of, client_order_id, decision_ts_of, purpose_of
 from strategies.trade_journal import fill_message
 
@@ -212,7 +213,7 @@ class RiskActionsMixin:
     # ------------------------------------------------------------------ data stall
     def _start_stall_timer(self) -> None:
         timeout_bars = self.cfg.risk.data_stall.timeout_bars
-        self._stall_timeout = {i: int(st.interval_ns * timeout_bars) for i, st in self._state.items()}
+        self._stall_timeout = {i: stall_timeout_ns(st.spec, timeout_bars) for i, st in self._state.items()}
         self._started_ts = self.clock.timestamp_ns()
         check_ns = max(
             min(st.interval_ns for st in self._state.values()), min(self._stall_timeout.values()) // 2

@@ -1,11 +1,11 @@
 """``benzinga-news``: Benzinga analyst-ratings headlines (Kaggle "Massive Stock News Analysis DB").
 
 Columns ``,title,date,stock`` (the first, unnamed, is the upstream row number). Each row becomes one
-:class:`~schemas.market.NewsRaw` with source ``benzinga``, ``instruments=("TICKER.<venue>",)`` (venue
-``NASDAQ`` unless ``--venue``) and ``ts_event`` the headline time in UTC ns (the file's times carry
--04:00 / -05:00 offsets). Rows with a wrong field count (headlines broken by raw newlines upstream), an
-unparseable date or an empty title / ticker are rejected, as is an exact repeat of an earlier row (same
-title, time and ticker). News has no instrument specs: the manifest lists none.
+:class:`~schemas.market.NewsRaw` with source ``benzinga``, ``instruments=("TICKER.<venue>",)`` (the neutral
+venue ``SIM`` unless ``--venue``: the file names no exchange) and ``ts_event`` the headline time in UTC
+ns (the file's times carry -04:00 / -05:00 offsets). Rows with a wrong field count (headlines broken by
+raw newlines upstream), an unparseable date or an empty title / ticker are rejected, as is an exact
+repeat of an earlier row (same title, time and ticker). News has no instrument specs: the manifest lists none.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from adapters.importers.common import (
+    NEUTRAL_VENUE,
     ImportContext,
     clean_symbol,
     datetime_to_ns,
@@ -27,27 +28,35 @@ from schemas.market import NewsRaw
 from schemas.recording import InstrumentSpec, Payload
 
 SOURCE = "benzinga"
-DEFAULT_VENUE = "NASDAQ"
+DEFAULT_VENUE = NEUTRAL_VENUE
 
 
 class NewsCollector:
-    """Accepted headlines of one source; refuses exact repeats."""
+    """Accepted headlines of one source; refuses exact repeats.
 
-    def __init__(self) -> None:
-        self.items: list[Payload] = []
-        self._seen: set[tuple[str, int, tuple[str, ...]]] = set()
+    Parameters
+    ----------
+    key_fields
+        Names of the extra values :meth:`add` receives that also make an item distinct (tweets: the user).
+    """
 
-    def add(self, item: NewsRaw) -> None:
+    def __init__(self, key_fields: tuple[str, ...] = ()) -> None:
+        self.key_fields = key_fields
+        self.items: list[NewsRaw] = []
+        self._seen: set[tuple[object, ...]] = set()
+
+    def add(self, item: NewsRaw, extra: tuple[str, ...] = ()) -> None:
         """Keep ``item`` unless it repeats an earlier one (``duplicate_row``)."""
-        key = (item.headline, item.ts_event, item.instruments)
+        key = (item.headline, item.ts_event, item.instruments, *extra)
         if key in self._seen:
-            raise ImportRowError("duplicate_row", "same headline, time and ticker as an earlier row")
+            what = ", ".join(("headline", "time", "ticker", *self.key_fields))
+            raise ImportRowError("duplicate_row", f"same {what} as an earlier row")
         self._seen.add(key)
         self.items.append(item)
 
     def finish(self) -> tuple[list[Payload], InstrumentSpec | None]:
-        """Return the headlines; there is no instrument spec for news."""
-        return self.items, None
+        """Return the headlines sorted by time (stable); there is no instrument spec for news."""
+        return sorted(self.items, key=lambda item: item.ts_event), None
 
 
 def parse_news_time(text: str) -> int:
@@ -90,8 +99,10 @@ def read_file(path: Path, ctx: ImportContext) -> FileStats:
             if is_missing(ticker):
                 raise ImportRowError("missing_value", "stock is empty")
             instrument = f"{clean_symbol(ticker.strip())}.{venue}"
-            collector.add(NewsRaw(source=SOURCE, ts_event=parse_news_time(when), headline=title.strip(),
-                                  instruments=(instrument,)))  # fmt: skip
+            ts = ctx.window.check(parse_news_time(when))
+            collector.add(
+                NewsRaw(source=SOURCE, ts_event=ts, headline=title.strip(), instruments=(instrument,))
+            )
             accepted += 1
         except ImportRowError as error:
             ctx.reject(path, row.line, error, row.raw)

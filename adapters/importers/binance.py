@@ -13,7 +13,6 @@ from pathlib import Path
 from adapters.importers.common import (
     ImportContext,
     clean_symbol,
-    parse_timestamp_ns,
     split_crypto_symbol,
     symbol_from_file_name,
 )
@@ -45,4 +44,5 @@ def crypto_series(path: Path, ctx: ImportContext, *, default_venue: str, skip: t
 def read_file(path: Path, ctx: ImportContext) -> FileStats:
     """Import one kline file into ``ctx`` (see the module docstring)."""
     series = crypto_series(path, ctx, default_venue=DEFAULT_VENUE)
-    return read_ohlcv_file(path, ctx, series, LAYOUT, lambda text: parse_timestamp_ns(text, "open_time"))
+    times = ctx.times(path)
+    return read_ohlcv_file(path, ctx, series, LAYOUT, lambda text: times.parse(text, "open_time"))

@@ -9,23 +9,29 @@ silently; only completely blank lines are skipped.
 from __future__ import annotations
 
 import csv
+import gzip
 import math
 import re
-from collections.abc import Callable, Iterator
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
 
 import msgspec
 
 from adapters.importers.errors import ImportRowError, SymbolInferenceError, UnreadableFileError
+from adapters.importers.timebase import EpochTimes, TimeWindow
 from schemas.recording import InstrumentSpec, Payload
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NS_PER_S = 1_000_000_000
 MAX_PRECISION = 8
+#: Venue of instruments whose data file names no exchange (Yahoo, StockNet): the simulated venue a replay
+#: trades on, rather than an invented exchange.
+NEUTRAL_VENUE = "SIM"
 
 ProgressCallback = Callable[[int], None]
 
@@ -49,7 +55,9 @@ class RejectedRow(msgspec.Struct, frozen=True, kw_only=True):
 class SeriesBuilder(Protocol):
     """Accumulates the accepted rows of one instrument (or one news source) across files."""
 
-    def finish(self) -> tuple[list[Payload], InstrumentSpec | None]: ...
+    def finish(self) -> tuple[Iterable[Payload], InstrumentSpec | None]:
+        """The payloads in time order (may be a lazy iterator) and the spec (``None`` for news)."""
+        ...
 
 
 @dataclass
@@ -64,14 +72,32 @@ class ImportContext:
         ``--venue`` override, or ``None`` for the importer's default.
     progress
         Called with the number of characters consumed, for a progress bar.
+    window
+        Plausible times; rows outside are rejected as ``implausible_time``.
+    options
+        Kind-specific options (``ohlcv-csv``: ``columns``, ``time_format``, ``asset_class``, ``currencies``).
     """
 
     symbol: str | None = None
     venue: str | None = None
     progress: ProgressCallback | None = None
+    window: TimeWindow = field(default_factory=TimeWindow.default)
+    options: dict[str, str] = field(default_factory=dict)
     rejects: list[RejectedRow] = field(default_factory=list)
     builders: dict[str, SeriesBuilder] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    _times: dict[Path, EpochTimes] = field(default_factory=dict)
+
+    def times(self, path: Path) -> EpochTimes:
+        """The timestamp parser of one file (its epoch unit is decided on its first epoch)."""
+        parser = self._times.get(path)
+        if parser is None:
+            parser = self._times[path] = EpochTimes(self.window)
+        return parser
+
+    def epoch_units(self) -> dict[str, str]:
+        """File name -> epoch unit used, for files whose times were numeric epochs."""
+        return {path.name: p.unit for path, p in self._times.items() if p.unit is not None}
 
     def reject(self, path: Path, line: int, error: ImportRowError, raw: str) -> None:
         """Record a refused row."""
@@ -111,6 +137,13 @@ class _LineTap:
         return line
 
 
+def open_text(path: Path) -> IO[str]:
+    """Open a text file for the csv module; ``.gz`` files are decompressed on the fly. A BOM is dropped."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+    return path.open("r", encoding="utf-8-sig", newline="")
+
+
 def iter_rows(path: Path, progress: ProgressCallback | None = None) -> Iterator[Row]:
     """Yield the CSV rows of ``path`` with the physical line number where each starts.
 
@@ -124,7 +157,7 @@ def iter_rows(path: Path, progress: ProgressCallback | None = None) -> Iterator[
     if not path.is_file():
         raise UnreadableFileError(f"input file not found: {path}")
     try:
-        with path.open("r", encoding="utf-8-sig", newline="") as handle:
+        with open_text(path) as handle:
             tap = _LineTap(handle, progress)
             reader = csv.reader(tap)
             next_line = 1
@@ -135,7 +168,9 @@ def iter_rows(path: Path, progress: ProgressCallback | None = None) -> Iterator[
                 if fields:
                     yield Row(start, raw, fields)
     except UnicodeDecodeError as e:
-        raise UnreadableFileError(f"{path} is not UTF-8 text: {e}") from e
+        raise UnreadableFileError(f"{path} is not UTF-8 text ({e.reason} at byte {e.start})") from e
+    except (gzip.BadGzipFile, EOFError, zlib.error) as e:
+        raise UnreadableFileError(f"{path}: broken gzip data: {e}") from e
     except csv.Error as e:
         raise UnreadableFileError(f"{path}: CSV error near line {next_line}: {e}") from e
     except OSError as e:

@@ -27,7 +27,6 @@ from adapters.importers.common import (
     is_missing,
     iter_rows,
     parse_number,
-    parse_timestamp_ns,
 )
 from adapters.importers.errors import ImportRowError, SymbolInferenceError
 from adapters.importers.ohlcv import FileStats
@@ -82,7 +81,7 @@ def read_histdata(path: Path, ctx: ImportContext) -> FileStats:
         rows += 1
         try:
             expect_fields(row, 3, 4)
-            _add(series, parse_histdata_time(row.fields[0]), row.fields[1], row.fields[2])
+            _add(series, ctx.window.check(parse_histdata_time(row.fields[0])), row.fields[1], row.fields[2])
             accepted += 1
         except ImportRowError as error:
             ctx.reject(path, row.line, error, row.raw)
@@ -110,10 +109,10 @@ def read_truefx(path: Path, ctx: ImportContext) -> FileStats:
         try:
             if raw_layout:
                 expect_fields(row, 4, 4)
-                _add(series, _truefx_raw_time(row.fields[1]), row.fields[2], row.fields[3])
+                _add(series, ctx.window.check(_truefx_raw_time(row.fields[1])), row.fields[2], row.fields[3])
             else:
                 expect_fields(row, 3, 3)
-                _add(series, parse_timestamp_ns(row.fields[0]), row.fields[1], row.fields[2])
+                _add(series, ctx.times(path).parse(row.fields[0]), row.fields[1], row.fields[2])
             accepted += 1
         except ImportRowError as error:
             ctx.reject(path, row.line, error, row.raw)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from adapters.importers.binance import crypto_series
-from adapters.importers.common import ImportContext, parse_timestamp_ns
+from adapters.importers.common import ImportContext
 from adapters.importers.ohlcv import FileStats, OhlcvLayout, interval_from_name, read_ohlcv_file
 
 DEFAULT_VENUE = "KRAKEN"
@@ -24,4 +24,5 @@ def read_file(path: Path, ctx: ImportContext) -> FileStats:
         interval_s=interval_from_name(path),
     )  # fmt: skip
     ctx.note("kraken-ohlc: sparse minutes (no trades -> no bar), not gap-filled")
-    return read_ohlcv_file(path, ctx, series, LAYOUT, lambda text: parse_timestamp_ns(text, "time"))
+    times = ctx.times(path)
+    return read_ohlcv_file(path, ctx, series, LAYOUT, lambda text: times.parse(text, "time"))

@@ -26,7 +26,7 @@ class FileStats:
 
 @dataclass(frozen=True)
 class OhlcvLayout:
-    """Where the fields are in a row: time column, o/h/l/c/v columns and the field-count bounds."""
+    """Where the fields are in a row: time column, o/h/l/c/v columns (v -1: none, volume 0), field counts."""
 
     time_column: int
     value_columns: tuple[int, int, int, int, int]
@@ -36,9 +36,9 @@ class OhlcvLayout:
 
 
 def interval_from_name(path: Path) -> int | None:
-    """Bar interval written in a file name (``BTCUSDT_1m_...`` -> 60, ``-1h-`` -> 3600), else ``None``."""
-    match = re.search(r"(?:^|[_\-.])(\d+)([smhdw])(?:[_\-.]|$)", path.stem)
-    return int(match.group(1)) * _UNIT_S[match.group(2)] if match else None
+    """Bar interval written in a file name (``BTCUSDT_1m_...`` -> 60, ``_1min_`` -> 60, ``-1h-`` -> 3600)."""
+    match = re.search(r"(?:^|[_\-.])(\d+)(min|[smhdw])(?:[_\-.]|$)", path.stem)
+    return int(match.group(1)) * _UNIT_S[match.group(2)[0]] if match else None
 
 
 def read_ohlcv_file(
@@ -76,8 +76,8 @@ def read_ohlcv_file(
         rows += 1
         try:
             expect_fields(row, layout.min_fields, layout.max_fields)
-            ts_open = parse_time(row.fields[layout.time_column])
-            texts = [row.fields[i] for i in layout.value_columns]
+            ts_open = ctx.window.check(parse_time(row.fields[layout.time_column]))
+            texts = [row.fields[i] if i >= 0 else "0" for i in layout.value_columns]  # -1: no volume
             values = tuple(parse_number(t, n) for t, n in zip(texts, _OHLCV, strict=True))
             series.add(ts_open, values, texts)  # type: ignore[arg-type]
             accepted += 1

@@ -4,7 +4,8 @@ Bars use the raw ``Close`` (not ``Adj Close``) so that open/high/low/close stay 
 other; ``Adj Close`` is ignored (dividends and splits are therefore not back-adjusted). Each bar's
 ``ts_event`` is the session date at 21:00 UTC (the 16:00 New York close in winter; 20:00 UTC would be
 the summer close, so bars stamp one hour late from March to November). Symbol from ``--symbol`` or the
-file stem (``AAPL.csv``), venue ``NASDAQ`` unless ``--venue``, kind ``equity``, quote ``USD``; a
+file stem (``AAPL.csv``), venue ``SIM`` (neutral: the file names no exchange, and
+StockNet mixes NYSE and NASDAQ listings) unless ``--venue``, kind ``equity``, quote ``USD``; a
 median close under 5 USD puts the instrument in the ``penny`` bucket. The sector is read from a
 ``StockTable.tsv`` (StockNet layout) next to the file or its parent directory when there is one.
 """
@@ -16,12 +17,12 @@ import functools
 from datetime import UTC, datetime, time
 from pathlib import Path
 
-from adapters.importers.common import ImportContext, clean_symbol, datetime_to_ns
+from adapters.importers.common import NEUTRAL_VENUE, ImportContext, clean_symbol, datetime_to_ns
 from adapters.importers.errors import ImportRowError, UnreadableFileError
 from adapters.importers.ohlcv import FileStats, OhlcvLayout, read_ohlcv_file
 from adapters.importers.series import BarSeries
 
-DEFAULT_VENUE = "NASDAQ"
+DEFAULT_VENUE = NEUTRAL_VENUE
 SESSION_CLOSE_UTC = time(21, 0)
 DAY_S = 86_400
 PENNY_BELOW_USD = 5.0

@@ -7,7 +7,8 @@ Format
   by ``(ts_event, topic, key)``;
 * ``manifest.json``: the :class:`~schemas.recording.Manifest`, msgspec JSON indented by 2, topics in
   sorted name order; ``TopicFile.sha256`` is the sha256 of the *file bytes* (compressed) and
-  ``content_hash`` is the sha256 of the lines ``"<topic> <sha256>\\n"`` in topic order;
+  ``content_hash`` is the sha256 of the lines ``"<topic> <sha256>\\n"`` in topic order, the instrument specs
+  and the time range (see :func:`content_hash`);
 * ``start_ns`` / ``end_ns`` are the smallest and largest ``ts_event`` over all records.
 
 Same records and metadata give byte-identical files. Files are written to a temporary name and renamed,
@@ -29,7 +30,7 @@ import msgspec
 
 from adapters.errors import RecordingError, RecordingIntegrityError
 from schemas.market import Bar, NewsRaw, NewsScored, Quote, Trade
-from schemas.recording import InstrumentSpec, Manifest, Payload, Record, TopicFile
+from schemas.recording import SCHEMA_VERSION, InstrumentSpec, Manifest, Payload, Record, TopicFile
 
 MANIFEST_FILE = "manifest.json"
 REJECTS_FILE = "rejects.jsonl"
@@ -93,11 +94,24 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def content_hash(topics: Iterable[TopicFile]) -> str:
-    """Return the recording's content hash: sha256 over ``"<topic> <sha256>\\n"`` in topic order."""
+def content_hash(
+    topics: Iterable[TopicFile],
+    instruments: Iterable[InstrumentSpec] = (),
+    start_ns: int = 0,
+    end_ns: int = 0,
+) -> str:
+    """Return the recording's content hash.
+
+    sha256 over ``"<topic> <sha256>\\n"`` in topic order, then one ``"instrument <spec JSON>\\n"`` line per
+    instrument spec in id order and ``"range <start_ns> <end_ns>\\n"``: an edit to a spec (a bucket, a
+    precision) or to the time range changes the hash, so ``verify`` catches it.
+    """
     digest = hashlib.sha256()
     for topic_file in sorted(topics, key=lambda t: t.topic):
         digest.update(f"{topic_file.topic} {topic_file.sha256}\n".encode())
+    for spec in sorted(instruments, key=lambda s: s.instrument_id):
+        digest.update(b"instrument " + _ENCODER.encode(spec) + b"\n")
+    digest.update(f"range {start_ns} {end_ns}\n".encode())
     return digest.hexdigest()
 
 
@@ -159,6 +173,42 @@ class RecordingWriter:
         """Add many payloads."""
         self._records.extend(to_record(p) for p in payloads)
 
+    def write_streams(self, streams: Iterable[Iterable[Payload]]) -> Manifest:
+        """Write payload streams, each already in time order, without holding them all in memory.
+
+        The streams are merged by ``(ts_event, topic, key)`` (ties keep stream order, then order within a
+        stream), which is the order :meth:`close` sorts into, so the files are byte-identical to adding
+        the same payloads and closing. Nothing may have been added before.
+
+        Returns
+        -------
+        Manifest
+            The manifest written.
+        """
+        if self._records or self.manifest is not None:
+            raise RecordingError("write_streams needs an empty writer", path=self.out_dir)
+        self._prepare_dir()
+        merged = heapq.merge(
+            *((to_record(p) for p in s) for s in streams), key=lambda r: (r.ts_event, r.topic, r.key)
+        )
+        writers: dict[str, _TopicStream] = {}
+        start_ns = end_ns = None
+        try:
+            for record in merged:
+                stream = writers.get(record.topic)
+                if stream is None:
+                    stream = writers[record.topic] = _TopicStream(self.out_dir, record.topic)
+                stream.write(record)
+                start_ns = record.ts_event if start_ns is None else start_ns
+                end_ns = record.ts_event
+            topic_files = tuple(writers[t].close() for t in sorted(writers))
+        except OSError as e:
+            raise RecordingError(f"cannot write topic file: {e}", path=self.out_dir) from e
+        finally:
+            for stream in writers.values():
+                stream.abort()
+        return self._write_manifest(topic_files, start_ns or 0, end_ns or 0)
+
     def __enter__(self) -> RecordingWriter:
         return self
 
@@ -184,21 +234,26 @@ class RecordingWriter:
         for record in self._records:
             by_topic.setdefault(record.topic, []).append(record)
         topic_files = tuple(self._write_topic(t, by_topic[t]) for t in sorted(by_topic))
+        start_ns = self._records[0].ts_event if self._records else 0
+        end_ns = self._records[-1].ts_event if self._records else 0
+        self._records = []
+        return self._write_manifest(topic_files, start_ns, end_ns)
+
+    def _write_manifest(self, topic_files: tuple[TopicFile, ...], start_ns: int, end_ns: int) -> Manifest:
         manifest = Manifest(
             source=self.source,
             synthetic=self.synthetic,
             instruments=self.instruments,
-            start_ns=self._records[0].ts_event if self._records else 0,
-            end_ns=self._records[-1].ts_event if self._records else 0,
+            start_ns=start_ns,
+            end_ns=end_ns,
             topics=topic_files,
-            content_hash=content_hash(topic_files),
+            content_hash=content_hash(topic_files, self.instruments, start_ns, end_ns),
             rejects=self.rejects,
             notes=self.notes,
         )
         body = msgspec.json.format(_ENCODER.encode(manifest), indent=2) + b"\n"
         _atomic_write(self.out_dir / MANIFEST_FILE, body)
         self.manifest = manifest
-        self._records = []
         return manifest
 
     def _prepare_dir(self) -> None:
@@ -239,6 +294,45 @@ class RecordingWriter:
         except OSError as e:
             raise RecordingError(f"cannot write topic file: {e}", path=final) from e
         return TopicFile(topic=topic, file=name, records=len(records), sha256=_sha256_file(final))
+
+
+class _TopicStream:
+    """One topic file written record by record (gzip to a temporary name, renamed on :meth:`close`)."""
+
+    def __init__(self, out_dir: Path, topic: str) -> None:
+        self.topic = topic
+        self.name = topic_file_name(topic)
+        self.final = out_dir / self.name
+        self.tmp = self.final.with_name(self.name + ".tmp")
+        self._raw = self.tmp.open("wb")
+        self._gz = gzip.GzipFile(
+            filename="", mode="wb", fileobj=self._raw, compresslevel=_GZIP_LEVEL, mtime=0
+        )
+        self._buffer = bytearray()
+        self.records = 0
+
+    def write(self, record: Record) -> None:
+        _ENCODER.encode_into(record, self._buffer, -1)
+        self._buffer.extend(b"\n")
+        self.records += 1
+        if len(self._buffer) >= _CHUNK:
+            self._gz.write(self._buffer)
+            self._buffer.clear()
+
+    def close(self) -> TopicFile:
+        self._gz.write(self._buffer)
+        self._gz.close()
+        self._raw.close()
+        os.replace(self.tmp, self.final)
+        return TopicFile(
+            topic=self.topic, file=self.name, records=self.records, sha256=_sha256_file(self.final)
+        )
+
+    def abort(self) -> None:
+        if not self._raw.closed:
+            self._gz.close()
+            self._raw.close()
+        self.tmp.unlink(missing_ok=True)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -373,7 +467,8 @@ class Recording:
                 raise RecordingIntegrityError(
                     f"record count mismatch: manifest {topic_file.records}, file {count}", path=path
                 )
-        expected = content_hash(self.manifest.topics)
+        m = self.manifest
+        expected = content_hash(m.topics, m.instruments, m.start_ns, m.end_ns)
         if expected != self.manifest.content_hash:
             raise RecordingIntegrityError(
                 f"content_hash mismatch: manifest {self.manifest.content_hash}, computed {expected}",
@@ -423,4 +518,10 @@ def open_recording(path: Path | str) -> Recording:
         manifest = _MANIFEST_DECODER.decode(raw)
     except msgspec.DecodeError as e:
         raise RecordingError(f"invalid manifest: {e}", path=manifest_path) from e
+    if manifest.schema_version != SCHEMA_VERSION:
+        raise RecordingError(
+            f"manifest schema_version {manifest.schema_version}, this build reads {SCHEMA_VERSION} (its "
+            "content hash covers the instrument specs and time range): import or synthesize it again",
+            path=manifest_path,
+        )
     return Recording(directory, manifest)

@@ -201,7 +201,14 @@ def synthesize(
     -------
     Manifest
         With ``synthetic=True`` and ``source="synthetic:seed=N"``.
+
+    Raises
+    ------
+    AdapterError
+        ``seed`` is negative (numpy's generators take seeds of 0 or more).
     """
+    if seed < 0:
+        raise AdapterError(f"--seed must be 0 or more, got {seed}")
     session = generate_session(seed, days=days, n_instruments=n_instruments)
     writer = RecordingWriter(
         out_dir,

@@ -15,6 +15,7 @@ from nautilus_trader.model.objects import Money
 
 from aureus.runtime.instruments import build_instrument
 from aureus.runtime.risk_engine import risk_engine_config
+from engine.asset_classes import fee_rates
 from engine.config import AureusConfig
 from engine.errors import EngineError
 from schemas.recording import InstrumentSpec
@@ -76,5 +77,5 @@ def build_backtest_engine(config: AureusConfig, specs: tuple[InstrumentSpec, ...
             bar_adaptive_high_low_ordering=True,
         )
     for spec in specs:
-        engine.add_instrument(build_instrument(spec, config.venue))
+        engine.add_instrument(build_instrument(spec, config.venue, fee_rates(spec.kind, config)))
     return engine

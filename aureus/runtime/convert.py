@@ -43,5 +43,6 @@ def news_to_custom_data(news: NewsScored, data_type, data_cls) -> CustomData:
             instrument=news.instrument,
             sentiment=news.sentiment,
             relevance=news.relevance,
+            news_id=news.news_id,
         ),
     )

@@ -8,7 +8,7 @@ from nautilus_trader.model.identifiers import InstrumentId, Symbol
 from nautilus_trader.model.instruments import CurrencyPair, Equity, Instrument
 from nautilus_trader.model.objects import Currency, Price, Quantity
 
-from engine.config import VenueConfig
+from engine.config import FeeRates, VenueConfig
 from engine.errors import EngineError
 from schemas.recording import InstrumentSpec
 
@@ -17,11 +17,13 @@ def _increment(precision: int) -> str:
     return "1" if precision == 0 else "0." + "0" * (precision - 1) + "1"
 
 
-def build_instrument(spec: InstrumentSpec, venue: VenueConfig) -> Instrument:
+def build_instrument(spec: InstrumentSpec, venue: VenueConfig, fees: FeeRates | None = None) -> Instrument:
     """A Nautilus instrument for a spec: ``CurrencyPair`` for crypto/fx, ``Equity`` for equities.
 
-    Fees come from the venue config; margin is 1/leverage of notional.
+    Fees are ``fees`` (the asset class's schedule, :func:`engine.asset_classes.fee_rates`) or the venue
+    config's; margin is 1/leverage of notional.
     """
+    maker, taker = (fees.maker, fees.taker) if fees is not None else (venue.maker_fee, venue.taker_fee)
     instrument_id = InstrumentId.from_str(spec.instrument_id)
     price_increment = Price.from_str(_increment(spec.price_precision))
     margin = Decimal(str(1.0 / venue.leverage))
@@ -45,8 +47,8 @@ def build_instrument(spec: InstrumentSpec, venue: VenueConfig) -> Instrument:
             min_price=None,
             margin_init=margin,
             margin_maint=margin / 2,
-            maker_fee=Decimal(str(venue.maker_fee)),
-            taker_fee=Decimal(str(venue.taker_fee)),
+            maker_fee=Decimal(str(maker)),
+            taker_fee=Decimal(str(taker)),
             ts_event=0,
             ts_init=0,
         )
@@ -60,8 +62,8 @@ def build_instrument(spec: InstrumentSpec, venue: VenueConfig) -> Instrument:
             lot_size=Quantity.from_int(1),
             margin_init=margin,
             margin_maint=margin / 2,
-            maker_fee=Decimal(str(venue.maker_fee)),
-            taker_fee=Decimal(str(venue.taker_fee)),
+            maker_fee=Decimal(str(maker)),
+            taker_fee=Decimal(str(taker)),
             ts_event=0,
             ts_init=0,
         )

@@ -227,8 +227,10 @@ class EscalationProcessor:
         except (ReasonerError, SchemaDecodeError) as e:
             kind = "invalid_answer" if isinstance(e, SchemaDecodeError) else type(e).__name__
             error = f"{reasoner.name}: {kind}: {e}"
+            if isinstance(e, SchemaDecodeError):  # record what was rejected, not only why
+                error += f"; answer {e.raw[:200].decode('utf-8', 'replace')!r}"
             attempt = EscalationAttempt(
-                ts=ts, call_type=call_type, error=error[:500], request_id=request.request_id
+                ts=ts, call_type=call_type, error=error[:800], request_id=request.request_id
             )
             attempts.append(attempt)
             log.warning(

@@ -12,6 +12,7 @@ trades its flatten closed are reported (flushed) only then, and ``recent_trades`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,7 +24,8 @@ from engine.escalation.triggers import NodeState, TriggerEvaluator
 from engine.journal import EquityRow
 from engine.sink import EQUITY, TRADES, EventSink
 from schemas.risk import KillSwitchTriggered
-from schemas.topics import ESCALATIONS, RISK
+from schemas.signals import EnsembleDecision
+from schemas.topics import ESCALATIONS, RISK, SIGNALS
 from schemas.tradelog import TradeLogEntry, parse_iso_utc
 
 
@@ -38,10 +40,16 @@ class EscalationSink:
         Thresholds and trigger window.
     buckets : Mapping[str, str]
         Instrument id to risk bucket (for the P&L decomposition).
+    reference : str
+        Instrument whose vol z-score and correlation (from its decisions) feed the regime trigger; empty:
+        the first instrument id in sorted order.
     """
 
-    def __init__(self, inner: EventSink, config: EscalationConfig, buckets: Mapping[str, str]) -> None:
+    def __init__(
+        self, inner: EventSink, config: EscalationConfig, buckets: Mapping[str, str], *, reference: str = ""
+    ) -> None:
         self.inner = inner
+        self._reference = reference or min(buckets, default="")
         self.tracker = NodeStateTracker()
         self.triggers = TriggerEvaluator(config)
         self._buckets = dict(buckets)
@@ -58,6 +66,12 @@ class EscalationSink:
         elif channel == TRADES and isinstance(message, TradeLogEntry):
             ts = parse_iso_utc(message.exit_timestamp) if message.exit_timestamp else self._last_ts
             self.tracker.on_trade(ts, message, self._buckets.get(message.symbol, "core"))
+        elif channel == SIGNALS and isinstance(message, EnsembleDecision):
+            if message.instrument == self._reference:
+                vol_z, corr = message.volatility_zscore, message.correlation
+                self.tracker.on_market(
+                    vol_z if vol_z is not None else math.nan, corr if corr is not None else math.nan
+                )
         elif channel == EQUITY and isinstance(message, EquityRow):
             self._step(message)
 

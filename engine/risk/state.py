@@ -11,6 +11,7 @@ from __future__ import annotations
 import msgspec
 
 from engine.errors import StateStoreError
+from engine.risk.state_bounds import check_state
 from schemas.common import Mode
 
 RISK_STATE_VERSION = 1
@@ -226,7 +227,7 @@ def decode_risk_state(raw: bytes, *, key: str = "risk") -> RiskState:
     ------
     StateStoreError
         Not JSON, a missing, extra or mistyped field (the message names its path), or an unsupported
-        ``schema_version``.
+        ``schema_version``, or a field out of range (negative count, malformed day).
     """
     try:
         state = _DECODER.decode(raw)
@@ -237,4 +238,4 @@ def decode_risk_state(raw: bytes, *, key: str = "risk") -> RiskState:
             f"risk state under key {key!r} has schema_version {state.schema_version}; "
             f"this build reads {RISK_STATE_VERSION}"
         )
-    return state
+    return check_state(state, key=key)

@@ -40,7 +40,9 @@ def test_import_summarises_rejects_by_reason_with_line_numbers(
 ) -> None:
     result = invoke("import", "binance-klines", str(bad_klines_csv), "-o", str(tmp_path / "rec"))
 
-    assert result.exit_code == 0, result.output
+    # 7 of 12 rows rejected is over the default --max-reject-pct 5: exit 2, the recording is still written
+    assert result.exit_code == 2, result.output
+    assert "7 of 12 rows rejected" in result.output and open_recording(tmp_path / "rec").verify()
     assert "rejected rows" in result.output
     for reason in set(bad_klines_expected.values()):
         assert reason in result.output
@@ -56,8 +58,8 @@ def test_import_failures_exit_non_zero_with_a_message(tmp_path: Path) -> None:
     missing = invoke("import", "binance-klines", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "b"))
     bad_kind = invoke("import", "excel", str(empty), "--out", str(tmp_path / "c"))
 
-    assert no_rows.exit_code == 1 and "no valid rows" in no_rows.output
-    assert missing.exit_code == 1 and "not found" in missing.output
+    assert no_rows.exit_code == 2 and "no valid rows" in no_rows.output
+    assert missing.exit_code == 2 and "not found" in missing.output
     assert bad_kind.exit_code == 2
     assert not (tmp_path / "a").exists()
 
@@ -72,7 +74,7 @@ def test_synth_then_refuse_overwrite_then_force_then_verify(tmp_path: Path) -> N
 
     assert first.exit_code == 0, first.output
     assert "8,640" in first.output and "synthetic:seed=7" in first.output
-    assert again.exit_code == 1 and "already exists" in again.output
+    assert again.exit_code == 2 and "already exists" in again.output
     assert forced.exit_code == 0
     assert verified.exit_code == 0 and "verified" in verified.output
 
@@ -86,5 +88,5 @@ def test_verify_fails_on_a_changed_byte(tmp_path: Path) -> None:
 
     result = invoke("verify", str(tmp_path / "rec"))
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "news.raw.jsonl.gz" in result.output and "sha256 mismatch" in result.output

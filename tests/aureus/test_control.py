@@ -119,7 +119,8 @@ def test_a_policy_update_on_control_becomes_the_version_in_force(one_day, tmp_pa
 def test_a_position_cap_on_control_caps_every_later_entry(one_day, tmp_path):
     from schemas.control import PolicyUpdate
 
-    harness = Harness(one_day, tmp_path / "state", control=True)
+    # spot shorting on: the synthetic day needs entries both sides of the update for the cap to show
+    harness = Harness(one_day, tmp_path / "state", "shorting.spot=true", control=True)
     ts = harness.bars[len(harness.bars) // 4].ts_event
     update = PolicyUpdate(
         version="ops-cap",

@@ -133,7 +133,8 @@ def test_removing_the_ppo_model_switches_to_the_documented_fallback(small_synthe
 
 
 def test_micro_mode_trades_long_only_at_a_quarter_of_the_caps(small_synthetic, tmp_path):
-    report = _replay(small_synthetic, tmp_path / "micro", "mode=micro")
+    # spot shorting allowed, so it is micro mode's long-only clamp that refuses the sells
+    report = _replay(small_synthetic, tmp_path / "micro", "mode=micro", "shorting.spot=true")
     trades = [
         msgspec.json.decode(line, type=TradeLogEntry)
         for line in (tmp_path / "micro" / "trades.jsonl").read_bytes().splitlines()

@@ -22,7 +22,8 @@ def two_instruments(tmp_path_factory) -> Path:
 def _run_until_positions_are_open(data: Path, state: Path) -> Harness:
     """Stop the replay at the first bar count where a position is open and its stop has trailed."""
     for max_bars in (1_500, 2_000, 2_500, 3_000, 4_000):
-        harness = Harness(data, state / str(max_bars), max_bars=max_bars)
+        # spot shorting on, as the scenario was written: it needs a position with a trailed stop early on
+        harness = Harness(data, state / str(max_bars), "shorting.spot=true", max_bars=max_bars)
         harness.engine.add_data([harness.converters[b.instrument](b) for b in harness.bars])
         harness.engine.run()  # no end(): the node is "killed" with its cache as it is
         open_ = harness.engine.cache.positions_open()

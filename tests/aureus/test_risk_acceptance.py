@@ -25,7 +25,8 @@ STOCKS = REPO_ROOT.parent / "shared" / "data" / "stocknet_daily_88" / "price_raw
 TICKERS = ("AAPL", "AMZN", "BA", "BAC", "XOM", "JPM", "GE", "PFE")
 
 
-KILL_REACHABLE = ("--set", "risk.caps.per_name_pct.core=90")
+# spot is long only by default; the scenario's kill comes from shorting through the SVB week
+KILL_REACHABLE = ("--set", "risk.caps.per_name_pct.core=90", "--set", "shorting.spot=true")
 
 
 def _import_btcusdt(out, lines=None):
@@ -101,6 +102,7 @@ def test_real_stocks_multi_instrument_kill_switch_and_caps(tmp_path):
     invoke(
         "replay", "--data", str(rec), "--out", str(run), "--no-progress",
         "--set", "risk.caps.per_name_pct.core=20", "--set", "risk.kill_switch.daily_loss_pct=1.0",
+        "--set", "shorting.spot=true",
     )  # fmt: skip
     report = json.loads((run / "report.json").read_text())
     assert len(report["instruments"]) == len(TICKERS)

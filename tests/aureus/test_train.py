@@ -77,7 +77,7 @@ def test_cli_reports_a_bad_setting_and_exits_nonzero(synth_dir, tmp_path):
         train_app, ["baseline", "--data", str(synth_dir), "--out", str(tmp_path), "--set", "num_leaves=1"]
     )
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "num_leaves" in result.output
 
 

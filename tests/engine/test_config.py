@@ -64,3 +64,9 @@ def test_config_is_frozen():
     with pytest.raises(AttributeError):
         cfg.mode = "live"
     assert msgspec.json.decode(msgspec.json.encode(cfg), type=AureusConfig) == cfg
+
+
+def test_presentation_flags_do_not_change_the_config_hash():
+    base = config_hash(load_config())
+    assert config_hash(load_config(overrides=["replay.progress=false"])) == base
+    assert config_hash(load_config(overrides=["replay.chunk_events=20000"])) != base  # not presentation

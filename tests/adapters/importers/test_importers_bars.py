@@ -32,6 +32,7 @@ def bars_of(path: Path) -> list[Bar]:
 def test_registry_has_every_kind() -> None:
     assert set(IMPORTERS) == {
         "binance-klines", "kraken-ohlc", "yahoo-daily", "benzinga-news", "histdata-quotes", "truefx-quotes",
+        "ohlcv-csv", "fxcm-bars", "stocknet-tweets",
     }  # fmt: skip
 
 
@@ -181,13 +182,13 @@ def test_yahoo_daily_uses_close_and_stamps_21_utc(tmp_path: Path, yahoo_dir: Pat
 
     aapl, ptr = report.manifest.instruments
     assert (aapl.instrument_id, aapl.kind, aapl.quote_currency, aapl.bar_interval_s) == (
-        "AAPL.NASDAQ", "equity", "USD", 86_400,
+        "AAPL.SIM", "equity", "USD", 86_400,
     )  # fmt: skip
     assert aapl.sector == "Consumer Goods" and aapl.bucket == "core"
     assert [(r.file.endswith("PTR.csv"), r.line, r.reason) for r in report.rejects] == [
         (True, 962, "missing_value"),
     ]  # fmt: skip
-    bars = [b for b in bars_of(tmp_path / "rec") if b.instrument == "AAPL.NASDAQ"]
+    bars = [b for b in bars_of(tmp_path / "rec") if b.instrument == "AAPL.SIM"]
     assert len(bars) == 1_258
     assert bars[0].ts_event == ns("2012-09-04T21:00:00")
     assert (bars[0].open, bars[0].close, bars[0].volume) == (95.108574, 96.424286, 91_973_000.0)

@@ -101,12 +101,14 @@ def test_quote_bad_rows(tmp_path: Path) -> None:
     assert {r.line: r.reason for r in report.rejects} == {
         2: "crossed_quote",
         4: "duplicate_row",
-        6: "out_of_order_timestamp",
         7: "non_positive_price",
         8: "missing_value",
     }
     assert report.manifest.instruments[0].instrument_id == "USDJPY.SIM"  # from the rows' pair
-    assert report.manifest.topics[0].records == 3
+    assert report.out_of_order == {"USDJPY.SIM": 1}  # line 6 came late: sorted into place, not rejected
+    quotes = [r.payload for r in open_recording(tmp_path / "rec").iter_topic("md.quotes")]
+    times = [q.ts_event % 1_000_000_000 for q in quotes]
+    assert times == [100_000_000, 250_000_000, 300_000_000, 300_000_000]
 
 
 @pytest.mark.parametrize(

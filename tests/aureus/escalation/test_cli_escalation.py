@@ -105,7 +105,7 @@ def test_policy_diff_and_rollback_through_the_cli(tmp_path, llm_server, redis_pr
     assert "-bucket_caps.penny = 0.02" in diff and "+bucket_caps.penny = 0.01" in diff
     assert "-stop_multipliers.atr = 1.8" in diff and "+stop_multipliers.atr = 2.2" in diff
 
-    rolled = invoke(env, "policy", "rollback", "baseline-1", "--by", "test", *common)
+    rolled = invoke(env, "policy", "rollback", "baseline-1", "--by", "test", "--local", *common)
     assert rolled.exit_code == 0, rolled.output
     new_version = json.loads(rolled.output)["version"]
     current = PolicyStore(EmbeddedFileStore(tmp_path / "state"), cfg.policy).current()

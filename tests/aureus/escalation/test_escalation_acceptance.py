@@ -22,7 +22,8 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 BTCUSDT = (
     REPO_ROOT.parent / "shared" / "data" / "crypto_1m_2023-03_binanceus" / "BTCUSDT_1m_20230301_20230321.csv"
 )
-KILL_REACHABLE = ("--set", "risk.caps.per_name_pct.core=90")
+# the kill comes from shorts through the SVB week: spot shorting on (spot is long only by default)
+KILL_REACHABLE = ("--set", "risk.caps.per_name_pct.core=90", "--set", "shorting.spot=true")
 STAY_DEMO_FALSE = {
     "stay_demo": False,
     "live_changes": {"max_position_pct": 0.015, "stop_multipliers": {"atr": 1.8, "trailing": 1.2}},

@@ -9,7 +9,7 @@ from engine.escalation.sink import EscalationSink
 from engine.journal import EquityRow
 from engine.sink import EQUITY, TRADES, CollectingSink
 from schemas.risk import KillSwitchTriggered
-from schemas.topics import ESCALATIONS, RISK
+from schemas.topics import ESCALATIONS, RISK, SIGNALS
 from schemas.tradelog import TradeLogEntry
 
 T = 1_677_960_000_000_000_000  # 2023-03-04T20:00:00Z
@@ -81,3 +81,42 @@ def test_kill_switch_step_emits_one_sanity_judge_request_from_the_streamed_state
     ] * 2
     assert judge.recent_trades[0].pnl == -900.0 / 98_000.0 and judge.recent_trades[1].pnl == -100.0 / 97_400.0
     assert requests[0].body.pnl_decomposition.core == -900.0 / 98_000.0
+
+
+def decision(instrument, vol_z, corr, ts=T):
+    from schemas.signals import EnsembleDecision
+
+    return EnsembleDecision(
+        instrument=instrument,
+        ts_event=ts,
+        p_short=0.5,
+        p_mid=0.5,
+        ppo_hint=None,
+        base=0.5,
+        penalties={},
+        score=0.5,
+        action="HOLD",
+        size=0.0,
+        reason_tags=(),
+        policy_version="baseline-1",
+        weights={},
+        rl_available=False,
+        volatility_zscore=vol_z,
+        correlation=corr,
+    )
+
+
+def test_regime_request_carries_the_reference_instruments_vol_z_and_correlation():
+    inner = CollectingSink()
+    sink = EscalationSink(inner, AureusConfig().escalation, {"A.SIM": "core", "B.SIM": "core"})
+    sink.emit(SIGNALS, decision("B.SIM", 5.0, 0.0))  # not the reference (A.SIM sorts first)
+    sink.emit(SIGNALS, decision("A.SIM", None, None))  # warming up
+    sink.emit(EQUITY, row(T, 100_000.0, 0.0))
+    assert inner.get(ESCALATIONS) == []
+    sink.emit(SIGNALS, decision("A.SIM", -2.4, 0.31, ts=T + MIN))
+    sink.emit(EQUITY, row(T + MIN, 100_000.0, 0.0))
+    (req,) = inner.get(ESCALATIONS)
+    assert req.trigger == "regime" and req.call_type == "REGIME_AUDITOR"
+    state = req.body.portfolio_state
+    assert (state.volatility_zscore, state.correlation_breakdown) == (-2.4, 0.31)
+    assert req.body.bucket_usage.core == 0.3

@@ -1,0 +1,1 @@
+"""Alert sinks: console (rich), webhook (JSON POST) and Telegram (Bot API ``sendMessage``)."""

@@ -1,0 +1,1 @@
+"""News processing core: normalise, deduplicate, link to instruments, score quality and sentiment."""

@@ -1,0 +1,1 @@
+"""Alert router: ``alerts`` -> every subscriber whose filter matches (console, webhook, Telegram)."""

@@ -1,0 +1,1 @@
+"""News worker: ``news.raw`` -> ``news.scored``, and the same processors offline over a recording."""
