@@ -50,7 +50,12 @@ def test_kill_9_at_random_points_loses_and_duplicates_nothing(
     rng = random.Random(20230301)
     bars = open_recording(recording).manifest.topics[0].records
     daemon = Daemon(
-        kafka_bootstrap, topic_prefix, recording, tmp_path / "out", f"CRASH-{uuid.uuid4().hex[:6]}"
+        kafka_bootstrap,
+        topic_prefix,
+        recording,
+        tmp_path / "out",
+        f"CRASH-{uuid.uuid4().hex[:6]}",
+        extra=("shorting.spot=true",),  # the two days' decisions are sells: orders only with shorts
     )
     feeder = subprocess.Popen(
         [
@@ -112,7 +117,7 @@ def test_kill_9_at_random_points_loses_and_duplicates_nothing(
         restores = [a for a in alerts if getattr(a, "code", "") == "paper_orders_restored"]
         restored = {i for a in restores for i in a.tags}  # resting orders: the bracket legs, not on orders
         assert {purpose_of(i) for i in restored} <= {"stop", "take_profit"}, restored
-        print(f"restarts that restored resting orders: {len(restores)}, orders restored: {len(restored)}")
+        print(f"orders: {len(orders)}; restarts restoring resting orders: {len(restores)} ({len(restored)})")
         raw = redis.Redis.from_url("redis://127.0.0.1:6379/0").get(f"{topic_prefix}risk")
         assert raw is not None, "risk state not persisted"
         last_bar = max(ts for _, ts in expected)
