@@ -137,6 +137,9 @@ def run_sim(config: AureusConfig, *, data: Path, out: Path) -> dict:
     return report
 
 
+_AT_STEP = (k.EXIT_REVERSAL, k.EXIT_KILL, k.EXIT_TRIM, k.EXIT_STOP_THROUGH)  # exits sent by the step
+
+
 def trade_log(result: SimResult, bars: EventBars, decisions, specs, config: AureusConfig) -> list:
     """Trade-log entries (``schemas.tradelog.TradeLogEntry``) in entry order, like the replay's."""
     entries = []
@@ -152,7 +155,7 @@ def trade_log(result: SimResult, bars: EventBars, decisions, specs, config: Aure
         counts[j] += 1
         closed = e_out >= 0
         # orders of the portfolio step fill at its time; resting exits when the venue moves the market
-        at_step = int(row[k.T_EXIT_REASON]) in (k.EXIT_REVERSAL, k.EXIT_KILL, k.EXIT_TRIM)
+        at_step = int(row[k.T_EXIT_REASON]) in _AT_STEP
         exit_ts = int(result.step_ts[e_out] if at_step else bars.ts[e_out]) if closed else 0
         entries.append(
             TradeLogEntry(

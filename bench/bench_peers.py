@@ -97,9 +97,8 @@ def vectorbt_bars_per_s(df: pd.DataFrame, repeats: int = 3) -> tuple[float, int]
 def nautilus_floor_and_replay_bars_per_s() -> tuple[float, float, int]:
     """The BacktestEngine with a do-nothing strategy, and the full Aureus replay, on the same recording."""
     from adapters.recorded import open_recording
-    from aureus.replay import build_strategy
     from aureus.runtime.backtest import bar_type_for
-    from bench.bench_pipeline import NullStrategy, NullStrategyConfig, _run
+    from bench.bench_pipeline import NullStrategy, NullStrategyConfig, _run, replay_strategy
     from engine.config import load_config
 
     config = load_config(overrides=["replay.progress=false"])
@@ -107,7 +106,7 @@ def nautilus_floor_and_replay_bars_per_s() -> tuple[float, float, int]:
     specs = recording.manifest.instruments
     bar_types = tuple(str(bar_type_for(s)) for s in specs)
     t_null, events = _run(config, recording, specs, NullStrategy(NullStrategyConfig(bar_types=bar_types)))
-    t_full, _ = _run(config, recording, specs, build_strategy(config, specs, news=False))
+    t_full, _ = _run(config, recording, specs, replay_strategy(config, specs))
     return events / t_null, events / t_full, events
 
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
+from pathlib import Path
 
 from nautilus_trader.config import StrategyConfig
 from nautilus_trader.trading.strategy import Strategy
 
 from adapters.recorded import open_recording
-from aureus.replay import build_strategy, feed_recording
+from adapters.state import EmbeddedFileStore
+from aureus.replay import build_strategy, feed_recording, trading_state_setter
 from aureus.runtime.backtest import bar_type_for, build_backtest_engine
 from bench.common import btcusdt_recording
 from engine.config import load_config
+from engine.escalation.sink import EscalationSink
+from engine.sink import CollectingSink
 
 
 class NullStrategyConfig(StrategyConfig, frozen=True):
@@ -31,9 +36,19 @@ class NullStrategy(Strategy):
         pass
 
 
+def replay_strategy(config, specs, *, news: bool = False):
+    """The strategy as ``aureus replay`` builds it: a fresh embedded file state store (fsync'd writes) and
+    the escalation-trigger sink over a collecting sink."""
+    store = EmbeddedFileStore(Path(tempfile.mkdtemp(prefix="aureus-bench-state-")))
+    sink = EscalationSink(CollectingSink(), config.escalation, {s.instrument_id: s.bucket for s in specs})
+    return build_strategy(config, specs, news=news, store=store, sink=sink)
+
+
 def _run(config, recording, specs, strategy) -> tuple[float, int]:
     engine = build_backtest_engine(config, specs)
     engine.add_strategy(strategy)
+    if hasattr(strategy, "bind_trading_state"):
+        strategy.bind_trading_state(trading_state_setter(engine.kernel.risk_engine))
     t0 = time.perf_counter()
     seen = feed_recording(engine, recording, specs, chunk_events=config.replay.chunk_events)
     engine.end()
@@ -51,7 +66,7 @@ def main(repeats: int = 2) -> dict:
     for _ in range(repeats):  # interleaved so drift on a noisy machine hits both sides alike
         t, events = _run(config, recording, specs, NullStrategy(NullStrategyConfig(bar_types=bar_types)))
         null_best = min(null_best, t)
-        t, _ = _run(config, recording, specs, build_strategy(config, specs, news=False))
+        t, _ = _run(config, recording, specs, replay_strategy(config, specs))
         full_best = min(full_best, t)
     result = {
         "events": events,

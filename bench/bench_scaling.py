@@ -21,9 +21,10 @@ def _recording(n: int, days: int):
 def main(instruments=(1, 4, 16), days: int = 2) -> dict:
     from adapters.recorded import open_recording
     from aureus.paths import resolve_repo_path
-    from aureus.replay import build_strategy, feed_recording
+    from aureus.replay import feed_recording, trading_state_setter
     from aureus.runtime.backtest import build_backtest_engine
     from aureus.sim_run import load_bars
+    from bench.bench_pipeline import replay_strategy
     from engine.config import load_config
     from engine.sim import build_decisions, simulate
 
@@ -36,7 +37,9 @@ def main(instruments=(1, 4, 16), days: int = 2) -> dict:
         recording = open_recording(path)
         specs = recording.manifest.instruments
         engine = build_backtest_engine(config, specs)
-        engine.add_strategy(build_strategy(config, specs, news="news.scored" in recording.topics))
+        strategy = replay_strategy(config, specs, news="news.scored" in recording.topics)
+        engine.add_strategy(strategy)
+        strategy.bind_trading_state(trading_state_setter(engine.kernel.risk_engine))
         t0 = time.perf_counter()
         seen = feed_recording(engine, recording, specs, chunk_events=config.replay.chunk_events)
         engine.end()

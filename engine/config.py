@@ -190,11 +190,18 @@ class RiskCaps(msgspec.Struct, **_STRUCT):
 
     A position that drifts above its per-name cap with the price is trimmed back to
     ``trim_buffer_pct`` percent below the cap, so exposure never exceeds a cap by more than one bar's move.
+    Entries are approved up to ``entry_buffer_pct`` percent below the per-name and bucket caps, so the next
+    favourable tick does not push a new position over its cap (a taker-fee trim). A drift trim fires only
+    once exposure is more than ``trim_hysteresis_pct`` percent of the cap above it: 0 (the default) keeps
+    the seed's hard clamp, exposure above a cap by at most one bar's move; more trades fewer trims for a
+    tolerated excess of that band plus one bar's move.
     """
 
     per_name_pct: PerNamePercents = PerNamePercents()
     bucket_pct: BucketCapPercents = BucketCapPercents()
     trim_buffer_pct: Percent = 10.0
+    entry_buffer_pct: Percent = 5.0
+    trim_hysteresis_pct: Percent = 0.0
 
 
 class PortfolioLimits(msgspec.Struct, **_STRUCT):
@@ -326,13 +333,14 @@ class NodeConfig(msgspec.Struct, **_STRUCT):
     or this long after the first one on the engine clock (a bar arriving later is decided on its own and
     counted as ``late_bars``). ``mark_persist_interval_s``: how often a NAV mark alone is written to the
     state store in the daemon (0: every mark); ``replay_mark_persist_interval_s``: the same in replay,
-    where an fsync per bar would dominate. ``flatten_retry_s`` / ``flatten_retry_max_s``: backoff of a
+    where an fsync per bar would dominate (a day: marks go out with the day roll, any other change of the
+    risk state, and at stop). ``flatten_retry_s`` / ``flatten_retry_max_s``: backoff of a
     denied or rejected close (doubling from the first to the second) until the book is flat.
     """
 
     bar_grace_ms: Annotated[int, msgspec.Meta(ge=1)] = 2_000
     mark_persist_interval_s: NonNegative = 0.0
-    replay_mark_persist_interval_s: NonNegative = 3_600.0
+    replay_mark_persist_interval_s: NonNegative = 86_400.0
     flatten_retry_s: Positive = 1.0
     flatten_retry_max_s: Positive = 60.0
 

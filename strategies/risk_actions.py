@@ -202,13 +202,19 @@ class RiskActionsMixin:
 
     def on_order_denied(self, event: OrderDenied) -> None:
         self.journal.counters["orders_denied"] += 1
-        if purpose_of(event.client_order_id) in (*_CLOSE_PURPOSES, "trim"):
+        purpose = purpose_of(event.client_order_id)
+        if purpose in (*_CLOSE_PURPOSES, "trim"):
             self._close_failed(event, "denied")
+        elif purpose == "stop":  # strategies.protection
+            self._stop_failed(event, "denied")
 
     def on_order_rejected(self, event: OrderRejected) -> None:
         self.journal.counters["orders_rejected"] += 1
-        if purpose_of(event.client_order_id) in (*_CLOSE_PURPOSES, "trim"):
+        purpose = purpose_of(event.client_order_id)
+        if purpose in (*_CLOSE_PURPOSES, "trim"):
             self._close_failed(event, "rejected")
+        elif purpose == "stop":  # strategies.protection
+            self._stop_failed(event, "rejected")
 
     # ------------------------------------------------------------------ data stall
     def _start_stall_timer(self) -> None:

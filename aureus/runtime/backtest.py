@@ -6,7 +6,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from nautilus_trader.backtest.engine import BacktestEngine, BacktestEngineConfig
-from nautilus_trader.config import LoggingConfig
+from nautilus_trader.config import LoggingConfig, PortfolioConfig
 from nautilus_trader.model.currencies import Currency
 from nautilus_trader.model.data import BarType
 from nautilus_trader.model.enums import AccountType, OmsType
@@ -62,6 +62,9 @@ def build_backtest_engine(config: AureusConfig, specs: tuple[InstrumentSpec, ...
             trader_id=TraderId(TRADER_ID),
             logging=LoggingConfig(log_level="ERROR"),
             risk_engine=risk_engine_config(config),
+            # the strategy marks its own book on every timestamp (NAV, exposure, kill switch); Nautilus
+            # re-marking open positions on every bar as well only costs time (trades and equity identical)
+            portfolio=PortfolioConfig(bar_updates=False),
         )
     )
     currencies = venue_currencies(specs)

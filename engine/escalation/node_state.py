@@ -55,6 +55,11 @@ class NodeStateTracker:
         self._baseline_hits = 0
         self._baseline_n = 0
         self._feature_hits: dict[str, list[int]] = {}
+        # snapshot() runs on every portfolio step; these inputs rarely change between steps (a flat book
+        # keeps its NAV, turnover moves only on a trade), so their results are kept until they do
+        self._sharpe_memo: tuple[tuple, float | None] | None = None
+        self._turnover_memo: tuple[tuple, TurnoverStats] | None = None
+        self._trades_seen = 0
         self.sip = 0.0
 
     def on_equity(self, ts: int, nav: float, day_pnl: float, bucket_usage: dict[str, float]) -> None:
@@ -89,6 +94,7 @@ class NodeStateTracker:
             self._bucket_pnl[bucket] += pnl
         day = utc_day(ts)
         self._turnover[day] = self._turnover.get(day, 0.0) + 2.0 * trade.size_post_risk
+        self._trades_seen += 1
 
     def on_sip(self, balance_fraction: float) -> None:
         """The SIP bucket's balance as a fraction of NAV."""
@@ -118,12 +124,24 @@ class NodeStateTracker:
         days = sorted(self._day_close)[-(SHARPE_DAYS + 1) :]
         if len(days) < MIN_SHARPE_DAYS + 1:
             return None
-        closes = np.array([self._day_close[d] for d in days])
-        return sharpe_daily(closes[1:] / closes[:-1] - 1.0)
+        key = tuple(self._day_close[d] for d in days)
+        if self._sharpe_memo is not None and self._sharpe_memo[0] == key:
+            return self._sharpe_memo[1]
+        closes = np.array(key)
+        value = sharpe_daily(closes[1:] / closes[:-1] - 1.0)
+        self._sharpe_memo = (key, value)
+        return value
 
     def _turnover_stats(self) -> TurnoverStats:
         day = self._day if self._day is not None else 0
+        key = (day, self._trades_seen)
+        if self._turnover_memo is not None and self._turnover_memo[0] == key:
+            return self._turnover_memo[1]
+        stats = self._turnover_window_stats(day)
+        self._turnover_memo = (key, stats)
+        return stats
 
+    def _turnover_window_stats(self, day: int) -> TurnoverStats:
         def window(n: int) -> float:
             return sum((v for d, v in self._turnover.items() if day - d < n), 0.0)
 

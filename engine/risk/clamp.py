@@ -289,11 +289,16 @@ def assess(
     if limits.max_positions > 0 and own == 0.0 and held >= limits.max_positions and best > 0.0:
         best, binding, limit = 0.0, "max_positions", float(limits.max_positions)
 
-    # Caps: the largest exposure change that keeps the book after the order within each limit.
+    # Caps: the largest exposure change that keeps the book after the order within each limit; the entry
+    # buffer keeps a new position below the caps so the next favourable tick does not trigger a trim.
+    keep = 1.0 - limits.entry_buffer
+    if keep != 1.0:
+        name_cap = name_cap * keep
+        bucket_cap = bucket_cap * keep
     x = _room(0.0, u, name_cap) / ad
     if x < best:
         best, binding, limit = x, "per_name_cap", name_cap
-    cap = limits.single_name
+    cap = limits.single_name * keep
     if cap > 0.0:
         x = _room(0.0, u, cap) / ad
         if x < best:
@@ -360,7 +365,8 @@ def drift_trims(book: Book, limits: Limits, *, rel_tol: float = 1e-9) -> tuple[T
     limits : Limits
         Resolved limits.
     rel_tol : float, default 1e-9
-        Relative tolerance above the cap before a trim (rounding of a fill sized exactly at the cap).
+        Relative tolerance above the cap before a trim (rounding of a fill sized exactly at the cap), on top
+        of ``limits.trim_hysteresis``.
 
     Returns
     -------
@@ -373,18 +379,19 @@ def drift_trims(book: Book, limits: Limits, *, rel_tol: float = 1e-9) -> tuple[T
     if not (0.0 < nav < _INF):
         return ()
     keep = 1.0 - limits.trim_buffer
+    trigger = (1.0 + limits.trim_hysteresis) * (1.0 + rel_tol)
     current = {h.instrument: h.notional / nav for h in book.holdings}
     target = dict(current)
     bucket_gross: dict[str, float] = {}
     for h in book.holdings:
         e = current[h.instrument]
         cap = limits.name_cap(h.bucket)
-        if abs(e) > cap * (1.0 + rel_tol):
+        if abs(e) > cap * trigger:
             target[h.instrument] = math.copysign(cap * keep, e)
         bucket_gross[h.bucket] = bucket_gross.get(h.bucket, 0.0) + abs(target[h.instrument])
     for bucket, gross in bucket_gross.items():
         cap = limits.bucket.get(bucket, _INF)
-        if gross > cap * (1.0 + rel_tol):  # the bucket drifted over its cap: scale its names down evenly
+        if gross > cap * trigger:  # the bucket drifted over its cap: scale its names down evenly
             scale = cap * keep / gross
             for h in book.holdings:
                 if h.bucket == bucket:

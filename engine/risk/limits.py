@@ -87,6 +87,11 @@ class Limits(msgspec.Struct, kw_only=True, frozen=True):
         Eligibility rule of the penny bucket (venue, minimum price, minimum ADV).
     trim_buffer : float
         A position drifted above its per-name cap is trimmed to ``cap * (1 - trim_buffer)``.
+    entry_buffer : float
+        Orders that add exposure are approved up to ``cap * (1 - entry_buffer)`` of the per-name, single-name
+        and bucket caps.
+    trim_hysteresis : float
+        Drift trims fire only above ``cap * (1 + trim_hysteresis)``.
     mode : str
         The rollout mode these limits were resolved for.
     """
@@ -108,6 +113,8 @@ class Limits(msgspec.Struct, kw_only=True, frozen=True):
     penny: PennyRule = PennyRule()
     trim_buffer: float = 0.10
     mode: str = "demo"
+    entry_buffer: float = 0.0
+    trim_hysteresis: float = 0.0
 
     def name_cap(self, bucket: str) -> float:
         """Effective cap on one name's |exposure| in ``bucket``: its per-name cap and ``single_name``.
@@ -192,6 +199,8 @@ def resolve_limits(
         penny=risk.penny,
         trim_buffer=_fraction(caps.trim_buffer_pct),
         mode=mode,
+        entry_buffer=_fraction(caps.entry_buffer_pct),
+        trim_hysteresis=_fraction(caps.trim_hysteresis_pct),
     )
 
 

@@ -20,6 +20,7 @@ from engine.ensemble import EnsembleInputs, decide, effective_weights, sigmoid
 from engine.features.vector import IncrementalCorrelation, compute_feature_extras, compute_feature_matrix
 from engine.models.runtime import ModelBundle, load_optional
 from engine.news_state import DecayedSentiment
+from engine.sim.errors import SimUnsupportedError
 
 NOT_READY = 2  # action code of a bar whose features are still warming up (no decision)
 
@@ -173,6 +174,11 @@ def build_decisions(
 
     models = ModelBundle.load(models_dir, params=params, providers=list(providers))
     ppo = load_optional(models_dir, "ppo_size_hint", params=params, providers=list(providers))
+    for name in ("p_touch", "p_touch_short"):  # strategies.entries gates entries on them
+        if load_optional(models_dir, name, params=params, providers=list(providers)) is not None:
+            raise SimUnsupportedError(
+                f"{models_dir}: first-touch model {name!r} (entry gates) is not simulated"
+            )
     p_short = np.full(n_ev, np.nan)
     p_mid = np.full(n_ev, np.nan)
     ready_rows = np.flatnonzero(ready)
@@ -191,7 +197,8 @@ def build_decisions(
 
     sentiment = _sentiment(bars, news, config.news.half_life_s)
     correlation = _correlation(bars, reference, config.features.corr_window)
-    limits = np.array([getattr(config.policy.bucket_limit_pct, b) for b in buckets])[bars.inst]
+    # the strategy scales the ensemble size by the bucket's per-name cap (README "Sizing")
+    limits = np.array([getattr(config.risk.caps.per_name_pct, b) for b in buckets])[bars.inst]
     action, size = ensemble_arrays(
         p_short, p_mid, ppo_hint, extras[:, 0], sentiment, extras[:, 2], correlation, limits, config.policy
     )

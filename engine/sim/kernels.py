@@ -37,7 +37,10 @@ P_ENTRY_LIMIT = 11  # entry submits per second (order-rate budget minus the flat
 P_Q_KILLS = 12  # kill days within the window that start a quarantine
 P_Q_WINDOW = 13  # trading days
 P_Q_DAYS = 14  # demo days of a quarantine
-P_SIZE = 15
+P_ENTRY_KEEP = 15  # 1 - entry buffer: entries are approved up to this share of the caps
+P_TRIM_TRIGGER = 16  # (1 + trim hysteresis) * (1 + 1e-9): trims fire above cap x this
+P_ROUND_TRIP_FEE = 17  # 2 x taker fee: an entry whose take-profit does not clear it is skipped
+P_SIZE = 18
 
 # trade record columns (float64)
 T_INST = 0
@@ -61,6 +64,7 @@ EXIT_TAKE_PROFIT = 2
 EXIT_REVERSAL = 3
 EXIT_KILL = 4
 EXIT_TRIM = 5  # a trim that took the position to zero
+EXIT_STOP_THROUGH = 6  # the protective stop was rejected and its level was through at the next step
 
 # equity columns (float64), one row per event
 E_NAV = 0
@@ -92,7 +96,10 @@ C_SELL = 13
 C_HOLD = 14
 C_TP_PARTIAL = 15
 C_BRACKET_REJECTED = 16
-C_SIZE = 17
+C_STOPS_RESUBMITTED = 17
+C_REPROTECT_CLOSES = 18
+C_SKIP_TP_BELOW_FEE = 19
+C_SIZE = 20
 
 
 @njit(cache=True)
@@ -229,6 +236,7 @@ def simulate(
     close_notional = np.zeros(n)
     open_trade = np.full(n, -1, np.int64)
     has_bracket = np.zeros(n, np.bool_)
+    reprotect = np.zeros(n, np.bool_)  # the stop was rejected: re-protect at the next step
     sl = np.zeros(n)
     tp = np.zeros(n)
     best = np.zeros(n)
@@ -391,6 +399,7 @@ def simulate(
                     q_remaining = int(params[P_Q_DAYS])
             for j in range(n):  # cancel everything, flatten everything at the venue's price
                 has_bracket[j] = False
+                reprotect[j] = False
                 if pos[j] != 0:
                     _market(
                         j, -pos[j], quote, level, px_scale, taker, pos, avg, cash, fees_pos, gross_pos,
@@ -445,11 +454,39 @@ def simulate(
                                 # take-profit that already filled the position's remaining size is cancelled
                                 if tp_filled[ii] > 0 and tp_filled[ii] >= abs(pos[ii]):
                                     tp[ii] = np.nan
+            # strategies.protection: a rejected stop goes back at its level, or the position closes
+            for j in range(n):
+                if not reprotect[j]:
+                    continue
+                reprotect[j] = False
+                if pos[j] == 0:
+                    continue
+                sgn = 1.0 if pos[j] > 0 else -1.0
+                if sgn * (strat_last[j] - sl[j]) <= 0.0:
+                    _market(
+                        j, -pos[j], quote, level, px_scale, taker, pos, avg, cash, fees_pos, gross_pos,
+                        close_units, close_notional, inc_sz, msc
+                    )  # fmt: skip
+                    _close_trade(
+                        j, e, EXIT_STOP_THROUGH, trades, open_trade, close_notional, close_units,
+                        gross_pos, fees_pos, inc_sz
+                    )  # fmt: skip
+                    counters[C_REPROTECT_CLOSES] += 1
+                else:
+                    tp[j] = np.nan  # the take-profit went with the rejected stop; only the stop returns
+                    counters[C_STOPS_RESUBMITTED] += 1
+                    in_market = quote[j, 0] <= sl[j] if sgn > 0 else quote[j, 1] >= sl[j]
+                    has_bracket[j] = not in_market
+                    reprotect[j] = in_market
+                    if in_market:
+                        counters[C_BRACKET_REJECTED] += 1
+                rate_head, rate_len = _rate_record(rate_ts, rate_head, rate_len, t)
             if any_held:
                 _trims(
                     e, n, nav, notional, target, bucket, name_cap[demo_row], bucket_cap[demo_row],
-                    params[P_TRIM_KEEP], strat_last, inc_sz, msc, pos, quote, level, px_scale, taker, avg,
-                    cash, fees_pos, gross_pos, close_units, close_notional, trades, open_trade, counters
+                    params[P_TRIM_KEEP], params[P_TRIM_TRIGGER], strat_last, inc_sz, msc, pos, quote, level,
+                    px_scale, taker, avg, cash, fees_pos, gross_pos, close_units, close_notional, trades,
+                    open_trade, counters
                 )  # fmt: skip
                 # trims submit through the rate budget too
                 for j in range(n):
@@ -484,6 +521,10 @@ def simulate(
                         counters[C_REVERSALS] += 1
                     elif wants < 0 and params[P_ALLOW_SHORT] == 0.0:
                         counters[C_SHORT_BLOCKED] += 1
+                    elif not has_bracket[ii] and not (
+                        params[P_TP_ATR] * (atr[ee] / cl) > params[P_ROUND_TRIP_FEE]
+                    ):  # engine.research.entry.check_entry without a first-touch model
+                        counters[C_SKIP_TP_BELOW_FEE] += 1
                     elif not has_bracket[ii]:
                         rate_head, rate_len = _rate_prune(rate_ts, rate_head, rate_len, t)
                         snav = nav - sip
@@ -503,11 +544,17 @@ def simulate(
                             if not eligible[ee] or (b == 2 and not fno_allowed[demo_row]):
                                 approved = 0.0  # penny rule / F&O disabled: no new exposure
                                 reduced = True
-                            if name_cap[demo_row, b] < approved:
-                                approved = name_cap[demo_row, b]
+                            ekeep = params[P_ENTRY_KEEP]
+                            ncap = name_cap[demo_row, b]
+                            bcap = bucket_cap[demo_row, b]
+                            if ekeep != 1.0:  # engine.risk.clamp.assess: the entry buffer
+                                ncap = ncap * ekeep
+                                bcap = bcap * ekeep
+                            if ncap < approved:
+                                approved = ncap
                                 reduced = True
                             bg = b0 if b == 0 else (b1 if b == 1 else b2)
-                            room = bucket_cap[demo_row, b] - bg / snav
+                            room = bcap - bg / snav
                             if room < 0.0:
                                 room = 0.0
                             if room < approved:
@@ -552,11 +599,12 @@ def simulate(
                                     sl[ii] = _round_px(stop, px_scale[ii])
                                     tp[ii] = _round_px(take, px_scale[ii])
                                     # a stop already in the market is rejected, and the take-profit with it
-                                    # (contingent): the position stays open without resting exits
+                                    # (contingent): re-protected at the next step
                                     in_market = (
                                         quote[ii, 0] <= sl[ii] if wants > 0 else quote[ii, 1] >= sl[ii]
                                     )
                                     has_bracket[ii] = not in_market
+                                    reprotect[ii] = in_market
                                     if in_market:
                                         counters[C_BRACKET_REJECTED] += 1
                                     best[ii] = cl
@@ -639,6 +687,7 @@ def _trims(
     name_cap,
     bucket_cap,
     keep,
+    trigger,
     strat_last,
     inc_sz,
     msc,
@@ -666,13 +715,13 @@ def _trims(
         cur[j] = notional[j] / nav
         tgt[j] = cur[j]
         cap = name_cap[bucket[j]]
-        if abs(cur[j]) > cap * (1.0 + 1e-9):
+        if abs(cur[j]) > cap * trigger:
             tgt[j] = math.copysign(cap * keep, cur[j])
             over = True
         bg[bucket[j]] += abs(tgt[j])
     for b in range(3):
         cap = bucket_cap[b]
-        if bg[b] > cap * (1.0 + 1e-9):
+        if bg[b] > cap * trigger:
             scale = cap * keep / bg[b]
             for j in range(n):
                 if bucket[j] == b and cur[j] != 0.0:

@@ -22,6 +22,7 @@ EXIT_REASONS = {
     k.EXIT_REVERSAL: "signal_reversal",
     k.EXIT_KILL: "kill_switch",
     k.EXIT_TRIM: "trim",
+    k.EXIT_STOP_THROUGH: "stop_through",
 }
 COUNTER_NAMES = (
     "entries",
@@ -41,6 +42,9 @@ COUNTER_NAMES = (
     "HOLD",
     "take_profit_partial_fills",
     "bracket_rejected_in_market",
+    "stops_resubmitted",
+    "reprotect_closes",
+    "skip_tp_below_fee",
 )
 
 
@@ -146,6 +150,10 @@ def kernel_params(config: AureusConfig) -> np.ndarray:
     p[k.P_KILL] = risk.kill_switch.daily_loss_pct / 100.0
     p[k.P_SIP] = risk.sip.profit_share_pct / 100.0
     p[k.P_TRIM_KEEP] = 1.0 - round(risk.caps.trim_buffer_pct / 100.0, 12)
+    # the same arithmetic as engine.risk.limits / engine.risk.clamp, so the floats are equal
+    p[k.P_ENTRY_KEEP] = 1.0 - round(risk.caps.entry_buffer_pct / 100.0, 12)
+    p[k.P_ROUND_TRIP_FEE] = 2.0 * config.venue.taker_fee
+    p[k.P_TRIM_TRIGGER] = (1.0 + round(risk.caps.trim_hysteresis_pct / 100.0, 12)) * (1.0 + 1e-9)
     p[k.P_MIN_SIZE] = 1e-9
     p[k.P_ALLOW_SHORT] = 1.0 if config.policy.allow_short else 0.0
     rate = risk.order_rate

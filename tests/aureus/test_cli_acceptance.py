@@ -37,11 +37,11 @@ def test_real_btcusdt_import_and_replay_twice(tmp_path):
     assert report["instruments"] == ["BTCUSDT.BINANCE"]
     assert report["bars"] == 30_240 and report["trades"] > 0
     assert report["observation_days"] == 21
-    # the 1.5 % per-name cap binds every entry, and drift above it is trimmed within one bar
-    assert report["clamp_reductions"] > 0 and report["clamp_reasons"].keys() == {"reduced:per_name_cap"}
+    # entries are sized below the 1.5 % per-name cap (README "Sizing"; at most 5 % under it by
+    # entry_buffer_pct), the clamp cuts nothing else, and drift above the cap is trimmed within one bar
+    assert report["clamp_reasons"].keys() <= {"reduced:per_name_cap"}
     assert_name_exposure_within_cap(run_a, rec, 1.5)
-    # trims shrink the resting stop and take-profit with the position: none of them ever flipped it
-    assert report["trims"] > 0 and "position_opened_without_entry" not in report["counters"]
+    assert "position_opened_without_entry" not in report["counters"]
     assert report["orders_denied"] == 0
 
     invoke("replay", "--data", str(rec), "--out", str(run_b), "--no-progress")

@@ -50,13 +50,21 @@ def _assert_acceptance(agreement):
 
 @pytest.mark.slow
 def test_sim_agrees_with_replay_on_real_btcusdt_with_kill_switch(tmp_path):
-    # 8 days of real bars; the 90 % per-name cap makes the kill switch fire (March 4-6 sell-off)
+    # 8 days of real bars; a 90 % per-name cap and a 0.5 % daily loss limit make the kill switch fire (entries
+    # are sized by the per-name cap and skipped when their take-profit does not clear the fee)
     rows = BTCUSDT.read_text().splitlines(keepends=True)
     source = tmp_path / "btc.csv"
     source.write_text(rows[0] + "".join(rows[1 : 1 + 8 * 1440]))
     rec = tmp_path / "REC"
     invoke("data", "import", "binance-klines", str(source), "--symbol", "BTCUSDT", "--out", str(rec))
-    agreement, replay, sim = _agree(rec, tmp_path, "--set", "risk.caps.per_name_pct.core=90")
+    agreement, replay, sim = _agree(
+        rec,
+        tmp_path,
+        "--set",
+        "risk.caps.per_name_pct.core=90",
+        "--set",
+        "risk.kill_switch.daily_loss_pct=0.5",
+    )
 
     _assert_acceptance(agreement)
     assert replay["kill_switch_activations"] >= 1
@@ -73,7 +81,9 @@ def test_sim_agrees_with_replay_on_stocknet_daily_stocks(tmp_path):
     agreement, replay, sim = _agree(rec, tmp_path)
 
     _assert_acceptance(agreement)
-    assert sim["trims"] > 0 and sim["counters"]["stop_trails"] > 0
+    # entries are sized well below the per-name cap (README "Sizing"), so no position drifts over it here;
+    # trims are covered by tests/engine/sim/test_sim_kernel.py
+    assert sim["counters"]["stop_trails"] > 0
     assert abs(sim["final_nav"] - replay["final_nav"]) <= 0.01 * abs(
         replay["final_nav"] - replay["starting_nav"]
     )

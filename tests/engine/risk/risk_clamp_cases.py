@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from engine.config import RiskConfig, load_config
+from engine.config import load_config
 from engine.risk.book import Book, Holding
 from engine.risk.clamp import OrderRequest
 from engine.risk.limits import resolve_limits
 
 NAV = 100_000.0
-RUNBOOK = resolve_limits(RiskConfig(), "demo")
-MICRO = resolve_limits(RiskConfig(), "micro")
-GUARDRAILS = resolve_limits(load_config(overrides=["risk.profile=guardrails"]).risk, "demo")
-LONG_SHORT = resolve_limits(load_config(overrides=["risk.profile=long_short"]).risk, "full")
+# the cap arithmetic at the caps themselves; the entry buffer has its own tests (test_risk_entry_buffer.py)
+_EXACT = "risk.caps.entry_buffer_pct=0"
+RUNBOOK = resolve_limits(load_config(overrides=[_EXACT]).risk, "demo")
+MICRO = resolve_limits(load_config(overrides=[_EXACT]).risk, "micro")
+GUARDRAILS = resolve_limits(load_config(overrides=["risk.profile=guardrails", _EXACT]).risk, "demo")
+LONG_SHORT = resolve_limits(load_config(overrides=["risk.profile=long_short", _EXACT]).risk, "full")
 
 
 def book(*holdings: tuple[str, str, str, float], nav: float = NAV) -> Book:

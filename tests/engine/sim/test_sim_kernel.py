@@ -30,6 +30,8 @@ def _config(**risk_caps) -> AureusConfig:
     raw = msgspec.to_builtins(AureusConfig())
     raw["risk"]["caps"]["per_name_pct"]["core"] = risk_caps.get("cap", 1.5)
     raw["risk"]["kill_switch"]["daily_loss_pct"] = risk_caps.get("kill", 2.5)
+    raw["risk"]["caps"]["entry_buffer_pct"] = risk_caps.get("entry_buffer", 0.0)
+    raw["risk"]["caps"]["trim_hysteresis_pct"] = risk_caps.get("hysteresis", 0.0)
     return msgspec.convert(raw, AureusConfig)
 
 
@@ -203,16 +205,46 @@ def test_redecide_under_another_policy_equals_a_fresh_ensemble_pass():
     assert (got.action == 1).sum() > (redecide(d, policy).action == 1).sum()  # a lower buy bar buys more
 
 
-def test_a_take_profit_filled_through_the_price_leaves_the_next_brackets_stop_in_the_market():
+def test_a_stop_rejected_in_the_market_whose_level_is_through_at_the_next_step_closes_the_position():
     # short at 1000 (ATR 10: take-profit 975); the next bar falls through 975 to 970 and closes there, so
     # the venue's ask stays at 975. A new short on that bar with ATR 2 puts its stop at 973.6 <= ask:
-    # Nautilus rejects the stop (and the contingent take-profit) and the position has no resting exits.
+    # Nautilus rejects the stop (and the contingent take-profit). At the next step the close 985 is through
+    # 973.6: strategies.protection closes the position at market instead of holding it unprotected.
     bars = [FLAT, (1000.0, 1000.0, 970.0, 970.0), (970.0, 990.0, 969.0, 985.0)]
     res = _run(bars, [-1, -1, 0], atr=np.array([10.0, 2.0, 2.0]), size=0.01, cfg=_config(cap=90.0))
     first, second = res.trades
     assert first[k.T_EXIT_REASON] == k.EXIT_TAKE_PROFIT and first[k.T_EXIT_PX] == 975.0
     assert res.counters["bracket_rejected_in_market"] == 1
-    assert second[k.T_ENTRY_EVENT] == 1 and second[k.T_EXIT_EVENT] == -1  # 990 did not stop it out
+    assert second[k.T_ENTRY_EVENT] == 1 and second[k.T_EXIT_EVENT] == 2
+    assert second[k.T_EXIT_REASON] == k.EXIT_STOP_THROUGH and second[k.T_EXIT_PX] == 985.0
+    assert res.counters["reprotect_closes"] == 1 and res.counters["stops_resubmitted"] == 0
+
+
+def test_a_stop_rejected_in_the_market_is_resubmitted_at_its_level_while_the_market_is_on_its_side():
+    # as above, but bar 2 closes at 971, below the rejected stop 973.6: the stop goes back at 973.6
+    # (without the take-profit), and bar 3's rise to 980 fills it at its trigger
+    bars = [FLAT, (1000.0, 1000.0, 970.0, 970.0), (970.0, 972.0, 969.0, 971.0), (971.0, 980.0, 970.0, 975.0)]
+    res = _run(bars, [-1, -1, 0, 0], atr=np.array([10.0, 2.0, 2.0, 2.0]), size=0.01, cfg=_config(cap=90.0))
+    _, second = res.trades
+    assert res.counters["stops_resubmitted"] == 1 and res.counters["reprotect_closes"] == 0
+    assert second[k.T_EXIT_EVENT] == 3 and second[k.T_EXIT_REASON] == k.EXIT_STOP
+    assert second[k.T_EXIT_PX] == 973.6
+
+
+def test_the_entry_buffer_sizes_entries_below_the_cap():
+    res = _run([FLAT, FLAT], [1, 0], cfg=_config(entry_buffer=5.0))
+    (trade,) = res.trades
+    assert trade[k.T_SIZE_POST] == pytest.approx(0.015 * 0.95) and trade[k.T_UNITS] == 1425
+
+
+def test_trim_hysteresis_lets_a_position_drift_inside_the_band_and_trims_past_it():
+    # long 1.5 % at 1000; +2 % puts it ~2 % over its cap: trimmed without hysteresis, not with a 3 % band;
+    # +6 % is past the band: trimmed
+    up2, up6 = (1020.0, 1020.0, 1020.0, 1020.0), (1060.0, 1060.0, 1060.0, 1060.0)
+    strict = _run([FLAT, FLAT, up2], [1, 0, 0], atr=100.0)
+    banded = _run([FLAT, FLAT, up2], [1, 0, 0], atr=100.0, cfg=_config(hysteresis=3.0))
+    past = _run([FLAT, FLAT, up2, up6], [1, 0, 0, 0], atr=100.0, cfg=_config(hysteresis=3.0))
+    assert strict.counters["trims"] == 1 and banded.counters["trims"] == 0 and past.counters["trims"] == 1
 
 
 def test_trailing_the_stop_cancels_a_take_profit_that_already_filled_the_remaining_size():

@@ -1,0 +1,91 @@
+"""Share of the replay loop by component, from a py-spy ``--native`` raw profile.
+
+Usage::
+
+    uvx py-spy record --native -r 150 -f raw -o prof.txt -- \
+        .venv/bin/python -m aureus replay --data REC --out RUN
+    uv run python -m bench.profile_shares prof.txt
+
+Only samples inside the engine's run (under ``aureus.replay._run_chunk``) count. Each is attributed to the
+component owning its innermost frame: nautilus (its Cython modules or Python), onnxruntime, numba,
+numpy, msgspec, ours (engine/, strategies/, adapters/, aureus/, schemas/). Interpreter, libc, GC and stdlib
+frames have no owner: they are charged to the nearest owned frame above them (the code that called them).
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+import sys
+
+_OURS = re.compile(r"(^|/)(engine|strategies|aureus|adapters|schemas|bench)/")
+_LIBS = (
+    ("nautilus_trader", "nautilus"),
+    ("onnxruntime", "onnxruntime"),
+    ("numba", "numba"),
+    ("llvmlite", "numba"),
+    ("numpy", "numpy"),
+    ("msgspec", "msgspec"),
+)
+
+
+def owner(frame: str) -> str | None:
+    """The component of one py-spy frame ``name (file:line)``; ``None`` for the interpreter and stdlib."""
+    match = re.search(r"\(([^()]*?)(?::\d+)?\)$", frame)
+    path = match.group(1) if match else frame
+    for needle, name in _LIBS:
+        if needle in path:
+            return name
+    if _OURS.search(path):
+        return "ours"
+    return "other libs" if "site-packages" in path else None
+
+
+def shares(path: str, top: int = 15) -> None:
+    """Print the loop's share per component, the top self-time frames and our top inclusive functions."""
+    total = 0
+    by_owner: collections.Counter[str] = collections.Counter()
+    self_time: collections.Counter[tuple[str, str]] = collections.Counter()
+    inclusive: collections.Counter[str] = collections.Counter()
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    for line in lines:
+        line = line.rstrip()
+        if not line:
+            continue
+        stack, count = line.rsplit(" ", 1)
+        n = int(count)
+        frames = stack.split(";")
+        start = next((i for i, f in enumerate(frames) if "_run_chunk" in f), None)
+        if start is None:
+            continue
+        loop = frames[start + 1 :]
+        total += n
+        name, where = "unattributed", ""
+        for frame in reversed(loop):
+            found = owner(frame)
+            if found:
+                name, where = found, frame
+                break
+        by_owner[name] += n
+        self_time[(name, where[:100])] += n
+        seen = set()
+        for frame in loop:
+            if owner(frame) == "ours":
+                key = re.sub(r":\d+\)$", ")", frame)[:100]
+                if key not in seen:
+                    inclusive[key] += n
+                    seen.add(key)
+    print(f"samples in the replay loop: {total}")
+    for name, n in by_owner.most_common():
+        print(f"  {name:14s} {100 * n / total:5.1f} %")
+    print("top self time (with the stdlib, interpreter and GC time it causes):")
+    for (name, frame), n in self_time.most_common(top):
+        print(f"  {100 * n / total:5.1f} %  [{name}] {frame}")
+    print("top inclusive, our functions:")
+    for frame, n in inclusive.most_common(top):
+        print(f"  {100 * n / total:5.1f} %  {frame}")
+
+
+if __name__ == "__main__":
+    shares(sys.argv[1])
