@@ -42,18 +42,29 @@ def run(
     log_level: Annotated[str, typer.Option(help="Nautilus log level.")] = "INFO",
 ) -> None:
     """Run the trading daemon: Kafka in, the meta-ensemble strategy, orders out; SIGTERM stops it cleanly."""
+    requested = _record_stop_signals()  # before the seconds of imports: a stop then is a clean exit too
     if mode not in ("demo", "live"):
         raise typer.BadParameter("--mode must be demo or live")
     from aureus.daemon import run_daemon
 
     cfg = load_daemon_config(config, set_)
     try:
-        summary = asyncio.run(run_daemon(cfg, mode, log_level=log_level))
+        summary = asyncio.run(run_daemon(cfg, mode, log_level=log_level, stop_requested=requested))
     except AureusError as e:
         _err.print(f"[bold red]error:[/] {e}")
         _hard_exit(2)
     Console().print_json(data=summary)
     _hard_exit(0)
+
+
+def _record_stop_signals() -> list[int]:
+    """Record SIGTERM/SIGINT in the returned list until the daemon's event loop installs its handlers."""
+    import signal
+
+    requested: list[int] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, _frame: requested.append(signum))
+    return requested
 
 
 def _hard_exit(code: int) -> None:

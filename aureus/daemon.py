@@ -22,11 +22,15 @@ from adapters.state import open_store
 from aureus.health import start_http
 from aureus.replay import build_strategy, trading_state_setter
 from aureus.runtime.node import build_node, drain_engines, load_instrument_specs
+from aureus.runtime.resume import last_decisions
 from engine.config import AureusConfig
 from engine.escalation.sink import EscalationSink
+from engine.risk.notices import alert
 from schemas.errors import AureusError
+from schemas.topics import ALERTS
 
 _ENCODER = msgspec.json.Encoder(order="deterministic")
+_SIGNALS_TAIL = 5_000  # records per partition of signals read back on start: more than one batch decides
 
 
 class JsonlSink:
@@ -63,14 +67,25 @@ def publisher_config(cfg: AureusConfig) -> KafkaPublisherConfig:
 
 
 async def run_daemon(
-    cfg: AureusConfig, mode: str, *, stop: asyncio.Event | None = None, log_level: str = "INFO"
+    cfg: AureusConfig,
+    mode: str,
+    *,
+    stop: asyncio.Event | None = None,
+    log_level: str = "INFO",
+    stop_requested: list | None = None,
 ) -> dict:
-    """Run the node until ``stop`` is set or SIGTERM/SIGINT arrives; return a summary of the run."""
+    """Run the node until ``stop`` is set or SIGTERM/SIGINT arrives; return a summary of the run.
+
+    ``stop_requested``: signals received before this loop existed (see ``aureus.cli_run``); any means a
+    stop during start-up. A stop before the node runs shuts down without running it.
+    """
     loop = asyncio.get_running_loop()
     stop = stop or asyncio.Event()
     # from the start: a stop during start-up still shuts down in order
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if stop_requested:
+        stop.set()
     specs = load_instrument_specs(cfg.daemon.instruments)
     await ensure_topics(cfg.kafka.bootstrap_servers, all_topics(cfg.kafka.topic_prefix))
     local = JsonlSink(Path(cfg.daemon.out_dir))
@@ -83,15 +98,25 @@ async def run_daemon(
     sink = EscalationSink(publisher, cfg.escalation, {s.instrument_id: s.bucket for s in specs})
     strategy = _strategy(cfg, specs, store=store, sink=sink, paper=mode == "demo")
     node.trader.add_strategy(strategy)
+    published = await last_decisions(cfg.kafka.bootstrap_servers, cfg.kafka.topic_prefix, _SIGNALS_TAIL)
+    decided = strategy.resume_after(published)
+    for sandbox in _sandboxes(node):  # the warm-up replay is not matched again (aureus/runtime/sandbox.py)
+        sandbox.seen_until = decided
     strategy.bind_trading_state(trading_state_setter(node.kernel.risk_engine))
 
     async def trader_running() -> None:
         while not node.trader.is_running:
             await asyncio.sleep(0.05)
+        _alert_restored_orders(node, publisher)
 
     client.set_start_gate(trader_running)
     client.add_commit_barrier(lambda: drain_engines(node))
     client.add_commit_barrier(publisher.flush)
+
+    async def decided() -> None:  # after the outputs are acknowledged, before the offsets are committed
+        strategy.commit_decided()
+
+    client.add_commit_barrier(decided)
 
     def ready() -> tuple[bool, str]:
         if not node.trader.is_running:
@@ -103,14 +128,16 @@ async def run_daemon(
     http = await start_http(cfg.daemon.http_host, cfg.daemon.http_port, ready)
     for sig in (signal.SIGTERM, signal.SIGINT):  # again: the node's kernel installed its own
         loop.add_signal_handler(sig, stop.set)
-    run_task = loop.create_task(node.run_async())
+    started = not stop.is_set()  # a stop during start-up: the node is never run, nothing is consumed
+    run_task = loop.create_task(node.run_async() if started else asyncio.sleep(0))
     stop_task = loop.create_task(stop.wait())
     watch_task = loop.create_task(_watch(node, stop))
     try:
-        await asyncio.wait({run_task, stop_task, watch_task}, return_when=asyncio.FIRST_COMPLETED)
-        await client.stop_consuming()
-        await asyncio.wait_for(publisher.flush(), timeout=cfg.daemon.shutdown_flush_s)
-        await node.stop_async()
+        if started:
+            await asyncio.wait({run_task, stop_task, watch_task}, return_when=asyncio.FIRST_COMPLETED)
+            await client.stop_consuming()
+            await asyncio.wait_for(publisher.flush(), timeout=cfg.daemon.shutdown_flush_s)
+            await node.stop_async()
     finally:
         stop_task.cancel()
         watch_task.cancel()
@@ -125,13 +152,35 @@ async def run_daemon(
         raise DaemonStopped(watch_task.result())
     if run_task.done() and not stop.is_set():
         raise DaemonStopped("the Nautilus node stopped by itself (see its log)")
+    seeks = client.warmup_seeks
     return {
         "events_in": dict(client.events_in),
         "dead_letters": dict(client.dead_letters),
         "commits": client.commits,
         "published": dict(publisher.published),
         "local": dict(publisher.local_only),
+        "restart": {
+            "warmup_replayed": {f"{tp.topic}[{tp.partition}]": c - f for tp, (f, c) in seeks.items()},
+            "bars_replayed_not_decided": strategy.journal.counters["bars_replayed_not_decided"],
+            "paper_orders_restored": sum(len(c.restored_orders) for c in _sandboxes(node)),
+        },
     }
+
+
+def _sandboxes(node) -> list:
+    from aureus.runtime.sandbox import BarSandboxExecutionClient
+
+    return [c for c in node.kernel.exec_engine._clients.values() if isinstance(c, BarSandboxExecutionClient)]
+
+
+def _alert_restored_orders(node, sink) -> None:
+    """One warning alert per paper venue that had its resting orders put back after a restart."""
+    for client in _sandboxes(node):
+        if client.restored_orders:
+            ids = ", ".join(client.restored_orders)
+            message = f"paper venue {client.venue} restarted: resting orders restored from the cache: {ids}"
+            ts = node.kernel.clock.timestamp_ns()
+            sink.emit(ALERTS, alert(ts, "warning", "paper_orders_restored", message, *client.restored_orders))
 
 
 class DaemonStopped(AureusError):

@@ -560,6 +560,20 @@ class WorkersConfig(msgspec.Struct, **_STRUCT):
     metrics_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 0
 
 
+class RestartConfig(msgspec.Struct, **_STRUCT):
+    """How ``aureus run`` resumes after a stop or a crash.
+
+    ``warmup_bars``: on start the Kafka data client seeks each ``md.bars`` partition back this many bars
+    per instrument before its committed offset and replays them; the strategy updates its features with
+    bars it already decided (at or before the decided mark in the risk state) and decides none of them
+    again. It must cover the feature warm-up (``warmup_bars(features)``) and the correlation window; the
+    features' slowest EMA (``liquidity_slow``) then carries a residual of about
+    ``(1 - 2 / (liquidity_slow + 1)) ** warmup_bars`` of its start value (2000 bars, 240: 6e-8).
+    """
+
+    warmup_bars: Annotated[int, msgspec.Meta(ge=0)] = 2000
+
+
 class AureusConfig(msgspec.Struct, **_STRUCT):
     """Root configuration."""
 
@@ -584,6 +598,7 @@ class AureusConfig(msgspec.Struct, **_STRUCT):
     alerts: AlertsConfig = AlertsConfig()
     audit: AuditConfig = AuditConfig()
     workers: WorkersConfig = WorkersConfig()
+    restart: RestartConfig = RestartConfig()
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> AureusConfig:

@@ -162,6 +162,32 @@ class MetaEnsembleStrategy(
         self.risk.cfg = self.cfg
         self._grace_ns = self.cfg.node.bar_grace_ms * 1_000_000
         _warm_kernels(self.cfg)
+        # restart: bars at or before an instrument's decided mark only warm its features (see commit_decided)
+        self._decided: dict[str, int] = dict(self.risk.supervisor.state.decided)
+        self._decided_pending: dict[str, int] = {}
+
+    def resume_after(self, published: dict[str, int]) -> dict[str, int]:
+        """Also treat as decided every bar at or before an instrument's last decision already published
+        (read back from ``signals`` by the daemon: a crash mid-batch leaves decisions no mark covers).
+
+        Returns the instrument -> event time up to which no bar is decided again.
+        """
+        for instrument, ts in published.items():
+            if ts > self._decided.get(instrument, -1):
+                self._decided[instrument] = ts
+                self.journal.counters["resumed_after_published"] += 1
+        return dict(self._decided)
+
+    def commit_decided(self) -> None:
+        """Record in the risk state (one write) that every bar stepped so far was decided.
+
+        The daemon calls it after each batch once the step's outputs are acknowledged by the broker and
+        before the batch's offsets are committed: a crash before it decides the batch again (its outputs
+        may then appear twice), a crash after it replays the batch as warm-up only.
+        """
+        if self._decided_pending:
+            pending, self._decided_pending = self._decided_pending, {}
+            self.risk.supervisor.record_decided(max(pending.values()), pending)
 
     def bind_trading_state(self, setter: Callable[[str], None]) -> None:
         """Give the strategy the node's risk-engine trading state (``"ACTIVE"`` / ``"HALTED"``).
@@ -290,6 +316,15 @@ class MetaEnsembleStrategy(
         self.outputs.flush()
         ids = [self._ids[i] for i in instruments]
         correlations = self._correlations(ids)
+        replayed = {i for i in instruments if ts <= self._decided.get(i, -1)}
+        if replayed:  # a restart's warm-up: these bars were decided before; features only
+            self.journal.counters["bars_replayed_not_decided"] += len(replayed)
+            if len(replayed) == len(ids):
+                return
+            ids = [i for i in ids if i.value not in replayed]
+        if trade:
+            for instrument_id in ids:
+                self._decided_pending[instrument_id.value] = ts
         nav = self._nav()
         update = self.risk.mark(ts, nav)  # every price update marks the book (kill switch)
         if update.trading_state is not None and update.trading_state != "HALTED":
@@ -317,6 +352,10 @@ class MetaEnsembleStrategy(
             self.journal.counters["equity_rows_nav_invalid"] += 1
 
     def _late_bar(self, instrument_id: InstrumentId, st: _InstrumentState, ts: int) -> None:
+        if ts <= self._decided.get(instrument_id.value, -1):
+            self.journal.counters["bars_replayed_not_decided"] += 1
+            return
+        self._decided_pending[instrument_id.value] = ts  # per instrument, bars arrive in time order
         if self.risk.halted:
             return
         if st.stop_order is not None:

@@ -35,6 +35,10 @@ class KafkaDataClientConfig(LiveDataClientConfig, frozen=True, kw_only=True):
         Acknowledgement level of the dead-letter producer.
     enable_idempotence : bool
         Idempotent dead-letter producer (off on brokers without InitProducerId, e.g. tansu).
+    warmup_records : int
+        On each assignment of an ``md.bars`` partition with a committed offset, seek back this many
+        records before it and replay them (a restart warms the strategy's features; the strategy
+        decides none of the bars it decided before). 0: resume at the committed offset.
     """
 
     bootstrap_servers: str
@@ -50,6 +54,7 @@ class KafkaDataClientConfig(LiveDataClientConfig, frozen=True, kw_only=True):
     auto_offset_reset: str = "earliest"
     acks: str = "all"
     enable_idempotence: bool = True
+    warmup_records: int = 0
 
 
 class KafkaPublisherConfig(NautilusConfig, frozen=True, kw_only=True):

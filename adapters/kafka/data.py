@@ -13,7 +13,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.component import LiveClock, MessageBus
@@ -109,6 +109,10 @@ class KafkaDataClient(LiveMarketDataClient):
         self.commits = 0
         self.ready = asyncio.Event()
         self._gate: CommitBarrier | None = None
+        self.warmup_seeks: dict[TopicPartition, tuple[int, int]] = {}
+        """Partition -> (first replayed offset, committed offset) of each warm-up replay."""
+        self._assigned: set[TopicPartition] = set()  # seen by this process: its features are warm
+        self._warmup_pending: set[TopicPartition] = set()
 
     # ------------------------------------------------------------------ wiring
     def register_converter(self, topic: str, converter: Converter) -> None:
@@ -134,7 +138,6 @@ class KafkaDataClient(LiveMarketDataClient):
     async def _connect(self) -> None:
         cfg = self._config
         self._consumer = AIOKafkaConsumer(
-            *(self._prefix + t for t in cfg.topics),
             bootstrap_servers=cfg.bootstrap_servers,
             group_id=cfg.group_id,
             client_id=cfg.client_id,
@@ -151,6 +154,7 @@ class KafkaDataClient(LiveMarketDataClient):
         try:
             await self._producer.start()
             await self._consumer.start()
+            self._consumer.subscribe([self._prefix + t for t in cfg.topics], listener=_WarmUpOnAssign(self))
         except KafkaError as e:
             raise KafkaUnavailableError(f"kafka at {cfg.bootstrap_servers} unavailable: {e}") from e
         self._stopping = False
@@ -181,6 +185,8 @@ class KafkaDataClient(LiveMarketDataClient):
                 batch = await self._consumer.getmany(
                     timeout_ms=self._config.poll_timeout_ms, max_records=self._config.max_poll_records
                 )
+                if self._warmup_pending:
+                    batch = await self._start_warmups(batch)
                 if batch:
                     await self.process_batch(batch)
             except KafkaError as e:  # broker trouble: nothing committed, the batch comes back
@@ -227,6 +233,50 @@ class KafkaDataClient(LiveMarketDataClient):
             high = self._consumer.highwater(tp)
             if high is not None:
                 self._metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(high - offsets[tp])
+
+    def note_assigned(self, assigned) -> None:
+        """Mark newly assigned ``md.bars`` partitions for a warm-up replay (done by the poll loop).
+
+        Not done in the rebalance callback: the committed offset read there was seen to be missing on
+        tansu, while the fetch positions then still start from it.
+        """
+        bars = self._prefix + "md.bars"
+        for tp in assigned:
+            if self._config.warmup_records > 0 and tp.topic == bars and tp not in self._assigned:
+                self._assigned.add(tp)  # a later rebalance or reconnect of this process: features are warm
+                self._warmup_pending.add(tp)
+
+    async def _start_warmups(self, batch: dict) -> dict:
+        """Seek each pending partition ``warmup_records`` before its committed offset; records already
+        fetched from it are dropped (not handed over, not committed) and come again after the replay."""
+        assert self._consumer is not None
+        n = self._config.warmup_records
+        for tp in sorted(self._warmup_pending):
+            committed, first = await self._offsets(tp)
+            if committed is None:  # never committed: the group starts from auto_offset_reset
+                self._log.warning(f"warm-up: {tp.topic}[{tp.partition}] has no committed offset: none")
+                self._warmup_pending.discard(tp)
+                continue
+            start = max(first, committed - n)
+            if start < committed:
+                self._consumer.seek(tp, start)
+                batch = {k: v for k, v in batch.items() if k != tp}
+            self.warmup_seeks[tp] = (start, committed)
+            self._warmup_pending.discard(tp)
+            self._log.warning(f"warm-up: {tp.topic}[{tp.partition}] replays offsets {start}..{committed - 1}")
+        return batch
+
+    async def _offsets(self, tp: TopicPartition) -> tuple[int | None, int]:
+        """Committed and first offset of ``tp``, retried on broker trouble (the batch in hand is kept)."""
+        assert self._consumer is not None
+        while True:
+            try:
+                committed = await self._consumer.committed(tp)
+                first = (await self._consumer.beginning_offsets([tp]))[tp]
+                return committed, first
+            except KafkaError as e:
+                self._log.warning(f"warm-up: offsets of {tp} unavailable, retrying: {e!r}")
+                await asyncio.sleep(0.5)
 
     def _dead_letter(self, error: SchemaDecodeError, topic: str, record):
         self._log.warning(f"dead letter {topic}@{record.partition}:{record.offset}: {str(error)[:200]}")
@@ -284,3 +334,16 @@ class KafkaDataClient(LiveMarketDataClient):
 
     async def _unsubscribe_trade_ticks(self, command: UnsubscribeTradeTicks) -> None:
         pass
+
+
+class _WarmUpOnAssign(ConsumerRebalanceListener):
+    """Seeks back for the features' warm-up whenever the group hands this consumer its partitions."""
+
+    def __init__(self, client: KafkaDataClient) -> None:
+        self._client = client
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        pass
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        self._client.note_assigned(assigned)

@@ -26,6 +26,7 @@ from adapters.recorded import open_recording
 from aureus.paths import resolve_repo_path
 from aureus.runtime.backtest import bar_type_for, venue_currencies
 from aureus.runtime.instruments import build_instrument
+from aureus.runtime.risk_engine import risk_engine_config
 from engine.config import AureusConfig
 from engine.errors import ConfigError
 from schemas.recording import InstrumentSpec
@@ -80,6 +81,7 @@ def data_client_config(cfg: AureusConfig, specs: tuple[InstrumentSpec, ...]) -> 
         auto_offset_reset=k.auto_offset_reset,
         acks=k.acks,
         enable_idempotence=k.enable_idempotence,
+        warmup_records=cfg.restart.warmup_bars * len(specs),  # all instruments may share one partition
     )
 
 
@@ -131,9 +133,7 @@ def node_config(
         cache=CacheConfig(
             database=redis_database(cfg.store.redis_url), encoding="msgpack", flush_on_start=False
         ),
-        risk_engine=LiveRiskEngineConfig(
-            bypass=False, max_order_submit_rate=f"{cfg.risk.order_rate.max_submit_per_s}/00:00:01"
-        ),
+        risk_engine=LiveRiskEngineConfig(**msgspec.structs.asdict(risk_engine_config(cfg))),
         exec_engine=LiveExecEngineConfig(reconciliation=True),
         data_clients={"KAFKA": data_client_config(cfg, specs)},
         exec_clients=exec_client_configs(cfg, specs, mode),

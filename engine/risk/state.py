@@ -151,6 +151,9 @@ class RiskState(msgspec.Struct, **_STRUCT):
         Day an operator forced to demo (``force_demo`` command), ``""`` when none.
     commands : tuple[str, ...]
         Ids of the last risk commands applied (a redelivered command is ignored).
+    decided : dict[str, int]
+        Instrument -> event time (ns) of its last bar whose portfolio step ran, recorded once that step's
+        outputs were acknowledged by the broker (the daemon); a restart decides no bar at or before it.
     version : int
         Incremented by every write; a write based on an older version is refused by the store.
     """
@@ -181,6 +184,7 @@ class RiskState(msgspec.Struct, **_STRUCT):
     activations: int = 0
     forced_demo_day: str = ""
     commands: tuple[str, ...] = ()
+    decided: dict[str, int] = {}
     version: int = 0
 
     @property

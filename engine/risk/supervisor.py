@@ -436,6 +436,30 @@ class RiskSupervisor:
             sip_entry=sip_entry,
         )
 
+    def record_decided(self, ts: int, decided: dict[str, int]) -> bool:
+        """Advance the decided mark of each instrument (never backwards) and write the state now.
+
+        Parameters
+        ----------
+        ts : int
+            Engine-clock nanoseconds (the latest decided bar's).
+        decided : dict[str, int]
+            Instrument -> event time of its latest bar whose step ran and whose outputs are acknowledged.
+
+        Returns
+        -------
+        bool
+            Whether the store holds the mark (a failure raises an alert at the next update, as any other).
+        """
+        merged = dict(self._state.decided)
+        for instrument, bar_ts in decided.items():
+            if bar_ts > merged.get(instrument, -1):
+                merged[instrument] = bar_ts
+        if merged == self._state.decided:
+            return True
+        self._state = _replace(self._state, decided=merged)
+        return self.flush(ts)
+
     def flush(self, ts: int) -> bool:
         """Write the state now, including a NAV trail still waiting for its interval (call it at stop)."""
         self._saved_ts = ts - self._mark_interval_ns

@@ -55,6 +55,8 @@ class Daemon:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     log: Path | None = None
+    extra: tuple[str, ...] = ()
+    """More ``key=value`` overrides, after the harness's own."""
 
     @property
     def group(self) -> str:
@@ -73,7 +75,9 @@ class Daemon:
             "store.backend": '"redis"',
             "store.key_prefix": f'"{self.prefix}"',
         }
-        return [arg for k, v in pairs.items() for arg in ("--set", f"{k}={v}")]
+        return [arg for k, v in pairs.items() for arg in ("--set", f"{k}={v}")] + [
+            arg for kv in self.extra for arg in ("--set", kv)
+        ]
 
     def start(self) -> None:
         self.log = self.out_dir.parent / f"{self.trader_id}-{time.monotonic_ns()}.log"

@@ -51,7 +51,7 @@ def good_message(topic: str, i: int) -> bytes:
     return codec.encode(topic, value)
 
 
-def make_client(bootstrap: str, prefix: str, received: list) -> KafkaDataClient:
+def make_client(bootstrap: str, prefix: str, received: list, *, warmup_records: int = 0) -> KafkaDataClient:
     loop = asyncio.get_running_loop()
     clock = LiveClock()
     msgbus = MessageBus(TraderId("TEST-001"), clock)
@@ -65,6 +65,7 @@ def make_client(bootstrap: str, prefix: str, received: list) -> KafkaDataClient:
         bar_types=(str(bar_type_for(SPEC)),),
         enable_idempotence=False,
         poll_timeout_ms=50,
+        warmup_records=warmup_records,
     )
     client = KafkaDataClient(loop, ClientId("KAFKA"), msgbus, Cache(), clock, config)
     return client
@@ -167,5 +168,38 @@ async def test_offsets_are_committed_only_after_the_barrier(kafka_bootstrap, top
         assert seen_at_barrier[0] == 5  # the batch was handed over before the barrier ran
     finally:
         release.set()
+        await client.stop_consuming()
+        await client._disconnect()
+
+
+async def test_a_restart_replays_the_warm_up_bars_before_the_committed_offset(kafka_bootstrap, topic_prefix):
+    await ensure_topics(kafka_bootstrap, all_topics(topic_prefix))
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    for i in range(10):
+        await producer.send_and_wait(topic_prefix + "md.bars", good_message("md.bars", i), key=b"k")
+    await producer.stop()
+    tp = TopicPartition(topic_prefix + "md.bars", 0)
+
+    first: list = []
+    client = make_client(kafka_bootstrap, topic_prefix, first, warmup_records=4)
+    await client._connect()
+    try:
+        await wait_for(lambda: client.commits >= 1 and len(first) == 10)
+        assert client.warmup_seeks == {}  # nothing committed before: no replay
+    finally:
+        await client.stop_consuming()
+        await client._disconnect()
+
+    again: list = []
+    client = make_client(kafka_bootstrap, topic_prefix, again, warmup_records=4)
+    await client._connect()
+    try:
+        await wait_for(lambda: len(again) == 4)
+        await asyncio.sleep(0.3)
+        assert client.warmup_seeks == {tp: (6, 10)}
+        assert [b.ts_event for b in again] == [b.ts_event for b in first[6:]]  # the last 4, once each
+        assert await client._consumer.committed(tp) == 10
+    finally:
         await client.stop_consuming()
         await client._disconnect()
