@@ -33,7 +33,15 @@ async def _send(bootstrap: str, topic: str, value: bytes) -> None:
 
 @pytest.mark.slow
 def test_replay_via_kafka_into_the_demo_daemon(recording, kafka_bootstrap, topic_prefix, tmp_path):
-    daemon = Daemon(kafka_bootstrap, topic_prefix, recording, tmp_path / "out", f"E2E-{uuid.uuid4().hex[:6]}")
+    # the two days' decisions are sells and spot is long only by default: orders need spot shorting on
+    daemon = Daemon(
+        kafka_bootstrap,
+        topic_prefix,
+        recording,
+        tmp_path / "out",
+        f"E2E-{uuid.uuid4().hex[:6]}",
+        extra=("shorting.spot=true",),
+    )
     try:
         invoke("replay", "--data", str(recording), "--via-kafka", *daemon.sets()[:8])
         daemon.start()
@@ -75,7 +83,16 @@ def test_replay_via_kafka_into_the_demo_daemon(recording, kafka_bootstrap, topic
         assert len({o.client_order_id for o in orders}) == len(orders)  # no client order id twice
 
         run = tmp_path / "RUN"  # the offline replay of the same recording
-        invoke("replay", "--data", str(recording), "--out", str(run), "--no-progress")
+        invoke(
+            "replay",
+            "--data",
+            str(recording),
+            "--out",
+            str(run),
+            "--no-progress",
+            "--set",
+            "shorting.spot=true",
+        )
         live = tmp_path / "live-decisions.jsonl"
         live.write_bytes(b"".join(codec.encode("signals", s) + b"\n" for s in signals))
         assert first_difference(run / "decisions.jsonl", live) is None
