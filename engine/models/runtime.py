@@ -1,10 +1,13 @@
 """ONNX model runtime: verified, schema-checked inference sessions built once.
 
 ``ModelBundle.load`` reads each model's manifest, checks the ONNX file's sha256 and the manifest's
-feature schema against the live one (refusing to load on any mismatch), and builds one onnxruntime
-``InferenceSession`` per model. ``predict_row`` scores one feature row through a preallocated float32
-buffer bound once with IOBinding (measured faster than ``InferenceSession.run`` for a single row on
-CPU: 9.7 µs against 13.6 µs for both baseline models on one row); ``predict_batch`` scores a matrix.
+feature schema against the live one (refusing to load on any mismatch), then merges the verified graphs
+into one onnxruntime session (``engine.models.bundle_graph``), so a bar's scores take one ``run`` call.
+``predict_row`` scores one feature row through a preallocated float32 buffer bound once with IOBinding
+(measured faster than ``InferenceSession.run`` for a single row on CPU); ``predict_batch`` scores a
+matrix (several instruments' rows) in one call. With CUDA requested and available, plain tree models
+are rewritten as tensor operations, and the provider reported per model is the one that executed its
+nodes in a one-row profiled run at load.
 """
 
 from __future__ import annotations
@@ -217,7 +220,7 @@ def load_optional(
 
 
 class ModelBundle:
-    """The baseline models scored together on the same feature row.
+    """The baseline models scored together on the same feature row, in one merged session.
 
     Not thread-safe: ``predict_row`` writes into one shared input buffer.
 
@@ -228,7 +231,12 @@ class ModelBundle:
     models : dict of str to ModelSession
         Loaded models by name.
     providers : dict of str to str
-        The execution provider each session actually uses.
+        Per model, the provider(s) that executed its nodes in the profiled run at load ("+"-joined
+        when they were split between providers).
+    executed : dict of str to dict of str to str
+        Per model, ``"<op_type>:<node>" -> provider`` from that run.
+    tensor_graph : bool
+        Whether tree models run as tensor operations (CUDA requested and available).
     """
 
     def __init__(self, models: dict[str, ModelSession], names: Sequence[str]) -> None:
