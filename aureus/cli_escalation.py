@@ -54,6 +54,14 @@ def escalate(
             "SANITY_JUDGE decision goes to the risk supervisor). For runs without a node.",
         ),
     ] = False,
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            "--ledger",
+            help="Audit ledger the applied update and its risk events are appended to "
+            "(default: audit.ledger_path; a replay's OUT/audit.jsonl continues that run's chain).",
+        ),
+    ] = None,
     config: ConfigOption = None,
     set_: SetOption = None,
     state: StateOption = None,
@@ -73,6 +81,13 @@ def escalate(
         controller = PolicyController(service.policies, service.limits)
         supervisor = RiskSupervisor(cfg.risk, cfg.mode, store=service.store)
         result, risk = apply_policy_control(controller, supervisor, outcome.update)
+        if result.applied:
+            _append_to_ledger(
+                ledger or Path(cfg.audit.ledger_path),
+                cfg.audit.topics,
+                outcome.update,
+                risk.events if risk else (),
+            )
         _echo_json(
             {
                 "applied": result.applied,
@@ -82,6 +97,19 @@ def escalate(
             }
         )
     raise typer.Exit(0 if outcome.status == "proposed" else 1)
+
+
+def _append_to_ledger(path: Path, topics, update, risk_events) -> None:
+    """Record an applied update as the audit worker would: the ``control`` message, then its risk events
+    (a quarantine ended by GPT-5 is a ``quarantine_changed`` event), hash-chained after what is there."""
+    from adapters.audit.ledger import LedgerWriter
+    from schemas.codec import encode
+
+    rows = [("control", update)] + [("risk", event) for event in risk_events]
+    with LedgerWriter(path) as writer:
+        for topic, message in rows:
+            if topic in topics:
+                writer.append(ts_event=message.ts_event, kind=topic, payload=encode(topic, message))
 
 
 @escalation_app.command("status")
@@ -247,25 +275,72 @@ async def publish_control(cfg, update) -> None:
         await producer.stop()
 
 
+@escalation_app.command("options-oi")
+def options_oi(
+    snapshot: Annotated[Path, typer.Argument(help="Option-chain snapshot CSV (yfinance columns).")],
+    at: Annotated[str, typer.Option("--at", help="When the snapshot was taken, ISO UTC (...T21:00:00Z).")],
+    publish: Annotated[bool, typer.Option("--publish", help="Send them on md.options_oi.")] = False,
+    config: ConfigOption = None,
+    set_: SetOption = None,
+) -> None:
+    """Put/call open interest per underlying from a snapshot, as ``md.options_oi`` messages (printed as
+    JSON; ``--publish`` sends them, keyed by underlying). Rows that cannot be read are listed, not dropped."""
+    from adapters.importers.options_oi import read_put_call_snapshot
+    from schemas.topics import MD_OPTIONS_OI
+    from schemas.tradelog import parse_iso_utc
+
+    snap = read_put_call_snapshot(snapshot)
+    messages = snap.messages(parse_iso_utc(at))
+    _echo_json({"messages": messages, "ratios": snap.ratios, "rejects": snap.rejects})
+    if publish:
+        asyncio.run(publish_messages(_config(config, set_), MD_OPTIONS_OI, messages))
+
+
+async def publish_messages(cfg, topic: str, messages) -> None:
+    """Send ``messages`` on ``topic`` under their DESIGN.md keys and wait for the broker's acks."""
+    from aiokafka import AIOKafkaProducer
+    from aiokafka.errors import KafkaError
+
+    from engine.errors import EngineError
+    from schemas.codec import encode
+    from schemas.topics import message_key
+
+    k = cfg.kafka
+    producer = AIOKafkaProducer(
+        bootstrap_servers=k.bootstrap_servers,
+        client_id=f"{k.client_id}-{topic}",
+        acks="all" if k.acks == "all" else int(k.acks),
+        enable_idempotence=k.enable_idempotence,
+    )
+    try:
+        await producer.start()
+        sent = [
+            await producer.send(k.topic_prefix + topic, encode(topic, m), key=message_key(topic, m).encode())
+            for m in messages
+        ]
+        await asyncio.gather(*sent)
+    except KafkaError as e:
+        raise EngineError(f"{topic} not published to {k.bootstrap_servers}: {e}") from e
+    finally:
+        await producer.stop()
+
+
 def worker_escalation(config: ConfigOption = None, set_: SetOption = None) -> None:
     """escalations -> GPT-5 (at most escalation.gpt5_calls_per_day a UTC day) or the local reasoner ->
     bounded policy update on control; alerts on alerts."""
-    import faust
-
+    from aureus.cli_workers import _run_faust
     from streams.escalation.app import create_app
 
-    faust.Worker(create_app(_config(config, set_)), loglevel="info").execute_from_commandline()
+    cfg = _config(config, set_)
+    _run_faust(create_app(cfg), cfg)  # the stream workers' runner (workers.metrics_port)
 
 
 def mount(app: typer.Typer) -> None:
     """Add ``escalate``, ``status``, ``postmortem``, the ``policy`` group and ``worker escalation``."""
     app.add_typer(escalation_app)
     app.add_typer(policy_app)
-    try:  # the stream workers' group, when that module is there; else a group of our own
-        from aureus.cli_workers import worker_app  # type: ignore[import-not-found]
-    except ImportError:
-        worker_app = typer.Typer(name="worker", help="Run a stream worker (faust) in this process.")
-        app.add_typer(worker_app)
+    from aureus.cli_workers import worker_app
+
     worker_app.command("escalation")(worker_escalation)
 
 

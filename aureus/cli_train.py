@@ -115,19 +115,15 @@ def walkforward(
     from aureus.walkforward import parse_walkforward_overrides, run_walkforward
 
     console = Console()
-    try:
-        config, params = parse_walkforward_overrides(overrides or [])
-        result = run_walkforward(
-            data,
-            out,
-            seed=seed,
-            config=config,
-            feature_params=params,
-            on_step=lambda msg: console.print(f"[dim]{msg}[/dim]"),
-        )
-    except AureusError as e:
-        console.print(f"[red]walk-forward failed:[/red] {e}")
-        raise typer.Exit(code=1) from e
+    config, params = parse_walkforward_overrides(overrides or [])
+    result = run_walkforward(
+        data,
+        out,
+        seed=seed,
+        config=config,
+        feature_params=params,
+        on_step=lambda msg: console.print(f"[dim]{msg}[/dim]"),
+    )
     print_walkforward(console, result.metrics)
     console.print(
         f"wrote {result.out_dir}: {', '.join(result.models)}, metrics.json, oos_predictions.csv, PNGs"

@@ -122,6 +122,7 @@ def _run(config, recording, manifest, data_path, run, console, state, engine_hoo
             chunk_events=config.replay.chunk_events,
             on_progress=lambda n: progress.update(task, completed=n),
             prices=prices,
+            on_bar=triggers.on_close,
         )
     engine.end()
     elapsed = time.perf_counter() - started
@@ -239,11 +240,19 @@ def build_strategy(
 
 
 def feed_recording(
-    engine, recording, specs, *, chunk_events: int, on_progress=None, prices: dict | None = None
+    engine,
+    recording,
+    specs,
+    *,
+    chunk_events: int,
+    on_progress=None,
+    prices: dict | None = None,
+    on_bar=None,
 ) -> Counter[str]:
     """Stream a recording into a backtest engine in time-ordered chunks (bars and scored news).
 
     Returns the number of records seen per topic; topics the strategy does not trade are counted, not fed.
+    ``on_bar(instrument, ts_event, close)`` sees each bar before its chunk runs (ahead of the engine clock).
     """
     converters = {s.instrument_id: BarConverter(bar_type_for(s), s) for s in specs}
     seen: Counter[str] = Counter()
@@ -253,6 +262,8 @@ def feed_recording(
         seen[record.topic] += 1
         if isinstance(payload, Bar):
             bars.append(converters[payload.instrument](payload))
+            if on_bar is not None:
+                on_bar(payload.instrument, payload.ts_event, payload.close)
             if prices is not None:
                 first = prices.setdefault(payload.instrument, [payload.close, payload.close, 0])
                 first[1], first[2] = payload.close, first[2] + 1

@@ -65,7 +65,8 @@ def main() -> dict[str, float]:
             ts = int(datetime.strptime(row["created_at"], "%a %b %d %H:%M:%S %z %Y").timestamp()) * 10**9
             tweets.append(NewsRaw(source="stocknet", ts_event=ts, headline=row["text"]))
     tweets.sort(key=lambda t: t.ts_event)
-    processor_rate = _rate(lambda: build_processor(NewsWorkerConfig()).process(tweets), len(tweets), repeat=1)
+    # A fresh processor per repeat (its dedup window is state); best of 3 because the machine is shared.
+    processor_rate = _rate(lambda: build_processor(NewsWorkerConfig()).process(tweets), len(tweets))
 
     published = model.manifest.published
     print("[e] headline sentiment (Financial PhraseBank held-out, one CPU thread):")
@@ -81,7 +82,8 @@ def main() -> dict[str, float]:
     print(
         f"    news processor    {processor_rate:>10,.0f} headlines/s  (20,000 StockNet tweets: normalise, "
         "link, "
-        f"dedup, quality, sentiment; includes building the processor)"
+        f"dedup, quality, sentiment; includes building the processor; {processor_rate / sk_rate:.2f}x the "
+        "scikit-learn pipeline above)"
     )
     return {"accuracy": acc, "macro_f1": f1, "onnx_per_s": onnx_rate, "processor_per_s": processor_rate}
 

@@ -427,6 +427,7 @@ class EscalationConfig(msgspec.Struct, **_STRUCT):
     untrusted_max_chars: Annotated[int, msgspec.Meta(ge=1, le=2000)] = 280
     untrusted_max_items: Annotated[int, msgspec.Meta(ge=0, le=100)] = 20
     thresholds: EscalationThresholds = EscalationThresholds()
+    accuracy_horizon_s: Positive = 3600.0
 
 
 class RealModelSets(msgspec.Struct, **_STRUCT):

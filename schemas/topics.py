@@ -16,6 +16,7 @@ from schemas.dlq import DeadLetter
 from schemas.errors import SchemaUsageError
 from schemas.escalation import Escalation
 from schemas.market import Bar, NewsRaw, NewsScored, Quote, Trade
+from schemas.options import PutCallOpenInterest
 from schemas.orders import FillEvent, OrderEvent
 from schemas.risk import RiskEvent
 from schemas.signals import Signal
@@ -23,6 +24,7 @@ from schemas.signals import Signal
 MD_BARS = "md.bars"
 MD_QUOTES = "md.quotes"
 MD_TRADES = "md.trades"
+MD_OPTIONS_OI = "md.options_oi"
 NEWS_RAW = "news.raw"
 NEWS_SCORED = "news.scored"
 SIGNALS = "signals"
@@ -48,6 +50,7 @@ TOPIC_TYPES: MappingProxyType[str, Any] = MappingProxyType(
         MD_BARS: Bar,
         MD_QUOTES: Quote,
         MD_TRADES: Trade,
+        MD_OPTIONS_OI: PutCallOpenInterest,
         NEWS_RAW: NewsRaw,
         NEWS_SCORED: NewsScored,
         SIGNALS: Signal,

@@ -17,6 +17,7 @@ import msgspec
 
 from adapters.importers.errors import UnreadableFileError
 from engine.escalation.triggers import put_call_oi_ratio
+from schemas.options import PutCallOpenInterest
 
 _OCC = re.compile(r"^([A-Z][A-Z0-9.]{0,9})(\d{6})([CP])(\d{8})$")
 
@@ -35,6 +36,15 @@ class PutCallSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     overall: float | None
     contracts: int
     rejects: tuple[OptionsReject, ...]
+    open_interest: dict[str, tuple[float, float, int]] = {}
+    """Per underlying: summed put open interest, call open interest, contracts."""
+
+    def messages(self, ts_event: int) -> list[PutCallOpenInterest]:
+        """The ``md.options_oi`` messages of this snapshot taken at ``ts_event``, one per underlying."""
+        return [
+            PutCallOpenInterest(instrument=u, ts_event=ts_event, put_oi=p, call_oi=c, contracts=n)
+            for u, (p, c, n) in sorted(self.open_interest.items())
+        ]
 
 
 def read_put_call_snapshot(path: Path) -> PutCallSnapshot:
@@ -83,9 +93,18 @@ def read_put_call_snapshot(path: Path) -> PutCallSnapshot:
             ratios[underlying] = ratio
     all_kinds = [k for u in kinds for k in kinds[u]]
     all_oi = [x for u in interest for x in interest[u]]
+    open_interest = {
+        u: (
+            math.fsum(x for k, x in zip(kinds[u], interest[u], strict=True) if k == "P"),
+            math.fsum(x for k, x in zip(kinds[u], interest[u], strict=True) if k == "C"),
+            len(kinds[u]),
+        )
+        for u in sorted(kinds)
+    }
     return PutCallSnapshot(
         ratios=ratios,
         overall=put_call_oi_ratio(all_kinds, all_oi),
         contracts=len(all_kinds),
         rejects=tuple(rejects),
+        open_interest=open_interest,
     )

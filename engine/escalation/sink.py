@@ -19,10 +19,12 @@ from typing import Any
 import msgspec
 
 from engine.config import EscalationConfig
+from engine.escalation.accuracy import DirectionScorer
 from engine.escalation.node_state import NodeStateTracker
 from engine.escalation.triggers import NodeState, TriggerEvaluator
 from engine.journal import EquityRow
 from engine.sink import EQUITY, TRADES, EventSink
+from schemas.options import PutCallOpenInterest
 from schemas.risk import KillSwitchTriggered
 from schemas.signals import EnsembleDecision
 from schemas.topics import ESCALATIONS, RISK, SIGNALS
@@ -52,11 +54,14 @@ class EscalationSink:
         self._reference = reference or min(buckets, default="")
         self.tracker = NodeStateTracker()
         self.triggers = TriggerEvaluator(config)
+        self.accuracy = DirectionScorer(int(config.accuracy_horizon_s * 1e9))
         self._buckets = dict(buckets)
         self._kill: KillSwitchTriggered | None = None
         self._judge_pending: NodeState | None = None
         self._last_ts = 0
         self.requests = 0
+        self._options_pending: list[PutCallOpenInterest] = []
+        self._put_call: dict[str, float] = {}
 
     def emit(self, channel: str, message: Any) -> None:
         """Forward ``message``; after an equity row, emit the requests the triggers raise."""
@@ -67,6 +72,7 @@ class EscalationSink:
             ts = parse_iso_utc(message.exit_timestamp) if message.exit_timestamp else self._last_ts
             self.tracker.on_trade(ts, message, self._buckets.get(message.symbol, "core"))
         elif channel == SIGNALS and isinstance(message, EnsembleDecision):
+            self.accuracy.on_decision(message.instrument, message.ts_event, message.action)
             if message.instrument == self._reference:
                 vol_z, corr = message.volatility_zscore, message.correlation
                 self.tracker.on_market(
@@ -74,6 +80,27 @@ class EscalationSink:
                 )
         elif channel == EQUITY and isinstance(message, EquityRow):
             self._step(message)
+
+    def on_close(self, instrument: str, ts: int, close: float) -> None:
+        """A bar's close, for the decisions' direction accuracy (may run ahead of the engine clock)."""
+        self.accuracy.on_close(instrument, ts, close)
+
+    def on_put_call(self, message: PutCallOpenInterest) -> None:
+        """An ``md.options_oi`` message; it counts from the first step at or after its ``ts_event``."""
+        self._options_pending.append(message)
+
+    def _put_call_ratio(self, now: int) -> float | None:
+        """The highest latest put/call ratio over the underlyings seen up to ``now``."""
+        due = [m for m in self._options_pending if m.ts_event <= now]
+        if due:
+            self._options_pending = [m for m in self._options_pending if m.ts_event > now]
+            for m in sorted(due, key=lambda m: m.ts_event):
+                ratio = m.ratio
+                if ratio is None:
+                    self._put_call.pop(m.instrument, None)
+                else:
+                    self._put_call[m.instrument] = ratio
+        return max(self._put_call.values(), default=None)
 
     def _step(self, row: EquityRow) -> None:
         self._last_ts = row.ts
@@ -90,7 +117,10 @@ class EscalationSink:
         # the supervisor's own day P&L at a kill (the row's percent, divided by 100, is not bit-equal)
         day_pnl = self._kill.daily_pnl if self._kill is not None else row.day_pnl_pct / 100.0
         self.tracker.on_equity(row.ts, row.nav, day_pnl, usage)
-        self._publish(self.triggers.evaluate(self.tracker.snapshot(row.ts)))
+        for hit in self.accuracy.score(row.ts):
+            self.tracker.on_scored_decision(hit)
+        state = self.tracker.snapshot(row.ts, put_call_ratio=self._put_call_ratio(row.ts))
+        self._publish(self.triggers.evaluate(state))
         if self._kill is not None:
             self._judge_pending = self.tracker.snapshot(row.ts, kill_switch_reason=self._kill.reason)
             self._kill = None

@@ -53,7 +53,7 @@ class Deduplicator:
         self.threshold = threshold
         self._exact: OrderedDict[str, int] = OrderedDict()
         self._near: OrderedDict[str, int] = OrderedDict()
-        self._recent: dict[str, deque[tuple[int, frozenset[str]]]] = {}
+        self._recent: dict[str, deque[tuple[int, frozenset[str], int]]] = {}
         self._recent_size = recent_per_instrument
         self._now = 0
 
@@ -79,16 +79,25 @@ class Deduplicator:
         word_set = frozenset(words)
         size, threshold = len(word_set), self.threshold
         for symbol in symbols:
-            for seen_ts, seen in self._recent.get(symbol, ()):
-                # Jaccard <= min/max of the two sizes: most pairs are ruled out without a set operation.
-                other = len(seen)
-                if seen_ts < horizon or min(size, other) < threshold * max(size, other):
+            for seen_ts, seen, other in self._recent.get(symbol, ()):
+                # Jaccard <= min/max of the two sizes: most pairs are ruled out without a set operation
+                # (written out rather than min()/max(): this loop runs ~20 times per headline).
+                if seen_ts < horizon:
                     continue
-                if jaccard(word_set, seen) >= threshold:
+                if other <= size:
+                    if other < threshold * size:
+                        continue
+                elif size < threshold * other:
+                    continue
+                # jaccard() inlined (hot loop); the same division, so the same float comparison.
+                common = len(word_set & seen)
+                union = size + other - common
+                if (common / union if union else 0.0) >= threshold:
                     return "near"
         self._exact[key] = self._now
         if words:
             self._near[near] = self._now
+        entry = (self._now, word_set, size)
         for symbol in symbols:
-            self._recent.setdefault(symbol, deque(maxlen=self._recent_size)).append((self._now, word_set))
+            self._recent.setdefault(symbol, deque(maxlen=self._recent_size)).append(entry)
         return None

@@ -76,7 +76,13 @@ class InstrumentLinker:
                 # needs a capital first letter, so "apple pie" does not link but "Apple" does.
                 if key and len(key) >= 3:
                     self._names.setdefault(key, symbol)
-        self._max_name_words = max((len(k.split()) for k in self._names), default=0)
+        # First word of a name -> the word counts of the names it starts, longest first: a headline word that
+        # starts no name (almost all of them) costs one dict lookup instead of one join per possible length.
+        lengths: dict[str, set[int]] = {}
+        for key in self._names:
+            words = key.split()
+            lengths.setdefault(words[0], set()).add(len(words))
+        self._name_lengths = {w: tuple(sorted(n, reverse=True)) for w, n in lengths.items()}
 
     @classmethod
     def from_files(cls, paths: list[Path], *, max_strong_cashtags: int = 3) -> InstrumentLinker:
@@ -111,16 +117,22 @@ class InstrumentLinker:
         for symbol in cashtags:
             found.setdefault(symbol, Link(symbol, "cashtag", broad))
         words = _WORD.findall(text)
-        lowered = [w.lower().rstrip(".'") for w in words]
+        name_lengths = self._name_lengths
         for i, word in enumerate(words):
             if not word[0].isupper():
                 continue
-            for n in range(min(self._max_name_words, len(words) - i), 0, -1):
-                symbol = self._names.get(" ".join(lowered[i : i + n]))
+            candidates = name_lengths.get(word.lower().rstrip(".'"))
+            if candidates is None:
+                continue
+            for n in candidates:
+                if n > len(words) - i:
+                    continue
+                symbol = self._names.get(" ".join(w.lower().rstrip(".'") for w in words[i : i + n]))
                 if symbol is not None:
                     found.setdefault(symbol, Link(symbol, "name", False))
                     break
+        symbols = self.symbols
         for word in words:
-            if word.isupper() and word in self.symbols:
+            if word in symbols and word.isupper():
                 found.setdefault(word, Link(word, "ticker", True))
         return list(found.values())

@@ -9,14 +9,17 @@ regex tokeniser did not reproduce scikit-learn's tokens exactly, hence the split
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import numpy as np
 import onnxruntime as ort
-from sklearn.feature_extraction.text import CountVectorizer
 
 from engine.news.errors import SentimentModelError
 
@@ -26,15 +29,59 @@ INPUT_COUNTS = "counts"
 INPUT_N = "n_rows"
 OUTPUT_PROBABILITIES = "probabilities"
 MANIFEST_NAME = "sentiment.manifest.json"
+WORD_CACHE = 1 << 17  # distinct words whose char n-gram ids are kept
 CHUNK = 1024  # rows per onnxruntime call: far larger batches ran slower here, not faster
 
 
-class TokenizerSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """How text becomes terms; identical in training and inference."""
+CHAR_PREFIX = "#"  # marks char n-gram terms; no word term can contain it (``\\w`` and ``%+-`` only)
+
+
+class TokenizerSpec(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True
+):
+    """How text becomes terms; identical in training and inference.
+
+    Word n-grams of ``token_pattern`` tokens, plus (when ``char_wb_max`` > 0) scikit-learn's ``char_wb``
+    n-grams of each space-padded word, prefixed with ``CHAR_PREFIX``.
+    """
 
     token_pattern: str
     ngram_min: int
     ngram_max: int
+    char_wb_min: int = 0
+    char_wb_max: int = 0
+
+
+def char_wb_grams(word: str, n_min: int, n_max: int) -> list[str]:
+    """scikit-learn's ``char_wb`` n-grams of one word (same loop, so the same terms and multiplicities)."""
+    w = f" {word} "
+    grams = []
+    for n in range(n_min, n_max + 1):
+        offset = 0
+        grams.append(CHAR_PREFIX + w[offset : offset + n])
+        while offset + n < len(w):
+            offset += 1
+            grams.append(CHAR_PREFIX + w[offset : offset + n])
+        if offset == 0:  # the word is shorter than n: one gram, the whole padded word
+            break
+    return grams
+
+
+def make_analyzer(spec: TokenizerSpec) -> Callable[[str], list[str]]:
+    """Text (already :func:`prepare_text`-ed) to its terms: the analyzer scikit-learn trains with."""
+    token = re.compile(spec.token_pattern)
+
+    def analyze(text: str) -> list[str]:
+        tokens = token.findall(text)
+        terms = list(tokens) if spec.ngram_min == 1 else []
+        for n in range(max(2, spec.ngram_min), spec.ngram_max + 1):
+            terms += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+        if spec.char_wb_max:
+            for word in text.split():
+                terms += char_wb_grams(word, spec.char_wb_min, spec.char_wb_max)
+        return terms
+
+    return analyze
 
 
 class SentimentManifest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -99,13 +146,19 @@ class SentimentModel:
                 raise SentimentModelError(f"{path} does not match the sha256 in its manifest")
         vocabulary = msgspec.json.decode(vocab_path.read_bytes(), type=list[str])
         spec = self.manifest.tokenizer
-        self._vectorizer = CountVectorizer(
-            vocabulary=vocabulary,
-            token_pattern=spec.token_pattern,
-            ngram_range=(spec.ngram_min, spec.ngram_max),
-            lowercase=False,
-            dtype=np.float32,
-        )
+        self._vocabulary = {term: i for i, term in enumerate(vocabulary)}
+        self._n_terms = len(vocabulary)
+        self._token = re.compile(spec.token_pattern)
+        get = self._vocabulary.get
+
+        # A word's char n-grams depend on the word alone and headlines repeat words, so each distinct word is
+        # split and looked up once (bounded cache; the output does not depend on what is cached).
+        @functools.lru_cache(maxsize=WORD_CACHE)
+        def char_ids(word: str) -> tuple[int, ...]:
+            grams = char_wb_grams(word, spec.char_wb_min, spec.char_wb_max)
+            return tuple(i for i in map(get, grams) if i is not None)
+
+        self._char_ids = char_ids
         available = ort.get_available_providers()
         providers = ["CPUExecutionProvider"]
         if prefer_gpu and "CUDAExecutionProvider" in available:
@@ -118,6 +171,28 @@ class SentimentModel:
         self._positive = labels.index("positive")
         self.name = f"{self.manifest.name}@{self.manifest.version}"
 
+    def term_ids(self, text: str) -> list[int]:
+        """Vocabulary ids, with repeats, of the :func:`make_analyzer` terms of one prepared text."""
+        spec, get = self.manifest.tokenizer, self._vocabulary.get
+        tokens = self._token.findall(text)
+        terms = tokens if spec.ngram_min == 1 else []
+        for n in range(max(2, spec.ngram_min), spec.ngram_max + 1):
+            terms = terms + [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+        ids = [i for i in map(get, terms) if i is not None]
+        if spec.char_wb_max:
+            for word in text.split():
+                ids += self._char_ids(word)
+        return ids
+
+    def term_counts(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sparse counts of a batch as (row, term, count), sorted by row then term like scikit-learn's CSR."""
+        per_text = [self.term_ids(prepare_text(t)) for t in texts]
+        lengths = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
+        rows = np.repeat(np.arange(len(per_text), dtype=np.int64), lengths)
+        ids = np.fromiter(itertools.chain.from_iterable(per_text), dtype=np.int64, count=int(lengths.sum()))
+        keys, counts = np.unique(rows * self._n_terms + ids, return_counts=True)
+        return keys // self._n_terms, keys % self._n_terms, counts.astype(np.float32)
+
     def probabilities(self, texts: list[str]) -> np.ndarray:
         """Class probabilities, one row per text, columns in ``manifest.labels`` order."""
         if not texts:
@@ -126,11 +201,11 @@ class SentimentModel:
             return np.concatenate(
                 [self.probabilities(texts[i : i + CHUNK]) for i in range(0, len(texts), CHUNK)]
             )
-        counts = self._vectorizer.transform([prepare_text(t) for t in texts]).tocoo()
+        rows, terms, counts = self.term_counts(texts)
         feeds = {
-            INPUT_ROWS: counts.row.astype(np.int64),
-            INPUT_TERMS: counts.col.astype(np.int64),
-            INPUT_COUNTS: counts.data.astype(np.float32),
+            INPUT_ROWS: rows,
+            INPUT_TERMS: terms,
+            INPUT_COUNTS: counts,
             INPUT_N: np.array([len(texts)], dtype=np.int64),
         }
         return self._session.run([OUTPUT_PROBABILITIES], feeds)[0]

@@ -6,15 +6,17 @@ request at a time per worker, and several workers share the GPT-5 budget and the
 service (clients, budget, policy store) is built once, with the app. Values travel as raw bytes and are
 decoded by the step, so a bad message reaches ``dlq.escalations`` instead of failing inside faust.
 
-Broker and topic prefix come from ``kafka.*`` (``AUREUS_KAFKA_BOOTSTRAP``), as for the daemon;
-``kafka.enable_idempotence`` selects faust's ``exactly_once`` (Apache Kafka) or ``at_least_once`` (brokers
-without InitProducerId, such as tansu), where the request log keeps redeliveries from calling a model again.
+The app follows the stream workers' conventions (:mod:`streams.faust_app`): broker
+``workers.bootstrap_servers`` / ``AUREUS_KAFKA_BOOTSTRAP`` / ``kafka.bootstrap_servers``, topic prefix
+``workers.topic_prefix`` else ``kafka.topic_prefix``, consumer group
+``<prefix><workers.group_prefix>-escalation``, ``workers.idempotent_producer`` selecting ``exactly_once``
+(Apache Kafka) or ``at_least_once`` (tansu), where the request log keeps redeliveries from calling a
+model again.
 """
 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import faust
 
@@ -24,48 +26,29 @@ from engine.config import AureusConfig
 from schemas.topics import ESCALATIONS
 from streams.escalation.service import EscalationService, build_service
 from streams.escalation.step import WORKER, escalation_step
+from streams.faust_app import create_base_app, topic
 
 
-def create_app(
-    config: AureusConfig, *, service: EscalationService | None = None, data_dir: str = ".aureus/faust"
-) -> faust.App:
+def create_app(config: AureusConfig, *, service: EscalationService | None = None) -> faust.App:
     """Build the escalation worker app; ``service`` replaces the configured one (tests)."""
-    k = config.kafka
-    datadir = Path(data_dir) / WORKER
-    datadir.mkdir(parents=True, exist_ok=True)
-    servers = ",".join(f"kafka://{s.strip()}" for s in k.bootstrap_servers.split(","))
-    app = faust.App(
-        f"{k.topic_prefix}aureus-{WORKER}",
-        broker=servers,
-        datadir=str(datadir),
-        value_serializer="raw",
-        key_serializer="raw",
-        web_enabled=False,
-        store="memory://",
-        topic_partitions=1,
-        topic_replication_factor=1,
-        consumer_auto_offset_reset="earliest",
-        processing_guarantee="exactly_once" if k.enable_idempotence else "at_least_once",
-    )
+    app = create_base_app(WORKER, config)
     svc = service if service is not None else build_service(config)
     requests_log = RedisRequestLog(redis_url(config), config.store.key_prefix)
-
-    def topic(name: str) -> faust.TopicT:
-        return app.topic(k.topic_prefix + name, key_type=bytes, value_type=bytes, key_serializer="raw",
-                         value_serializer="raw")  # fmt: skip
-
     outputs: dict[str, faust.TopicT] = {}
 
-    @app.agent(topic(ESCALATIONS))
+    @app.agent(topic(app, config, ESCALATIONS))
     async def escalate(stream):
         async for event in stream.events():
             ts = int((event.message.timestamp or 0) * 1e9)
             sends = await asyncio.to_thread(
                 escalation_step, svc, requests_log, event.key, event.value, ts_received=ts
             )
-            for message in sends:
-                out = outputs.setdefault(message.topic, topic(message.topic))
-                await out.send(key=message.key, value=message.value)
+            # Wait for the broker's acks before the offset may be committed: faust's send only buffers.
+            pending = [
+                await outputs.setdefault(m.topic, topic(app, config, m.topic)).send(key=m.key, value=m.value)
+                for m in sends
+            ]
+            await asyncio.gather(*pending)
             yield len(sends)
 
     return app

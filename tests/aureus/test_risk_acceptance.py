@@ -25,8 +25,16 @@ STOCKS = REPO_ROOT.parent / "shared" / "data" / "stocknet_daily_88" / "price_raw
 TICKERS = ("AAPL", "AMZN", "BA", "BAC", "XOM", "JPM", "GE", "PFE")
 
 
-# spot is long only by default; the scenario's kill comes from shorting through the SVB week
-KILL_REACHABLE = ("--set", "risk.caps.per_name_pct.core=90", "--set", "shorting.spot=true")
+# Entries are now sized by score within the per-name cap and skipped when the take-profit does not clear
+# the fees, and spot is long only by default: even with a 90 % cap and shorting on, the worst day of the
+# first 8 loses 0.61 %. A 0.2 % daily-loss threshold (README, "make the kill switch reachable") is what
+# reaches the switch on this data; the mechanics tested are the same at any threshold.
+KILL_THRESHOLD_PCT = 0.2
+KILL_REACHABLE = (
+    "--set", "risk.caps.per_name_pct.core=90",
+    "--set", "shorting.spot=true",
+    "--set", f"risk.kill_switch.daily_loss_pct={KILL_THRESHOLD_PCT}",
+)  # fmt: skip
 
 
 def _import_btcusdt(out, lines=None):
@@ -55,17 +63,17 @@ def test_kill_switch_on_real_btcusdt_flattens_halts_and_quarantines(btcusdt_kill
     assert "kill switch" in out
 
     assert report["kill_switch_activations"] >= 1
-    assert report["kill_switch_threshold_pct"] == -2.5
+    assert report["kill_switch_threshold_pct"] == -KILL_THRESHOLD_PCT
     kills = kill_events(run)
     assert [iso_day(k["ts_event"]) for k in kills] == report["kill_switch_days"]
-    assert all(k["daily_pnl"] <= -0.025 for k in kills)
+    assert all(k["daily_pnl"] <= -KILL_THRESHOLD_PCT / 100 for k in kills)
     assert assert_flat_from_next_bar_to_end_of_day(run) > 0
     assert report["flatten_denied"] == 0 and report["orders_denied"] == 0
 
     # every day after a kill day starts in demo; three kills within ten trading days quarantine seven
     assert set(report["demo_days"]) >= {day_string(utc_day(k["ts_event"]) + 1) for k in kills[:-1]}
     if report["kill_switch_activations"] >= 3:
-        assert len(report["quarantine_days"]) == 7
+        assert len(report["quarantine_days"]) >= 7  # one quarantine is 7 days; later kills add more
         demo_rows = {r["ts"][:10] for r in equity_rows(run) if r["mode"] == "demo"}
         assert set(report["quarantine_days"]) <= demo_rows
 
@@ -76,7 +84,7 @@ def test_restart_from_persisted_state_keeps_mode_and_quarantine_calendar(btcusdt
     the same mode at the restart as the uninterrupted run."""
     _, full_run, _ = btcusdt_kill_run
     full = json.loads((full_run / "report.json").read_text())
-    assert len(full["quarantine_days"]) == 7, "the scenario needs a quarantine spanning the restart"
+    assert len(full["quarantine_days"]) >= 7, "the scenario needs a quarantine spanning the restart"
     first = _import_btcusdt(tmp_path / "REC1", slice(0, 8 * 1440))
     second = _import_btcusdt(tmp_path / "REC2", slice(8 * 1440, None))
     state = tmp_path / "STATE"

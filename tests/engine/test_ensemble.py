@@ -64,7 +64,11 @@ def test_nan_context_never_penalises():
 
 def test_thresholds_inclusive_and_hold_has_zero_size():
     buy_policy = load_config(
-        overrides=["policy.blend_weights.rl=0.0", "policy.blend_weights.short=1.0", "policy.blend_weights.mid=0.0"]
+        overrides=[
+            "policy.blend_weights.rl=0.0",
+            "policy.blend_weights.short=1.0",
+            "policy.blend_weights.mid=0.0",
+        ]
     ).policy
     assert decide(inputs(p_short=0.67), buy_policy, bucket_limit_pct=90).action == "BUY"
     assert decide(inputs(p_short=0.33), buy_policy, bucket_limit_pct=90).action == "SELL"

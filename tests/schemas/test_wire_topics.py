@@ -21,6 +21,7 @@ def test_registry_has_exactly_the_design_topics():
             "md.bars",
             "md.quotes",
             "md.trades",
+            "md.options_oi",
             "news.raw",
             "news.scored",
             "signals",

@@ -4,6 +4,7 @@ node applies it, ends the quarantine."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import json
 from pathlib import Path
@@ -22,8 +23,17 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 BTCUSDT = (
     REPO_ROOT.parent / "shared" / "data" / "crypto_1m_2023-03_binanceus" / "BTCUSDT_1m_20230301_20230321.csv"
 )
-# the kill comes from shorts through the SVB week: spot shorting on (spot is long only by default)
-KILL_REACHABLE = ("--set", "risk.caps.per_name_pct.core=90", "--set", "shorting.spot=true")
+# The cost-aware strategy (fee gate, size per_name_pct x 2|score - 0.5|) never loses 2.5 % in a day on
+# this data: shorting spot on, a 90 % per-name cap and a 0.2 % daily-loss kill switch make it reachable
+# (README "Make the kill switch reachable"): kills on 03-03, 03-05 and 03-08, quarantine from 03-09.
+KILL_REACHABLE = (
+    "--set",
+    "risk.caps.per_name_pct.core=90",
+    "--set",
+    "shorting.spot=true",
+    "--set",
+    "risk.kill_switch.daily_loss_pct=0.2",
+)
 STAY_DEMO_FALSE = {
     "stay_demo": False,
     "live_changes": {"max_position_pct": 0.015, "stop_multipliers": {"atr": 1.8, "trailing": 1.2}},
@@ -101,7 +111,9 @@ def test_btcusdt_kill_switch_requests_and_gpt5_clears_the_quarantine(tmp_path, l
         "OLLAMA_HOST": llm_server.ollama_url,
         "AUREUS_REDIS_URL": "redis://127.0.0.1:6379/0",
     }
-    result = invoke("escalate", str(request_file), "--apply", *common, env=env)
+    ledger = run / "audit.jsonl"
+    ledger_before = ledger.read_bytes().splitlines()
+    result = invoke("escalate", str(request_file), "--apply", "--ledger", str(ledger), *common, env=env)
     assert result.exit_code == 0, result.output
     outcome, applied = json_blocks(result.output)
     assert outcome["source"] == "gpt5" and outcome["update"]["overrides"]["stay_demo"] is False
@@ -110,6 +122,16 @@ def test_btcusdt_kill_switch_requests_and_gpt5_clears_the_quarantine(tmp_path, l
     assert applied["applied"] and applied["policy_version"] == outcome["update"]["version"]
     assert [e["type"] for e in applied["risk_events"]] == ["quarantine_changed"]
     assert applied["risk_events"][0]["active"] is False
+
+    # the decision is in the run's audit ledger, hash-chained after the replay's records
+    assert ledger.read_bytes().splitlines()[: len(ledger_before)] == ledger_before
+    added = [json.loads(line) for line in ledger.read_bytes().splitlines()[len(ledger_before) :]]
+    assert [r["kind"] for r in added] == ["control", "risk"]
+    control, event = (json.loads(base64.b64decode(r["payload"])) for r in added)
+    assert control["version"] == outcome["update"]["version"] and control["overrides"]["stay_demo"] is False
+    assert event["type"] == "quarantine_changed" and event["active"] is False
+    verified = invoke("audit", "verify", str(ledger))
+    assert verified.exit_code == 0, verified.output
 
     after = json.loads(invoke("risk", "status", "--json", *common).output)
     assert after["quarantine_remaining"] == 0
@@ -136,14 +158,14 @@ def test_btcusdt_kill_switch_requests_and_gpt5_clears_the_quarantine(tmp_path, l
     resumed_trades = [json.loads(line) for line in (run2 / "trades.jsonl").read_text().splitlines()]
     assert decisions and {d["policy_version"] for d in decisions} == {version}
     assert resumed_trades and {t["policy_version"] for t in resumed_trades} == {version}
-    # uninterrupted, the quarantine ran 2023-03-07..13; cleared on the 8th, no resumed day serves it
+    # uninterrupted, the quarantine would start on 2023-03-09; cleared before it, no resumed day serves it
     served = json.loads((run2 / "report.json").read_text())["quarantine_days"]
-    assert served == ["2023-03-07", "2023-03-08"]
+    assert served == []
 
     # the nightly post-mortem of the first kill day, facts only (no model reachable here)
     written = invoke(
-        "postmortem", "--run", str(run), "--day", "2023-03-04", "--no-model", *KILL_REACHABLE
+        "postmortem", "--run", str(run), "--day", "2023-03-03", "--no-model", *KILL_REACHABLE
     ).output
-    text = (run / "postmortems" / "postmortem-2023-03-04.md").read_text()
-    assert "(template)" in written and text.startswith("# Post-mortem 2023-03-04 (UTC)")
+    text = (run / "postmortems" / "postmortem-2023-03-03.md").read_text()
+    assert "(template)" in written and text.startswith("# Post-mortem 2023-03-03 (UTC)")
     assert f"kill switch: {kills[0]['reason']}" in text and "kill_switch -> SANITY_JUDGE x1" in text

@@ -71,8 +71,8 @@ def test_worker_process_turns_a_request_into_a_control_update(
     args = [
         sys.executable, "-m", "aureus", "worker", "escalation",
         "--set", f"kafka.bootstrap_servers={kafka_bootstrap}", "--set", f"kafka.topic_prefix={topic_prefix}",
-        "--set", "kafka.enable_idempotence=false", "--set", f"store.key_prefix={redis_prefix}",
-        "--set", f"store.path={tmp_path / 'state'}",
+        "--set", "workers.idempotent_producer=false", "--set", f"store.key_prefix={redis_prefix}",
+        "--set", f"store.path={tmp_path / 'state'}", "--set", f"workers.data_dir={tmp_path / 'faust'}",
     ]  # fmt: skip
     worker = subprocess.Popen(
         args,

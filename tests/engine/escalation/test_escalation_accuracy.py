@@ -1,0 +1,66 @@
+"""Direction accuracy of the strategy's own decisions (the model-decay trigger's input)."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+from test_escalation_sink import MIN, T, decision, row
+
+from engine.config import AureusConfig
+from engine.escalation.accuracy import DirectionScorer
+from engine.escalation.sink import EscalationSink
+from engine.sink import EQUITY, CollectingSink
+from schemas.topics import ESCALATIONS, SIGNALS
+
+
+def test_a_decision_is_scored_once_its_horizon_has_passed_from_closes_up_to_then():
+    scorer = DirectionScorer(5 * MIN)
+    for i, close in enumerate([100.0, 101.0, 99.0, 99.0, 98.0, 97.0, 103.0, 103.0, 104.0, 104.0]):
+        scorer.on_close("A", T + i * MIN, close)  # fed ahead of the clock, as replay does per chunk
+    scorer.on_decision("A", T, "SELL")  # 100 -> 97 at T+5: hit
+    scorer.on_decision("A", T + MIN, "BUY")  # 101 -> 103 at T+6: hit
+    scorer.on_decision("A", T + 2 * MIN, "BUY")  # 99 -> 103 at T+7: hit
+    scorer.on_decision("A", T + 3 * MIN, "SELL")  # 99 -> 104: miss
+    scorer.on_decision("A", T + 4 * MIN, "HOLD")  # never scored
+    scorer.on_decision("A", T + 4 * MIN, "BUY")  # 98 -> 104 at T+9: hit
+    assert scorer.score(T + 4 * MIN) == []  # no horizon over yet: later closes are not looked at
+    assert scorer.score(T + 5 * MIN) == [True]
+    assert scorer.score(T + 8 * MIN) == [True, True, False]
+    assert scorer.score(T + 9 * MIN) == [True]
+    assert scorer.score(T + 20 * MIN) == []
+
+
+def test_flat_returns_and_unknown_instruments_are_not_scored():
+    scorer = DirectionScorer(MIN)
+    scorer.on_close("A", T, 10.0)
+    scorer.on_close("A", T + MIN, 10.0)
+    scorer.on_decision("A", T, "BUY")
+    scorer.on_decision("B", T, "SELL")
+    assert scorer.score(T + MIN) == []
+    with pytest.raises(ValueError, match="before the last one"):
+        scorer.on_close("A", T, 11.0)
+
+
+def test_accuracy_falling_7_points_under_its_baseline_raises_model_decay():
+    config = msgspec.structs.replace(AureusConfig().escalation, accuracy_horizon_s=60.0)
+    inner = CollectingSink()
+    sink = EscalationSink(inner, config, {"A.SIM": "core"})
+    n_right, n_wrong = 300, 40
+    for i in range(n_right + n_wrong + 1):
+        sink.on_close("A.SIM", T + i * MIN, 100.0 + i)  # rising every minute
+    fired_at = None
+    for i in range(n_right + n_wrong):
+        action = "BUY" if i < n_right else "SELL"  # right, then wrong
+        made = msgspec.structs.replace(decision("A.SIM", 0.0, 1.0, ts=T + i * MIN), action=action)
+        sink.emit(SIGNALS, made)
+        sink.emit(EQUITY, row(T + i * MIN, 100_000.0, 0.0))
+        decays = [r for r in inner.get(ESCALATIONS) if r.trigger == "model_decay"]
+        if decays and fired_at is None:
+            fired_at = i
+            assert decays[0].call_type == "REWARD_ENGINEER"
+    # decision i is scored at step i + 1; the recent window is 200 decisions, the baseline all before it:
+    # 100 % until the SELLs, 7 points down after 14-15 wrong ones
+    assert fired_at is not None and n_right + 14 <= fired_at <= n_right + 16
+    state = sink.tracker.snapshot(T + (n_right + n_wrong) * MIN)
+    assert state.baseline_accuracy == 1.0
+    assert state.ensemble_accuracy == pytest.approx((200 - (n_wrong - 1)) / 200)
