@@ -32,10 +32,11 @@ from strategies.risk_actions import quantity_for
 class EntryMixin:
     """Decisions, entries and stop trailing (see the module docstring)."""
 
-    def _decide_and_act(self, instrument_id, st, row, correlation, close, ts) -> None:
+    def _decide_and_act(self, instrument_id, st, row, correlation, close, ts, scores=None) -> None:
         policy = self.cfg.policy
         row = masked_features(policy, row)  # escalation may disable features: they reach the models as 0
-        p_short, p_mid = self._models.predict_row(row)
+        # scores: this row's (p_short, p_mid) from the step's batch call, when there was one
+        p_short, p_mid = scores if scores is not None else self._models.predict_row(row)
         ppo_hint = float(self._ppo.predict(row[None, :])[0]) if self._ppo is not None else None
         bucket = st.spec.bucket
         decision = decide(

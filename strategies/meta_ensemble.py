@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
+import numpy as np
 from nautilus_trader.config import StrategyConfig
 from nautilus_trader.model.data import Bar, BarType
 from nautilus_trader.model.identifiers import ClientId, InstrumentId
@@ -26,6 +27,7 @@ from engine.models.runtime import ModelBundle, load_optional
 from engine.news_state import DecayedSentiment
 from engine.policy.bounds import PolicyLimits
 from engine.policy.controller import PolicyController
+from engine.policy.effects import masked_features
 from engine.policy.versions import PolicyStore
 from engine.portfolio_step import TimestampBatch
 from engine.sink import EventSink
@@ -341,15 +343,31 @@ class MetaEnsembleStrategy(
             if self._unprotected:
                 self._reprotect_all(ts)
             self._trim_drift(ts, nav, notionals)
+            policy = self.cfg.policy
+            scores = self._score_ready(ids, policy)
             for instrument_id in ids:
                 st = self._state[instrument_id]
                 if st.features.ready:
                     correlation = correlations[instrument_id]
-                    self._decide_and_act(instrument_id, st, st.row, correlation, st.last_close, ts)
+                    # scores hold only while the policy they were masked with is still the one in force
+                    batch = scores.get(instrument_id) if self.cfg.policy is policy else None
+                    self._decide_and_act(instrument_id, st, st.row, correlation, st.last_close, ts, batch)
         if math.isfinite(nav) and nav > 0.0:
             self._record_equity(ts, nav, notionals)
         else:  # exposure in percent of such a NAV means nothing; the kill switch has fired
             self.journal.counters["equity_rows_nav_invalid"] += 1
+
+    def _score_ready(self, ids: list[InstrumentId], policy) -> dict[InstrumentId, tuple[float, ...]]:
+        """Model scores of every ready instrument of a step in one batch call (none for a single one:
+        the bound single-row call is faster there)."""
+        ready = [i for i in ids if self._state[i].features.ready]
+        if len(ready) < 2:
+            return {}
+        rows = np.stack([masked_features(policy, self._state[i].row) for i in ready])
+        return {
+            i: tuple(float(v) for v in r)
+            for i, r in zip(ready, self._models.predict_batch(rows), strict=True)
+        }
 
     def _late_bar(self, instrument_id: InstrumentId, st: _InstrumentState, ts: int) -> None:
         if ts <= self._decided.get(instrument_id.value, -1):

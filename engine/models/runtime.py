@@ -1,10 +1,13 @@
 """ONNX model runtime: verified, schema-checked inference sessions built once.
 
 ``ModelBundle.load`` reads each model's manifest, checks the ONNX file's sha256 and the manifest's
-feature schema against the live one (refusing to load on any mismatch), and builds one onnxruntime
-``InferenceSession`` per model. ``predict_row`` scores one feature row through a preallocated float32
-buffer bound once with IOBinding (measured faster than ``InferenceSession.run`` for a single row on
-CPU: 9.7 µs against 13.6 µs for both baseline models on one row); ``predict_batch`` scores a matrix.
+feature schema against the live one (refusing to load on any mismatch), then merges the verified graphs
+into one onnxruntime session (``engine.models.bundle_graph``), so a bar's scores take one ``run`` call.
+``predict_row`` scores one feature row through a preallocated float32 buffer bound once with IOBinding
+(measured faster than ``InferenceSession.run`` for a single row on CPU); ``predict_batch`` scores a
+matrix (several instruments' rows) in one call. With CUDA requested and available, plain tree models
+are rewritten as tensor operations, and the provider reported per model is the one that executed its
+nodes in a one-row profiled run at load.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import numpy as np
 import onnxruntime as ort
 
 from engine.features.vector import FEATURE_NAMES, FEATURE_SCHEMA_VERSION, FeatureParams, feature_schema_id
+from engine.models.bundle_graph import merge_bundle, output_name
 from engine.models.errors import ModelManifestError
 from engine.models.manifest import (
     ModelManifest,
@@ -26,7 +30,9 @@ from engine.models.manifest import (
     read_manifest,
     read_verified_onnx,
 )
+from engine.models.tree_tensor import executed_providers
 
+_BUNDLE_INPUT = "features"
 DEFAULT_MODEL_NAMES = ("p_short", "p_mid")
 CUDA_PROVIDER = "CUDAExecutionProvider"
 CPU_PROVIDER = "CPUExecutionProvider"
@@ -81,6 +87,8 @@ class ModelSession:
 
     def __init__(self, manifest: ModelManifest, model_bytes: bytes, providers: Sequence[str]) -> None:
         self.manifest = manifest
+        self.model_bytes = model_bytes
+        self.requested_providers = tuple(providers)
         try:
             self.session = ort.InferenceSession(model_bytes, _session_options(), providers=list(providers))
         except Exception as e:  # onnxruntime raises its own Fail/InvalidGraph types
@@ -212,7 +220,7 @@ def load_optional(
 
 
 class ModelBundle:
-    """The baseline models scored together on the same feature row.
+    """The baseline models scored together on the same feature row, in one merged session.
 
     Not thread-safe: ``predict_row`` writes into one shared input buffer.
 
@@ -223,25 +231,38 @@ class ModelBundle:
     models : dict of str to ModelSession
         Loaded models by name.
     providers : dict of str to str
-        The execution provider each session actually uses.
+        Per model, the provider(s) that executed its nodes in the profiled run at load ("+"-joined
+        when they were split between providers).
+    executed : dict of str to dict of str to str
+        Per model, ``"<op_type>:<node>" -> provider`` from that run.
+    tensor_graph : bool
+        Whether tree models run as tensor operations (CUDA requested and available).
     """
 
     def __init__(self, models: dict[str, ModelSession], names: Sequence[str]) -> None:
         self.names = tuple(names)
         self.models = models
-        self.providers = {n: models[n].provider for n in self.names}
         widths = {models[n].n_inputs for n in self.names}
         if len(widths) != 1:
             raise ModelManifestError(f"models {self.names} take different input widths {sorted(widths)}")
         self.n_features = widths.pop()
+        requested = models[self.names[0]].requested_providers
+        self.session, merged_bytes, self.tensor_graph = _merged_session(models, self.names, requested)
+        self._outputs = [output_name(n, models[n].output_name) for n in self.names]
+        self._indices = [models[n].output_index for n in self.names]
+        self.executed = _executed_by_model(
+            merged_bytes, requested, self.names, np.zeros((1, self.n_features), dtype=np.float32)
+        )
+        self.providers = {n: "+".join(sorted(set(self.executed[n].values()))) for n in self.names}
         self._row = np.zeros((1, self.n_features), dtype=np.float32)
-        row_value = ort.OrtValue.ortvalue_from_numpy(self._row)
+        self._binding = self.session.io_binding()
+        self._binding.bind_ortvalue_input(_BUNDLE_INPUT, ort.OrtValue.ortvalue_from_numpy(self._row))
         self._bound = []
-        for n in self.names:
-            session = models[n]
-            n_out = _output_width(session, session.session.get_outputs())
-            binding, out = session.bind(row_value, n_out)
-            self._bound.append((session.session, binding, out, session.output_index))
+        for n, out_name in zip(self.names, self._outputs, strict=True):
+            model = models[n]
+            out = np.zeros((1, _output_width(model, model.session.get_outputs())), dtype=np.float32)
+            self._binding.bind_ortvalue_output(out_name, ort.OrtValue.ortvalue_from_numpy(out))
+            self._bound.append((out, model.output_index))
 
     @classmethod
     def load(
@@ -306,11 +327,8 @@ class ModelBundle:
             One score per model in ``names`` order: ``(p_short, p_mid)`` for the default bundle.
         """
         self._row[0] = row
-        scores = []
-        for session, binding, out, index in self._bound:
-            session.run_with_iobinding(binding)
-            scores.append(float(out[0, index]))
-        return tuple(scores)
+        self.session.run_with_iobinding(self._binding)
+        return tuple([float(out[0, index]) for out, index in self._bound])
 
     def predict_row_run(self, row: np.ndarray) -> tuple[float, ...]:
         """Score one row with ``InferenceSession.run`` (reference path for benchmarks and checks)."""
@@ -328,9 +346,53 @@ class ModelBundle:
         if x.ndim != 2 or x.shape[1] != self.n_features:
             raise ValueError(f"expected a (N, {self.n_features}) matrix, got shape {x.shape}")
         result = np.empty((x.shape[0], len(self.names)), dtype=np.float64)
-        for j, n in enumerate(self.names):
-            result[:, j] = self.models[n].predict(x)
+        if x.shape[0] == 0:
+            return result
+        outs = self.session.run(self._outputs, {_BUNDLE_INPUT: x})
+        for j, (out, index) in enumerate(zip(outs, self._indices, strict=True)):
+            result[:, j] = np.asarray(out, dtype=np.float64).reshape(x.shape[0], -1)[:, index]
         return result
+
+
+def _merged_session(
+    models: dict[str, ModelSession], names: tuple[str, ...], providers: Sequence[str]
+) -> tuple[ort.InferenceSession, bytes, bool]:
+    """One session over every model's graph; tree models as tensor ops when CUDA is requested and present."""
+    parts = [(n, models[n].model_bytes, models[n].input_name, models[n].output_name) for n in names]
+    use_cuda = CUDA_PROVIDER in providers and CUDA_PROVIDER in ort.get_available_providers()
+    merged = None
+    if use_cuda:
+        try:
+            merged = merge_bundle(parts, input_name=_BUNDLE_INPUT, to_tensor=True)
+        except ModelManifestError:
+            merged = None  # a mix of converted and unconverted graphs: keep the tree operators
+    tensor_graph = merged is not None
+    if merged is None:
+        merged = merge_bundle(parts, input_name=_BUNDLE_INPUT, to_tensor=False)
+    data = merged.SerializeToString()
+    try:
+        session = ort.InferenceSession(data, _session_options(), providers=list(providers))
+    except Exception as e:  # onnxruntime raises its own Fail/InvalidGraph types
+        msg = f"models {list(names)}: onnxruntime cannot load the merged graph: {e}"
+        raise ModelManifestError(msg) from e
+    return session, data, tensor_graph
+
+
+def _executed_by_model(
+    data: bytes, providers: Sequence[str], names: tuple[str, ...], sample: np.ndarray
+) -> dict[str, dict[str, str]]:
+    """Per model, the provider that ran each of its nodes in one profiled run of the merged graph."""
+    placed = executed_providers(data, providers, sample, input_name=_BUNDLE_INPUT)
+    by_model: dict[str, dict[str, str]] = {n: {} for n in names}
+    for key, provider in placed.items():
+        node = key.split(":", 1)[1]
+        for n in names:
+            if node.startswith(f"{n}/"):
+                by_model[n][key] = provider
+    for n in names:
+        if not by_model[n]:
+            raise ModelManifestError(f"model '{n}': the profiled run placed none of its nodes")
+    return by_model
 
 
 def _output_width(session: ModelSession, outputs: list[Any]) -> int:
