@@ -26,3 +26,13 @@ def kafka_bootstrap(kafka_broker) -> str:
 def topic_prefix() -> str:
     """A fresh topic prefix per test, so tests sharing the session broker never see each other's data."""
     return f"t{uuid.uuid4().hex[:10]}."
+
+
+@pytest.fixture(autouse=True)
+def _structlog_reset():
+    """A test that runs the CLI in-process configures structlog onto its captured stream, which pytest
+    closes after the test: reset, so later tests never log into a closed file."""
+    yield
+    import structlog
+
+    structlog.reset_defaults()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import structlog
 from typer.testing import CliRunner
 
 from adapters.importers import import_files
@@ -94,9 +95,12 @@ def test_same_data_and_seed_give_byte_identical_outputs(btc_run, tmp_path):
 def test_bad_setting_is_refused_with_its_name(tmp_path, capsys):
     from aureus.cli import main
 
-    with pytest.raises(SystemExit) as exit_info:
-        main(["train", "walkforward", "--data", str(tmp_path), "--out", str(tmp_path),
-              "--set", "mode=sideways"])  # fmt: skip
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["train", "walkforward", "--data", str(tmp_path), "--out", str(tmp_path),
+                  "--set", "mode=sideways"])  # fmt: skip
+    finally:
+        structlog.reset_defaults()  # main() bound structlog to capsys's stream, closed after this test
     err = capsys.readouterr().err
     assert exit_info.value.code == 2
     assert err.startswith("error:") and "mode" in err and "Traceback" not in err
