@@ -11,6 +11,7 @@ from nautilus_trader.model.events import OrderFilled
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from adapters.nautilus_data import BarConverter, news_to_custom_data
 from adapters.recorded import open_recording
 from aureus.model_sets import models_dir_for
 from aureus.paths import REPO_ROOT, resolve_repo_path
@@ -18,7 +19,6 @@ from aureus.report import ReplayOutputs, write_outputs
 from aureus.report_extras import PriceRange
 from aureus.run_dir import RunDirectory
 from aureus.runtime.backtest import bar_type_for, build_backtest_engine
-from aureus.runtime.convert import BarConverter, news_to_custom_data
 from engine.config import AureusConfig, config_hash
 from engine.errors import EngineError
 from engine.escalation.sink import EscalationSink

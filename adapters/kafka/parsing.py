@@ -19,6 +19,7 @@ from nautilus_trader.model.enums import AggressorSide
 from nautilus_trader.model.identifiers import InstrumentId, TradeId
 from nautilus_trader.model.objects import Price, Quantity
 
+from adapters.nautilus_data import news_to_custom_data, to_nautilus_bar
 from schemas import codec, topics
 from schemas.errors import SchemaDecodeError
 from schemas.market import Bar, NewsScored, Quote, Trade
@@ -127,17 +128,7 @@ class InputDecoder:
             raise SchemaDecodeError(
                 f"bar interval {bar.interval_s}s, the node trades {inst.interval_s}s bars - at `$.interval_s`"
             )
-        p, s = inst.price_precision, inst.size_precision
-        return NautilusBar(
-            inst.bar_type,
-            Price(bar.open, p),
-            Price(bar.high, p),
-            Price(bar.low, p),
-            Price(bar.close, p),
-            Quantity(bar.volume, s),
-            bar.ts_event,
-            bar.ts_event,
-        )
+        return to_nautilus_bar(inst.bar_type, bar, inst.price_precision, inst.size_precision)
 
     def _quote(self, quote: Quote) -> QuoteTick:
         inst = self._instrument(quote.instrument)
@@ -170,16 +161,7 @@ class InputDecoder:
 
     def _news(self, news: NewsScored) -> CustomData:
         # news of an instrument this node does not trade still reaches the strategy, which counts it
-        return CustomData(
-            NEWS_DATA_TYPE,
-            ScoredNewsData(
-                ts_event=news.ts_event,
-                ts_init=news.ts_event,
-                instrument=news.instrument,
-                sentiment=news.sentiment,
-                relevance=news.relevance,
-            ),
-        )
+        return news_to_custom_data(news, NEWS_DATA_TYPE, ScoredNewsData)  # as replay: news_id included
 
     def _control(self, message) -> CustomData:
         # validated here (a bad one goes to dlq.control); the strategy decodes the payload again to apply it

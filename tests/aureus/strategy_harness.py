@@ -9,11 +9,11 @@ from pathlib import Path
 
 import msgspec
 
+from adapters.nautilus_data import BarConverter
 from adapters.recorded import open_recording
 from adapters.state import EmbeddedFileStore
 from aureus.replay import build_strategy, trading_state_setter
 from aureus.runtime.backtest import bar_type_for, build_backtest_engine
-from aureus.runtime.convert import BarConverter
 from engine.config import load_config
 from engine.sink import CollectingSink
 from schemas.market import Bar

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from nautilus_trader.model.data import CustomData, QuoteTick, TradeTick
 
 from adapters.kafka.parsing import InputDecoder
+from adapters.nautilus_data import BarConverter
 from aureus.runtime.backtest import bar_type_for
-from aureus.runtime.convert import BarConverter
 from schemas import codec
 from schemas.control import PolicyUpdate
 from schemas.errors import SchemaDecodeError

@@ -1,4 +1,4 @@
-"""Wire types -> Nautilus data objects (bars, scored news)."""
+"""Wire types -> Nautilus data objects (bars, scored news): one conversion for replay and the Kafka client."""
 
 from __future__ import annotations
 
@@ -21,17 +21,22 @@ class BarConverter:
         self.size_precision = spec.size_precision
 
     def __call__(self, bar: Bar) -> NautilusBar:
-        p, s = self.price_precision, self.size_precision
-        return NautilusBar(
-            self.bar_type,
-            Price(bar.open, p),
-            Price(bar.high, p),
-            Price(bar.low, p),
-            Price(bar.close, p),
-            Quantity(bar.volume, s),
-            bar.ts_event,
-            bar.ts_event,
-        )
+        return to_nautilus_bar(self.bar_type, bar, self.price_precision, self.size_precision)
+
+
+def to_nautilus_bar(bar_type: BarType, bar: Bar, price_precision: int, size_precision: int) -> NautilusBar:
+    """A wire bar as a Nautilus bar with the instrument's precisions (event and init time: its close time)."""
+    p, s = price_precision, size_precision
+    return NautilusBar(
+        bar_type,
+        Price(bar.open, p),
+        Price(bar.high, p),
+        Price(bar.low, p),
+        Price(bar.close, p),
+        Quantity(bar.volume, s),
+        bar.ts_event,
+        bar.ts_event,
+    )
 
 
 def news_to_custom_data(news: NewsScored, data_type, data_cls) -> CustomData:
