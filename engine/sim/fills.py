@@ -1,0 +1,222 @@
+"""Fills (numba): Nautilus's price and money rounding, fills into the book, market orders at the venue's
+bid/ask, and the venue's intrabar pass that fills resting brackets (the rule is in :mod:`engine.sim`).
+
+The book is per-instrument arrays owned by :func:`engine.sim.kernels.simulate`: ``pos`` (units of the
+size increment), ``avg`` (average open price), ``cash`` (one element), and per open position its
+commissions (``fees_pos``), realised P&L (``gross_pos``) and closed units and notional (average exit).
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from engine.sim.layout import (
+    C_TP_PARTIAL,
+    EXIT_STOP,
+    EXIT_TAKE_PROFIT,
+    T_EXIT_EVENT,
+    T_EXIT_PX,
+    T_EXIT_REASON,
+    T_PNL,
+)
+
+
+@njit(cache=True)
+def round_px(x, scale):
+    # Nautilus Price(x, precision): nearest tick, halves away from zero (prices are positive here);
+    # ticks / scale like the bar prices, so equal prices compare equal
+    return math.floor(x * scale + 0.5) / scale
+
+
+@njit(cache=True)
+def tick(px, steps, scale):
+    return (math.floor(px * scale + 0.5) + steps) / scale
+
+
+@njit(cache=True)
+def money(x, scale):
+    # Nautilus Money(x, currency): nearest unit of the currency's precision, halves away from zero
+    r = math.floor(abs(x) * scale + 0.5) / scale
+    return r if x >= 0.0 else -r
+
+
+@njit(cache=True)
+def fill(j, units, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz, msc):
+    """Apply a fill of signed ``units`` to instrument j at ``px``; return True when the position closed."""
+    qty = units * inc_sz[j]
+    commission = money(abs(qty) * px * fee, msc[j])
+    cash[0] -= commission
+    fees_pos[j] += commission
+    p = pos[j]
+    if p == 0 or (p > 0) == (units > 0):  # open or add
+        new = p + units
+        avg[j] = (avg[j] * p + px * units) / new if p != 0 else px
+        pos[j] = new
+        return False
+    closing = min(abs(units), abs(p))
+    sign = 1.0 if p > 0 else -1.0
+    pnl = money(closing * inc_sz[j] * (px - avg[j]) * sign, msc[j])
+    cash[0] += pnl
+    gross_pos[j] += pnl
+    close_units[j] += closing
+    close_notional[j] += closing * inc_sz[j] * px
+    pos[j] = p + units
+    return pos[j] == 0
+
+
+@njit(cache=True)
+def market(
+    j,
+    units,
+    quote,
+    level,
+    px_scale,
+    fee,
+    pos,
+    avg,
+    cash,
+    fees_pos,
+    gross_pos,
+    close_units,
+    close_notional,
+    inc_sz,
+    msc,
+):
+    # a market order takes the L1 level of the last price point; the rest slips one tick
+    px = quote[j, 1] if units > 0 else quote[j, 0]
+    sgn = 1 if units > 0 else -1
+    part = min(abs(units), level[j])
+    fill(
+        j, sgn * part, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz,
+        msc
+    )  # fmt: skip
+    rest = abs(units) - part
+    if rest > 0:
+        fill(
+            j, sgn * rest, tick(px, sgn, px_scale[j]), fee, pos, avg, cash, fees_pos, gross_pos,
+            close_units, close_notional, inc_sz, msc
+        )  # fmt: skip
+
+
+@njit(cache=True)
+def close_trade(j, e, reason, trades, open_trade, close_notional, close_units, gross_pos, fees_pos, inc_sz):
+    r = open_trade[j]
+    if r < 0:
+        return
+    trades[r, T_EXIT_EVENT] = e
+    trades[r, T_EXIT_PX] = close_notional[j] / (close_units[j] * inc_sz[j])
+    trades[r, T_PNL] = gross_pos[j] - fees_pos[j]
+    trades[r, T_EXIT_REASON] = reason
+    open_trade[j] = -1
+
+
+@njit(cache=True)
+def venue_bar(
+    e,
+    i,
+    o,
+    h,
+    low,
+    c,
+    vol_units,
+    taker,
+    maker,
+    last_px,
+    quote,
+    level,
+    has_bracket,
+    sl,
+    tp,
+    tp_filled,
+    px_scale,
+    pos,
+    avg,
+    cash,
+    fees_pos,
+    gross_pos,
+    close_units,
+    close_notional,
+    inc_sz,
+    msc,
+    trades,
+    open_trade,
+    counters,
+):
+    """The venue moves instrument ``i``'s market through bar ``e`` (open, high/low, close) and fills its
+    resting bracket; ``taker`` / ``maker`` are the instrument's fees."""
+    quarter = vol_units // 4
+    if quarter < 1:
+        quarter = 1
+    close_sz = vol_units - 3 * quarter
+    if close_sz < 1:
+        close_sz = 1
+    high_first = abs(h - o) < abs(low - o)
+    for k in range(4):
+        if k == 0:
+            p = o
+            go = math.isnan(last_px[i]) or p != last_px[i]
+            at_market = True
+            sz = quarter
+        elif k == 3:
+            p = c
+            go = p != last_px[i]
+            at_market = False
+            sz = close_sz
+        else:
+            use_high = (k == 1) == high_first
+            p = h if use_high else low
+            go = p > last_px[i] if use_high else p < last_px[i]
+            at_market = False
+            sz = quarter
+        if not go:
+            continue
+        last_px[i] = p
+        quote[i, 0] = p
+        quote[i, 1] = p
+        level[i] = sz
+        if not has_bracket[i] or pos[i] == 0:
+            continue
+        q = pos[i]
+        long = q > 0
+        hit_stop = p <= sl[i] if long else p >= sl[i]
+        hit_tp = p >= tp[i] if long else p <= tp[i]
+        if not (hit_stop or hit_tp):
+            continue
+        units = -q
+        if hit_stop:
+            fp = p if at_market else sl[i]
+            part = min(abs(units), sz)
+            sgn = 1 if units > 0 else -1
+            fill(
+                i, sgn * part, fp, taker, pos, avg, cash, fees_pos, gross_pos, close_units,
+                close_notional, inc_sz, msc
+            )  # fmt: skip
+            rest = abs(units) - part
+            if rest > 0:
+                fill(
+                    i, sgn * rest, tick(fp, sgn, px_scale[i]), taker, pos, avg, cash, fees_pos,
+                    gross_pos, close_units, close_notional, inc_sz, msc
+                )  # fmt: skip
+            reason = EXIT_STOP
+        else:
+            # a resting limit fills at its price: the point's L1 size first; the rest too when the
+            # market moved through the limit, but not when it only touched it (the rest stays open)
+            sgn = 1 if units > 0 else -1
+            part = min(abs(units), sz)
+            if p != tp[i]:
+                part = abs(units)
+            fill(i, sgn * part, tp[i], maker, pos, avg, cash, fees_pos, gross_pos, close_units,
+                 close_notional, inc_sz, msc)  # fmt: skip
+            if pos[i] != 0:  # the rest stays open
+                counters[C_TP_PARTIAL] += 1
+                tp_filled[i] += part
+                continue
+            if p != tp[i]:  # filled through the price: that side of the quote stays at the limit
+                quote[i, 1 if sgn > 0 else 0] = tp[i]
+            reason = EXIT_TAKE_PROFIT
+        has_bracket[i] = False
+        close_trade(
+            i, e, reason, trades, open_trade, close_notional, close_units, gross_pos, fees_pos, inc_sz
+        )
