@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from engine.sim.fills import close_trade, market, round_px
+from engine.sim.fills import flatten, round_px
 from engine.sim.layout import (
     C_BRACKET_REJECTED,
     C_REPROTECT_CLOSES,
@@ -75,13 +75,9 @@ def reprotect_stops(
             continue
         sgn = 1.0 if pos[j] > 0 else -1.0
         if sgn * (strat_last[j] - sl[j]) <= 0.0:
-            market(
-                j, -pos[j], quote, level, px_scale, taker[j], pos, avg, cash, fees_pos, gross_pos,
-                close_units, close_notional, inc_sz, msc
-            )  # fmt: skip
-            close_trade(
-                j, e, EXIT_STOP_THROUGH, trades, open_trade, close_notional, close_units, gross_pos,
-                fees_pos, inc_sz
+            flatten(
+                j, e, EXIT_STOP_THROUGH, quote, level, px_scale, taker[j], pos, avg, cash, fees_pos,
+                gross_pos, close_units, close_notional, inc_sz, msc, trades, open_trade
             )  # fmt: skip
             counters[C_REPROTECT_CLOSES] += 1
         else:

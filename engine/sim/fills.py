@@ -67,6 +67,24 @@ def fill(j, units, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, cl
 
 
 @njit(cache=True)
+def fill_l1(j, units, px, l1, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional,
+            inc_sz, msc, px_scale):  # fmt: skip
+    """Fill signed ``units`` at ``px`` up to the price point's L1 size ``l1``; the rest one tick worse."""
+    sgn = 1 if units > 0 else -1
+    part = min(abs(units), l1)
+    fill(
+        j, sgn * part, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz,
+        msc
+    )  # fmt: skip
+    rest = abs(units) - part
+    if rest > 0:
+        fill(
+            j, sgn * rest, tick(px, sgn, px_scale[j]), fee, pos, avg, cash, fees_pos, gross_pos,
+            close_units, close_notional, inc_sz, msc
+        )  # fmt: skip
+
+
+@njit(cache=True)
 def market(
     j,
     units,
@@ -84,20 +102,12 @@ def market(
     inc_sz,
     msc,
 ):
-    # a market order takes the L1 level of the last price point; the rest slips one tick
+    # a market order fills at the venue's bid/ask, the L1 level of the last price point
     px = quote[j, 1] if units > 0 else quote[j, 0]
-    sgn = 1 if units > 0 else -1
-    part = min(abs(units), level[j])
-    fill(
-        j, sgn * part, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz,
-        msc
+    fill_l1(
+        j, units, px, level[j], fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz,
+        msc, px_scale
     )  # fmt: skip
-    rest = abs(units) - part
-    if rest > 0:
-        fill(
-            j, sgn * rest, tick(px, sgn, px_scale[j]), fee, pos, avg, cash, fees_pos, gross_pos,
-            close_units, close_notional, inc_sz, msc
-        )  # fmt: skip
 
 
 @njit(cache=True)
@@ -110,6 +120,17 @@ def close_trade(j, e, reason, trades, open_trade, close_notional, close_units, g
     trades[r, T_PNL] = gross_pos[j] - fees_pos[j]
     trades[r, T_EXIT_REASON] = reason
     open_trade[j] = -1
+
+
+@njit(cache=True)
+def flatten(j, e, reason, quote, level, px_scale, fee, pos, avg, cash, fees_pos, gross_pos, close_units,
+            close_notional, inc_sz, msc, trades, open_trade):  # fmt: skip
+    """Close instrument ``j``'s position at market and its trade record with ``reason`` at event ``e``."""
+    market(
+        j, -pos[j], quote, level, px_scale, fee, pos, avg, cash, fees_pos, gross_pos, close_units,
+        close_notional, inc_sz, msc
+    )  # fmt: skip
+    close_trade(j, e, reason, trades, open_trade, close_notional, close_units, gross_pos, fees_pos, inc_sz)
 
 
 @njit(cache=True)
@@ -186,19 +207,10 @@ def venue_bar(
             continue
         units = -q
         if hit_stop:
-            fp = p if at_market else sl[i]
-            part = min(abs(units), sz)
-            sgn = 1 if units > 0 else -1
-            fill(
-                i, sgn * part, fp, taker, pos, avg, cash, fees_pos, gross_pos, close_units,
-                close_notional, inc_sz, msc
+            fill_l1(
+                i, units, p if at_market else sl[i], sz, taker, pos, avg, cash, fees_pos, gross_pos,
+                close_units, close_notional, inc_sz, msc, px_scale
             )  # fmt: skip
-            rest = abs(units) - part
-            if rest > 0:
-                fill(
-                    i, sgn * rest, tick(fp, sgn, px_scale[i]), taker, pos, avg, cash, fees_pos,
-                    gross_pos, close_units, close_notional, inc_sz, msc
-                )  # fmt: skip
             reason = EXIT_STOP
         else:
             # a resting limit fills at its price: the point's L1 size first; the rest too when the

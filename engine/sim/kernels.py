@@ -25,7 +25,7 @@ from numba import njit
 
 from engine.sim.caps import entry_clamp, rate_prune, rate_record, trims
 from engine.sim.exits import reprotect_stops, trail_stop
-from engine.sim.fills import close_trade, market, round_px, venue_bar
+from engine.sim.fills import flatten, market, round_px, venue_bar
 from engine.sim.killswitch import mark, new_state
 from engine.sim.layout import *  # noqa: F403  (the layouts are part of this module's interface)
 from engine.sim.layout import (
@@ -231,13 +231,9 @@ def simulate(
                 has_bracket[j] = False
                 reprotect[j] = False
                 if pos[j] != 0:
-                    market(
-                        j, -pos[j], quote, level, px_scale, taker[j], pos, avg, cash, fees_pos, gross_pos,
-                        close_units, close_notional, inc_sz, msc
-                    )  # fmt: skip
-                    close_trade(
-                        j, e, EXIT_KILL, trades, open_trade, close_notional, close_units, gross_pos,
-                        fees_pos, inc_sz
+                    flatten(
+                        j, e, EXIT_KILL, quote, level, px_scale, taker[j], pos, avg, cash, fees_pos,
+                        gross_pos, close_units, close_notional, inc_sz, msc, trades, open_trade
                     )  # fmt: skip
                     rate_head, rate_len = rate_record(rate_ts, rate_head, rate_len, t)
         gross = 0.0
@@ -307,13 +303,9 @@ def simulate(
                 if side0[ii] != 0:  # reversal: cancel the bracket, close at market
                     has_bracket[ii] = False
                     if pos[ii] != 0:
-                        market(
-                            ii, -pos[ii], quote, level, px_scale, taker[ii], pos, avg, cash, fees_pos,
-                            gross_pos, close_units, close_notional, inc_sz, msc
-                        )  # fmt: skip
-                        close_trade(
-                            ii, e, EXIT_REVERSAL, trades, open_trade, close_notional, close_units,
-                            gross_pos, fees_pos, inc_sz
+                        flatten(
+                            ii, e, EXIT_REVERSAL, quote, level, px_scale, taker[ii], pos, avg, cash, fees_pos,
+                            gross_pos, close_units, close_notional, inc_sz, msc, trades, open_trade
                         )  # fmt: skip
                     rate_head, rate_len = rate_record(rate_ts, rate_head, rate_len, t)
                     counters[C_REVERSALS] += 1
