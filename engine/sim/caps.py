@@ -12,7 +12,7 @@ from engine.sim.fills import close_trade, market
 from engine.sim.layout import C_TRIMS, EXIT_TRIM
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def entry_clamp(req, wants, b, eligible, long_only, fno_allowed, name_cap, bucket_cap, bucket_gross, snav,
                 min_size, keep):  # fmt: skip
     """``engine.risk.clamp.assess`` for an entry: ``(approved, reduced)`` fractions of the sizing NAV.
@@ -48,7 +48,7 @@ def entry_clamp(req, wants, b, eligible, long_only, fno_allowed, name_cap, bucke
     return approved, reduced
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def trims(
     e,
     n,
@@ -126,7 +126,7 @@ def trims(
             )  # fmt: skip
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def rate_prune(rate_ts, head, length, t):
     # keep submits in (t - 1 s, t]; the ring is in time order starting at head
     size = rate_ts.shape[0]
@@ -136,7 +136,7 @@ def rate_prune(rate_ts, head, length, t):
     return head, length
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def rate_record(rate_ts, head, length, t):
     size = rate_ts.shape[0]
     head, length = rate_prune(rate_ts, head, length, t)

@@ -16,7 +16,7 @@ from engine.sim.layout import (
 )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def trail_stop(i, close, trail_atr, has_bracket, pos, avg, best, entry_atr, sl, tp, tp_filled, px_scale,
                counters):  # fmt: skip
     """Trail instrument ``i``'s stop behind the best close once the trade is ``trail_atr`` x ATR in profit."""
@@ -38,7 +38,7 @@ def trail_stop(i, close, trail_atr, has_bracket, pos, avg, best, entry_atr, sl, 
                     tp[i] = np.nan
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def reprotect_stops(
     e,
     n,

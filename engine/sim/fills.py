@@ -1,5 +1,6 @@
 """Fills (numba): Nautilus's price and money rounding, fills into the book, market orders at the venue's
-bid/ask, and the venue's intrabar pass that fills resting brackets (the rule is in :mod:`engine.sim`).
+bid/ask, and resting brackets filled at a bar's price point (the intrabar rule is in :mod:`engine.sim`;
+the kernel plays the price points inline, as it runs on every bar).
 
 The book is per-instrument arrays owned by :func:`engine.sim.kernels.simulate`: ``pos`` (units of the
 size increment), ``avg`` (average open price), ``cash`` (one element), and per open position its
@@ -134,19 +135,16 @@ def flatten(j, e, reason, quote, level, px_scale, fee, pos, avg, cash, fees_pos,
 
 
 @njit(cache=True)
-def venue_bar(
+def exit_bracket(
     e,
     i,
-    o,
-    h,
-    low,
-    c,
-    vol_units,
+    p,
+    at_market,
+    sz,
+    hit_stop,
     taker,
     maker,
-    last_px,
     quote,
-    level,
     has_bracket,
     sl,
     tp,
@@ -165,70 +163,32 @@ def venue_bar(
     open_trade,
     counters,
 ):
-    """The venue moves instrument ``i``'s market through bar ``e`` (open, high/low, close) and fills its
-    resting bracket; ``taker`` / ``maker`` are the instrument's fees."""
-    quarter = vol_units // 4
-    if quarter < 1:
-        quarter = 1
-    close_sz = vol_units - 3 * quarter
-    if close_sz < 1:
-        close_sz = 1
-    high_first = abs(h - o) < abs(low - o)
-    for k in range(4):
-        if k == 0:
-            p = o
-            go = math.isnan(last_px[i]) or p != last_px[i]
-            at_market = True
-            sz = quarter
-        elif k == 3:
-            p = c
-            go = p != last_px[i]
-            at_market = False
-            sz = close_sz
-        else:
-            use_high = (k == 1) == high_first
-            p = h if use_high else low
-            go = p > last_px[i] if use_high else p < last_px[i]
-            at_market = False
-            sz = quarter
-        if not go:
-            continue
-        last_px[i] = p
-        quote[i, 0] = p
-        quote[i, 1] = p
-        level[i] = sz
-        if not has_bracket[i] or pos[i] == 0:
-            continue
-        q = pos[i]
-        long = q > 0
-        hit_stop = p <= sl[i] if long else p >= sl[i]
-        hit_tp = p >= tp[i] if long else p <= tp[i]
-        if not (hit_stop or hit_tp):
-            continue
-        units = -q
-        if hit_stop:
-            fill_l1(
-                i, units, p if at_market else sl[i], sz, taker, pos, avg, cash, fees_pos, gross_pos,
-                close_units, close_notional, inc_sz, msc, px_scale
-            )  # fmt: skip
-            reason = EXIT_STOP
-        else:
-            # a resting limit fills at its price: the point's L1 size first; the rest too when the
-            # market moved through the limit, but not when it only touched it (the rest stays open)
-            sgn = 1 if units > 0 else -1
-            part = min(abs(units), sz)
-            if p != tp[i]:
-                part = abs(units)
-            fill(i, sgn * part, tp[i], maker, pos, avg, cash, fees_pos, gross_pos, close_units,
-                 close_notional, inc_sz, msc)  # fmt: skip
-            if pos[i] != 0:  # the rest stays open
-                counters[C_TP_PARTIAL] += 1
-                tp_filled[i] += part
-                continue
-            if p != tp[i]:  # filled through the price: that side of the quote stays at the limit
-                quote[i, 1 if sgn > 0 else 0] = tp[i]
-            reason = EXIT_TAKE_PROFIT
-        has_bracket[i] = False
-        close_trade(
-            i, e, reason, trades, open_trade, close_notional, close_units, gross_pos, fees_pos, inc_sz
-        )
+    """Fill instrument ``i``'s resting bracket at price point ``p`` (L1 size ``sz``) of bar ``e``: the stop
+    when ``hit_stop`` (at ``p`` on the open's gap, ``at_market``, else at its trigger), else the
+    take-profit. ``taker`` / ``maker`` are the instrument's fees. The caller checks that the point
+    reaches the stop or the take-profit (the kernel's hot loop makes no call otherwise)."""
+    units = -pos[i]
+    if hit_stop:
+        fill_l1(
+            i, units, p if at_market else sl[i], sz, taker, pos, avg, cash, fees_pos, gross_pos,
+            close_units, close_notional, inc_sz, msc, px_scale
+        )  # fmt: skip
+        reason = EXIT_STOP
+    else:
+        # a resting limit fills at its price: the point's L1 size first; the rest too when the market
+        # moved through the limit, but not when it only touched it (the rest stays open)
+        sgn = 1 if units > 0 else -1
+        part = min(abs(units), sz)
+        if p != tp[i]:
+            part = abs(units)
+        fill(i, sgn * part, tp[i], maker, pos, avg, cash, fees_pos, gross_pos, close_units,
+             close_notional, inc_sz, msc)  # fmt: skip
+        if pos[i] != 0:  # the rest stays open
+            counters[C_TP_PARTIAL] += 1
+            tp_filled[i] += part
+            return
+        if p != tp[i]:  # filled through the price: that side of the quote stays at the limit
+            quote[i, 1 if sgn > 0 else 0] = tp[i]
+        reason = EXIT_TAKE_PROFIT
+    has_bracket[i] = False
+    close_trade(i, e, reason, trades, open_trade, close_notional, close_units, gross_pos, fees_pos, inc_sz)

@@ -4,7 +4,7 @@ One pass over a flat bar event stream (any number of instruments), sorted by tim
 id, in the order the Nautilus ``BacktestEngine`` and the strategy handle it (see :mod:`engine.sim`):
 
 1. per bar: the venue moves the instrument's market through the bar's prices and fills resting brackets
-   (:func:`engine.sim.fills.venue_bar`); the strategy records the close;
+   (:func:`engine.sim.fills.exit_bracket`); the strategy records the close;
 2. after a timestamp's last bar, the portfolio step: mark NAV -> day roll, SIP, kill switch
    (:mod:`engine.sim.killswitch`) -> trail the stops and re-protect rejected ones (:mod:`engine.sim.exits`)
    -> drift trims (:mod:`engine.sim.caps`) -> decisions (entry, or flatten on a reversal);
@@ -12,7 +12,11 @@ id, in the order the Nautilus ``BacktestEngine`` and the strategy handle it (see
    with the L1 size of the last price point, the rest one tick worse.
 
 Quantities are integer multiples of the size increment (``units``) so a position never drifts by float
-rounding. No I/O, no allocation in the loop beyond the preallocated outputs. The array layouts
+rounding. No I/O, no allocation in the loop beyond the preallocated outputs. Speed: a numba call that
+passes the book's arrays costs more than the work it does, so the per-bar price points and the kill
+switch's per-mark check are written out here, helpers run on every step are inlined
+(``inline="always"``) and the rest is called only when it has something to do (a fill, an open
+bracket, a pending re-protection); calling a per-bar helper made the kernel 4-7x slower. The array layouts
 (``P_*``, ``T_*``, ``E_*``, ``C_*``, ``EXIT_*``) live in :mod:`engine.sim.layout` and are re-exported here.
 """
 
@@ -25,8 +29,8 @@ from numba import njit
 
 from engine.sim.caps import entry_clamp, rate_prune, rate_record, trims
 from engine.sim.exits import reprotect_stops, trail_stop
-from engine.sim.fills import flatten, market, round_px, venue_bar
-from engine.sim.killswitch import mark, new_state
+from engine.sim.fills import exit_bracket, flatten, market, round_px
+from engine.sim.killswitch import fire, new_state, roll_day
 from engine.sim.layout import *  # noqa: F403  (the layouts are part of this module's interface)
 from engine.sim.layout import (
     C_BAD_EXIT_PX,
@@ -54,12 +58,16 @@ from engine.sim.layout import (
     EXIT_KILL,
     EXIT_OPEN,
     EXIT_REVERSAL,
+    K_CUR_DAY,
     K_DEMO_TODAY,
     K_HALTED,
+    K_LAST_NAV,
     K_QUARANTINE_TODAY,
     K_SIP,
+    K_SOD_NAV,
     P_ENTRY_KEEP,
     P_ENTRY_LIMIT,
+    P_KILL,
     P_MIN_SIZE,
     P_NAV,
     P_Q_WINDOW,
@@ -207,12 +215,49 @@ def simulate(
     for e in range(n_ev):
         i = inst[e]
         t = ts[e]
-        # 1. the venue moves the market
-        venue_bar(
-            e, i, o[e], h[e], low[e], c[e], vol_units[e], taker[i], maker[i], last_px, quote, level,
-            has_bracket, sl, tp, tp_filled, px_scale, pos, avg, cash, fees_pos, gross_pos, close_units,
-            close_notional, inc_sz, msc, trades, open_trade, counters
-        )  # fmt: skip
+        # 1. the venue moves the market through the bar's price points (engine.sim's rule); written out
+        # here rather than called, as it runs on every bar: a numba call passing the book costs more
+        quarter = vol_units[e] // 4
+        if quarter < 1:
+            quarter = 1
+        close_sz = vol_units[e] - 3 * quarter
+        if close_sz < 1:
+            close_sz = 1
+        high_first = abs(h[e] - o[e]) < abs(low[e] - o[e])
+        for pt in range(4):
+            if pt == 0:
+                p = o[e]
+                go = math.isnan(last_px[i]) or p != last_px[i]
+                at_market = True
+                sz = quarter
+            elif pt == 3:
+                p = c[e]
+                go = p != last_px[i]
+                at_market = False
+                sz = close_sz
+            else:
+                use_high = (pt == 1) == high_first
+                p = h[e] if use_high else low[e]
+                go = p > last_px[i] if use_high else p < last_px[i]
+                at_market = False
+                sz = quarter
+            if not go:
+                continue
+            last_px[i] = p
+            quote[i, 0] = p
+            quote[i, 1] = p
+            level[i] = sz
+            if not has_bracket[i] or pos[i] == 0:
+                continue
+            long = pos[i] > 0
+            hit_stop = p <= sl[i] if long else p >= sl[i]
+            hit_tp = p >= tp[i] if long else p <= tp[i]
+            if hit_stop or hit_tp:
+                exit_bracket(
+                    e, i, p, at_market, sz, hit_stop, taker[i], maker[i], quote, has_bracket, sl, tp,
+                    tp_filled, px_scale, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional,
+                    inc_sz, msc, trades, open_trade, counters
+                )  # fmt: skip
 
         # 2. the strategy's bar handler
         strat_last[i] = c[e]
@@ -224,7 +269,14 @@ def simulate(
         for j in range(n):
             if pos[j] != 0:
                 nav += pos[j] * inc_sz[j] * (strat_last[j] - avg[j])
-        pnl, killed_now = mark(ks, kill_ring, day[e], nav, params, counters)
+        # the kill switch's mark (engine.sim.killswitch): day roll, then the daily loss check
+        if day[e] > ks[K_CUR_DAY]:
+            roll_day(ks, kill_ring, day[e], nav, params, counters)
+        ks[K_LAST_NAV] = nav
+        pnl = nav / ks[K_SOD_NAV] - 1.0
+        killed_now = ks[K_HALTED] == 0.0 and pnl <= -params[P_KILL]
+        if killed_now:
+            fire(ks, kill_ring, params, counters)
         demo_row = 1 if ks[K_DEMO_TODAY] != 0.0 else 0
         if killed_now:
             for j in range(n):  # cancel everything, flatten everything at the venue's price
@@ -263,15 +315,22 @@ def simulate(
         if ks[K_HALTED] == 0.0 and trade_step[e]:
             for ee in range(g0, e + 1):  # the timestamp's instruments, sorted
                 ii = inst[ee]
+                if not has_bracket[ii] or pos[ii] == 0:
+                    continue  # (calls that pass the book are kept off the per-bar path)
                 trail_stop(
                     ii, strat_last[ii], params[P_TRAIL_ATR], has_bracket, pos, avg, best, entry_atr, sl, tp,
                     tp_filled, px_scale, counters
                 )  # fmt: skip
-            sent = reprotect_stops(
-                e, n, reprotect, has_bracket, strat_last, sl, tp, quote, level, px_scale, taker, pos, avg,
-                cash, fees_pos, gross_pos, close_units, close_notional, inc_sz, msc, trades, open_trade,
-                counters
-            )  # fmt: skip
+            pending = False
+            for j in range(n):
+                pending = pending or reprotect[j]
+            sent = 0
+            if pending:
+                sent = reprotect_stops(
+                    e, n, reprotect, has_bracket, strat_last, sl, tp, quote, level, px_scale, taker, pos, avg,
+                    cash, fees_pos, gross_pos, close_units, close_notional, inc_sz, msc, trades, open_trade,
+                    counters
+                )  # fmt: skip
             for _ in range(sent):
                 rate_head, rate_len = rate_record(rate_ts, rate_head, rate_len, t)
             if any_held:

@@ -22,14 +22,13 @@ from engine.sim.layout import (
     K_SIP,
     K_SIZE,
     K_SOD_NAV,
-    P_KILL,
     P_Q_DAYS,
     P_Q_KILLS,
     P_SIP,
 )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def new_state():
     """A fresh day state (``layout.K_*``): no day seen yet."""
     ks = np.zeros(K_SIZE)
@@ -38,48 +37,47 @@ def new_state():
 
 
 @njit(cache=True)
-def mark(ks, kill_ring, day, nav, params, counters):
-    """Mark ``nav`` on UTC day ``day``: roll the day if it is new, then check the kill switch.
+def roll_day(ks, kill_ring, day, nav, params, counters):
+    """The first mark of UTC day ``day`` closes the previous day: its SIP share when profitable, the new
+    start-of-day NAV, the demo calendar (a post-kill day, quarantine days) and the halt lifted.
 
-    ``kill_ring`` holds the kill flag of the last ``quarantine_window_days`` trading days. Returns
-    ``(pnl, killed_now)``: the day's P&L as a fraction of the start-of-day NAV, and whether the kill
-    switch fired at this mark.
+    ``kill_ring`` holds the kill flag of the last ``quarantine_window_days`` trading days.
     """
-    if day > ks[K_CUR_DAY]:
-        if ks[K_CUR_DAY] >= 0:
-            closed = ks[K_LAST_NAV] - ks[K_SOD_NAV]
-            if closed > 0.0 and params[P_SIP] > 0.0:
-                ks[K_SIP] += closed * params[P_SIP]
-                counters[C_SIP_DAYS] += 1
-            ks[K_SOD_NAV] = ks[K_LAST_NAV]
-        else:
-            ks[K_SOD_NAV] = nav
-        ks[K_CUR_DAY] = day
-        ks[K_N_DAYS] += 1
-        n_days = int(ks[K_N_DAYS])
-        kill_ring[n_days % kill_ring.shape[0]] = False
-        post_kill = ks[K_DEMO_PENDING] != 0.0
-        ks[K_DEMO_PENDING] = 0.0
-        quarantine_today = ks[K_Q_REMAINING] > 0
-        ks[K_QUARANTINE_TODAY] = 1.0 if quarantine_today else 0.0
-        ks[K_DEMO_TODAY] = 1.0 if (post_kill or quarantine_today) else 0.0
-        if ks[K_Q_REMAINING] > 0:
-            ks[K_Q_REMAINING] -= 1
-        ks[K_HALTED] = 0.0
-    ks[K_LAST_NAV] = nav
-    pnl = nav / ks[K_SOD_NAV] - 1.0
-    killed_now = ks[K_HALTED] == 0.0 and pnl <= -params[P_KILL]
-    if killed_now:
-        ks[K_HALTED] = 1.0
-        ks[K_DEMO_PENDING] = 1.0
-        counters[C_KILLS] += 1
-        n_days = int(ks[K_N_DAYS])
-        kill_ring[n_days % kill_ring.shape[0]] = True
-        if params[P_Q_DAYS] > 0 and ks[K_Q_REMAINING] == 0:
-            kills = 0
-            for d in range(kill_ring.shape[0]):
-                if kill_ring[d] and d <= n_days:
-                    kills += 1
-            if kills >= params[P_Q_KILLS]:
-                ks[K_Q_REMAINING] = int(params[P_Q_DAYS])
-    return pnl, killed_now
+    if ks[K_CUR_DAY] >= 0:
+        closed = ks[K_LAST_NAV] - ks[K_SOD_NAV]
+        if closed > 0.0 and params[P_SIP] > 0.0:
+            ks[K_SIP] += closed * params[P_SIP]
+            counters[C_SIP_DAYS] += 1
+        ks[K_SOD_NAV] = ks[K_LAST_NAV]
+    else:
+        ks[K_SOD_NAV] = nav
+    ks[K_CUR_DAY] = day
+    ks[K_N_DAYS] += 1
+    n_days = int(ks[K_N_DAYS])
+    kill_ring[n_days % kill_ring.shape[0]] = False
+    post_kill = ks[K_DEMO_PENDING] != 0.0
+    ks[K_DEMO_PENDING] = 0.0
+    quarantine_today = ks[K_Q_REMAINING] > 0
+    ks[K_QUARANTINE_TODAY] = 1.0 if quarantine_today else 0.0
+    ks[K_DEMO_TODAY] = 1.0 if (post_kill or quarantine_today) else 0.0
+    if ks[K_Q_REMAINING] > 0:
+        ks[K_Q_REMAINING] -= 1
+    ks[K_HALTED] = 0.0
+
+
+@njit(cache=True)
+def fire(ks, kill_ring, params, counters):
+    """The kill switch fires: halt for the rest of the day, a post-kill demo day next, and a quarantine
+    when this makes ``quarantine_kill_days`` kill days within the window."""
+    ks[K_HALTED] = 1.0
+    ks[K_DEMO_PENDING] = 1.0
+    counters[C_KILLS] += 1
+    n_days = int(ks[K_N_DAYS])
+    kill_ring[n_days % kill_ring.shape[0]] = True
+    if params[P_Q_DAYS] > 0 and ks[K_Q_REMAINING] == 0:
+        kills = 0
+        for d in range(kill_ring.shape[0]):
+            if kill_ring[d] and d <= n_days:
+                kills += 1
+        if kills >= params[P_Q_KILLS]:
+            ks[K_Q_REMAINING] = int(params[P_Q_DAYS])
