@@ -7,7 +7,10 @@ into one onnxruntime session (``engine.models.bundle_graph``), so a bar's scores
 (measured faster than ``InferenceSession.run`` for a single row on CPU); ``predict_batch`` scores a
 matrix (several instruments' rows) in one call. With CUDA requested and available, plain tree models
 are rewritten as tensor operations, and the provider reported per model is the one that executed its
-nodes in a one-row profiled run at load.
+nodes in a one-row profiled run at load. On the CPU (``cpu_runtime="numba"``, the default), when every
+model's graph is a tree the numba evaluator reproduces (``engine.models.tree_program``), the bundle
+scores with it instead (``engine.models.tree_numba``: same float32 arithmetic, identical scores, no
+per-call onnxruntime overhead) and reports ``numba`` as what executed each model.
 """
 
 from __future__ import annotations
@@ -30,12 +33,16 @@ from engine.models.manifest import (
     read_manifest,
     read_verified_onnx,
 )
+from engine.models.tree_numba import TreeBundleEvaluator
+from engine.models.tree_program import TreeProgramUnsupported, compile_tree_model
 from engine.models.tree_tensor import executed_providers
 
 _BUNDLE_INPUT = "features"
 DEFAULT_MODEL_NAMES = ("p_short", "p_mid")
 CUDA_PROVIDER = "CUDAExecutionProvider"
 CPU_PROVIDER = "CPUExecutionProvider"
+NUMBA_RUNTIME = "numba"
+CPU_RUNTIMES = ("numba", "onnxruntime")
 
 
 class FeatureSchema(msgspec.Struct, frozen=True, kw_only=True):
@@ -237,9 +244,17 @@ class ModelBundle:
         Per model, ``"<op_type>:<node>" -> provider`` from that run.
     tensor_graph : bool
         Whether tree models run as tensor operations (CUDA requested and available).
+    runtime : str
+        ``"numba"`` when the numba evaluator scores every model, else ``"onnxruntime"``.
+    runtime_note : str
+        Why onnxruntime scores on the CPU although numba was asked for ("" otherwise).
     """
 
-    def __init__(self, models: dict[str, ModelSession], names: Sequence[str]) -> None:
+    def __init__(
+        self, models: dict[str, ModelSession], names: Sequence[str], *, cpu_runtime: str = NUMBA_RUNTIME
+    ) -> None:
+        if cpu_runtime not in CPU_RUNTIMES:
+            raise ValueError(f"cpu_runtime must be one of {CPU_RUNTIMES}, got {cpu_runtime!r}")
         self.names = tuple(names)
         self.models = models
         widths = {models[n].n_inputs for n in self.names}
@@ -263,6 +278,22 @@ class ModelBundle:
             out = np.zeros((1, _output_width(model, model.session.get_outputs())), dtype=np.float32)
             self._binding.bind_ortvalue_output(out_name, ort.OrtValue.ortvalue_from_numpy(out))
             self._bound.append((out, model.output_index))
+        self._scores = np.zeros(len(self.names), dtype=np.float64)
+        self.evaluator: TreeBundleEvaluator | None = None
+        self.runtime, self.runtime_note = "onnxruntime", ""
+        if cpu_runtime == NUMBA_RUNTIME:
+            if self.tensor_graph:
+                self.runtime_note = "tree models run as tensor operations on CUDA"
+            else:
+                try:
+                    self.evaluator = _numba_evaluator(models, self.names, self.n_features)
+                except TreeProgramUnsupported as e:
+                    self.runtime_note = str(e)
+        if self.evaluator is not None:
+            self.runtime = NUMBA_RUNTIME
+            method = f"{NUMBA_RUNTIME}:{self.evaluator.method}"
+            self.executed = {n: {f"TreeEnsembleClassifier:{n}": method} for n in self.names}
+            self.providers = {n: NUMBA_RUNTIME for n in self.names}
 
     @classmethod
     def load(
@@ -272,6 +303,7 @@ class ModelBundle:
         params: FeatureParams,
         names: Sequence[str] = DEFAULT_MODEL_NAMES,
         providers: Sequence[str] | None = None,
+        cpu_runtime: str = NUMBA_RUNTIME,
     ) -> ModelBundle:
         """Load and verify the models ``names`` from ``model_dir`` against the live feature schema.
 
@@ -285,6 +317,8 @@ class ModelBundle:
             Models to load, in the order ``predict_row`` returns their scores.
         providers : sequence of str, optional
             onnxruntime providers; default CUDA first when available, else CPU.
+        cpu_runtime : {"numba", "onnxruntime"}
+            What scores on the CPU (``[models] cpu_runtime``); numba only when every model converts.
 
         Raises
         ------
@@ -292,7 +326,11 @@ class ModelBundle:
             Any model fails verification (see ``load_model``).
         """
         return cls.load_with_schema(
-            model_dir, schema=FeatureSchema.from_params(params), names=names, providers=providers
+            model_dir,
+            schema=FeatureSchema.from_params(params),
+            names=names,
+            providers=providers,
+            cpu_runtime=cpu_runtime,
         )
 
     @classmethod
@@ -303,11 +341,12 @@ class ModelBundle:
         schema: FeatureSchema,
         names: Sequence[str] = DEFAULT_MODEL_NAMES,
         providers: Sequence[str] | None = None,
+        cpu_runtime: str = NUMBA_RUNTIME,
     ) -> ModelBundle:
         """Like ``load`` with an explicit live ``FeatureSchema``."""
         chosen = list(providers) if providers else default_providers()
         models = {n: load_model(model_dir, n, schema=schema, providers=chosen) for n in names}
-        return cls(models, names)
+        return cls(models, names, cpu_runtime=cpu_runtime)
 
     def manifest(self, name: str) -> ModelManifest:
         """Return the manifest of model ``name``."""
@@ -326,6 +365,27 @@ class ModelBundle:
         tuple of float
             One score per model in ``names`` order: ``(p_short, p_mid)`` for the default bundle.
         """
+        if self.evaluator is not None:
+            self.evaluator.predict_row_into(row, self._scores)
+            return tuple(self._scores.tolist())
+        self._row[0] = row
+        self.session.run_with_iobinding(self._binding)
+        return tuple([float(out[0, index]) for out, index in self._bound])
+
+    def predict_row_into(self, row: np.ndarray, out: np.ndarray) -> None:
+        """Score one ``(F,)`` float64 row into ``out`` (``(len(names),)`` float64).
+
+        With the numba runtime nothing is allocated (the hot path of a HOLD decision)."""
+        if self.evaluator is not None:
+            self.evaluator.predict_row_into(row, out)
+            return
+        self._row[0] = row
+        self.session.run_with_iobinding(self._binding)
+        for j, (bound, index) in enumerate(self._bound):
+            out[j] = bound[0, index]
+
+    def predict_row_onnxruntime(self, row: np.ndarray) -> tuple[float, ...]:
+        """Score one row with the merged onnxruntime session whatever the runtime (checks, benchmarks)."""
         self._row[0] = row
         self.session.run_with_iobinding(self._binding)
         return tuple([float(out[0, index]) for out, index in self._bound])
@@ -341,17 +401,38 @@ class ModelBundle:
         return tuple(scores)
 
     def predict_batch(self, features: np.ndarray) -> np.ndarray:
-        """Score a ``(N, F)`` matrix; return ``(N, len(names))`` float64 scores."""
-        x = np.ascontiguousarray(np.asarray(features), dtype=np.float32)
+        """Score a ``(N, F)`` matrix; return ``(N, len(names))`` float64 scores.
+
+        Either runtime rounds the features to float32 first (the models' input type)."""
+        if self.evaluator is not None:
+            x = np.ascontiguousarray(np.asarray(features), dtype=np.float64)
+        else:
+            x = np.ascontiguousarray(np.asarray(features), dtype=np.float32)
         if x.ndim != 2 or x.shape[1] != self.n_features:
             raise ValueError(f"expected a (N, {self.n_features}) matrix, got shape {x.shape}")
         result = np.empty((x.shape[0], len(self.names)), dtype=np.float64)
         if x.shape[0] == 0:
             return result
+        if self.evaluator is not None:
+            return self.evaluator.predict_batch(x)
         outs = self.session.run(self._outputs, {_BUNDLE_INPUT: x})
         for j, (out, index) in enumerate(zip(outs, self._indices, strict=True)):
             result[:, j] = np.asarray(out, dtype=np.float64).reshape(x.shape[0], -1)[:, index]
         return result
+
+
+def _numba_evaluator(
+    models: dict[str, ModelSession], names: tuple[str, ...], n_features: int
+) -> TreeBundleEvaluator:
+    """The numba evaluator of every model; TreeProgramUnsupported names the first that does not convert."""
+    programs = []
+    for n in names:
+        m = models[n]
+        try:
+            programs.append(compile_tree_model(m.model_bytes, m.output_name, m.output_index))
+        except TreeProgramUnsupported as e:
+            raise TreeProgramUnsupported(f"model '{n}': {e}") from e
+    return TreeBundleEvaluator(programs, n_features)
 
 
 def _merged_session(

@@ -172,7 +172,9 @@ def build_decisions(
         extras[rows] = compute_feature_extras(*args, params)
     ready = np.isfinite(features).all(axis=1)
 
-    models = ModelBundle.load(models_dir, params=params, providers=list(providers))
+    models = ModelBundle.load(
+        models_dir, params=params, providers=list(providers), cpu_runtime=config.models.cpu_runtime
+    )
     ppo = load_optional(models_dir, "ppo_size_hint", params=params, providers=list(providers))
     for name in ("p_touch", "p_touch_short"):  # strategies.entries gates entries on them
         if load_optional(models_dir, name, params=params, providers=list(providers)) is not None:
