@@ -142,9 +142,18 @@ def _lean(p: float) -> str:
     return "neutral"
 
 
+# tag strings built once, not formatted on every decision
+_LEAN_TAGS = {
+    prefix: {lean: f"{prefix}_{lean}" for lean in ("bullish", "bearish", "neutral")}
+    for prefix in ("short", "mid", "rl")
+}
+
+
 def _reason_tags(inputs: EnsembleInputs, penalties: dict[str, float], policy: Policy) -> tuple[str, ...]:
-    tags = [f"short_{_lean(inputs.p_short)}", f"mid_{_lean(inputs.p_mid)}"]
-    tags.append(f"rl_{_lean(sigmoid(inputs.ppo_hint))}" if inputs.ppo_hint is not None else "rl_missing")
+    tags = [_LEAN_TAGS["short"][_lean(inputs.p_short)], _LEAN_TAGS["mid"][_lean(inputs.p_mid)]]
+    tags.append(
+        _LEAN_TAGS["rl"][_lean(sigmoid(inputs.ppo_hint))] if inputs.ppo_hint is not None else "rl_missing"
+    )
     if "news_negative" in penalties:
         tags.append("news_negative")
     elif inputs.sentiment > -policy.triggers.sentiment:
