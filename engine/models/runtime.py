@@ -261,16 +261,47 @@ class ModelBundle:
         if len(widths) != 1:
             raise ModelManifestError(f"models {self.names} take different input widths {sorted(widths)}")
         self.n_features = widths.pop()
-        requested = models[self.names[0]].requested_providers
-        self.session, merged_bytes, self.tensor_graph = _merged_session(models, self.names, requested)
+        self._requested = models[self.names[0]].requested_providers
+        use_cuda = CUDA_PROVIDER in self._requested and CUDA_PROVIDER in ort.get_available_providers()
         self._outputs = [output_name(n, models[n].output_name) for n in self.names]
         self._indices = [models[n].output_index for n in self.names]
-        self.executed = _executed_by_model(
-            merged_bytes, requested, self.names, np.zeros((1, self.n_features), dtype=np.float32)
-        )
-        self.providers = {n: "+".join(sorted(set(self.executed[n].values()))) for n in self.names}
+        self._scores = np.zeros(len(self.names), dtype=np.float64)
+        self.evaluator: TreeBundleEvaluator | None = None
+        self.runtime, self.runtime_note = "onnxruntime", ""
+        if cpu_runtime == NUMBA_RUNTIME and use_cuda:
+            self.runtime_note = "CUDA requested: tree models run as tensor operations in onnxruntime"
+        elif cpu_runtime == NUMBA_RUNTIME:
+            try:
+                self.evaluator = _numba_evaluator(models, self.names, self.n_features)
+            except TreeProgramUnsupported as e:
+                self.runtime_note = str(e)
+        self._session: ort.InferenceSession | None = None
+        if self.evaluator is None:
+            self._open_session(report=True)
+        else:  # the merged onnxruntime session is built only if something asks for it
+            self.runtime = NUMBA_RUNTIME
+            self.tensor_graph = False
+            method = f"{NUMBA_RUNTIME}:{self.evaluator.method}"
+            self.executed = {n: {f"TreeEnsembleClassifier:{n}": method} for n in self.names}
+            self.providers = {n: NUMBA_RUNTIME for n in self.names}
+
+    @property
+    def session(self) -> ort.InferenceSession:
+        """The merged onnxruntime session (built on first use when numba scores)."""
+        if self._session is None:
+            self._open_session(report=False)
+        return self._session
+
+    def _open_session(self, *, report: bool) -> None:
+        models = self.models
+        self._session, merged_bytes, self.tensor_graph = _merged_session(models, self.names, self._requested)
+        if report:
+            self.executed = _executed_by_model(
+                merged_bytes, self._requested, self.names, np.zeros((1, self.n_features), dtype=np.float32)
+            )
+            self.providers = {n: "+".join(sorted(set(self.executed[n].values()))) for n in self.names}
         self._row = np.zeros((1, self.n_features), dtype=np.float32)
-        self._binding = self.session.io_binding()
+        self._binding = self._session.io_binding()
         self._binding.bind_ortvalue_input(_BUNDLE_INPUT, ort.OrtValue.ortvalue_from_numpy(self._row))
         self._bound = []
         for n, out_name in zip(self.names, self._outputs, strict=True):
@@ -278,22 +309,6 @@ class ModelBundle:
             out = np.zeros((1, _output_width(model, model.session.get_outputs())), dtype=np.float32)
             self._binding.bind_ortvalue_output(out_name, ort.OrtValue.ortvalue_from_numpy(out))
             self._bound.append((out, model.output_index))
-        self._scores = np.zeros(len(self.names), dtype=np.float64)
-        self.evaluator: TreeBundleEvaluator | None = None
-        self.runtime, self.runtime_note = "onnxruntime", ""
-        if cpu_runtime == NUMBA_RUNTIME:
-            if self.tensor_graph:
-                self.runtime_note = "tree models run as tensor operations on CUDA"
-            else:
-                try:
-                    self.evaluator = _numba_evaluator(models, self.names, self.n_features)
-                except TreeProgramUnsupported as e:
-                    self.runtime_note = str(e)
-        if self.evaluator is not None:
-            self.runtime = NUMBA_RUNTIME
-            method = f"{NUMBA_RUNTIME}:{self.evaluator.method}"
-            self.executed = {n: {f"TreeEnsembleClassifier:{n}": method} for n in self.names}
-            self.providers = {n: NUMBA_RUNTIME for n in self.names}
 
     @classmethod
     def load(
@@ -386,12 +401,16 @@ class ModelBundle:
 
     def predict_row_onnxruntime(self, row: np.ndarray) -> tuple[float, ...]:
         """Score one row with the merged onnxruntime session whatever the runtime (checks, benchmarks)."""
+        if self._session is None:
+            self._open_session(report=False)
         self._row[0] = row
         self.session.run_with_iobinding(self._binding)
         return tuple([float(out[0, index]) for out, index in self._bound])
 
     def predict_row_run(self, row: np.ndarray) -> tuple[float, ...]:
         """Score one row with ``InferenceSession.run`` (reference path for benchmarks and checks)."""
+        if self._session is None:
+            self._open_session(report=False)
         self._row[0] = row
         scores = []
         for n in self.names:
@@ -421,18 +440,34 @@ class ModelBundle:
         return result
 
 
+_EVALUATORS: dict[tuple, TreeBundleEvaluator] = {}  # compiled layouts by verified model content
+
+
 def _numba_evaluator(
     models: dict[str, ModelSession], names: tuple[str, ...], n_features: int
 ) -> TreeBundleEvaluator:
-    """The numba evaluator of every model; TreeProgramUnsupported names the first that does not convert."""
-    programs = []
-    for n in names:
-        m = models[n]
-        try:
-            programs.append(compile_tree_model(m.model_bytes, m.output_name, m.output_index))
-        except TreeProgramUnsupported as e:
-            raise TreeProgramUnsupported(f"model '{n}': {e}") from e
-    return TreeBundleEvaluator(programs, n_features)
+    """The numba evaluator of every model; TreeProgramUnsupported names the first that does not convert.
+
+    Layouts are built once per process for the same verified model bytes (a research loop reloads
+    the same bundle many times); each bundle gets its own row buffers."""
+    key = (
+        n_features,
+        *((models[n].manifest.onnx_sha256, models[n].output_name, models[n].output_index) for n in names),
+    )
+    cached = _EVALUATORS.get(key)
+    if cached is None:
+        programs = []
+        for n in names:
+            m = models[n]
+            try:
+                programs.append(compile_tree_model(m.model_bytes, m.output_name, m.output_index))
+            except TreeProgramUnsupported as e:
+                raise TreeProgramUnsupported(f"model '{n}': {e}") from e
+        cached = TreeBundleEvaluator(programs, n_features)
+        if len(_EVALUATORS) >= 16:
+            _EVALUATORS.pop(next(iter(_EVALUATORS)))
+        _EVALUATORS[key] = cached
+    return cached.with_own_buffers()
 
 
 def _merged_session(

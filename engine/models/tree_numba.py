@@ -13,11 +13,13 @@ arguments whatever the number of models.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 import numpy as np
 from numba import njit
 
+from engine.models.tree_bins import bin_exit_masks, bin_tree_sum, build_bin_table
 from engine.models.tree_program import KIND_COMPLEMENT, KIND_LOGISTIC, LEAF, TreeProgram
 from engine.models.tree_quickscorer import build_layout, qs_exit_masks, qs_tree_sum
 
@@ -114,6 +116,29 @@ def _qs_batch_kernel(features, out, meta, offsets, thresholds, trees, masks, mis
             out[i, m] = np.float64(_output(s, meta[m, 2], meta[m, 3]))
 
 
+@njit(cache=True)
+def _bin_row_kernel(row, out, x, alive, meta, bounds, bound_off, row_off, table, leaf_off, leaf_w):
+    for f in range(x.shape[0]):
+        x[f] = np.float32(row[f])
+    bin_exit_masks(x, alive, bounds, bound_off, row_off, table)
+    for m in range(meta.shape[0]):
+        s = bin_tree_sum(alive, leaf_off, leaf_w, meta[m, 0], meta[m, 1])
+        out[m] = np.float64(_output(s, meta[m, 2], meta[m, 3]))
+
+
+@njit(cache=True)
+def _bin_batch_kernel(features, out, meta, bounds, bound_off, row_off, table, leaf_off, leaf_w):
+    x = np.empty(features.shape[1], dtype=np.float32)
+    alive = np.empty(table.shape[1], dtype=table.dtype)
+    for i in range(features.shape[0]):
+        for f in range(features.shape[1]):
+            x[f] = np.float32(features[i, f])
+        bin_exit_masks(x, alive, bounds, bound_off, row_off, table)
+        for m in range(meta.shape[0]):
+            s = bin_tree_sum(alive, leaf_off, leaf_w, meta[m, 0], meta[m, 1])
+            out[i, m] = np.float64(_output(s, meta[m, 2], meta[m, 3]))
+
+
 def _preorder(p: TreeProgram, base: int) -> tuple[list[tuple[int, int, int, float]], list[int]]:
     """Each tree's nodes depth first, false child right after its parent; rows and root positions."""
     rows: list[tuple[int, int, int, float]] = []
@@ -149,9 +174,10 @@ class TreeBundleEvaluator:
         In output order; all must take the same input width.
     n_features : int
         Input width.
-    method : {"auto", "quickscorer", "walk"}
-        ``auto``: QuickScorer when every tree fits its layout (``BRANCH_LEQ`` only, <= 64 leaves),
-        else the node walk. Both give the same leaves; the walk is the reference in the tests.
+    method : {"auto", "bins", "quickscorer", "walk"}
+        ``auto``: the binned QuickScorer table (``tree_bins``) when every tree fits the QuickScorer
+        layout (``BRANCH_LEQ`` only, <= 64 leaves) and the table its size limit, else QuickScorer's
+        scans, else the node walk. All give the same leaves; the walk is the reference in the tests.
     """
 
     def __init__(self, programs: Sequence[TreeProgram], n_features: int, *, method: str = "auto") -> None:
@@ -173,10 +199,17 @@ class TreeBundleEvaluator:
         self.meta = np.asarray(meta, dtype=np.int32).reshape(-1, 4)
         self.n_features = n_features
         self.n_models = len(programs)
-        self.layout = build_layout(programs, n_features) if method in ("auto", "quickscorer") else None
-        if method == "quickscorer" and self.layout is None:
-            raise ValueError("the trees do not fit the QuickScorer layout")
-        self.method = "quickscorer" if self.layout is not None else "walk"
+        self.layout = build_layout(programs, n_features) if method != "walk" else None
+        self.bins = (
+            build_bin_table(self.layout) if self.layout is not None and method in ("auto", "bins") else None
+        )
+        if method in ("quickscorer", "bins") and (
+            self.layout is None or (method == "bins" and self.bins is None)
+        ):
+            raise ValueError(f"the trees do not fit the {method} layout")
+        self.method = (
+            "bins" if self.bins is not None else "quickscorer" if self.layout is not None else "walk"
+        )
         self._x = np.zeros(n_features, dtype=np.float32)
         self._alive = np.zeros(len(roots), dtype=np.uint64)
         if self.layout is not None:
@@ -190,13 +223,28 @@ class TreeBundleEvaluator:
                 q.leaf_offsets,
                 q.leaf_weights,
             )
+        if self.bins is not None:
+            b, q = self.bins, self.layout
+            self._bins = (b.bounds, b.bound_offsets, b.row_offsets, b.table, q.leaf_offsets, q.leaf_weights)
+            self._alive_bins = np.zeros(len(roots), dtype=b.table.dtype)
         # compile (or load from numba's cache) now, not on the first bar
         self.predict_row_into(np.zeros(n_features), np.zeros(self.n_models))
         self.predict_batch(np.zeros((2, n_features)))
 
+    def with_own_buffers(self) -> TreeBundleEvaluator:
+        """A copy sharing the (read-only) layouts, with its own row buffers."""
+        twin = copy.copy(self)
+        twin._x = np.zeros_like(self._x)
+        twin._alive = np.zeros_like(self._alive)
+        if self.bins is not None:
+            twin._alive_bins = np.zeros_like(self._alive_bins)
+        return twin
+
     def predict_row_into(self, row: np.ndarray, out: np.ndarray) -> None:
         """Score one ``(F,)`` float64 row into ``out`` (``(n_models,)`` float64); allocates nothing."""
-        if self.layout is not None:
+        if self.bins is not None:
+            _bin_row_kernel(row, out, self._x, self._alive_bins, self.meta, *self._bins)
+        elif self.layout is not None:
             _qs_row_kernel(row, out, self._x, self._alive, self.meta, *self._qs)
         else:
             _row_kernel(row, out, self._x, self.code, self.thr, self.roots, self.meta)
@@ -205,7 +253,9 @@ class TreeBundleEvaluator:
         """Score an ``(N, F)`` matrix; return ``(N, n_models)`` float64 (each a float32 result)."""
         x = np.ascontiguousarray(features, dtype=np.float64)
         out = np.empty((x.shape[0], self.n_models), dtype=np.float64)
-        if self.layout is not None:
+        if self.bins is not None:
+            _bin_batch_kernel(x, out, self.meta, *self._bins)
+        elif self.layout is not None:
             _qs_batch_kernel(x, out, self.meta, *self._qs)
         else:
             _batch_kernel(x, out, self.code, self.thr, self.roots, self.meta)

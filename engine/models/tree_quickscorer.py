@@ -18,14 +18,11 @@ from collections.abc import Sequence
 
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 from engine.models.tree_program import LEAF, MODES, TreeProgram
 
 MAX_LEAVES = 64
-_DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
-_DEBRUIJN_TABLE = np.zeros(64, dtype=np.int32)
-for _i in range(64):
-    _DEBRUIJN_TABLE[((1 << _i) * 0x03F79D71B4CB0A89 & 0xFFFFFFFFFFFFFFFF) >> 58] = _i
 
 
 class QuickScorerLayout:
@@ -114,9 +111,9 @@ def build_layout(programs: Sequence[TreeProgram], n_features: int) -> QuickScore
 
 
 @njit(cache=True, inline="always")
-def _lowest_bit(m):
-    b = m & (~m + np.uint64(1))
-    return _DEBRUIJN_TABLE[(b * _DEBRUIJN) >> np.uint64(58)]
+def lowest_bit(m):
+    """Index of the lowest set bit (the exit leaf) of a non-zero mask."""
+    return trailing_zeros(m)
 
 
 @njit(cache=True, inline="always")
@@ -142,5 +139,5 @@ def qs_tree_sum(alive, leaf_offsets, leaf_weights, lo, hi):
     """float32 sum, in tree order, of the exit leaves' weights of trees ``lo:hi``."""
     s = np.float32(0.0)
     for t in range(lo, hi):
-        s += leaf_weights[leaf_offsets[t] + _lowest_bit(alive[t])]
+        s += leaf_weights[leaf_offsets[t] + lowest_bit(alive[t])]
     return s

@@ -47,7 +47,7 @@ def _ort_scores(blobs, x: np.ndarray, column: int = 1) -> np.ndarray:
 def shipped():
     blobs = [(SHIPPED / f"{n}.onnx").read_bytes() for n in NAMES]
     programs = [compile_tree_model(b, "probabilities", 1) for b in blobs]
-    return blobs, {m: TreeBundleEvaluator(programs, 11, method=m) for m in ("quickscorer", "walk")}
+    return blobs, {m: TreeBundleEvaluator(programs, 11, method=m) for m in ("bins", "quickscorer", "walk")}
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def btc_rows() -> np.ndarray:
     return np.ascontiguousarray(x[np.isfinite(x).all(axis=1)])
 
 
-@pytest.mark.parametrize("method", ["quickscorer", "walk"])
+@pytest.mark.parametrize("method", ["bins", "quickscorer", "walk"])
 def test_shipped_models_score_every_real_btcusdt_row_bit_identically(shipped, btc_rows, method):
     blobs, evaluators = shipped
     want = _ort_scores(blobs, btc_rows)
@@ -70,7 +70,7 @@ def test_shipped_models_score_every_real_btcusdt_row_bit_identically(shipped, bt
         assert np.array_equal(out, _ort_scores(blobs, btc_rows[i : i + 1])[0])
 
 
-@pytest.mark.parametrize("method", ["quickscorer", "walk"])
+@pytest.mark.parametrize("method", ["bins", "quickscorer", "walk"])
 def test_missing_values_take_each_nodes_missing_track_exactly(shipped, btc_rows, method):
     blobs, evaluators = shipped
     x = btc_rows[:2_000].copy()
@@ -199,7 +199,7 @@ def test_hypothesis_ensembles_score_like_onnxruntime(model, rows, column):
     x = np.asarray(rows, dtype=np.float64)
     want = _ort_scores([blob], x, column)
     program = compile_tree_model(blob, "probabilities", column)
-    methods = ("walk", "quickscorer") if leq_only else ("walk",)
+    methods = ("walk", "quickscorer", "bins") if leq_only else ("walk",)
     for method in methods:
         got = TreeBundleEvaluator([program], 4, method=method).predict_batch(x)
         assert np.array_equal(got, want, equal_nan=True), method
@@ -224,7 +224,7 @@ def test_bundle_scores_with_numba_by_default_and_reports_it(tmp_path, btc_rows):
     assert numba_bundle.runtime == "numba" and ort_bundle.runtime == "onnxruntime"
     assert numba_bundle.providers == {"p_short": "numba", "p_mid": "numba"}
     assert ort_bundle.providers == {"p_short": "CPUExecutionProvider", "p_mid": "CPUExecutionProvider"}
-    assert set(numba_bundle.executed["p_mid"].values()) == {"numba:quickscorer"}
+    assert set(numba_bundle.executed["p_mid"].values()) == {"numba:bins"}
     rows = btc_rows[:500]
     assert np.array_equal(numba_bundle.predict_batch(rows), ort_bundle.predict_batch(rows))
     out = np.zeros(2)
