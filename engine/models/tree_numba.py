@@ -21,7 +21,7 @@ from numba import njit
 
 from engine.models.tree_bins import bin_exit_masks, bin_tree_sum, build_bin_table
 from engine.models.tree_program import KIND_COMPLEMENT, KIND_LOGISTIC, LEAF, TreeProgram
-from engine.models.tree_quickscorer import build_layout, qs_exit_masks, qs_tree_sum
+from engine.models.tree_quickscorer import build_layout, lowest_bit, qs_exit_masks, qs_tree_sum
 
 
 @njit(cache=True, inline="always")
@@ -128,15 +128,38 @@ def _bin_row_kernel(row, out, x, alive, meta, bounds, bound_off, row_off, table,
 
 @njit(cache=True)
 def _bin_batch_kernel(features, out, meta, bounds, bound_off, row_off, table, leaf_off, leaf_w):
-    x = np.empty(features.shape[1], dtype=np.float32)
-    alive = np.empty(table.shape[1], dtype=table.dtype)
-    for i in range(features.shape[0]):
-        for f in range(features.shape[1]):
-            x[f] = np.float32(features[i, f])
-        bin_exit_masks(x, alive, bounds, bound_off, row_off, table)
+    # four rows at a time: their float32 sums are four independent dependency chains (each still in
+    # tree order), which the CPU overlaps; the tail rows go one by one
+    n, n_f = features.shape
+    x = np.empty(n_f, dtype=np.float32)
+    alive = np.empty((4, table.shape[1]), dtype=table.dtype)
+    i = 0
+    while i + 4 <= n:
+        for j in range(4):
+            for f in range(n_f):
+                x[f] = np.float32(features[i + j, f])
+            bin_exit_masks(x, alive[j], bounds, bound_off, row_off, table)
         for m in range(meta.shape[0]):
-            s = bin_tree_sum(alive, leaf_off, leaf_w, meta[m, 0], meta[m, 1])
-            out[i, m] = np.float64(_output(s, meta[m, 2], meta[m, 3]))
+            s0 = s1 = s2 = s3 = np.float32(0.0)
+            for t in range(meta[m, 0], meta[m, 1]):
+                o = leaf_off[t]
+                s0 += leaf_w[o + lowest_bit(alive[0, t])]
+                s1 += leaf_w[o + lowest_bit(alive[1, t])]
+                s2 += leaf_w[o + lowest_bit(alive[2, t])]
+                s3 += leaf_w[o + lowest_bit(alive[3, t])]
+            kind, column = meta[m, 2], meta[m, 3]
+            out[i, m] = np.float64(_output(s0, kind, column))
+            out[i + 1, m] = np.float64(_output(s1, kind, column))
+            out[i + 2, m] = np.float64(_output(s2, kind, column))
+            out[i + 3, m] = np.float64(_output(s3, kind, column))
+        i += 4
+    for r in range(i, n):
+        for f in range(n_f):
+            x[f] = np.float32(features[r, f])
+        bin_exit_masks(x, alive[0], bounds, bound_off, row_off, table)
+        for m in range(meta.shape[0]):
+            s = bin_tree_sum(alive[0], leaf_off, leaf_w, meta[m, 0], meta[m, 1])
+            out[r, m] = np.float64(_output(s, meta[m, 2], meta[m, 3]))
 
 
 def _preorder(p: TreeProgram, base: int) -> tuple[list[tuple[int, int, int, float]], list[int]]:
