@@ -37,9 +37,13 @@ def _session(model_bytes: bytes) -> ort.InferenceSession:
 
 
 def _ort_scores(blobs, x: np.ndarray, column: int = 1) -> np.ndarray:
+    return _scores_of([_session(b) for b in blobs], x, column)
+
+
+def _scores_of(sessions, x: np.ndarray, column: int = 1) -> np.ndarray:
     with np.errstate(over="ignore"):  # huge float64 values become inf in float32, as in the evaluator
         x32 = np.ascontiguousarray(x, dtype=np.float32)
-    cols = [_session(b).run(["probabilities"], {"features": x32})[0][:, column] for b in blobs]
+    cols = [s.run(["probabilities"], {"features": x32})[0][:, column] for s in sessions]
     return np.stack(cols, axis=1).astype(np.float64)
 
 
@@ -47,7 +51,8 @@ def _ort_scores(blobs, x: np.ndarray, column: int = 1) -> np.ndarray:
 def shipped():
     blobs = [(SHIPPED / f"{n}.onnx").read_bytes() for n in NAMES]
     programs = [compile_tree_model(b, "probabilities", 1) for b in blobs]
-    return blobs, {m: TreeBundleEvaluator(programs, 11, method=m) for m in ("bins", "quickscorer", "walk")}
+    evaluators = {m: TreeBundleEvaluator(programs, 11, method=m) for m in ("bins", "quickscorer", "walk")}
+    return [_session(b) for b in blobs], evaluators
 
 
 @pytest.fixture(scope="module")
@@ -59,27 +64,27 @@ def btc_rows() -> np.ndarray:
 
 @pytest.mark.parametrize("method", ["bins", "quickscorer", "walk"])
 def test_shipped_models_score_every_real_btcusdt_row_bit_identically(shipped, btc_rows, method):
-    blobs, evaluators = shipped
-    want = _ort_scores(blobs, btc_rows)
+    sessions, evaluators = shipped
+    want = _scores_of(sessions, btc_rows)
     got = evaluators[method].predict_batch(btc_rows)
     assert len(btc_rows) > 29_000
     assert np.array_equal(got, want)  # exact, stronger than the 1e-6 asked
     out = np.zeros(2)
     for i in range(0, len(btc_rows), 37):  # the single-row path, against onnxruntime's single-row run
         evaluators[method].predict_row_into(btc_rows[i], out)
-        assert np.array_equal(out, _ort_scores(blobs, btc_rows[i : i + 1])[0])
+        assert np.array_equal(out, _scores_of(sessions, btc_rows[i : i + 1])[0])
 
 
 @pytest.mark.parametrize("method", ["bins", "quickscorer", "walk"])
 def test_missing_values_take_each_nodes_missing_track_exactly(shipped, btc_rows, method):
-    blobs, evaluators = shipped
+    sessions, evaluators = shipped
     x = btc_rows[:2_000].copy()
     rng = np.random.default_rng(3)
     x[rng.random(x.shape) < 0.3] = np.nan
     for col in range(x.shape[1]):
         x[col::11, col] = np.nan  # every feature missing somewhere
     x[::50] = np.nan  # whole rows missing
-    assert np.array_equal(evaluators[method].predict_batch(x), _ort_scores(blobs, x))
+    assert np.array_equal(evaluators[method].predict_batch(x), _scores_of(sessions, x))
 
 
 def _thresholds(blob: bytes) -> np.ndarray:
@@ -110,9 +115,9 @@ _value = st.one_of(
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.lists(_value, min_size=11, max_size=11), min_size=1, max_size=8))
 def test_hypothesis_rows_score_like_onnxruntime(shipped, rows):
-    blobs, evaluators = shipped
+    sessions, evaluators = shipped
     x = np.asarray(rows, dtype=np.float64)
-    want = _ort_scores(blobs, x)
+    want = _scores_of(sessions, x)
     for evaluator in evaluators.values():
         assert np.array_equal(evaluator.predict_batch(x), want, equal_nan=True)
 
