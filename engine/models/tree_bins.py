@@ -12,9 +12,12 @@ table is only built when it stays under ``MAX_TABLE_BYTES``; the plain layout is
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from numba import njit
 
+from engine.features._cache_guard import flush_if_dependencies_changed
 from engine.models.tree_quickscorer import QuickScorerLayout, lowest_bit
 
 MAX_TABLE_BYTES = 64 * 1024 * 1024
@@ -125,3 +128,9 @@ def bin_tree_sum(alive, leaf_offsets, leaf_weights, lo, hi):
     for t in range(lo, hi):
         s += leaf_weights[leaf_offsets[t] + lowest_bit(alive[t])]
     return s
+
+
+# bin_tree_sum inlines tree_quickscorer.lowest_bit; numba's cache only watches this file.
+flush_if_dependencies_changed(
+    globals(), [Path(__file__).resolve().parent / "tree_quickscorer.py"], tag="tree_bins"
+)

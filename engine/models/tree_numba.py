@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 from numba import njit
 
+from engine.features._cache_guard import flush_if_dependencies_changed
 from engine.models.tree_bins import bin_exit_masks, bin_tree_sum, build_bin_table
 from engine.models.tree_program import KIND_COMPLEMENT, KIND_LOGISTIC, LEAF, TreeProgram
 from engine.models.tree_quickscorer import build_layout, lowest_bit, qs_exit_masks, qs_tree_sum
@@ -283,3 +285,12 @@ class TreeBundleEvaluator:
         else:
             _batch_kernel(x, out, self.code, self.thr, self.roots, self.meta)
         return out
+
+
+# The kernels inline code and constants from these modules; numba's cache only watches this file.
+_HERE = Path(__file__).resolve().parent
+flush_if_dependencies_changed(
+    globals(),
+    [_HERE / "tree_bins.py", _HERE / "tree_quickscorer.py", _HERE / "tree_program.py"],
+    tag="tree_numba",
+)
