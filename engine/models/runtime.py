@@ -33,8 +33,8 @@ from engine.models.manifest import (
     read_manifest,
     read_verified_onnx,
 )
-from engine.models.tree_numba import TreeBundleEvaluator
-from engine.models.tree_program import TreeProgramUnsupported, compile_tree_model
+from engine.models.numba_bundle import NumbaBundle
+from engine.models.tree_program import TreeProgramUnsupported
 from engine.models.tree_tensor import executed_providers
 
 _BUNDLE_INPUT = "features"
@@ -266,7 +266,7 @@ class ModelBundle:
         self._outputs = [output_name(n, models[n].output_name) for n in self.names]
         self._indices = [models[n].output_index for n in self.names]
         self._scores = np.zeros(len(self.names), dtype=np.float64)
-        self.evaluator: TreeBundleEvaluator | None = None
+        self.evaluator: NumbaBundle | None = None
         self.runtime, self.runtime_note = "onnxruntime", ""
         if cpu_runtime == NUMBA_RUNTIME and use_cuda:
             self.runtime_note = "CUDA requested: tree models run as tensor operations in onnxruntime"
@@ -284,6 +284,9 @@ class ModelBundle:
             method = f"{NUMBA_RUNTIME}:{self.evaluator.method}"
             self.executed = {n: {f"TreeEnsembleClassifier:{n}": method} for n in self.names}
             self.providers = {n: NUMBA_RUNTIME for n in self.names}
+            for n in self.evaluator.tail_models:  # what follows the tree runs in onnxruntime on the CPU
+                self.executed[n][f"tail:{n}"] = CPU_PROVIDER
+                self.providers[n] = f"{NUMBA_RUNTIME}+{CPU_PROVIDER}"
 
     @property
     def session(self) -> ort.InferenceSession:
@@ -440,34 +443,30 @@ class ModelBundle:
         return result
 
 
-_EVALUATORS: dict[tuple, TreeBundleEvaluator] = {}  # compiled layouts by verified model content
+_EVALUATORS: dict[tuple, NumbaBundle] = {}  # compiled layouts by verified model content
 
 
-def _numba_evaluator(
-    models: dict[str, ModelSession], names: tuple[str, ...], n_features: int
-) -> TreeBundleEvaluator:
-    """The numba evaluator of every model; TreeProgramUnsupported names the first that does not convert.
+def _numba_evaluator(models: dict[str, ModelSession], names: tuple[str, ...], n_features: int) -> NumbaBundle:
+    """Every model through numba (tails after a tree in onnxruntime); TreeProgramUnsupported names the
+    first model that does not convert.
 
-    Layouts are built once per process for the same verified model bytes (a research loop reloads
-    the same bundle many times); each bundle gets its own row buffers."""
+    Layouts of tail-free bundles are built once per process for the same verified model bytes (a
+    research loop reloads the same bundle many times); each bundle gets its own row buffers."""
     key = (
         n_features,
         *((models[n].manifest.onnx_sha256, models[n].output_name, models[n].output_index) for n in names),
     )
     cached = _EVALUATORS.get(key)
-    if cached is None:
-        programs = []
-        for n in names:
-            m = models[n]
-            try:
-                programs.append(compile_tree_model(m.model_bytes, m.output_name, m.output_index))
-            except TreeProgramUnsupported as e:
-                raise TreeProgramUnsupported(f"model '{n}': {e}") from e
-        cached = TreeBundleEvaluator(programs, n_features)
+    if cached is not None:
+        return cached.with_own_buffers()
+    parts = [(n, models[n].model_bytes, models[n].output_name, models[n].output_index) for n in names]
+    scorer = NumbaBundle(parts, n_features, _session_options())
+    if not scorer.tail_models:
         if len(_EVALUATORS) >= 16:
             _EVALUATORS.pop(next(iter(_EVALUATORS)))
-        _EVALUATORS[key] = cached
-    return cached.with_own_buffers()
+        _EVALUATORS[key] = scorer
+        return scorer.with_own_buffers()
+    return scorer
 
 
 def _merged_session(

@@ -245,23 +245,55 @@ def test_bundle_scores_with_numba_by_default_and_reports_it(tmp_path, btc_rows):
         ModelBundle.load(tmp_path / "m", params=FeatureParams(), cpu_runtime="tensorflow")
 
 
-def test_bundle_keeps_onnxruntime_when_a_model_does_not_convert(btc_rows):
+def _calibrated_bundle(names, cpu_runtime):
     from engine.models.manifest import read_manifest
-
-    manifest = read_manifest(CALIBRATED / "p_mid.manifest.json")
     from engine.models.runtime import FeatureSchema
 
+    manifest = read_manifest(CALIBRATED / "p_mid.manifest.json")
     schema = FeatureSchema(
         version=manifest.feature_schema_version,
         names=tuple(manifest.feature_names),
         schema_id=manifest.feature_schema_id,
         params=manifest.feature_params,
     )
-    bundle = ModelBundle.load_with_schema(CALIBRATED, schema=schema, providers=["CPUExecutionProvider"])
-    assert bundle.runtime == "onnxruntime" and bundle.evaluator is None
-    assert "p_short" in bundle.runtime_note and "after the tree" in bundle.runtime_note
-    assert set(bundle.providers.values()) == {"CPUExecutionProvider"}
-    rows = btc_rows[:50]
-    assert np.array_equal(
-        bundle.predict_batch(rows), np.array([bundle.predict_row_onnxruntime(r) for r in rows])
+    return ModelBundle.load_with_schema(
+        CALIBRATED, schema=schema, names=names, providers=["CPUExecutionProvider"], cpu_runtime=cpu_runtime
     )
+
+
+def test_calibrated_models_score_trees_in_numba_and_the_tail_in_onnxruntime_identically(btc_rows):
+    names = ("p_short", "p_mid", "p_touch")
+    bundle = _calibrated_bundle(names, "numba")
+    reference = _calibrated_bundle(names, "onnxruntime")
+    assert bundle.runtime == "numba" and bundle.evaluator.tail_models == names
+    assert set(bundle.providers.values()) == {"numba+CPUExecutionProvider"}
+    assert set(reference.providers.values()) == {"CPUExecutionProvider"}
+    x = btc_rows.copy()
+    x[::97, 8] = np.nan  # the calibration reads the ATR column too
+    assert np.array_equal(bundle.predict_batch(x), reference.predict_batch(x), equal_nan=True)
+    out = np.zeros(len(names))
+    for r in x[::61]:
+        bundle.predict_row_into(r, out)
+        assert tuple(out.tolist()) == reference.predict_row(r) == bundle.predict_row(r)
+
+
+def test_bundle_keeps_onnxruntime_when_a_model_does_not_convert(tmp_path):
+    # the shipped p_mid with a PROBIT transform: onnxruntime runs it, numba does not implement it
+    import hashlib
+    import json
+
+    shutil.copytree(SHIPPED, tmp_path / "m")
+    proto = onnx.load(SHIPPED / "p_mid.onnx")
+    tree = next(n for n in proto.graph.node if n.op_type == "TreeEnsembleClassifier")
+    for a in tree.attribute:
+        if a.name == "post_transform":
+            a.s = b"PROBIT"
+    blob = proto.SerializeToString()
+    (tmp_path / "m" / "p_mid.onnx").write_bytes(blob)
+    manifest = json.loads((tmp_path / "m" / "p_mid.manifest.json").read_text())
+    manifest["onnx_sha256"] = hashlib.sha256(blob).hexdigest()
+    (tmp_path / "m" / "p_mid.manifest.json").write_text(json.dumps(manifest))
+    bundle = ModelBundle.load(tmp_path / "m", params=FeatureParams(), providers=["CPUExecutionProvider"])
+    assert bundle.runtime == "onnxruntime" and bundle.evaluator is None
+    assert "p_mid" in bundle.runtime_note and "PROBIT" in bundle.runtime_note
+    assert set(bundle.providers.values()) == {"CPUExecutionProvider"}
