@@ -8,9 +8,11 @@ into one onnxruntime session (``engine.models.bundle_graph``), so a bar's scores
 matrix (several instruments' rows) in one call. With CUDA requested and available, plain tree models
 are rewritten as tensor operations, and the provider reported per model is the one that executed its
 nodes in a one-row profiled run at load. On the CPU (``cpu_runtime="numba"``, the default), when every
-model's graph is a tree the numba evaluator reproduces (``engine.models.tree_program``), the bundle
-scores with it instead (``engine.models.tree_numba``: same float32 arithmetic, identical scores, no
-per-call onnxruntime overhead) and reports ``numba`` as what executed each model.
+model's graph is a tree the numba evaluator reproduces (``engine.models.tree_program``), possibly
+followed by a calibration tail, the bundle scores the trees with it instead (``engine.models.tree_numba``:
+same float32 arithmetic, identical scores, no per-call onnxruntime overhead; tails in one onnxruntime
+session, ``engine.models.numba_bundle``) and reports what executed each model (``numba``, or
+``numba+CPUExecutionProvider`` with a tail).
 """
 
 from __future__ import annotations
