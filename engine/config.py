@@ -83,6 +83,9 @@ class ModelsConfig(msgspec.Struct, **_STRUCT):
 
     dir: str = "models/baseline"
     prefer_gpu: bool = True
+    # what scores the tree models on the CPU: the numba evaluator (identical scores, used when every
+    # model's graph converts, else onnxruntime) or onnxruntime always
+    cpu_runtime: Literal["numba", "onnxruntime"] = "numba"
 
 
 class VenueConfig(msgspec.Struct, **_STRUCT):
