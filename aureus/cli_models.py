@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from aureus.cli_errors import describe, fail
 from schemas.errors import AureusError
 
 models_app = typer.Typer(
@@ -25,13 +26,22 @@ DEFAULT_MIN_OBSERVATION_DAYS = 10
 def _load_json(path: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text())
-    except (OSError, ValueError) as e:
-        raise typer.BadParameter(f"cannot read {path}: {e}") from e
+    except OSError as e:
+        raise fail(f"cannot read {path}: {describe(e)}") from e
+    except ValueError as e:
+        raise fail(f"cannot read {path}: not JSON ({e})") from e
 
 
-def _fail(e: Exception) -> typer.Exit:
-    _console.print(f"[red]error:[/red] {e}")
-    return typer.Exit(code=1)
+def _require_root(root: Path) -> None:
+    if not root.is_dir():
+        raise fail(f"model root not found: {root} (pass --root DIR)")
+
+
+def _require_set(root: Path, model_set: str) -> None:
+    _require_root(root)
+    if not (root / model_set).is_dir():
+        known = ", ".join(sorted(p.name for p in root.iterdir() if p.is_dir())) or "none"
+        raise fail(f"no model set {model_set!r} under {root} (sets: {known})")
 
 
 @models_app.command("list")
@@ -39,6 +49,7 @@ def list_command(root: RootOption = DEFAULT_ROOT) -> None:
     """Every set, its versions, the promoted one and each version's OOS AUC / Brier / ECE."""
     from engine.research.registry import list_sets, read_state
 
+    _require_root(root)
     table = Table(title=f"model sets under {root}")
     for col in ("set", "version", "promoted", "data", "OOS AUC", "Brier", "ECE cal", "days"):
         table.add_column(col)
@@ -69,6 +80,7 @@ def show_command(
     from aureus.cli_research import print_walkforward
     from engine.research.registry import read_state, version_dir
 
+    _require_set(root, model_set)
     state = read_state(root, model_set)
     try:
         chosen = version or state.promoted
@@ -76,7 +88,7 @@ def show_command(
             raise AureusError(f"{model_set} has no promoted version; name one")
         path = version_dir(root, model_set, chosen)
     except AureusError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     _console.print(f"{model_set}/{chosen}  promoted={state.promoted}  history={state.history}")
     print_walkforward(_console, _load_json(path / "metrics.json"))
     for d in state.decisions:
@@ -96,7 +108,7 @@ def add_command(
     try:
         path = add_version(root, model_set, version, source)
     except AureusError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     _console.print(f"added {path}")
 
 
@@ -129,7 +141,7 @@ def promote_command(
         path = version_dir(root, model_set, version)
         verify_version(path)
     except AureusError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     cand_report = _load_json(replay / "report.json") if replay else None
     base_report = _load_json(baseline_replay / "report.json") if baseline_replay else None
     returns = _daily_returns(replay, cand_report) if replay and cand_report else None
@@ -165,10 +177,11 @@ def rollback_command(model_set: str, root: RootOption = DEFAULT_ROOT) -> None:
     """Make the previously promoted version the promoted one again (files are untouched)."""
     from engine.research.registry import rollback
 
+    _require_set(root, model_set)
     try:
         state = rollback(root, model_set)
     except AureusError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     _console.print(f"{model_set}: promoted={state.promoted}")
 
 

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from aureus.cli_errors import describe, fail
 from schemas.errors import AureusError
 
 _COLUMNS = (
@@ -85,8 +86,7 @@ def plan_command(
         config = load_config(None, ["risk.profile=guardrails", *(overrides or [])])
         run = make_plan(data, out, models_dir=resolve_model_dir(resolve_repo_path(models)), config=config)
     except AureusError as e:
-        console.print(f"[red]plan failed:[/red] {e}")
-        raise typer.Exit(code=1) from e
+        raise fail(f"plan failed: {describe(e)}") from e
     table = Table(title=f"trade plan as of {run['as_of']} ({run['model_version']}, profile {run['profile']})")
     for col in PLAN_COLUMNS:
         table.add_column(col)
@@ -114,8 +114,7 @@ def health_command(
     try:
         path, report = daily_health(run, out)
     except AureusError as e:
-        console.print(f"[red]health failed:[/red] {e}")
-        raise typer.Exit(code=1) from e
+        raise fail(f"health failed: {describe(e)}") from e
     colour = {"ERROR": "red", "WARNING": "yellow", "INFO": "dim"}
     for f in report["findings"]:
         console.print(f"[{colour[f['severity']]}]{f['severity']}[/] {f['code']}: {escape(f['message'])}")

@@ -54,7 +54,6 @@ def make_plan(
 ) -> dict[str, Any]:
     """Write the trade plan, its audit, the signals and the health inputs; return the run summary."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     recording = open_recording(data_dir)
     recording.verify()
     bars = load_bars(recording)
@@ -65,6 +64,7 @@ def make_plan(
     if "regime_thresholds" not in research:
         raise ResearchError(f"{models_dir}: p_touch carries no regime calibration (not a walk-forward set)")
     thresholds = tuple(research["regime_thresholds"])
+    out.mkdir(parents=True, exist_ok=True)  # only once the inputs are known good: no half-made --out
     horizon = manifest.horizon_bars
     stops, venue = config.policy.stop_multipliers, config.venue
     fee = 2.0 * venue.taker_fee

@@ -133,6 +133,6 @@ def test_promote_refuses_synthetic_and_under_observed_then_accepts_and_rolls_bac
     assert r.exit_code == 0 and "promoted=v1" in r.output
     assert resolve_model_dir(root / "btc") == root / "btc" / "v1"
     assert version_fingerprint(resolve_model_dir(root / "btc")) == before
-    assert _run("rollback", "btc", "--root", root).exit_code == 1  # nothing earlier
+    assert _run("rollback", "btc", "--root", root).exit_code == 2  # nothing earlier: an error
     listing = _run("list", "--root", root)
     assert listing.exit_code == 0 and "v1" in listing.output and "v2" in listing.output
