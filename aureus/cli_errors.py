@@ -8,9 +8,12 @@ with ``--debug`` (accepted anywhere on the command line).
 
 from __future__ import annotations
 
+import shutil
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -82,3 +85,18 @@ def run_cli(app: typer.Typer, argv: Sequence[str] | None = None) -> None:
             traceback.print_exc()
         print_error(describe(error))
         raise SystemExit(EXIT_ERROR) from error
+
+
+@contextmanager
+def removed_on_failure(out: Path) -> Iterator[None]:
+    """Delete ``out`` again when the block fails and ``out`` did not exist before it: nothing half-made stays.
+
+    An ``--out`` that already existed is left alone (it may hold the user's files).
+    """
+    existed = out.exists()
+    try:
+        yield
+    except BaseException:
+        if not existed and out.is_dir():
+            shutil.rmtree(out, ignore_errors=True)
+        raise

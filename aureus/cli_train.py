@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from aureus.cli_errors import EXPECTED_ERRORS, describe, fail
+from aureus.cli_errors import EXPECTED_ERRORS, describe, fail, removed_on_failure
 
 train_app = typer.Typer(name="train", help="Train models from recorded streams.", no_args_is_help=True)
 
@@ -49,7 +49,7 @@ def baseline(
     console = Console()
     try:
         config, params = parse_overrides(overrides or [])
-        with Progress(
+        with removed_on_failure(out), Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
             TimeElapsedColumn(),
@@ -116,14 +116,15 @@ def walkforward(
 
     console = Console()
     config, params = parse_walkforward_overrides(overrides or [])
-    result = run_walkforward(
-        data,
-        out,
-        seed=seed,
-        config=config,
-        feature_params=params,
-        on_step=lambda msg: console.print(f"[dim]{msg}[/dim]"),
-    )
+    with removed_on_failure(out):
+        result = run_walkforward(
+            data,
+            out,
+            seed=seed,
+            config=config,
+            feature_params=params,
+            on_step=lambda msg: console.print(f"[dim]{msg}[/dim]"),
+        )
     print_walkforward(console, result.metrics)
     console.print(
         f"wrote {result.out_dir}: {', '.join(result.models)}, metrics.json, oos_predictions.csv, PNGs"

@@ -44,7 +44,7 @@ from engine.research.calibration import (
 )
 from engine.research.labels import LabelSpec, label_rows
 from engine.research.metrics import binary_metrics, ece
-from engine.research.splits import purged_kfold, walk_forward
+from engine.research.splits import SplitError, purged_kfold, walk_forward
 
 ATR_INDEX = FEATURE_NAMES.index("atr_norm")
 _DAY_NS = 86_400_000_000_000
@@ -202,9 +202,16 @@ def run_walkforward(
                 for i, (m, b) in enumerate(zip(matrices, instruments, strict=True))
             ]
         )
-        report, onnx_name = _study(
-            spec, rows, names, lineage, out, seed, config, params, hyper, step, interval_ns
-        )
+        try:
+            report, onnx_name = _study(
+                spec, rows, names, lineage, out, seed, config, params, hyper, step, interval_ns
+            )
+        except SplitError as e:
+            shortest = min(len(b.ts) for b in instruments)
+            raise SplitError(
+                f"{spec.name}: too little data for the walk-forward folds ({e}; shortest instrument "
+                f"{shortest} bars, of which the features' warm-up and the {spec.horizon}-bar label use some)"
+            ) from e
         per_model[spec.name] = report
         files[onnx_name] = sha256_bytes((out / onnx_name).read_bytes())
     primary = per_model[config.primary]

@@ -68,3 +68,35 @@ def test_models_promote_with_missing_replay_names_the_file(capsys):
     )
     assert code == 2
     one_line_error(err, "/nonexistent-run/report.json", "No such file")
+
+
+def test_train_baseline_failure_leaves_no_out_dir(capsys, tmp_path):
+    (tmp_path / "empty").mkdir()
+    out = tmp_path / "models"
+    code, _, err = run(capsys, "train", "baseline", "--data", str(tmp_path / "empty"), "--out", str(out))
+    assert code == 2
+    assert "manifest.json missing" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_train_walkforward_on_too_few_bars_says_so_and_leaves_nothing(capsys, tmp_path):
+    csv = tmp_path / "BTCUSDT_tiny.csv"
+    rows = [f"2023-03-01 00:{m:02d}:00+00:00,100,101,99,100,1" for m in range(50)]
+    csv.write_text("open_time,open,high,low,close,volume\n" + "\n".join(rows) + "\n")
+    rec = tmp_path / "rec"
+    code, _, _ = run(capsys, "data", "import", "binance-klines", str(csv), "--out", str(rec))
+    assert code == 0
+    out = tmp_path / "wf"
+    code, _, err = run(capsys, "train", "walkforward", "--data", str(rec), "--out", str(out))
+    assert code == 2
+    one_line_error(err, "too little data for the walk-forward folds", "shortest instrument 50 bars")
+    assert not out.exists()
+
+
+def test_train_failure_keeps_an_out_dir_the_user_already_had(capsys, tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "keep.txt").write_text("user file")
+    code, _, _ = run(capsys, "train", "baseline", "--data", str(tmp_path / "nope"), "--out", str(out))
+    assert code == 2
+    assert (out / "keep.txt").read_text() == "user file"
