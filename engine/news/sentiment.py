@@ -22,11 +22,13 @@ import numpy as np
 import onnxruntime as ort
 
 from engine.news.errors import SentimentModelError
+from engine.news.sentiment_features import FEATURE_NAMES, domain_matrix
 
 INPUT_ROWS = "rows"
 INPUT_TERMS = "terms"
 INPUT_COUNTS = "counts"
 INPUT_N = "n_rows"
+INPUT_DENSE = "dense"
 OUTPUT_PROBABILITIES = "probabilities"
 MANIFEST_NAME = "sentiment.manifest.json"
 WORD_CACHE = 1 << 17  # distinct words whose char n-gram ids are kept
@@ -104,6 +106,7 @@ class SentimentManifest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     seed: int
     hyperparameters: dict[str, Any]
     libraries: dict[str, str]
+    domain_features: tuple[str, ...] = ()  # :data:`engine.news.sentiment_features.FEATURE_NAMES` when used
 
 
 def prepare_text(text: str) -> str:
@@ -144,6 +147,11 @@ class SentimentModel:
                 raise SentimentModelError(f"sentiment model file missing: {path}")
             if _sha256(path) != want:
                 raise SentimentModelError(f"{path} does not match the sha256 in its manifest")
+        if self.manifest.domain_features and self.manifest.domain_features != FEATURE_NAMES:
+            raise SentimentModelError(
+                f"the model in {model_dir} was trained on domain features {self.manifest.domain_features}, "
+                f"this code computes {FEATURE_NAMES}: retrain it with `aureus train sentiment`"
+            )
         vocabulary = msgspec.json.decode(vocab_path.read_bytes(), type=list[str])
         spec = self.manifest.tokenizer
         self._vocabulary = {term: i for i, term in enumerate(vocabulary)}
@@ -184,14 +192,21 @@ class SentimentModel:
                 ids += self._char_ids(word)
         return ids
 
-    def term_counts(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Sparse counts of a batch as (row, term, count), sorted by row then term like scikit-learn's CSR."""
-        per_text = [self.term_ids(prepare_text(t)) for t in texts]
+    def term_counts(self, prepared: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sparse counts of a batch of :func:`prepare_text`-ed texts as (row, term, count), sorted by row then
+        term like scikit-learn's CSR."""
+        per_text = [self.term_ids(t) for t in prepared]
         lengths = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
         rows = np.repeat(np.arange(len(per_text), dtype=np.int64), lengths)
         ids = np.fromiter(itertools.chain.from_iterable(per_text), dtype=np.int64, count=int(lengths.sum()))
         keys, counts = np.unique(rows * self._n_terms + ids, return_counts=True)
         return keys // self._n_terms, keys % self._n_terms, counts.astype(np.float32)
+
+    def dense_features(self, prepared: list[str]) -> np.ndarray:
+        """The graph's dense input for prepared texts: the domain features, when the model has them."""
+        if not self.manifest.domain_features:
+            return np.zeros((len(prepared), 0))
+        return domain_matrix(prepared)
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         """Class probabilities, one row per text, columns in ``manifest.labels`` order."""
@@ -201,12 +216,14 @@ class SentimentModel:
             return np.concatenate(
                 [self.probabilities(texts[i : i + CHUNK]) for i in range(0, len(texts), CHUNK)]
             )
-        rows, terms, counts = self.term_counts(texts)
+        prepared = [prepare_text(t) for t in texts]
+        rows, terms, counts = self.term_counts(prepared)
         feeds = {
             INPUT_ROWS: rows,
             INPUT_TERMS: terms,
             INPUT_COUNTS: counts,
             INPUT_N: np.array([len(texts)], dtype=np.int64),
+            INPUT_DENSE: self.dense_features(prepared).astype(np.float32),
         }
         return self._session.run([OUTPUT_PROBABILITIES], feeds)[0]
 
