@@ -47,15 +47,15 @@ PUBLISHED = {
 }
 #: The variants compared by ``aureus train sentiment --cv`` (5-fold CV on the training split).
 CV_VARIANTS = (
-    Variant(name="words C=30 (previous model)", C=30.0),
+    Variant(name="words (previous model)", C=30.0),
     Variant(name="words + char_wb 3-5", C=30.0, char_wb=(3, 5)),
-    Variant(name="words + domain", C=30.0, domain_weight=0.1),
-    Variant(name="words + char_wb + domain", C=30.0, char_wb=(3, 5), domain_weight=0.1),
+    Variant(name="words + domain w=0.1", C=30.0, domain_weight=0.1),
+    Variant(name="words + char_wb + domain w=0.1", C=30.0, char_wb=(3, 5), domain_weight=0.1),
     Variant(name="words + char_wb + domain w=0.3", C=30.0, char_wb=(3, 5), domain_weight=0.3),
-    Variant(name="words + char_wb + domain C=10", C=10.0, char_wb=(3, 5), domain_weight=0.1),
+    Variant(name="words + char_wb + domain w=0.1, C=10", C=10.0, char_wb=(3, 5), domain_weight=0.1),
 )
-SHIPPED = CV_VARIANTS[3]
-C = SHIPPED.C
+# Highest CV accuracy (0.8028 vs 0.8023 for C=30: within noise, and the more regularised of the two).
+SHIPPED = CV_VARIANTS[5]
 
 
 def read_phrasebank(path: Path) -> tuple[list[str], list[str]]:
