@@ -24,6 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from engine.news.sentiment import CHAR_PREFIX
 from engine.news.sentiment_features import domain_matrix
@@ -62,7 +63,10 @@ class Fitted:
             self.scaler = StandardScaler().fit(domain_matrix(list(texts)))
         blocks += self._dense(texts)
         self.classifier = LogisticRegression(C=variant.C, max_iter=5000)
-        self.classifier.fit(sp.hstack(blocks).tocsr(), labels)
+        # One BLAS thread: on the shared 2-core machine L-BFGS with a threaded BLAS ran 10-40x slower
+        # (measured 7.7 s vs 0.19 s on 300 sentences), and one thread fixes the summation order.
+        with threadpool_limits(limits=1):
+            self.classifier.fit(sp.hstack(blocks).tocsr(), labels)
         if tuple(self.classifier.classes_) != LABELS:
             raise ValueError(f"unexpected classes {self.classifier.classes_}")
 
