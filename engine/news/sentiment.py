@@ -58,17 +58,17 @@ class TokenizerSpec(
 
 
 def char_wb_grams(word: str, n_min: int, n_max: int) -> list[str]:
-    """scikit-learn's ``char_wb`` n-grams of one word (same loop, so the same terms and multiplicities)."""
+    """scikit-learn's ``char_wb`` n-grams of one word: the same terms and multiplicities, in the same order
+    (every window of the space-padded word; a word no longer than ``n`` gives one gram, the whole padded
+    word, and ends the loop)."""
     w = f" {word} "
+    size = len(w)
     grams = []
     for n in range(n_min, n_max + 1):
-        offset = 0
-        grams.append(CHAR_PREFIX + w[offset : offset + n])
-        while offset + n < len(w):
-            offset += 1
-            grams.append(CHAR_PREFIX + w[offset : offset + n])
-        if offset == 0:  # the word is shorter than n: one gram, the whole padded word
+        if size <= n:
+            grams.append(CHAR_PREFIX + w)
             break
+        grams += [CHAR_PREFIX + w[i : i + n] for i in range(size - n + 1)]
     return grams
 
 
