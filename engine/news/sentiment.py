@@ -188,7 +188,10 @@ class SentimentModel:
         tokens = self._token.findall(text)
         terms = tokens if spec.ngram_min == 1 else []
         for n in range(max(2, spec.ngram_min), spec.ngram_max + 1):
-            terms = terms + [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+            if n == 2:  # the common case, without a slice and a join per bigram
+                terms = terms + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+            else:
+                terms = terms + [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
         return [i for i in map(get, terms) if i is not None]
 
     def term_counts(self, prepared: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
