@@ -102,8 +102,8 @@ class EntryMixin:
 
     def _entry_check(self, st, row, wants: int, close: float) -> EntryCheck:
         """Gates and costs (engine.research.entry): with a first-touch model for this side, its calibrated
-        P(win), regime gate and E[PnL] net of fees; without one, the take-profit must clear the fee. The fee is
-        the instrument's own round trip at its asset class's taker fee, as its fills are charged."""
+        P(win), regime gate and E[PnL] net of fees; without one, the take-profit must clear the fee. The
+        fee is the instrument's own round trip at its asset class's taker fee, as its fills are charged."""
         policy = self.cfg.policy
         model = self._touch.get(wants)
         prob, thresholds = 1.0, None
