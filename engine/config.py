@@ -502,6 +502,7 @@ class NewsWorkerConfig(msgspec.Struct, **_STRUCT):
         "../shared/data/stocknet_daily_88/StockTable.tsv",
     )
     batch_size: Annotated[int, msgspec.Meta(ge=1)] = 256
+    dedup_max_items: Annotated[int, msgspec.Meta(ge=1)] = 200_000
 
 
 class AlertSubscription(msgspec.Struct, **_STRUCT):

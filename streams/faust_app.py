@@ -7,10 +7,12 @@ does not decode reaches our code (and ``dlq.<topic>``) instead of failing inside
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import faust
-from aiokafka import AIOKafkaConsumer, TopicPartition
+import msgspec
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from engine.config import AureusConfig
 from schemas.codec import decode, encode
@@ -37,6 +39,11 @@ def topic_prefix(config: AureusConfig) -> str:
     return config.workers.topic_prefix or config.kafka.topic_prefix
 
 
+def group_id(config: AureusConfig, name: str) -> str:
+    """The consumer group of worker ``name``."""
+    return f"{topic_prefix(config)}{config.workers.group_prefix}-{name}"
+
+
 def create_base_app(name: str, config: AureusConfig) -> faust.App:
     """A faust app for worker ``name``: consumer group ``<group_prefix>-<name>``, raw bytes, no web server.
 
@@ -48,7 +55,7 @@ def create_base_app(name: str, config: AureusConfig) -> faust.App:
     datadir = Path(w.data_dir) / name
     datadir.parent.mkdir(parents=True, exist_ok=True)
     servers = ",".join(f"kafka://{s.strip()}" for s in bootstrap_servers(config).split(","))
-    group = f"{topic_prefix(config)}{w.group_prefix}-{name}"
+    group = group_id(config, name)
     return faust.App(
         group,
         broker=servers,
@@ -157,3 +164,103 @@ async def read_topic(config: AureusConfig, name: str) -> list[bytes]:
     finally:
         await consumer.stop()
     return values
+
+
+class TailRead(msgspec.Struct, frozen=True):
+    """What :func:`read_tail` did: records fetched, records returned, records on the topic (end offsets)."""
+
+    fetched: int
+    returned: int
+    topic_records: int
+
+
+async def _read_range(
+    consumer: AIOKafkaConsumer, tp: TopicPartition, lo: int, hi: int | None, end: int
+) -> list[ConsumerRecord]:
+    """Records of ``tp`` from ``lo`` up to ``hi`` (``None``: until idle and past ``end``, as read_topic)."""
+    consumer.seek(tp, lo)
+    out: list[ConsumerRecord] = []
+    idle = 0
+    while idle < (2 if hi is None else 10):
+        batch = await consumer.getmany(tp, timeout_ms=500)
+        records = batch.get(tp, [])
+        out.extend(r for r in records if hi is None or r.offset < hi)
+        position = await consumer.position(tp)
+        if hi is not None and position >= hi:
+            break
+        idle = idle + 1 if not records and (hi is not None or position >= end) else 0
+    return out
+
+
+async def read_tail(
+    config: AureusConfig,
+    name: str,
+    stamp: Callable[[ConsumerRecord], int | None],
+    span: int,
+    pinned: Callable[[ConsumerRecord], bool] = lambda record: False,
+    chunk: int = 1024,
+) -> tuple[list[ConsumerRecord], TailRead]:
+    """The records of the prefixed topic ``name`` stamped within ``span`` of its newest stamp, or pinned.
+
+    For topics along whose partitions ``stamp`` never decreases and pinned records form a tail (the news
+    worker's output): each partition is read backwards from its end in doubling chunks until a whole
+    chunk holds no record it needs, so a restart reads about what it needs, not the topic. Kafka's
+    ``offsets_for_times`` would find the start by record timestamp, but tansu answers it with offset 0
+    whatever the time (seen here), and event-time record timestamps would put historical replays under the
+    broker's time retention.
+    """
+    full = topic_prefix(config) + name
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers(config), enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.topics()
+        partitions = [TopicPartition(full, p) for p in sorted(consumer.partitions_for_topic(full) or ())]
+        if not partitions:
+            return [], TailRead(fetched=0, returned=0, topic_records=0)
+        consumer.assign(partitions)
+        begin = await consumer.beginning_offsets(partitions)
+        end = await consumer.end_offsets(partitions)
+        reads: dict[TopicPartition, tuple[int, list[ConsumerRecord], list[ConsumerRecord]]] = {}
+        for tp in partitions:
+            lo = max(begin[tp], end[tp] - chunk)
+            records = await _read_range(consumer, tp, lo, None, end[tp])
+            reads[tp] = (lo, records, records)
+        stamps = [s for _, records, _ in reads.values() for r in records if (s := stamp(r)) is not None]
+        target = max(stamps) - span if stamps else None
+
+        def needed(record: ConsumerRecord) -> bool:
+            s = stamp(record)
+            if s is None:
+                return False  # not decodable: its readers dead-letter it, a restore skips it
+            return target is None or s >= target or pinned(record)
+
+        fetched, out = 0, []
+        for tp in partitions:
+            lo, records, oldest = reads[tp]
+            size = chunk
+            while lo > begin[tp] and any(needed(r) for r in oldest):
+                hi, size = lo, size * 2
+                lo = max(begin[tp], hi - size)
+                oldest = await _read_range(consumer, tp, lo, hi, end[tp])
+                records = oldest + records
+            fetched += len(records)
+            out.extend(records[next((i for i, r in enumerate(records) if needed(r)), len(records)) :])
+    finally:
+        await consumer.stop()
+    total = sum(end[tp] - begin[tp] for tp in partitions)
+    return out, TailRead(fetched=fetched, returned=len(out), topic_records=total)
+
+
+async def committed_offsets(config: AureusConfig, group: str, name: str) -> dict[int, int | None]:
+    """The consumer group ``group``'s committed offset of each partition of the prefixed topic ``name``."""
+    full = topic_prefix(config) + name
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers(config), group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        await consumer.topics()
+        partitions = sorted(consumer.partitions_for_topic(full) or ())
+        return {p: await consumer.committed(TopicPartition(full, p)) for p in partitions}
+    finally:
+        await consumer.stop()

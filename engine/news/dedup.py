@@ -38,6 +38,14 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 class Deduplicator:
     """Remembers headlines for ``window_ns`` of event time; answers ``None``, ``"exact"`` or ``"near"``.
 
+    Memory is bounded twice: entries leave once their stamp (the newest event time seen when they were
+    admitted) falls ``window_ns`` behind the newest event time, and each table keeps at most
+    ``max_entries``, dropping its oldest early and counting it in ``evicted_early``.
+
+    Entries rebuilt by :meth:`restore` (a restarted worker reading its own output back) carry the news id
+    that produced them; the same news id checked again passes them, because only the worker's record of
+    what it published can tell a redelivered item from a repeat (see ``streams/news/published.py``).
+
     Parameters
     ----------
     window_ns : int
@@ -46,40 +54,93 @@ class Deduplicator:
         Jaccard similarity at or above which two headlines on one instrument are near-duplicates.
     recent_per_instrument : int
         How many recent headlines per instrument the similarity check compares against.
+    max_entries : int
+        Size cap of the exact and the near table each.
     """
 
-    def __init__(self, window_ns: int, threshold: float, recent_per_instrument: int = 32) -> None:
+    def __init__(
+        self, window_ns: int, threshold: float, recent_per_instrument: int = 32, max_entries: int = 200_000
+    ) -> None:
         self.window_ns = window_ns
         self.threshold = threshold
+        self.max_entries = max_entries
+        self.evicted_early = 0
         self._exact: OrderedDict[str, int] = OrderedDict()
         self._near: OrderedDict[str, int] = OrderedDict()
-        self._recent: dict[str, deque[tuple[int, frozenset[str], int]]] = {}
+        self._restored: dict[str, str] = {}  # exact/near key -> news id, for entries rebuilt by restore()
+        self._recent: dict[str, deque[tuple[int, frozenset[str], int, str | None]]] = {}
         self._recent_size = recent_per_instrument
         self._now = 0
+
+    @property
+    def now(self) -> int:
+        """The newest event time seen (ns): the stamp of entries admitted now."""
+        return self._now
+
+    def __len__(self) -> int:
+        return len(self._exact)
 
     def _expire(self, ts: int) -> None:
         self._now = max(self._now, ts)
         horizon = self._now - self.window_ns
         for table in (self._exact, self._near):
             while table and next(iter(table.values())) < horizon:
-                table.popitem(last=False)
+                self._drop_oldest(table)
 
-    def check(self, text: str, symbols: list[str], ts: int) -> str | None:
-        """Classify one headline and remember it when it is new."""
-        self._expire(ts)
-        horizon = self._now - self.window_ns
+    def _drop_oldest(self, table: OrderedDict[str, int]) -> None:
+        key, _ = table.popitem(last=False)
+        if self._restored:
+            self._restored.pop(key, None)
+
+    def _cap(self) -> None:
+        while len(self._exact) > self.max_entries:
+            self._drop_oldest(self._exact)
+            self.evicted_early += 1  # counted once per headline: the exact table has one entry each
+        while len(self._near) > self.max_entries:
+            self._drop_oldest(self._near)
+
+    def _keys(self, text: str, symbols: list[str]) -> tuple[str, str, tuple[str, ...]]:
         about = "|" + ",".join(sorted(symbols))
-        key = exact_key(text) + about
-        if key in self._exact:
-            return "exact"
         words = near_words(text)
         near = hashlib.sha1(" ".join(words).encode(), usedforsecurity=False).hexdigest() + about
-        if words and near in self._near:
+        return exact_key(text) + about, near, words
+
+    def _passes(self, key: str, ident: str | None) -> bool:
+        return ident is not None and self._restored.get(key) == ident
+
+    def _remember(
+        self, key: str, near: str, words: tuple[str, ...], symbols: list[str], stamp: int, ident: str | None
+    ) -> None:
+        word_set = frozenset(words)
+        tables = ((self._exact, key), (self._near, near)) if words else ((self._exact, key),)
+        for table, k in tables:
+            table[k] = stamp
+            table.move_to_end(k)
+            if ident is None:
+                self._restored.pop(k, None)
+            else:
+                self._restored[k] = ident
+        entry = (stamp, word_set, len(word_set), ident)
+        for symbol in symbols:
+            self._recent.setdefault(symbol, deque(maxlen=self._recent_size)).append(entry)
+        self._cap()
+
+    def check(self, text: str, symbols: list[str], ts: int, ident: str | None = None) -> str | None:
+        """Classify one headline and remember it when it is new.
+
+        ``ident`` (the item's news id) lets a restored entry of the same item pass; see the class docstring.
+        """
+        self._expire(ts)
+        horizon = self._now - self.window_ns
+        key, near, words = self._keys(text, symbols)
+        if key in self._exact and not self._passes(key, ident):
+            return "exact"
+        if words and near in self._near and not self._passes(near, ident):
             return "near"
         word_set = frozenset(words)
         size, threshold = len(word_set), self.threshold
         for symbol in symbols:
-            for seen_ts, seen, other in self._recent.get(symbol, ()):
+            for seen_ts, seen, other, owner in self._recent.get(symbol, ()):
                 # Jaccard <= min/max of the two sizes: most pairs are ruled out without a set operation
                 # (written out rather than min()/max(): this loop runs ~20 times per headline).
                 if seen_ts < horizon:
@@ -93,11 +154,16 @@ class Deduplicator:
                 common = len(word_set & seen)
                 union = size + other - common
                 if (common / union if union else 0.0) >= threshold:
+                    if owner is not None and owner == ident:
+                        continue
                     return "near"
-        self._exact[key] = self._now
-        if words:
-            self._near[near] = self._now
-        entry = (self._now, word_set, size)
-        for symbol in symbols:
-            self._recent.setdefault(symbol, deque(maxlen=self._recent_size)).append(entry)
+        self._remember(key, near, words, symbols, self._now, None)
         return None
+
+    def restore(self, text: str, symbols: list[str], stamp: int, ident: str) -> None:
+        """Remember a headline published before a restart, as admitted at ``stamp`` by news id ``ident``."""
+        self._expire(stamp)
+        if stamp < self._now - self.window_ns:
+            return
+        key, near, words = self._keys(text, symbols)
+        self._remember(key, near, words, symbols, stamp, ident)
