@@ -203,8 +203,8 @@ async def read_tail(
     """The records of the prefixed topic ``name`` stamped within ``span`` of its newest stamp, or pinned.
 
     For topics along whose partitions ``stamp`` never decreases and pinned records form a tail (the news
-    worker's output): each partition is read backwards from its end in doubling chunks until a whole
-    chunk holds no record it needs, so a restart reads about what it needs, not the topic. Kafka's
+    worker's output): each partition is read backwards from its end in doubling chunks until the oldest
+    record read is no longer needed, so a restart reads about what it needs, not the topic. Kafka's
     ``offsets_for_times`` would find the start by record timestamp, but tansu answers it with offset 0
     whatever the time (seen here), and event-time record timestamps would put historical replays under the
     broker's time retention.
@@ -238,12 +238,14 @@ async def read_tail(
         for tp in partitions:
             lo, records, oldest = reads[tp]
             size = chunk
-            while lo > begin[tp] and any(needed(r) for r in oldest):
+            while lo > begin[tp] and _first_needed(oldest, stamp, needed):
                 hi, size = lo, size * 2
                 lo = max(begin[tp], hi - size)
                 oldest = await _read_range(consumer, tp, lo, hi, end[tp])
                 records = oldest + records
             fetched += len(records)
+            if records:  # tansu's end offset can lag records it already served
+                end[tp] = max(end[tp], records[-1].offset + 1)
             out.extend(records[next((i for i, r in enumerate(records) if needed(r)), len(records)) :])
     finally:
         await consumer.stop()
@@ -264,3 +266,11 @@ async def committed_offsets(config: AureusConfig, group: str, name: str) -> dict
         return {p: await consumer.committed(TopicPartition(full, p)) for p in partitions}
     finally:
         await consumer.stop()
+
+
+def _first_needed(records: list[ConsumerRecord], stamp, needed) -> bool:
+    """Whether the oldest decodable record read is still needed, so the tail starts further back."""
+    for r in records:
+        if stamp(r) is not None:
+            return needed(r)
+    return bool(records)

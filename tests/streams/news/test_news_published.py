@@ -166,7 +166,8 @@ def test_restart_from_the_tail_publishes_each_item_once_with_nothing_lost(linker
     crash = next(
         k
         for k in range(len(batches) // 2, len(batches))
-        if len(fresh_by_batch[k]) >= 2 and fresh_by_batch[k][-1][0].news_id == fresh_by_batch[k][-2][0].news_id
+        if len(fresh_by_batch[k]) >= 2
+        and fresh_by_batch[k][-1][0].news_id == fresh_by_batch[k][-2][0].news_id
     )
     committed = (crash - 2) * BATCH  # the next offset to consume
     topic: list[Published] = []
