@@ -522,7 +522,10 @@ class AlertsConfig(msgspec.Struct, **_STRUCT):
 
     ``telegram_token`` / ``telegram_chat_id`` fall back to ``AUREUS_TELEGRAM_TOKEN`` /
     ``AUREUS_TELEGRAM_CHAT_ID``. Alerts still undelivered after ``max_attempts`` go to
-    ``dead_letter_path`` (JSONL), never nowhere.
+    ``dead_letter_path`` (JSONL), never nowhere. ``delivery_log`` is where delivered alert ids are
+    recorded so a restart does not re-send them: ``redis`` (``store.redis_url``, keys expire after
+    ``delivered_ttl_s``), ``file`` (under ``workers.data_dir``) or ``auto`` (Redis when
+    ``store.backend = "redis"``).
     """
 
     subscriptions: tuple[AlertSubscription, ...] = ()
@@ -537,6 +540,8 @@ class AlertsConfig(msgspec.Struct, **_STRUCT):
     breaker_reset_s: Positive = 60.0
     timeout_s: Positive = 5.0
     dead_letter_path: str = ".aureus/alerts.dead.jsonl"
+    delivery_log: Literal["auto", "redis", "file"] = "auto"
+    delivered_ttl_s: Annotated[int, msgspec.Meta(ge=1)] = 7 * 86400
 
 
 class AuditConfig(msgspec.Struct, **_STRUCT):

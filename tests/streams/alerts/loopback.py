@@ -50,7 +50,8 @@ class Loopback:
             if retry_after is not None:
                 body["parameters"] = {"retry_after": retry_after}
             return web.json_response(body, status=status)
-        return web.Response(status=status, text="scripted failure")
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        return web.Response(status=status, text="scripted failure", headers=headers)
 
     async def _hook(self, request: web.Request) -> web.Response:
         if self.delay_s:
