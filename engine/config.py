@@ -485,6 +485,8 @@ class NewsWorkerConfig(msgspec.Struct, **_STRUCT):
 
     ``source_tiers`` maps a source to its tier (1 best); unknown sources are tier 3. ``link_tables``
     are the symbol/company files the linker reads (relative paths resolve against the repository root).
+    ``dedup_max_items`` caps the dedup and published windows (early evictions are counted);
+    ``restore_chunk`` is how many ``news.scored`` records a restart reads back per step from the end.
     """
 
     dedup_window_s: Positive = 86400.0
@@ -503,6 +505,7 @@ class NewsWorkerConfig(msgspec.Struct, **_STRUCT):
     )
     batch_size: Annotated[int, msgspec.Meta(ge=1)] = 256
     dedup_max_items: Annotated[int, msgspec.Meta(ge=1)] = 200_000
+    restore_chunk: Annotated[int, msgspec.Meta(ge=1)] = 1024
 
 
 class AlertSubscription(msgspec.Struct, **_STRUCT):

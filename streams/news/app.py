@@ -74,6 +74,7 @@ async def read_published(config: AureusConfig) -> tuple[list[Published], dict[in
         _stamp,
         window_ns,
         pinned=lambda record: redeliverable(source_of(record.headers), committed),
+        chunk=config.news_worker.restore_chunk,
     )
     out = []
     for record in records:

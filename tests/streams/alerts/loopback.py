@@ -63,6 +63,8 @@ class Loopback:
         return web.json_response({"received": True})
 
     async def _send_message(self, request: web.Request) -> web.Response:
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         if (failure := self._scripted("telegram")) is not None:
             return failure
         body = await request.json()
