@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 from datetime import datetime
@@ -32,6 +33,15 @@ def _tweets() -> list[NewsRaw]:
     return sorted(items, key=lambda item: item.ts_event)
 
 
+async def _trickle(bootstrap: str, prefix: str, messages: list, midway: asyncio.Event) -> None:
+    """Send ``messages`` 8 at a time, 0.1 s apart; set ``midway`` after half of them."""
+    for start in range(0, len(messages), 8):
+        await produce(bootstrap, prefix, messages[start : start + 8])
+        if start >= len(messages) // 2:
+            midway.set()
+        await asyncio.sleep(0.1)
+
+
 def _restored(log: Path) -> dict:
     """The ``news_worker_restored`` event of a worker's log."""
     for line in log.read_text(errors="replace").splitlines():
@@ -57,13 +67,21 @@ async def test_news_worker_scores_everything_once_across_a_kill_9(kafka_bootstra
     ]
 
     first = WorkerProcess("news", args, tmp_path / "news-1.log")
+    half = len(messages) // 2
     try:
-        # Half the stream, kill, then the rest: the restarted worker must pick up where the first stopped
-        # (and whatever the first had not committed), so the restart always lands mid-stream.
-        await produce(kafka_bootstrap, topic_prefix, messages[: len(messages) // 2])
-        before_kill = await wait_for(kafka_bootstrap, topic_prefix, "news.scored", 1, 120, first)
+        # The first 40 messages until the worker publishes, then the rest of the first half trickled in
+        # and the kill halfway through it, while the worker is busy (items published but their inputs not
+        # yet committed come again), then the rest for the restarted worker.
+        await produce(kafka_bootstrap, topic_prefix, messages[:40])
+        await wait_for(kafka_bootstrap, topic_prefix, "news.scored", 1, 120, first)
+        midway = asyncio.Event()
+        trickle = asyncio.create_task(_trickle(kafka_bootstrap, topic_prefix, messages[40:half], midway))
+        await midway.wait()
+        first.assert_alive()
         first.kill9()
-        await produce(kafka_bootstrap, topic_prefix, messages[len(messages) // 2 :])
+        await trickle
+        before_kill = await read_values(kafka_bootstrap, topic_prefix, "news.scored")
+        await produce(kafka_bootstrap, topic_prefix, messages[half:])
     finally:
         first.stop()
     seen_at_kill = len(await read_values(kafka_bootstrap, topic_prefix, "news.scored"))
