@@ -200,7 +200,8 @@ async def read_tail(
     pinned: Callable[[ConsumerRecord], bool] = lambda record: False,
     chunk: int = 1024,
 ) -> tuple[list[ConsumerRecord], TailRead]:
-    """The records of the prefixed topic ``name`` stamped within ``span`` of its newest stamp, or pinned.
+    """The pinned records of the prefixed topic ``name``, and the others stamped within ``span`` of the
+    newest stamp among those others.
 
     For topics along whose partitions ``stamp`` never decreases and pinned records form a tail (the news
     worker's output): each partition is read backwards from its end in doubling chunks until the oldest
@@ -220,32 +221,42 @@ async def read_tail(
         consumer.assign(partitions)
         begin = await consumer.beginning_offsets(partitions)
         end = await consumer.end_offsets(partitions)
-        reads: dict[TopicPartition, tuple[int, list[ConsumerRecord], list[ConsumerRecord]]] = {}
-        for tp in partitions:
-            lo = max(begin[tp], end[tp] - chunk)
-            records = await _read_range(consumer, tp, lo, None, end[tp])
-            reads[tp] = (lo, records, records)
-        stamps = [s for _, records, _ in reads.values() for r in records if (s := stamp(r)) is not None]
-        target = max(stamps) - span if stamps else None
+        reads: dict[TopicPartition, tuple[int, list[ConsumerRecord]]] = {}
+        newest: int | None = None
+
+        def observe(records: list[ConsumerRecord]) -> None:
+            nonlocal newest
+            for r in records:
+                s = stamp(r)
+                if s is not None and not pinned(r) and (newest is None or s > newest):
+                    newest = s
 
         def needed(record: ConsumerRecord) -> bool:
             s = stamp(record)
             if s is None:
                 return False  # not decodable: its readers dead-letter it, a restore skips it
-            return target is None or s >= target or pinned(record)
+            return newest is None or pinned(record) or s >= newest - span
 
+        for tp in partitions:
+            lo = max(begin[tp], end[tp] - chunk)
+            reads[tp] = (lo, await _read_range(consumer, tp, lo, None, end[tp]))
+            observe(reads[tp][1])
         fetched, out = 0, []
         for tp in partitions:
-            lo, records, oldest = reads[tp]
-            size = chunk
+            lo, records = reads[tp]
+            oldest, size = records, chunk
             while lo > begin[tp] and _first_needed(oldest, stamp, needed):
                 hi, size = lo, size * 2
                 lo = max(begin[tp], hi - size)
                 oldest = await _read_range(consumer, tp, lo, hi, end[tp])
+                observe(oldest)
                 records = oldest + records
+            reads[tp] = (lo, records)
             fetched += len(records)
             if records:  # tansu's end offset can lag records it already served
                 end[tp] = max(end[tp], records[-1].offset + 1)
+        for tp in partitions:  # the newest stamp is final only now
+            records = reads[tp][1]
             out.extend(records[next((i for i, r in enumerate(records) if needed(r)), len(records)) :])
     finally:
         await consumer.stop()

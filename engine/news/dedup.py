@@ -42,9 +42,8 @@ class Deduplicator:
     admitted) falls ``window_ns`` behind the newest event time, and each table keeps at most
     ``max_entries``, dropping its oldest early and counting it in ``evicted_early``.
 
-    Entries rebuilt by :meth:`restore` (a restarted worker reading its own output back) carry the news id
-    that produced them; the same news id checked again passes them, because only the worker's record of
-    what it published can tell a redelivered item from a repeat (see ``streams/news/published.py``).
+    :meth:`restore` rebuilds the window from what a worker published before a restart
+    (``streams/news/published.py``).
 
     Parameters
     ----------
@@ -67,8 +66,7 @@ class Deduplicator:
         self.evicted_early = 0
         self._exact: OrderedDict[str, int] = OrderedDict()
         self._near: OrderedDict[str, int] = OrderedDict()
-        self._restored: dict[str, str] = {}  # exact/near key -> news id, for entries rebuilt by restore()
-        self._recent: dict[str, deque[tuple[int, frozenset[str], int, str | None]]] = {}
+        self._recent: dict[str, deque[tuple[int, frozenset[str], int]]] = {}
         self._recent_size = recent_per_instrument
         self._now = 0
 
@@ -85,19 +83,14 @@ class Deduplicator:
         horizon = self._now - self.window_ns
         for table in (self._exact, self._near):
             while table and next(iter(table.values())) < horizon:
-                self._drop_oldest(table)
-
-    def _drop_oldest(self, table: OrderedDict[str, int]) -> None:
-        key, _ = table.popitem(last=False)
-        if self._restored:
-            self._restored.pop(key, None)
+                table.popitem(last=False)
 
     def _cap(self) -> None:
         while len(self._exact) > self.max_entries:
-            self._drop_oldest(self._exact)
+            self._exact.popitem(last=False)
             self.evicted_early += 1  # counted once per headline: the exact table has one entry each
         while len(self._near) > self.max_entries:
-            self._drop_oldest(self._near)
+            self._near.popitem(last=False)
 
     def _keys(self, text: str, symbols: list[str]) -> tuple[str, str, tuple[str, ...]]:
         about = "|" + ",".join(sorted(symbols))
@@ -105,42 +98,30 @@ class Deduplicator:
         near = hashlib.sha1(" ".join(words).encode(), usedforsecurity=False).hexdigest() + about
         return exact_key(text) + about, near, words
 
-    def _passes(self, key: str, ident: str | None) -> bool:
-        return ident is not None and self._restored.get(key) == ident
-
-    def _remember(
-        self, key: str, near: str, words: tuple[str, ...], symbols: list[str], stamp: int, ident: str | None
-    ) -> None:
+    def _remember(self, key: str, near: str, words: tuple[str, ...], symbols: list[str], stamp: int) -> None:
         word_set = frozenset(words)
         tables = ((self._exact, key), (self._near, near)) if words else ((self._exact, key),)
         for table, k in tables:
             table[k] = stamp
             table.move_to_end(k)
-            if ident is None:
-                self._restored.pop(k, None)
-            else:
-                self._restored[k] = ident
-        entry = (stamp, word_set, len(word_set), ident)
+        entry = (stamp, word_set, len(word_set))
         for symbol in symbols:
             self._recent.setdefault(symbol, deque(maxlen=self._recent_size)).append(entry)
         self._cap()
 
-    def check(self, text: str, symbols: list[str], ts: int, ident: str | None = None) -> str | None:
-        """Classify one headline and remember it when it is new.
-
-        ``ident`` (the item's news id) lets a restored entry of the same item pass; see the class docstring.
-        """
+    def check(self, text: str, symbols: list[str], ts: int) -> str | None:
+        """Classify one headline and remember it when it is new."""
         self._expire(ts)
         horizon = self._now - self.window_ns
         key, near, words = self._keys(text, symbols)
-        if key in self._exact and not self._passes(key, ident):
+        if key in self._exact:
             return "exact"
-        if words and near in self._near and not self._passes(near, ident):
+        if words and near in self._near:
             return "near"
         word_set = frozenset(words)
         size, threshold = len(word_set), self.threshold
         for symbol in symbols:
-            for seen_ts, seen, other, owner in self._recent.get(symbol, ()):
+            for seen_ts, seen, other in self._recent.get(symbol, ()):
                 # Jaccard <= min/max of the two sizes: most pairs are ruled out without a set operation
                 # (written out rather than min()/max(): this loop runs ~20 times per headline).
                 if seen_ts < horizon:
@@ -154,16 +135,14 @@ class Deduplicator:
                 common = len(word_set & seen)
                 union = size + other - common
                 if (common / union if union else 0.0) >= threshold:
-                    if owner is not None and owner == ident:
-                        continue
                     return "near"
-        self._remember(key, near, words, symbols, self._now, None)
+        self._remember(key, near, words, symbols, self._now)
         return None
 
-    def restore(self, text: str, symbols: list[str], stamp: int, ident: str) -> None:
-        """Remember a headline published before a restart, as admitted at ``stamp`` by news id ``ident``."""
+    def restore(self, text: str, symbols: list[str], stamp: int) -> None:
+        """Remember a headline published before a restart as admitted at ``stamp``."""
         self._expire(stamp)
         if stamp < self._now - self.window_ns:
             return
         key, near, words = self._keys(text, symbols)
-        self._remember(key, near, words, symbols, stamp, ident)
+        self._remember(key, near, words, symbols, stamp)

@@ -150,7 +150,7 @@ class NewsProcessor:
                 counts["rejected"] += 1
                 continue
             links = self._links(item)
-            duplicate = self.dedup.check(item.text, [i for i, _ in links], item.ts_event, item.news_id)
+            duplicate = self.dedup.check(item.text, [i for i, _ in links], item.ts_event)
             if duplicate is not None:
                 counts[f"duplicate_{duplicate}"] += 1
                 continue

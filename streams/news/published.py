@@ -2,17 +2,20 @@
 
 Each ``news.scored`` record carries two headers: :data:`STAMP_HEADER`, the deduplicator's clock when its
 item was admitted (``BatchResult.stamps``), and :data:`SOURCE_HEADER`, the ``news.raw`` partition and
-offset it came from. A restart needs the records stamped within the dedup window of the newest stamp
-(they rebuild the dedup window) and the records whose source offset is at or past the consumer group's
-committed offset (their inputs will be delivered again, and can lie further back in event time than the
-window when news is sparse). Both stamps and sources grow along the topic, so these records are a tail of
-it: :func:`streams.faust_app.read_tail` reads only that, and :func:`restore` rebuilds
+offset it came from. On restart the consumer group resumes at its committed offsets, so the inputs from
+there on are processed again. :func:`restore` therefore rebuilds
 
-- the :class:`PublishedWindow` of ``(news_id, instrument)`` pairs, which keeps an input redelivered after a
-  crash (faust commits offsets after processing) from being published twice: pairs of redeliverable
-  inputs are *pinned* (kept whatever their age) until the worker has consumed past them, and
-- the deduplicator's window, whose entries remember the news id that made them, so the redelivered item
-  itself passes the deduplicator and the instruments it had not yet been published for are not lost.
+- the deduplicator as it stood at the committed offsets: from the records of *committed* inputs stamped
+  within the dedup window of the newest of them, with its clock at that newest stamp; the redelivered
+  inputs then meet the same window, in the same order, as the first time; and
+- the :class:`PublishedWindow` of ``(news_id, instrument)`` pairs: the committed records of that window,
+  plus every record of a redelivered input *pinned* (kept whatever its age: on sparse historical news
+  the redelivered inputs can span more event time than the window) until the worker has consumed past
+  it. A redelivered item is scored again for all its instruments and only the pairs not yet on the topic
+  are published, so a crash between the acks of one item's instruments loses none and repeats none.
+
+Stamps and sources grow along the topic, so the records needed are a tail of it, which
+:func:`streams.faust_app.read_tail` reads back without reading the topic.
 """
 
 from __future__ import annotations
@@ -155,31 +158,30 @@ def restore(
     records: Iterable[Published],
     committed: Mapping[int, int | None],
 ) -> RestoreStats:
-    """Rebuild ``dedup`` and ``published`` from records read back in topic order.
+    """Rebuild ``dedup`` and ``published`` from records read back in topic order (see the module doc).
 
     ``committed`` maps each ``news.raw`` partition to the group's committed offset (``None``: nothing
-    committed). One news id linked to several instruments is restored as one headline about the
-    instruments found; a crash between their acks leaves some out, and the redelivered item then passes
-    the deduplicator (see the module docstring).
+    committed). Records without a source header (older writers) count as committed.
     """
-    groups: dict[str, tuple[NewsScored, int, list[str]]] = {}
-    n = pinned = 0
     records = list(records)
-    newest = max((r.stamp for r in records), default=0)
-    for r in records:
-        n += 1
-        pair = (r.item.news_id, r.item.instrument)
-        source = None if r.partition is None or r.offset is None else (r.partition, r.offset)
-        if source is not None and redeliverable(source, committed):
-            published.pin(pair, *source)
-            pinned += 1
+    pinned = [r for r in records if redeliverable(_source(r), committed)]
+    done = [r for r in records if not redeliverable(_source(r), committed)]
+    newest = max((r.stamp for r in done), default=None)
+    groups: dict[str, tuple[NewsScored, int, list[str]]] = {}
+    for r in done:
         if r.stamp < newest - dedup.window_ns:
             continue
-        published.add(pair, r.stamp)
+        published.add((r.item.news_id, r.item.instrument), r.stamp)
         _, _, instruments = groups.setdefault(r.item.news_id, (r.item, r.stamp, []))
         if r.item.instrument not in instruments:
             instruments.append(r.item.instrument)
-    for news_id, (item, stamp, instruments) in groups.items():
-        dedup.restore(item.headline, instruments, stamp, news_id)
+    for item, stamp, instruments in groups.values():
+        dedup.restore(item.headline, instruments, stamp)
     published.expire(dedup.now)
-    return RestoreStats(records=n, news_ids=len(groups), pairs=len(published), pinned=pinned)
+    for r in pinned:
+        published.pin((r.item.news_id, r.item.instrument), r.partition, r.offset)
+    return RestoreStats(records=len(records), news_ids=len(groups), pairs=len(published), pinned=len(pinned))
+
+
+def _source(record: Published) -> tuple[int, int] | None:
+    return None if record.partition is None or record.offset is None else (record.partition, record.offset)

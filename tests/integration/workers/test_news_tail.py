@@ -70,9 +70,10 @@ async def test_read_tail_reads_the_window_or_back_to_the_committed_offset(kafka_
     assert read.topic_records == N and read.returned == 501
     assert read.fetched <= 1024 + 100, read  # the last 1,024 (plus what tansu's end offset lags)
 
-    # Inputs from offset 10,000 (item 1,000) on are not committed: their outputs are needed too.
+    # Inputs from offset 10,000 (item 1,000) on are not committed: their outputs are needed, and the
+    # window is that of the newest committed one (item 999), so items 499 and on.
     records, read = await read_tail(config, "news.scored", stamp, 500 * SECOND, pinned_from({0: 10_000}))
-    assert read.returned == N - 1000 and stamp(records[0]) == T0 + 1000 * SECOND
+    assert read.returned == N - 499 and stamp(records[0]) == T0 + 499 * SECOND
     # Nothing committed yet: every input comes again, every output is needed.
     records, read = await read_tail(config, "news.scored", stamp, 500 * SECOND, pinned_from({0: None}))
     assert read.returned == N == len({r.offset for r in records})
@@ -98,7 +99,7 @@ async def test_read_published_uses_the_news_groups_committed_offset(kafka_bootst
 
     items, committed, read = await read_published(config)
     assert committed[0] == 25_000
-    # Item 2,499 is the first within 500 s of the newest; items from source offset 25,000 (item 2,500) on
-    # are pinned anyway, so the window decides here.
-    assert [p.item.news_id for p in items] == [f"{i:016x}" for i in range(N - 501, N)]
+    # Items from source offset 25,000 (item 2,500) on come from uncommitted inputs; the newest committed
+    # one is item 2,499, whose window starts at item 1,999.
+    assert [p.item.news_id for p in items] == [f"{i:016x}" for i in range(1999, N)]
     assert all(p.partition == 0 and p.offset == 10 * int(p.item.news_id, 16) for p in items)
