@@ -558,7 +558,8 @@ class WorkersConfig(msgspec.Struct, **_STRUCT):
     """faust workers: broker (empty: ``AUREUS_KAFKA_BOOTSTRAP``, else ``kafka.*``), prefix, idempotence.
 
     tansu (the test broker) has no idempotent producer, so tests set ``idempotent_producer = false``.
-    ``metrics_port``: serve the workers' Prometheus metrics on this port (0: off).
+    ``metrics_port``: serve the workers' Prometheus metrics on this port (0: off). faust commits the
+    consumed offsets every ``commit_interval_s`` seconds or ``commit_every`` events, whichever first.
     """
 
     bootstrap_servers: str = ""
@@ -567,6 +568,8 @@ class WorkersConfig(msgspec.Struct, **_STRUCT):
     group_prefix: str = "aureus"
     data_dir: str = ".aureus/faust"
     metrics_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 0
+    commit_interval_s: Positive = 0.5
+    commit_every: Annotated[int, msgspec.Meta(ge=1)] = 100
 
 
 class RestartConfig(msgspec.Struct, **_STRUCT):

@@ -68,8 +68,8 @@ def create_base_app(name: str, config: AureusConfig) -> faust.App:
         topic_replication_factor=1,
         consumer_auto_offset_reset="earliest",
         processing_guarantee="exactly_once" if w.idempotent_producer else "at_least_once",
-        broker_commit_every=100,
-        broker_commit_interval=0.5,
+        broker_commit_every=w.commit_every,
+        broker_commit_interval=w.commit_interval_s,
     )
 
 

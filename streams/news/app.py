@@ -1,9 +1,9 @@
 """The news worker: ``news.raw`` -> :class:`~engine.news.processor.NewsProcessor` -> ``news.scored``.
 
 Restart safety: ``news.scored`` is the record of what was published. Before its first batch the agent
-reads back the tail of that topic covering the dedup window (``streams.faust_app.read_tail``, by the
-stamp each record carries) and rebuilds the dedup window and the window of published
-``(news_id, instrument)`` pairs from it (``streams/news/published.py``), so items redelivered after a
+reads back the tail of that topic it needs (``streams.faust_app.read_tail``, by the stamp and source
+headers each record carries) and rebuilds the dedup window as of the committed offsets and the window of
+published ``(news_id, instrument)`` pairs (``streams/news/published.py``), so inputs redelivered after a
 crash (faust commits offsets after processing, at least once) are neither published twice nor lost. Both
 windows are bounded by ``news_worker.dedup_window_s`` of event time and ``news_worker.dedup_max_items``.
 """

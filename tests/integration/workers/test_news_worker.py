@@ -60,10 +60,12 @@ async def test_news_worker_scores_everything_once_across_a_kill_9(kafka_bootstra
     messages = [("news.raw", b"stocknet", encode("news.raw", item)) for item in items]
     half = len(messages) // 2
     messages = messages[:half] + [("news.raw", b"junk", value) for value in bad] + messages[half:]
-    # Small restore chunks, so reading back only the tail shows on a topic of ~1,000 records.
+    # Small restore chunks, so reading back only the tail shows on a topic of ~1,000 records; commits
+    # every 3 s, so the kill always leaves published items whose inputs come again.
     args = overrides(kafka_bootstrap, topic_prefix, tmp_path / "faust") + [
         "news_worker.batch_size=4",
         "news_worker.restore_chunk=64",
+        "workers.commit_interval_s=3",
     ]
 
     first = WorkerProcess("news", args, tmp_path / "news-1.log")
@@ -111,6 +113,7 @@ async def test_news_worker_scores_everything_once_across_a_kill_9(kafka_bootstra
         f"({restored['pinned']} pinned past committed offsets {restored['committed']})"
     )
     assert restored["fetched"] < restored["topic_records"], "the restart read the whole topic back"
+    assert restored["pinned"] > 0, "the kill left no published item uncommitted: redelivery untested"
     by_pair = {}
     for item in got:
         assert by_pair.setdefault((item.news_id, item.instrument), item) == item, (
