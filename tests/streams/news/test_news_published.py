@@ -78,6 +78,21 @@ def test_dedup_forgets_by_event_time_and_caps_its_size_with_a_count():
     assert capped.check("headline number 0 about apple", ["AAPL"], T0 + 201) is None  # evicted early
 
 
+def test_early_evictions_reach_the_metrics():
+    from streams.metrics import NEWS_STATE_EVICTED, NEWS_STATE_SIZE, NewsState
+
+    dedup = Deduplicator(window_ns=10**18, threshold=0.8, max_entries=5)
+    window = PublishedWindow(window_ns=10**18, max_entries=3)
+    state = NewsState("test-evictions")
+    for i in range(8):
+        dedup.check(f"headline number {i} about apple", ["AAPL"], T0 + i)
+        window.add((f"id{i}", "AAPL.NASDAQ"), T0 + i)
+        state.observe(dedup, window)
+    assert NEWS_STATE_EVICTED.labels("test-evictions", "dedup")._value.get() == 3
+    assert NEWS_STATE_EVICTED.labels("test-evictions", "published")._value.get() == 5
+    assert NEWS_STATE_SIZE.labels("test-evictions", "published")._value.get() == 3
+
+
 def test_published_window_expires_by_stamp_and_caps_its_size():
     window = PublishedWindow(window_ns=10 * MINUTE, max_entries=3)
     for i in range(3):
