@@ -89,24 +89,53 @@ class DeadLetterOutbox:
 
     :meth:`restore` reads the dead-letter topics back at start, so a bad message redelivered after a crash
     (its offset was not committed yet) is not dead-lettered a second time: letters are keyed by source
-    topic, partition and offset.
+    topic, partition and offset. Only letters of inputs at or past the worker group's committed offsets
+    can come again, and they are the last ones on the topic, so only that tail is read back.
     """
 
     def __init__(self, app: faust.App, config: AureusConfig, worker: str) -> None:
         self.app, self.config, self.worker = app, config, worker
         self._sent: set[tuple[str, int | None, int | None]] = set()
 
-    async def restore(self, sources: list[str]) -> None:
-        """Remember the letters already on ``dlq.<source>`` for each source topic."""
+    async def restore(self, sources: list[str]) -> int:
+        """Remember the letters on ``dlq.<source>`` whose inputs will be consumed again; returns how many
+        dead-letter records were fetched."""
+        fetched = 0
         for source in sources:
             dlq = dlq_topic(source)
             await topic(self.app, self.config, dlq).maybe_declare()
-            for raw in await read_topic(self.config, dlq):
+            committed = await committed_offsets(self.config, group_id(self.config, self.worker), source)
+            fetched += await self._restore_letters(dlq, committed)
+        return fetched
+
+    async def _restore_letters(self, dlq: str, committed: dict[int, int | None]) -> int:
+        letters: dict[tuple[int, int], DeadLetter | None] = {}
+
+        def letter_of(record: ConsumerRecord) -> DeadLetter | None:
+            key = (record.partition, record.offset)
+            if key not in letters:
                 try:
-                    letter = decode(dlq, raw)
+                    letters[key] = decode(dlq, record.value)
                 except SchemaDecodeError:
-                    continue
+                    letters[key] = None
+            return letters[key]
+
+        def again(record: ConsumerRecord) -> bool:
+            letter = letter_of(record)
+            if letter is None or letter.partition is None or letter.offset is None:
+                return letter is not None  # a letter without a source position is kept, to be safe
+            done = committed.get(letter.partition)
+            return done is None or letter.offset >= done
+
+        def position(record: ConsumerRecord) -> int | None:
+            return record.offset if letter_of(record) is not None else None
+
+        records, read = await read_tail(self.config, dlq, position, 0, pinned=again)
+        for record in records:
+            letter = letter_of(record)
+            if letter is not None:
                 self._sent.add((letter.topic, letter.partition, letter.offset))
+        return read.fetched
 
     async def send(self, error: SchemaDecodeError, event) -> DeadLetter | None:
         """Dead-letter ``event`` (waits for the broker's ack); ``None`` when it already was."""

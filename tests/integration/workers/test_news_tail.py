@@ -103,3 +103,38 @@ async def test_read_published_uses_the_news_groups_committed_offset(kafka_bootst
     # one is item 2,499, whose window starts at item 1,999.
     assert [p.item.news_id for p in items] == [f"{i:016x}" for i in range(1999, N)]
     assert all(p.partition == 0 and p.offset == 10 * int(p.item.news_id, 16) for p in items)
+
+
+async def test_dead_letters_are_read_back_from_the_committed_offset_only(kafka_bootstrap, topic_prefix):
+    from schemas.dlq import dead_letter_from
+    from schemas.errors import SchemaDecodeError
+    from streams.faust_app import DeadLetterOutbox
+
+    config = _config(kafka_bootstrap, topic_prefix)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        sent = []
+        for offset in range(N):
+            letter = dead_letter_from(
+                SchemaDecodeError("bad", topic="news.raw", raw=b"x"),
+                key=b"junk",
+                ts_event=T0,
+                topic="news.raw",
+                partition=0,
+                offset=offset,
+                consumer="news",
+            )
+            value = encode("dlq.news.raw", letter)
+            sent.append(await producer.send(topic_prefix + "dlq.news.raw", value, partition=0))
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+    outbox = DeadLetterOutbox(None, config, "news")  # the app is only needed to declare topics
+    fetched = await outbox._restore_letters("dlq.news.raw", {0: N - 50})
+    # The last 50 inputs come again, plus the newest letter of a committed input (the window's edge).
+    assert outbox._sent == {("news.raw", 0, offset) for offset in range(N - 51, N)}
+    assert fetched <= 1024 + 100, fetched
+    nothing_committed = DeadLetterOutbox(None, config, "news")
+    await nothing_committed._restore_letters("dlq.news.raw", {0: None})
+    assert len(nothing_committed._sent) == N
