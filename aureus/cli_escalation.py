@@ -15,6 +15,8 @@ from typing import Annotated
 import msgspec
 import typer
 
+from aureus.cli_errors import describe, fail
+
 escalation_app = typer.Typer(add_completion=False)
 policy_app = typer.Typer(
     name="policy", help="Policy versions: history, show, diff, rollback.", no_args_is_help=True
@@ -289,7 +291,10 @@ def options_oi(
     from schemas.topics import MD_OPTIONS_OI
     from schemas.tradelog import parse_iso_utc
 
-    snap = read_put_call_snapshot(snapshot)
+    try:
+        snap = read_put_call_snapshot(snapshot)
+    except UnicodeError as e:
+        raise fail(f"{snapshot}: {describe(e)}") from e
     messages = snap.messages(parse_iso_utc(at))
     _echo_json({"messages": messages, "ratios": snap.ratios, "rejects": snap.rejects})
     if publish:

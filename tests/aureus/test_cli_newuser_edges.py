@@ -100,3 +100,11 @@ def test_train_failure_keeps_an_out_dir_the_user_already_had(capsys, tmp_path):
     code, _, _ = run(capsys, "train", "baseline", "--data", str(tmp_path / "nope"), "--out", str(out))
     assert code == 2
     assert (out / "keep.txt").read_text() == "user file"
+
+
+def test_options_oi_binary_snapshot_names_the_file(capsys, tmp_path):
+    snapshot = tmp_path / "chain.csv"
+    snapshot.write_bytes(b"\xff\xfe\x00garbage")
+    code, out, err = run(capsys, "options-oi", str(snapshot), "--at", "2023-01-01T21:00:00Z")
+    assert code == 2 and out == ""
+    one_line_error(err, str(snapshot), "not UTF-8")
