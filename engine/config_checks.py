@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from nautilus_trader.model.objects import MONEY_MAX
+
 from engine.features.vector import warmup_bars
 
 if TYPE_CHECKING:
@@ -42,4 +44,8 @@ def config_problems(cfg: AureusConfig) -> list[str]:
             f"replay.synthetic_days ({cfg.replay.synthetic_days}) gives {have} one-minute bars, "
             f"not more than the {need} bars the features need to warm up"
         )
+    nav = cfg.venue.starting_nav
+    if nav > MONEY_MAX:
+        # the replay venue's account balance is a Nautilus Money; a larger one fails deep inside the engine
+        problems.append(f"venue.starting_nav ({nav:g}) must be at most Nautilus MONEY_MAX ({MONEY_MAX:g})")
     return problems

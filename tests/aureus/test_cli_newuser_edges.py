@@ -108,3 +108,11 @@ def test_options_oi_binary_snapshot_names_the_file(capsys, tmp_path):
     code, out, err = run(capsys, "options-oi", str(snapshot), "--at", "2023-01-01T21:00:00Z")
     assert code == 2 and out == ""
     one_line_error(err, str(snapshot), "not UTF-8")
+
+
+def test_starting_nav_beyond_nautilus_money_is_a_config_error(capsys, tmp_path):
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "replay", "--out", str(out), "--set", "venue.starting_nav=1e308")
+    assert code == 2
+    one_line_error(err, "venue.starting_nav", "MONEY_MAX")
+    assert not out.exists()
