@@ -78,7 +78,7 @@ class PolicyStore:
         if raw is None:
             if version == self._base.version:
                 return PolicyRecord(version=version, policy=self._base)
-            known = ", ".join(self.history()) or "none"
+            known = ", ".join(self.history() or (self._base.version,))
             raise PolicyError(f"unknown policy version {version!r} (known: {known})")
         try:
             return _RECORD.decode(raw)

@@ -116,3 +116,10 @@ def test_starting_nav_beyond_nautilus_money_is_a_config_error(capsys, tmp_path):
     assert code == 2
     one_line_error(err, "venue.starting_nav", "MONEY_MAX")
     assert not out.exists()
+
+
+def test_unknown_policy_version_lists_the_configured_one(capsys, tmp_path):
+    # before any commit the history is empty, yet the configured base version is valid: name it
+    code, out, err = run(capsys, "policy", "show", "v999", "--state", str(tmp_path / "state"))
+    assert code == 2 and out == ""
+    one_line_error(err, "unknown policy version 'v999'", "known: baseline-1")
