@@ -353,7 +353,14 @@ def _jsonl(path: Path, kind) -> list:
     if not path.exists():
         return []
     decoder = msgspec.json.Decoder(kind)
-    return [decoder.decode(line) for line in path.read_bytes().splitlines() if line.strip()]
+    rows = []
+    for n, line in enumerate(path.read_bytes().splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(decoder.decode(line))
+            except msgspec.DecodeError as e:
+                raise fail(f"{path}:{n}: {e}") from e
+    return rows
 
 
 @escalation_app.command("postmortem")
@@ -387,6 +394,8 @@ def postmortem(
     from schemas.risk import RiskEvent
     from schemas.tradelog import TradeLogEntry
 
+    if not (run / "trades.jsonl").is_file():
+        raise fail(f"not a run directory (no trades.jsonl): {run}")
     cfg = _config(config, set_)
     trades = _jsonl(run / "trades.jsonl", TradeLogEntry)
     events = _jsonl(run / "risk_events.jsonl", RiskEvent)
@@ -396,6 +405,9 @@ def postmortem(
         [day] if day else sorted({t.timestamp[:10] for t in trades} | {utc_day(e.ts_event) for e in events})
     )
     local = build_reasoners(cfg)[1] if model else None
+    if not days:
+        typer.echo(f"no trades or risk events in {run}: no post-mortem to write")
+        return
     target = out or run / "postmortems"
     target.mkdir(parents=True, exist_ok=True)
     for d in days:

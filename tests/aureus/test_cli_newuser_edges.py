@@ -123,3 +123,19 @@ def test_unknown_policy_version_lists_the_configured_one(capsys, tmp_path):
     code, out, err = run(capsys, "policy", "show", "v999", "--state", str(tmp_path / "state"))
     assert code == 2 and out == ""
     one_line_error(err, "unknown policy version 'v999'", "known: baseline-1")
+
+
+def test_postmortem_refuses_a_missing_run_and_creates_nothing(capsys, tmp_path):
+    run_dir = tmp_path / "typo"
+    code, out, err = run(capsys, "postmortem", "--run", str(run_dir), "--no-model")
+    assert code == 2 and out == ""
+    one_line_error(err, "not a run directory", str(run_dir))
+    assert not run_dir.exists()
+
+
+def test_postmortem_bad_trade_log_line_is_named(capsys, tmp_path):
+    (tmp_path / "trades.jsonl").write_bytes(b"\x00\x01 not json\n")
+    code, _, err = run(capsys, "postmortem", "--run", str(tmp_path), "--no-model")
+    assert code == 2
+    one_line_error(err, f"{tmp_path / 'trades.jsonl'}:1:")
+    assert not (tmp_path / "postmortems").exists()
