@@ -15,12 +15,12 @@ import msgspec
 import typer
 from rich.console import Console
 
+from aureus.cli_errors import fail
 from schemas.signals import Signal
 
 DECISIONS_FILE = "decisions.jsonl"
 
-_out = Console(highlight=False)
-_err = Console(stderr=True, highlight=False)
+_out = Console(highlight=False, markup=False, soft_wrap=True)  # paths like runs/[a] print as is
 _DECODER = msgspec.json.Decoder(Signal)
 
 
@@ -89,8 +89,7 @@ def diff_decisions(
     try:
         difference = first_difference(a, b)
     except BadStream as e:
-        _err.print(f"error: {e}")
-        raise typer.Exit(2) from e
+        raise fail(e) from e
     if difference is None:
         _out.print(f"equal: {stream_path(a)} and {stream_path(b)}")
         return

@@ -139,3 +139,11 @@ def test_postmortem_bad_trade_log_line_is_named(capsys, tmp_path):
     assert code == 2
     one_line_error(err, f"{tmp_path / 'trades.jsonl'}:1:")
     assert not (tmp_path / "postmortems").exists()
+
+
+def test_diff_decisions_bracketed_missing_path_is_one_line(capsys, tmp_path):
+    a = tmp_path / "[run a]" / "with a long enough name to pass eighty columns of a terminal"
+    a.mkdir(parents=True)
+    code, out, err = run(capsys, "diff-decisions", str(a), str(a))
+    assert code == 2 and out == ""
+    one_line_error(err, str(a / "decisions.jsonl"), "cannot read")
