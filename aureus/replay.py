@@ -7,7 +7,6 @@ from collections import Counter
 from pathlib import Path
 
 import msgspec
-from nautilus_trader.model.events import OrderFilled
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -154,8 +153,9 @@ def _run(config, recording, manifest, data_path, run, console, state, engine_hoo
         config_hash=config_hash(config),
         journal=strategy.journal,
         sink=sink,
-        orders=len(engine.cache.orders()),
-        fills=sum(1 for o in engine.cache.orders() for e in o.events if isinstance(e, OrderFilled)),
+        # the strategy's own counts: Nautilus's cache drops closed orders in long replays
+        orders=strategy.journal.orders,
+        fills=strategy.journal.fills,
         events=sum(seen.values()),
         elapsed_s=elapsed,
         models=strategy.model_summary(),
@@ -233,6 +233,7 @@ def build_strategy(
             subscribe_news=news,
             mark_persist_interval_s=config.node.replay_mark_persist_interval_s,
             subscribe_control=control,
+            cache_purge_interval_s=config.node.replay_cache_purge_interval_s,
         ),
         store=store,
         sink=sink,

@@ -188,6 +188,7 @@ class RiskActionsMixin:
         return any(purpose_of(o.client_order_id) == "trim" for o in orders)
 
     def on_order_filled(self, event: OrderFilled) -> None:
+        self.journal.fills += 1
         self.outputs.hold_fill(fill_message(event, event.position_id.value if event.position_id else ""))
         if purpose_of(event.client_order_id) != "trim":
             return

@@ -68,6 +68,8 @@ class DirectionScorer:
         the oldest pending decision (or ``now``, as later decisions come at or after the clock)."""
         cutoff = min(self._pending[0][0], now) if self._pending else now
         for instrument, times in self._times.items():
+            if len(times) <= 1025:  # keep_from below cannot pass 1024
+                continue
             keep_from = bisect.bisect_right(times, cutoff) - 1
             if keep_from > 1024:  # amortised: trim in batches, not on every step
                 del times[:keep_from]
