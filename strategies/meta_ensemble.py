@@ -313,8 +313,9 @@ class MetaEnsembleStrategy(
         st.ret = math.log(close / st.prev_close) if st.prev_close > 0.0 else math.nan
         st.prev_close = st.last_close = close
         st.last_bar_ts = ts
-        self.risk.adv[instrument_id.value].update(ts, close, volume)
-        self.risk.resume(ts, instrument_id.value)
+        self.risk.adv[st.spec.instrument_id].update(ts, close, volume)
+        if self.risk.stalled:
+            self.risk.resume(ts, st.spec.instrument_id)
         self.journal.bars += 1
         if arrival == "late":  # its timestamp's step already ran: decide it on its own
             self.journal.counters["late_bars"] += 1
@@ -350,7 +351,7 @@ class MetaEnsembleStrategy(
                 self._next_purge_ts = ts + self._purge_ns
         ids = [self._ids[i] for i in instruments]
         correlations = self._correlations(ids)
-        replayed = {i for i in instruments if ts <= self._decided.get(i, -1)}
+        replayed = {i for i in instruments if ts <= self._decided.get(i, -1)} if self._decided else None
         if replayed:  # a restart's warm-up: these bars were decided before; features only
             self.journal.counters["bars_replayed_not_decided"] += len(replayed)
             if len(replayed) == len(ids):
@@ -418,7 +419,7 @@ class MetaEnsembleStrategy(
         """Return correlation to the reference instrument, updated only with both returns of this step."""
         if not self._reference:
             return {i: 1.0 for i in ids}
-        ref = InstrumentId.from_str(self._reference)
+        ref = self._ids[self._reference]
         ref_ret = self._state[ref].ret if ref in ids else math.nan
         out = {}
         for instrument_id in ids:

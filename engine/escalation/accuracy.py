@@ -30,6 +30,7 @@ class DirectionScorer:
         self._times: dict[str, list[int]] = {}
         self._closes: dict[str, list[float]] = {}
         self._pending: deque[tuple[int, str, int]] = deque()
+        self._scores = 0
 
     def on_close(self, instrument: str, ts: int, close: float) -> None:
         """A bar's close (non-decreasing ``ts`` per instrument)."""
@@ -55,7 +56,9 @@ class DirectionScorer:
             if start is None or end is None or end == start:
                 continue
             hits.append((end > start) == (direction > 0))
-        self._prune(now)
+        self._scores += 1
+        if self._scores % 256 == 0:  # pruning only frees memory: now and then is as good as every step
+            self._prune(now)
         return hits
 
     def _close_at(self, instrument: str, ts: int) -> float | None:

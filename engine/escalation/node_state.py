@@ -63,6 +63,7 @@ class NodeStateTracker:
         self._trades_seen = 0
         self._last_day: int | None = None  # the latest day seen (self._day only differs after a rewind)
         self._closes_memo: tuple[int, tuple[float, ...]] | None = None  # (today, closes of earlier days)
+        self._peak_memo: tuple[int, float] | None = None  # (today, highest NAV of the 4 days before it)
         self.sip = 0.0
 
     def on_equity(self, ts: int, nav: float, day_pnl: float, bucket_usage: dict[str, float]) -> None:
@@ -76,8 +77,8 @@ class NodeStateTracker:
         self.day_pnl = day_pnl
         if self._last_day is None or day > self._last_day:
             self._last_day = day
-        elif day < self._last_day:  # a rewound day may rewrite an earlier close: drop the kept ones
-            self._closes_memo = None
+        elif day < self._last_day:  # a rewound day may rewrite earlier closes and peaks: drop the kept ones
+            self._closes_memo = self._peak_memo = None
         self._day_close[day] = nav
         self._day_peak[day] = max(nav, self._day_peak.get(day, nav))
         for b in BUCKETS:
@@ -126,10 +127,13 @@ class NodeStateTracker:
     def _drawdown_5d(self) -> float:
         if self._day is None:
             return 0.0
-        if self._day == self._last_day:  # no later day exists: only the last five days can hold a peak
-            get = self._day_peak.get
-            window = range(self._day - DRAWDOWN_DAYS + 1, self._day + 1)
-            peak = max(p for d in window if (p := get(d)) is not None)
+        day = self._day
+        if day == self._last_day:  # no later day exists: earlier days' peaks are final, kept per day
+            memo = self._peak_memo
+            if memo is None or memo[0] != day:
+                earlier = [p for d, p in self._day_peak.items() if 0 < day - d < DRAWDOWN_DAYS]
+                memo = self._peak_memo = (day, max(earlier, default=-math.inf))
+            peak = max(memo[1], self._day_peak[day])
         else:
             peak = max(p for d, p in self._day_peak.items() if self._day - d < DRAWDOWN_DAYS)
         return max(0.0, 1.0 - self.nav / peak) if peak > 0 else 0.0
