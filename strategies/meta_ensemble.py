@@ -316,6 +316,8 @@ class MetaEnsembleStrategy(
         self.risk.adv[st.spec.instrument_id].update(ts, close, volume)
         if self.risk.stalled:
             self.risk.resume(ts, st.spec.instrument_id)
+            if self._stall_alert_ts is None:  # every feed was stalled: this one is watched again
+                self._arm_stall_check()
         self.journal.bars += 1
         if arrival == "late":  # its timestamp's step already ran: decide it on its own
             self.journal.counters["late_bars"] += 1
