@@ -323,7 +323,8 @@ class MetaEnsembleStrategy(
             self.journal.counters["late_bars"] += 1
             self._late_bar(instrument_id, st, ts)
         elif arrival == "complete":
-            self._cancel_grace_timer()
+            if self._grace_armed:
+                self._cancel_grace_timer()
             self._step(*self._batch.take())
         elif arrival == "first":
             self.clock.set_time_alert_ns(_STEP_TIMER, ts + self._grace_ns, callback=self._grace_passed)
