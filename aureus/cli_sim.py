@@ -81,18 +81,13 @@ def compare_cmd(
 
 
 def _compare_decisions(path: Path, data: Path, config: Path | None, set_: list[str] | None) -> None:
-    from aureus.paths import resolve_repo_path
     from aureus.sim_compare import compare_decisions
-    from aureus.sim_run import load_bars, reference_index
+    from aureus.sim_run import decisions_for, load_bars
     from engine.config import load_config
-    from engine.sim import build_decisions
 
     cfg = load_config(config, list(set_ or []))
-    bars, specs, news, _ = load_bars(data)
-    stream = build_decisions(
-        bars, cfg, buckets=[s.bucket for s in specs], models_dir=str(resolve_repo_path(cfg.models.dir)),
-        news=news, reference=reference_index(cfg, specs),
-    )  # fmt: skip
+    bars, specs, news, manifest = load_bars(data)
+    stream = decisions_for(cfg, bars, specs, news, manifest)
     a = compare_decisions(path, bars, stream)
     _out.print(
         f"decisions: replay {a.replay_decisions}, identical action and size {a.identical}, identical model "

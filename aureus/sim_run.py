@@ -14,7 +14,8 @@ import msgspec
 import numpy as np
 
 from adapters.recorded import open_recording
-from aureus.paths import code_version, resolve_repo_path
+from aureus.model_sets import models_dir_for
+from aureus.paths import code_version
 from aureus.report import run_id_for, write_equity_csv, write_trade_log
 from engine.config import AureusConfig, config_hash
 from engine.errors import EngineError
@@ -95,6 +96,20 @@ def reference_index(config: AureusConfig, specs) -> int:
     return ids.index(ref_id)
 
 
+def decisions_for(config: AureusConfig, bars: EventBars, specs, news, manifest):
+    """:func:`engine.sim.build_decisions` with the models and reference instrument the replay would use
+    (``aureus.model_sets.models_dir_for``: a real recording may load its asset class's promoted set)."""
+    models_dir, _ = models_dir_for(config, specs, synthetic=manifest.synthetic)
+    return build_decisions(
+        bars,
+        config,
+        buckets=[s.bucket for s in specs],
+        models_dir=str(models_dir),
+        news=news,
+        reference=reference_index(config, specs),
+    )
+
+
 def run_sim(config: AureusConfig, *, data: Path, out: Path) -> dict:
     """Simulate a recording and write report.json, trades.jsonl and equity.csv into ``out``.
 
@@ -106,15 +121,7 @@ def run_sim(config: AureusConfig, *, data: Path, out: Path) -> dict:
     t0 = time.perf_counter()
     bars, specs, news, manifest = load_bars(Path(data))
     t1 = time.perf_counter()
-    reference = reference_index(config, specs)
-    decisions = build_decisions(
-        bars,
-        config,
-        buckets=[s.bucket for s in specs],
-        models_dir=str(resolve_repo_path(config.models.dir)),
-        news=news,
-        reference=reference,
-    )
+    decisions = decisions_for(config, bars, specs, news, manifest)
     t2 = time.perf_counter()
     result = simulate(bars, decisions, specs, config)
     t3 = time.perf_counter()

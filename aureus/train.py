@@ -20,14 +20,17 @@ import numpy as np
 from sklearn import metrics as skm
 
 from adapters.recorded import TOPIC_BARS, Recording, open_recording
-from aureus.train_onnx import INPUT_NAME, OUTPUT_NAME, check_onnx_matches, export_onnx, library_versions
+from aureus.train_onnx import (
+    OUTPUT_NAME,
+    check_onnx_matches,
+    export_with_lineage,
+    lightgbm_manifest,
+    write_onnx,
+)
 from engine.errors import ConfigError
 from engine.features.vector import (
-    FEATURE_NAMES,
-    FEATURE_SCHEMA_VERSION,
     FeatureParams,
     compute_feature_matrix,
-    feature_schema_id,
 )
 from engine.models.dataset import LabelledRows, label_instrument, stack_in_time_order, time_split
 from engine.models.errors import DatasetError
@@ -35,10 +38,8 @@ from engine.models.manifest import (
     DataLineage,
     ModelManifest,
     SplitInfo,
-    compute_lineage_id,
     iso_from_ns,
     manifest_path,
-    sha256_bytes,
     write_manifest,
 )
 
@@ -92,17 +93,26 @@ class TrainedModel:
 
 
 def parse_overrides(items: Sequence[str]) -> tuple[TrainConfig, FeatureParams]:
-    """Apply ``key=value`` overrides to the default ``TrainConfig`` and ``FeatureParams``.
+    """Apply ``key=value`` overrides to the default ``TrainConfig`` and ``FeatureParams``
+    (:func:`parse_settings`)."""
+    return parse_settings(items, TrainConfig, "training")
 
-    Keys prefixed ``features.`` set ``FeatureParams`` fields; other keys set ``TrainConfig`` fields.
+
+def parse_settings[C: msgspec.Struct](
+    items: Sequence[str], config_type: type[C], what: str
+) -> tuple[C, FeatureParams]:
+    """Apply ``key=value`` overrides to a default ``config_type`` and ``FeatureParams``.
+
+    Keys prefixed ``features.`` set ``FeatureParams`` fields; other keys set ``config_type`` fields.
     Values are read as JSON when they parse (``200``, ``0.05``, ``true``), else as strings.
 
     Raises
     ------
     ConfigError
-        A malformed item, an unknown key or a value out of range; the message names the key.
+        A malformed item, an unknown key or a value out of range; the message names the key and says
+        ``what`` was being set.
     """
-    train: dict[str, Any] = {}
+    settings: dict[str, Any] = {}
     feats: dict[str, Any] = {}
     for item in items:
         key, sep, raw = item.partition("=")
@@ -116,11 +126,11 @@ def parse_overrides(items: Sequence[str]) -> tuple[TrainConfig, FeatureParams]:
         if key.startswith("features."):
             feats[key.removeprefix("features.")] = value
         else:
-            train[key] = value
+            settings[key] = value
     try:
-        config = msgspec.convert(train, TrainConfig)
+        config = msgspec.convert(settings, config_type)
     except msgspec.ValidationError as e:
-        raise ConfigError(f"invalid training setting: {e}") from e
+        raise ConfigError(f"invalid {what} setting: {e}") from e
     try:
         params = msgspec.convert({**msgspec.to_builtins(FeatureParams()), **feats}, FeatureParams)
     except msgspec.ValidationError as e:
@@ -311,61 +321,43 @@ def _train_one(
         gap_bars=split.gap_bars,
     )
     hyper_record = {**hyper, "train_fraction": config.train_fraction, "horizon_bars": horizon}
-    schema_id = feature_schema_id(params)
-    lineage_id = compute_lineage_id(
+    step(f"{name}: exporting ONNX and checking it against LightGBM")
+    proto, schema_id, lineage_id = export_with_lineage(
+        model,
+        x32.shape[1],
         name=name,
         version=config.version,
+        params=params,
         data_content_hash=lineage.content_hash,
-        feature_schema_id=schema_id,
         hyperparameters=hyper_record,
         seed=seed,
         split=split_info,
-    )
-
-    step(f"{name}: exporting ONNX and checking it against LightGBM")
-    proto = export_onnx(
-        model,
-        x32.shape[1],
-        graph_name=f"aureus_{name}",
-        producer_version=config.version,
-        metadata={
-            "name": name,
-            "version": config.version,
-            "feature_schema_id": schema_id,
-            "lineage_id": lineage_id,
-        },
         target_opset=config.target_opset,
     )
     onnx_bytes = proto.SerializeToString()
     metrics["onnx_max_abs_diff"] = check_onnx_matches(onnx_bytes, model, x_valid, config.tolerance)
 
     onnx_path = out / f"{name}.onnx"
-    tmp = onnx_path.with_name(onnx_path.name + ".tmp")
-    tmp.write_bytes(onnx_bytes)
-    tmp.replace(onnx_path)
-    manifest = ModelManifest(
+    write_onnx(onnx_path, onnx_bytes)
+    manifest = lightgbm_manifest(
+        proto,
+        onnx_bytes,
+        params=params,
+        schema_id=schema_id,
         name=name,
         version=config.version,
         model_kind=MODEL_KIND,
         task=TASK,
         label=f"close[t+{horizon}] > close[t]",
         horizon_bars=horizon,
-        feature_schema_version=FEATURE_SCHEMA_VERSION,
-        feature_schema_id=schema_id,
-        feature_names=tuple(FEATURE_NAMES),
-        feature_params=msgspec.to_builtins(params),
-        input_name=INPUT_NAME,
         output_name=OUTPUT_NAME,
         output_index=1,
         onnx_file=onnx_path.name,
-        onnx_sha256=sha256_bytes(onnx_bytes),
-        opset={o.domain or "ai.onnx": int(o.version) for o in proto.opset_import},
         data=lineage,
         split=split_info,
         metrics=metrics,
         seed=seed,
         hyperparameters=hyper_record,
-        libraries=library_versions(),
         lineage_id=lineage_id,
     )
     mpath = manifest_path(out, name)

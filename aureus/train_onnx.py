@@ -10,8 +10,11 @@ normalises the fields that would otherwise vary between runs.
 from __future__ import annotations
 
 import platform
+from pathlib import Path
+from typing import Any
 
 import lightgbm as lgb
+import msgspec
 import numpy as np
 import onnx
 import onnxmltools
@@ -19,7 +22,9 @@ import onnxruntime as ort
 import sklearn
 from onnxmltools.convert.common.data_types import FloatTensorType
 
+from engine.features.vector import FEATURE_NAMES, FEATURE_SCHEMA_VERSION, FeatureParams, feature_schema_id
 from engine.models.errors import ModelExportError
+from engine.models.manifest import ModelManifest, SplitInfo, compute_lineage_id, sha256_bytes
 
 INPUT_NAME = "features"
 OUTPUT_NAME = "probabilities"
@@ -133,3 +138,67 @@ def library_versions() -> dict[str, str]:
         "onnxmltools": onnxmltools.__version__,
         "onnxruntime": ort.__version__,
     }
+
+
+def export_with_lineage(
+    model: lgb.LGBMClassifier,
+    n_features: int,
+    *,
+    name: str,
+    version: str,
+    params: FeatureParams,
+    data_content_hash: str,
+    hyperparameters: dict[str, Any],
+    seed: int,
+    split: SplitInfo,
+    target_opset: int,
+) -> tuple[onnx.ModelProto, str, str]:
+    """:func:`export_onnx` with the model's identity in the graph metadata.
+
+    Returns ``(proto, feature_schema_id, lineage_id)``; the lineage id hashes name, version, data,
+    feature schema, hyperparameters, seed and split (``engine.models.manifest.compute_lineage_id``).
+    """
+    schema_id = feature_schema_id(params)
+    lineage_id = compute_lineage_id(
+        name=name,
+        version=version,
+        data_content_hash=data_content_hash,
+        feature_schema_id=schema_id,
+        hyperparameters=hyperparameters,
+        seed=seed,
+        split=split,
+    )
+    proto = export_onnx(
+        model,
+        n_features,
+        graph_name=f"aureus_{name}",
+        producer_version=version,
+        metadata={"name": name, "version": version, "feature_schema_id": schema_id, "lineage_id": lineage_id},
+        target_opset=target_opset,
+    )
+    return proto, schema_id, lineage_id
+
+
+def write_onnx(path: Path, data: bytes) -> None:
+    """Write the ONNX bytes atomically (a reader never sees half a model)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def lightgbm_manifest(
+    proto: onnx.ModelProto, onnx_bytes: bytes, /, *, params: FeatureParams, schema_id: str, **fields: Any
+) -> ModelManifest:
+    """The manifest of an exported LightGBM model: the feature schema, input, ONNX hash and opsets and
+    library versions filled in; ``fields`` are the model's own (name, label, output, lineage, metrics...)."""
+    return ModelManifest(
+        feature_schema_version=FEATURE_SCHEMA_VERSION,
+        feature_schema_id=schema_id,
+        feature_names=tuple(FEATURE_NAMES),
+        feature_params=msgspec.to_builtins(params),
+        input_name=INPUT_NAME,
+        onnx_sha256=sha256_bytes(onnx_bytes),
+        opset={o.domain or "ai.onnx": int(o.version) for o in proto.opset_import},
+        libraries=library_versions(),
+        **fields,
+    )

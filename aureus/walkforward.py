@@ -22,7 +22,7 @@ import numpy as np
 
 from adapters.recorded import open_recording
 from aureus.research_plots import lift_png, reliability_png
-from aureus.train import StepCallback, TrainConfig, _lineage, lightgbm_params, load_bars
+from aureus.train import StepCallback, TrainConfig, _lineage, lightgbm_params, load_bars, parse_settings
 from aureus.walkforward_export import export_calibrated
 from engine.features.vector import (
     FEATURE_NAMES,
@@ -429,23 +429,7 @@ def parse_walkforward_overrides(items: list[str]) -> tuple[WalkForwardConfig, Fe
     """
     from engine.errors import ConfigError
 
-    train: dict[str, Any] = {}
-    feats: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise ConfigError(f"--set expects key=value, got {item!r}")
-        try:
-            value: Any = msgspec.json.decode(raw)
-        except msgspec.DecodeError:
-            value = raw
-        (feats if key.startswith("features.") else train)[key.removeprefix("features.")] = value
-    try:
-        config = msgspec.convert(train, WalkForwardConfig)
-        params = msgspec.convert({**msgspec.to_builtins(FeatureParams()), **feats}, FeatureParams)
-    except msgspec.ValidationError as e:
-        raise ConfigError(f"invalid walk-forward setting: {e}") from e
+    config, params = parse_settings(items, WalkForwardConfig, "walk-forward")
     if config.mode not in ("expanding", "rolling"):
         raise ConfigError(f"mode must be 'expanding' or 'rolling', got {config.mode!r}")
     return config, params

@@ -6,22 +6,24 @@ from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
-import msgspec
 import numpy as np
 import onnxruntime as ort
 
 from aureus.research_onnx import CALIBRATED_OUTPUT, append_calibration
-from aureus.train_onnx import INPUT_NAME, check_onnx_matches, export_onnx, library_versions
-from engine.features.vector import FEATURE_NAMES, FEATURE_SCHEMA_VERSION, FeatureParams, feature_schema_id
+from aureus.train_onnx import (
+    INPUT_NAME,
+    check_onnx_matches,
+    export_with_lineage,
+    lightgbm_manifest,
+    write_onnx,
+)
+from engine.features.vector import FEATURE_NAMES, FeatureParams
 from engine.models.dataset import LabelledRows
 from engine.models.errors import ModelExportError
 from engine.models.manifest import (
-    ModelManifest,
     SplitInfo,
-    compute_lineage_id,
     iso_from_ns,
     manifest_path,
-    sha256_bytes,
     write_manifest,
 )
 from engine.research.calibration import REGIMES, assign_regimes, calibrate
@@ -73,27 +75,16 @@ def export_calibrated(
         "search_blocks": config.search_blocks,
         "mode": config.mode,
     }
-    schema_id = feature_schema_id(params)
-    lineage_id = compute_lineage_id(
+    proto, schema_id, lineage_id = export_with_lineage(
+        model,
+        x32.shape[1],
         name=spec.name,
         version=config.version,
+        params=params,
         data_content_hash=lineage.content_hash,
-        feature_schema_id=schema_id,
         hyperparameters=hyper_record,
         seed=seed,
         split=split,
-    )
-    proto = export_onnx(
-        model,
-        x32.shape[1],
-        graph_name=f"aureus_{spec.name}",
-        producer_version=config.version,
-        metadata={
-            "name": spec.name,
-            "version": config.version,
-            "feature_schema_id": schema_id,
-            "lineage_id": lineage_id,
-        },
         target_opset=config.target_opset,
     )
     proto = append_calibration(proto, cals, thresholds, ATR_INDEX)
@@ -111,9 +102,7 @@ def export_calibrated(
     if not graph_diff <= config.tolerance:
         raise ModelExportError(f"{spec.name}: calibration graph differs from NumPy by {graph_diff:.3g}")
     onnx_name = f"{spec.name}.onnx"
-    tmp = out / (onnx_name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(out / onnx_name)
+    write_onnx(out / onnx_name, data)
     research = {
         "label_kind": spec.kind,
         "primary": spec.name == config.primary,
@@ -134,29 +123,25 @@ def export_calibrated(
         "onnx_max_abs_diff_cal_graph": graph_diff,
     }
     metrics = {k: report["oos"][k] for k in ("auc", "brier", "ece_raw", "ece_cal", "lift_at_10pct", "n")}
-    manifest = ModelManifest(
+    manifest = lightgbm_manifest(
+        proto,
+        data,
+        params=params,
+        schema_id=schema_id,
         name=spec.name,
         version=config.version,
         model_kind="lightgbm+regime_calibration",
         task="binary_classification",
         label=spec.describe(),
         horizon_bars=spec.horizon,
-        feature_schema_version=FEATURE_SCHEMA_VERSION,
-        feature_schema_id=schema_id,
-        feature_names=tuple(FEATURE_NAMES),
-        feature_params=msgspec.to_builtins(params),
-        input_name=INPUT_NAME,
         output_name=CALIBRATED_OUTPUT,
         output_index=0,
         onnx_file=onnx_name,
-        onnx_sha256=sha256_bytes(data),
-        opset={op.domain or "ai.onnx": int(op.version) for op in proto.opset_import},
         data=lineage,
         split=split,
         metrics=metrics,
         seed=seed,
         hyperparameters=hyper_record,
-        libraries=library_versions(),
         lineage_id=lineage_id,
         research=research,
     )

@@ -1,7 +1,9 @@
-"""(b) Per-bar decision latency: incremental numba features + ONNX models + ensemble, p50/p99 in µs.
+"""(b) Per-bar decision latency: incremental numba features + models + ensemble, p50/p99 in µs.
 
-Baseline (same process, same bars): the naive way — recompute the feature matrix over the trailing
-warm-up window at every bar, then score with ``InferenceSession.run``.
+The models are scored by both CPU runtimes in the same invocation (``[models] cpu_runtime``): the numba
+tree evaluator and the merged onnxruntime session, two interleaved passes each over the same bars,
+samples pooled per runtime. Baseline (same process, same bars): the naive way — recompute the feature
+matrix over the trailing warm-up window at every bar, then score with ``InferenceSession.run``.
 """
 
 from __future__ import annotations
@@ -28,9 +30,16 @@ def main(naive_samples: int = 2_000) -> dict:
     cfg = load_config()
     df = pd.read_csv(BTCUSDT_CSV)
     o, h, lo_, c, v = (df[k].to_numpy(np.float64) for k in ("open", "high", "low", "close", "volume"))
-    bundle = ModelBundle.load(
-        resolve_repo_path(cfg.models.dir), params=cfg.features, providers=["CPUExecutionProvider"]
-    )
+    bundles = {
+        rt: ModelBundle.load(
+            resolve_repo_path(cfg.models.dir),
+            params=cfg.features,
+            providers=["CPUExecutionProvider"],
+            cpu_runtime=rt,
+        )
+        for rt in ("onnxruntime", "numba")
+    }
+    assert bundles["numba"].runtime == "numba", bundles["numba"].runtime_note
     policy = cfg.policy
     perf = time.perf_counter_ns
 
@@ -49,22 +58,29 @@ def main(naive_samples: int = 2_000) -> dict:
             bucket_limit_pct=90.0,
         )
 
-    feats = IncrementalFeatures(cfg.features)
-    total, t_feat, t_model, t_ens = [], [], [], []
-    for i in range(len(c)):
-        t0 = perf()
-        row = feats.update(o[i], h[i], lo_[i], c[i], v[i])
-        t1 = perf()
-        if not feats.ready:
-            continue
-        p_short, p_mid = bundle.predict_row(row)
-        t2 = perf()
-        ensemble(p_short, p_mid, feats.vol_z, feats.liquidity)
-        t3 = perf()
-        total.append(t3 - t0)
-        t_feat.append(t1 - t0)
-        t_model.append(t2 - t1)
-        t_ens.append(t3 - t2)
+    def one_pass(bundle, samples):
+        total, t_feat, t_model, t_ens = samples
+        feats = IncrementalFeatures(cfg.features)
+        for i in range(len(c)):
+            t0 = perf()
+            row = feats.update(o[i], h[i], lo_[i], c[i], v[i])
+            t1 = perf()
+            if not feats.ready:
+                continue
+            p_short, p_mid = bundle.predict_row(row)
+            t2 = perf()
+            ensemble(p_short, p_mid, feats.vol_z, feats.liquidity)
+            t3 = perf()
+            total.append(t3 - t0)
+            t_feat.append(t1 - t0)
+            t_model.append(t2 - t1)
+            t_ens.append(t3 - t2)
+
+    samples = {rt: ([], [], [], []) for rt in bundles}
+    for _ in range(2):
+        for rt, bundle in bundles.items():
+            one_pass(bundle, samples[rt])
+    bundle = bundles["onnxruntime"]
 
     window = warmup_bars(cfg.features) + 1
     naive = []
@@ -78,26 +94,33 @@ def main(naive_samples: int = 2_000) -> dict:
         ensemble(p_short, p_mid, 0.0, 1.0)
         naive.append(perf() - t0)
 
-    p50, p99 = _percentiles(total)
     n50, n99 = _percentiles(naive)
-    result = {
-        "decisions": len(total),
-        "p50_us": p50,
-        "p99_us": p99,
-        "features_p50_us": _percentiles(t_feat)[0],
-        "models_p50_us": _percentiles(t_model)[0],
-        "models_p99_us": _percentiles(t_model)[1],
-        "ensemble_p50_us": _percentiles(t_ens)[0],
-        "naive_p50_us": n50,
-        "naive_p99_us": n99,
-        "ratio_naive_over_incremental_p50": n50 / p50,
-    }
+    result = {"naive_p50_us": n50, "naive_p99_us": n99}
+    for rt, (total, t_feat, t_model, t_ens) in samples.items():
+        p50, p99 = _percentiles(total)
+        key = "" if rt == "numba" else "ort_"
+        result.update({
+            f"{key}decisions": len(total),
+            f"{key}p50_us": p50,
+            f"{key}p99_us": p99,
+            f"{key}features_p50_us": _percentiles(t_feat)[0],
+            f"{key}models_p50_us": _percentiles(t_model)[0],
+            f"{key}models_p99_us": _percentiles(t_model)[1],
+            f"{key}ensemble_p50_us": _percentiles(t_ens)[0],
+        })  # fmt: skip
+        print(
+            f"[b] decision latency, models on {rt:<11} over {len(total)} real BTCUSDT bars: "
+            f"p50 {p50:.1f} µs, p99 {p99:.1f} µs (features {result[key + 'features_p50_us']:.1f}, models "
+            f"{result[key + 'models_p50_us']:.1f} (p99 {result[key + 'models_p99_us']:.1f}), ensemble "
+            f"{result[key + 'ensemble_p50_us']:.1f} µs p50)"
+        )
+    result["ratio_naive_over_incremental_p50"] = n50 / result["p50_us"]
     print(
-        f"[b] decision latency over {len(total)} real BTCUSDT bars: p50 {p50:.1f} µs, p99 {p99:.1f} µs "
-        f"(features {result['features_p50_us']:.1f}, models {result['models_p50_us']:.1f} (p99 "
-        f"{result['models_p99_us']:.1f}), ensemble "
-        f"{result['ensemble_p50_us']:.1f} µs p50); naive recompute-window baseline p50 {n50:.1f} µs, "
-        f"p99 {n99:.1f} µs; ratio naive/incremental p50 = {result['ratio_naive_over_incremental_p50']:.2f}"
+        f"    numba/onnxruntime: decision p50 {result['p50_us'] / result['ort_p50_us']:.2f}x, p99 "
+        f"{result['p99_us'] / result['ort_p99_us']:.2f}x; models p50 "
+        f"{result['models_p50_us'] / result['ort_models_p50_us']:.2f}x, p99 "
+        f"{result['models_p99_us'] / result['ort_models_p99_us']:.2f}x; naive recompute-window baseline "
+        f"p50 {n50:.1f} µs, p99 {n99:.1f} µs = {result['ratio_naive_over_incremental_p50']:.2f}x numba's p50"
     )
     return result
 

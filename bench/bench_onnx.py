@@ -1,6 +1,8 @@
 """(g) Model inference: the shipped tree models as ``TreeEnsembleClassifier`` (onnxruntime runs it on the
 CPU in any session) against the same trees as tensor operations (``engine.models.tree_tensor``, the graph
-the CUDA provider can run), single row and a 30k-row batch, with the provider that ran each node.
+the CUDA provider can run), single row and a 30k-row batch, with the provider that ran each node; and
+the numba evaluator compiled from the same ONNX files (``engine.models.tree_numba``) in each layout,
+per model and for the bundle of both, with onnxruntime's merged bundle session as its baseline.
 
 Only the CPU provider is measured here unless onnxruntime reports CUDA available: on the machines this
 was written on no GPU was lent, so no GPU number exists."""
@@ -72,6 +74,56 @@ def main() -> dict:
                       f"batch {batch:>10,.0f} rows/s; nodes ran on {where}")  # fmt: skip
     if len(provider_sets) == 1:
         print("    GPU: not measured (onnxruntime reports no CUDA provider on this machine)")
+    out.update(_numba_rows(x))
+    return out
+
+
+def _numba_rows(x: np.ndarray, n: int = 2000) -> dict:
+    """The numba evaluator per layout vs onnxruntime's merged session, both models, single row and batch."""
+    from engine.features.vector import FeatureParams
+    from engine.models.runtime import ModelBundle
+    from engine.models.tree_numba import TreeBundleEvaluator
+    from engine.models.tree_program import compile_tree_model
+
+    x64 = x.astype(np.float64)
+    ort_bundle = ModelBundle.load(
+        REPO_ROOT / "models" / "baseline",
+        params=FeatureParams(),
+        providers=["CPUExecutionProvider"],
+        cpu_runtime="onnxruntime",
+    )
+    programs = [
+        compile_tree_model((REPO_ROOT / "models" / "baseline" / f"{m}.onnx").read_bytes(), "probabilities", 1)
+        for m in ("p_short", "p_mid")
+    ]
+    runners = {"onnxruntime merged session": (ort_bundle.predict_row, ort_bundle.predict_batch)}
+    scores = np.zeros(2)
+    for method in ("walk", "quickscorer", "bins"):
+        ev = TreeBundleEvaluator(programs, x.shape[1], method=method)
+        runners[f"numba {method}"] = (lambda r, ev=ev: ev.predict_row_into(r, scores), ev.predict_batch)
+    want = ort_bundle.predict_batch(x64)
+    out = {}
+    print("    both models (p_short + p_mid) per call, float64 rows (single row p50/p99 us; batch rows/s):")
+    for name, (row_fn, batch_fn) in runners.items():
+        assert np.array_equal(batch_fn(x64), want), name  # the same scores, bit for bit
+        times = np.empty(n)
+        for i in range(n):
+            r = x64[i % len(x64)]
+            t0 = time.perf_counter()
+            row_fn(r)
+            times[i] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        batch_fn(x64)
+        batch = len(x64) / (time.perf_counter() - t0)
+        p50, p99 = float(np.percentile(times, 50) * 1e6), float(np.percentile(times, 99) * 1e6)
+        out[("bundle", name)] = (p50, p99, batch)
+        print(f"    {name:<28} row p50 {p50:7.1f} p99 {p99:7.1f} us, batch {batch:>10,.0f} rows/s")
+    base = out[("bundle", "onnxruntime merged session")]
+    best = out[("bundle", "numba bins")]
+    print(
+        f"    numba bins / onnxruntime: row p50 {base[0] / best[0]:.1f}x faster, p99 "
+        f"{base[1] / best[1]:.1f}x, batch {best[2] / base[2]:.1f}x"
+    )
     return out
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 import warnings
 
+import numpy as np
 import pandas as pd
 
 from bench.common import BTCUSDT_CSV, best_of, btcusdt_recording
@@ -110,30 +111,56 @@ def nautilus_floor_and_replay_bars_per_s() -> tuple[float, float, int]:
     return events / t_null, events / t_full, events
 
 
-def simulator_bars_per_s(repeats: int = 3) -> tuple[float, float, float, int, int]:
+def simulator_bars_per_s(repeats: int = 3) -> dict:
     """The research simulator (warm): kernel on the decision stream; ensemble re-decided from cached model
-    scores + kernel; features + models + ensemble + kernel."""
+    scores + kernel; features + models + ensemble + kernel, with the model bundle loaded once (as a
+    search reuses it) on each CPU runtime, and with the bundle loaded and verified in every run."""
     from aureus.paths import resolve_repo_path
     from aureus.sim_run import load_bars
     from engine.config import load_config
+    from engine.models.runtime import ModelBundle
     from engine.sim import build_decisions, redecide, simulate
 
     config = load_config(overrides=["replay.progress=false"])
     bars, specs, _, _ = load_bars(btcusdt_recording())
     models = str(resolve_repo_path(config.models.dir))
+    buckets = [s.bucket for s in specs]
+    bundles = {
+        rt: ModelBundle.load(
+            models, params=config.features, providers=["CPUExecutionProvider"], cpu_runtime=rt
+        )
+        for rt in ("numba", "onnxruntime")
+    }
 
-    def decide():
-        return build_decisions(bars, config, buckets=[s.bucket for s in specs], models_dir=models)
+    def decide(bundle=None):
+        return build_decisions(bars, config, buckets=buckets, models_dir=models, models=bundle)
 
-    decisions = decide()
+    decisions = decide(bundles["numba"])
+    same = decide(bundles["onnxruntime"])
+    assert all(
+        np.array_equal(getattr(decisions, k), getattr(same, k), equal_nan=True)
+        for k in ("action", "size", "p_short", "p_mid")
+    ), "numba and onnxruntime decision streams differ"
     result = simulate(bars, decisions, specs, config)  # compile
     kernel = best_of(lambda: simulate(bars, decisions, specs, config), repeats)
     # a policy search: model scores cached, the ensemble reruns under the candidate policy
     policy = config.policy
     redo = best_of(lambda: simulate(bars, redecide(decisions, policy), specs, config), repeats)
-    full = best_of(lambda: simulate(bars, decide(), specs, config), repeats)
+    full = {
+        rt: best_of(lambda b=b: simulate(bars, decide(b), specs, config), repeats)
+        for rt, b in bundles.items()
+    }
+    full_load = best_of(lambda: simulate(bars, decide(), specs, config), repeats)
     n = len(bars.ts)
-    return n / kernel, n / redo, n / full, n, len(result.trades)
+    return {
+        "kernel": n / kernel,
+        "redecide": n / redo,
+        "full": n / full["numba"],
+        "full_ort": n / full["onnxruntime"],
+        "full_load": n / full_load,
+        "n": n,
+        "trades": len(result.trades),
+    }
 
 
 def main() -> dict:
@@ -141,27 +168,33 @@ def main() -> dict:
     floor, replay, events = nautilus_floor_and_replay_bars_per_s()
     bt_rate, bt_trades = backtrader_bars_per_s(df)
     vbt_rate, vbt_trades = vectorbt_bars_per_s(df)
-    sim_kernel, sim_redo, sim_full, n_sim, sim_trades = simulator_bars_per_s()
+    sim = simulator_bars_per_s()
     rows = [
         ("Nautilus BacktestEngine, do-nothing strategy", floor),
         ("Aureus replay (full pipeline)", replay),
         (f"backtrader EMA cross + bracket ({bt_trades} entries)", bt_rate),
         (f"vectorbt from_signals EMA cross + SL/TP ({vbt_trades} trades)", vbt_rate),
-        (f"Aureus sim: kernel on the decision stream ({sim_trades} trades)", sim_kernel),
-        ("Aureus sim: ensemble from cached model scores + kernel", sim_redo),
-        ("Aureus sim: features + models + ensemble + kernel", sim_full),
+        (f"Aureus sim: kernel on the decision stream ({sim['trades']} trades)", sim["kernel"]),
+        ("Aureus sim: ensemble from cached model scores + kernel", sim["redecide"]),
+        ("Aureus sim: features + models (numba) + ensemble + kernel", sim["full"]),
+        ("Aureus sim: features + models (onnxruntime) + ensemble + kernel", sim["full_ort"]),
+        ("Aureus sim: as above (numba) + model load/verify every run", sim["full_load"]),
     ]
     print(f"[e] peers on the same {events:,} real BTCUSDT 1m bars (bars/s; ratio vs backtrader):")
     for name, rate in rows:
-        print(f"    {name:<62} {rate:>12,.0f}   {rate / bt_rate:8.2f}x")
-    print(
-        f"    sim/replay: kernel {sim_kernel / replay:,.0f}x, cached scores {sim_redo / replay:,.0f}x, "
-        f"full {sim_full / replay:,.0f}x; sim/vectorbt: kernel {sim_kernel / vbt_rate:.2f}x, cached scores "
-        f"{sim_redo / vbt_rate:.2f}x, full {sim_full / vbt_rate:.2f}x"
-    )
+        print(f"    {name:<66} {rate:>12,.0f}   {rate / bt_rate:8.2f}x")
+    vs_replay = {k: sim[k] / replay for k in ("kernel", "redecide", "full", "full_ort", "full_load")}
+    vs_vbt = {k: sim[k] / vbt_rate for k in vs_replay}
+    for label, ratios, fmt in (("sim/replay", vs_replay, ",.0f"), ("sim/vectorbt", vs_vbt, ".2f")):
+        print(
+            f"    {label}: kernel {ratios['kernel']:{fmt}}x, cached scores {ratios['redecide']:{fmt}}x, "
+            f"full {ratios['full']:{fmt}}x (onnxruntime {ratios['full_ort']:{fmt}}x, numba with load "
+            f"{ratios['full_load']:{fmt}}x)"
+        )
     return {
         "nautilus_floor": floor, "replay": replay, "backtrader": bt_rate, "vectorbt": vbt_rate,
-        "sim_kernel": sim_kernel, "sim_redecide": sim_redo, "sim_full": sim_full, "n_sim": n_sim,
+        "sim_kernel": sim["kernel"], "sim_redecide": sim["redecide"], "sim_full": sim["full"],
+        "sim_full_ort": sim["full_ort"], "sim_full_load": sim["full_load"], "n_sim": sim["n"],
     }  # fmt: skip
 
 

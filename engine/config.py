@@ -2,7 +2,9 @@
 
 Every tunable number of the decision path lives here (weights, penalties, thresholds, bucket limits,
 exits, caps) so code never hides a literal. ``load_config`` is the single entry point; an invalid value
-fails at start with the field's path in the message.
+fails at start with the field's path in the message. The policy and risk sections live in
+:mod:`engine.config_policy` and :mod:`engine.config_risk` (shared types in :mod:`engine.config_base`) and
+are re-exported here: import every config class from ``engine.config``.
 """
 
 from __future__ import annotations
@@ -13,263 +15,38 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from engine.config_base import _STRUCT, Fraction, NonNegative, Percent, Positive  # noqa: F401
 from engine.config_checks import config_problems
+from engine.config_policy import (  # noqa: F401  (re-exported: engine.config holds the whole config)
+    BlendWeights,
+    BucketFractions,
+    BucketPercents,
+    DoNotTrade,
+    ExitRules,
+    Penalties,
+    PenaltyTriggers,
+    Policy,
+    ProbabilityGates,
+    RewardCoefficients,
+    StopMultipliers,
+    Thresholds,
+    TurnoverPenalties,
+)
+from engine.config_risk import (  # noqa: F401  (re-exported: engine.config holds the whole config)
+    BucketCapPercents,
+    DataStallConfig,
+    KillSwitchConfig,
+    OrderRateConfig,
+    PennyRule,
+    PerNamePercents,
+    PortfolioLimits,
+    RiskCaps,
+    RiskConfig,
+    SipConfig,
+)
 from engine.errors import ConfigError
 from engine.features.vector import FeatureParams
 from schemas.common import Mode
-
-Fraction = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
-Percent = Annotated[float, msgspec.Meta(ge=0.0, le=100.0)]
-Positive = Annotated[float, msgspec.Meta(gt=0.0)]
-NonNegative = Annotated[float, msgspec.Meta(ge=0.0)]
-
-_STRUCT = {"kw_only": True, "frozen": True, "forbid_unknown_fields": True}
-
-
-class BlendWeights(msgspec.Struct, **_STRUCT):
-    """Weights of the base score: ``short·p_short + mid·p_mid + rl·sigmoid(ppo_hint)``."""
-
-    short: NonNegative = 0.4
-    mid: NonNegative = 0.3
-    rl: NonNegative = 0.3
-
-
-class Penalties(msgspec.Struct, **_STRUCT):
-    """Amounts subtracted from the base score when a condition holds."""
-
-    vol_spike: NonNegative = 0.15
-    news_negative: NonNegative = 0.10
-    low_liquidity: NonNegative = 0.05
-    correlation_breakdown: NonNegative = 0.08
-
-
-class PenaltyTriggers(msgspec.Struct, **_STRUCT):
-    """When each penalty applies.
-
-    vol z > ``vol_z``, sentiment < ``sentiment``, liquidity < ``liquidity``, correlation < ``correlation``.
-    """
-
-    vol_z: float = 2.0
-    sentiment: float = -0.3
-    liquidity: float = 0.5
-    correlation: float = 0.4
-
-
-class Thresholds(msgspec.Struct, **_STRUCT):
-    buy: Fraction = 0.67
-    sell: Fraction = 0.33
-
-
-class BucketFractions(msgspec.Struct, **_STRUCT):
-    """A fraction of NAV per risk bucket (the seed's ``bucket_caps``: ``penny = 0.02`` is 2 %)."""
-
-    core: Fraction = 0.9
-    penny: Fraction = 0.02
-    fno: Fraction = 0.05
-
-
-class BucketPercents(msgspec.Struct, **_STRUCT):
-    """A percentage of NAV per risk bucket (read-only view of :class:`BucketFractions`)."""
-
-    core: Percent = 90.0
-    penny: Percent = 2.0
-    fno: Percent = 5.0
-
-
-class PerNamePercents(msgspec.Struct, **_STRUCT):
-    """Per-name caps in percent of NAV by risk bucket (seed 001, Per-Name Position Limits)."""
-
-    core: Percent = 1.5
-    penny: Percent = 0.4
-    fno: Percent = 0.7
-
-
-class BucketCapPercents(msgspec.Struct, **_STRUCT):
-    """Bucket caps in percent of NAV; above 100 only with leverage (the long/short profile's 200 % gross)."""
-
-    core: Annotated[float, msgspec.Meta(ge=0.0, le=1000.0)] = 90.0
-    penny: Annotated[float, msgspec.Meta(ge=0.0, le=1000.0)] = 2.0
-    fno: Annotated[float, msgspec.Meta(ge=0.0, le=1000.0)] = 5.0
-
-
-class StopMultipliers(msgspec.Struct, **_STRUCT):
-    """Exits in multiples of ATR (the seed's ``stop_multipliers``): initial stop ``atr``, trailing distance
-    ``trailing``, and the take-profit (not tunable by escalation)."""
-
-    atr: Positive = 1.8
-    trailing: Positive = 1.2
-    take_profit: Positive = 2.5
-
-
-class ExitRules(msgspec.Struct, **_STRUCT):
-    """Read-only view of :class:`StopMultipliers` under the strategy's older names."""
-
-    initial_stop_atr: Positive = 1.8
-    take_profit_atr: Positive = 2.5
-    trailing_atr: Positive = 1.2
-
-
-class ProbabilityGates(msgspec.Struct, **_STRUCT):
-    """Minimum calibrated P(win) per ATR% volatility regime (seed 003, "Probability gates por régimen")."""
-
-    low_vol: Fraction = 0.60
-    med_vol: Fraction = 0.62
-    high_vol: Fraction = 0.65
-
-
-class RewardCoefficients(msgspec.Struct, **_STRUCT):
-    """Weights of the RL reward terms (non-negative, sum 1)."""
-
-    returns: NonNegative = 0.6
-    turnover: NonNegative = 0.2
-    drawdown: NonNegative = 0.2
-
-
-class TurnoverPenalties(msgspec.Struct, **_STRUCT):
-    """Turnover penalty of the RL reward (fraction of traded notional)."""
-
-    penalty_rate: NonNegative = 0.01
-
-
-class DoNotTrade(msgspec.Struct, **_STRUCT):
-    """A symbol escalation barred from new entries until ``until_ns`` (engine clock, UTC nanoseconds)."""
-
-    symbol: str
-    until_ns: Annotated[int, msgspec.Meta(ge=0)]
-
-
-class Policy(msgspec.Struct, **_STRUCT):
-    """The bounded policy the meta-ensemble applies; escalation may only retune the fields named in
-    ``engine.policy.bounds.BOUNDS``, by the names of the seed's JSON contract (``blend_weights``,
-    ``bucket_caps``, ``stop_multipliers``, ``reward_coefficients``, ...).
-
-    ``max_position_pct`` 0 means the risk configuration's per-name caps apply unchanged; ``rl_only`` is
-    the "local reasoner offline" failure mode (RL-only ensemble, feature toggles frozen).
-    """
-
-    version: str = "baseline-1"
-    blend_weights: BlendWeights = BlendWeights()
-    penalties: Penalties = Penalties()
-    triggers: PenaltyTriggers = PenaltyTriggers()
-    thresholds: Thresholds = Thresholds()
-    bucket_caps: BucketFractions = BucketFractions()
-    stop_multipliers: StopMultipliers = StopMultipliers()
-    rl_missing_size_factor: Fraction = 0.5
-    allow_short: bool = True
-    reward_coefficients: RewardCoefficients = RewardCoefficients()
-    turnover_penalties: TurnoverPenalties = TurnoverPenalties()
-    disabled_features: tuple[str, ...] = ()
-    do_not_trade_list: tuple[DoNotTrade, ...] = ()
-    max_position_pct: Fraction = 0.0
-    rl_only: bool = False
-    gates: ProbabilityGates = ProbabilityGates()
-
-    # Read-only views under the names the strategy used before the vocabulary was unified.
-    @property
-    def weights(self) -> BlendWeights:
-        return self.blend_weights
-
-    @property
-    def bucket_limit_pct(self) -> BucketPercents:
-        c = self.bucket_caps
-        return BucketPercents(core=_percent(c.core), penny=_percent(c.penny), fno=_percent(c.fno))
-
-    @property
-    def exits(self) -> ExitRules:
-        m = self.stop_multipliers
-        return ExitRules(initial_stop_atr=m.atr, take_profit_atr=m.take_profit, trailing_atr=m.trailing)
-
-
-def _percent(fraction: float) -> float:
-    # 0.9 * 100 is 90.00000000000001 in binary floating point; the caps are given to far fewer digits
-    return round(fraction * 100.0, 9)
-
-
-class RiskCaps(msgspec.Struct, **_STRUCT):
-    """Hard caps in percent of NAV (seed 001, Hard Risk Clamps). F&O counts delta-equivalent notional.
-
-    A position that drifts above its per-name cap with the price is trimmed back to
-    ``trim_buffer_pct`` percent below the cap, so exposure never exceeds a cap by more than one bar's move.
-    Entries are approved up to ``entry_buffer_pct`` percent below the per-name and bucket caps, so the next
-    favourable tick does not push a new position over its cap (a taker-fee trim). A drift trim fires only
-    once exposure is more than ``trim_hysteresis_pct`` percent of the cap above it: 0 (the default) keeps
-    the seed's hard clamp, exposure above a cap by at most one bar's move; more trades fewer trims for a
-    tolerated excess of that band plus one bar's move.
-    """
-
-    per_name_pct: PerNamePercents = PerNamePercents()
-    bucket_pct: BucketCapPercents = BucketCapPercents()
-    trim_buffer_pct: Percent = 10.0
-    entry_buffer_pct: Percent = 5.0
-    trim_hysteresis_pct: Percent = 0.0
-
-
-class PortfolioLimits(msgspec.Struct, **_STRUCT):
-    """Portfolio-wide limits of the other risk profiles (seed 003 guardrails, seed 000 long/short).
-
-    Zero switches a limit off. ``gross_min_pct`` is a target that is monitored, not enforced by clamping.
-    """
-
-    max_positions: Annotated[int, msgspec.Meta(ge=0)] = 0
-    single_name_pct: Percent = 0.0
-    top_n: Annotated[int, msgspec.Meta(ge=1)] = 5
-    top_n_pct: Percent = 0.0
-    sector_gross_pct: Percent = 0.0
-    sector_net_pct: Percent = 0.0
-    gross_max_pct: Annotated[float, msgspec.Meta(ge=0.0, le=1000.0)] = 0.0
-    gross_min_pct: Annotated[float, msgspec.Meta(ge=0.0, le=1000.0)] = 0.0
-    net_max_abs_pct: Percent = 0.0
-
-
-class KillSwitchConfig(msgspec.Struct, **_STRUCT):
-    """Daily-loss kill switch and the demo quarantine that repeated kills lead to (seed 001)."""
-
-    daily_loss_pct: Annotated[float, msgspec.Meta(gt=0.0, le=100.0)] = 2.5
-    quarantine_kill_days: Annotated[int, msgspec.Meta(ge=1)] = 3
-    quarantine_window_days: Annotated[int, msgspec.Meta(ge=1)] = 10
-    quarantine_demo_days: Annotated[int, msgspec.Meta(ge=0)] = 7
-
-
-class PennyRule(msgspec.Struct, **_STRUCT):
-    """Who may trade in the penny bucket: listed on one of ``venues``, price and average daily traded
-    value (ADV, in the quote currency, over ``adv_days`` days) at least the minimums."""
-
-    venues: tuple[str, ...] = ("TSXV",)
-    min_price: NonNegative = 0.25
-    min_adv: NonNegative = 200_000.0
-    adv_days: Annotated[int, msgspec.Meta(ge=1)] = 20
-
-
-class SipConfig(msgspec.Struct, **_STRUCT):
-    """Share of each day's profit moved to the SIP bucket at end of day (a ledger entry)."""
-
-    profit_share_pct: Percent = 1.0
-
-
-class DataStallConfig(msgspec.Struct, **_STRUCT):
-    """No market data for ``timeout_bars`` typical spacings counts as a stall (the bar interval, or the
-    observed 99th-percentile spacing when larger: sparse or session markets; engine/risk/stall_timeout)."""
-
-    timeout_bars: Annotated[float, msgspec.Meta(gt=0.0)] = 5.0
-
-
-class OrderRateConfig(msgspec.Struct, **_STRUCT):
-    """The Nautilus risk engine's submit-rate limit, and the share of it kept free for flatten orders."""
-
-    max_submit_per_s: Annotated[int, msgspec.Meta(ge=1)] = 100
-    flatten_reserve_pct: Annotated[float, msgspec.Meta(ge=0.0, lt=100.0)] = 50.0
-
-
-class RiskConfig(msgspec.Struct, **_STRUCT):
-    profile: str = "runbook"
-    caps: RiskCaps = RiskCaps()
-    limits: PortfolioLimits = PortfolioLimits()
-    kill_switch: KillSwitchConfig = KillSwitchConfig()
-    penny: PennyRule = PennyRule()
-    sip: SipConfig = SipConfig()
-    data_stall: DataStallConfig = DataStallConfig()
-    order_rate: OrderRateConfig = OrderRateConfig()
-    do_not_trade: tuple[str, ...] = ()
 
 
 class ExecutionConfig(msgspec.Struct, **_STRUCT):
@@ -306,6 +83,9 @@ class ModelsConfig(msgspec.Struct, **_STRUCT):
 
     dir: str = "models/baseline"
     prefer_gpu: bool = True
+    # what scores the tree models on the CPU: the numba evaluator (identical scores, used when every
+    # model's graph converts, else onnxruntime) or onnxruntime always
+    cpu_runtime: Literal["numba", "onnxruntime"] = "numba"
 
 
 class VenueConfig(msgspec.Struct, **_STRUCT):
@@ -479,6 +259,8 @@ class FeesConfig(msgspec.Struct, **_STRUCT):
     equity: FeeRates = FeeRates(maker=0.0005, taker=0.0005)
     fx: FeeRates = FeeRates(maker=0.0001, taker=0.0001)
     future: FeeRates = FeeRates(maker=0.0001, taker=0.0001)
+
+
 def _default_source_tiers() -> dict[str, int]:
     return {"benzinga": 1, "synthetic": 2, "stocknet": 3}
 

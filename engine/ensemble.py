@@ -69,6 +69,22 @@ def effective_weights(policy: Policy, rl_available: bool) -> dict[str, float]:
     return {"short": w.short * scale, "mid": w.mid * scale, "rl": 0.0}
 
 
+# per policy object (frozen) and RL availability: the blend weights, computed once, not per decision.
+# The dict is shared by every Decision made under that policy: read it, never mutate it.
+_WEIGHTS: dict[tuple[int, bool], tuple[Policy, dict[str, float]]] = {}
+
+
+def _weights_of(policy: Policy, rl_available: bool) -> dict[str, float]:
+    hit = _WEIGHTS.get((id(policy), rl_available))
+    if hit is not None and hit[0] is policy:
+        return hit[1]
+    if len(_WEIGHTS) >= 16:  # policies change rarely (escalations); keep only recent ones
+        _WEIGHTS.clear()
+    weights = effective_weights(policy, rl_available)
+    _WEIGHTS[(id(policy), rl_available)] = (policy, weights)
+    return weights
+
+
 def decide(inputs: EnsembleInputs, policy: Policy, *, bucket_limit_pct: float) -> Decision:
     """Fuse one bar's inputs into a decision.
 
@@ -89,7 +105,7 @@ def decide(inputs: EnsembleInputs, policy: Policy, *, bucket_limit_pct: float) -
         ``size`` is a fraction of NAV before risk clamps.
     """
     rl_available = inputs.ppo_hint is not None
-    weights = effective_weights(policy, rl_available)
+    weights = _weights_of(policy, rl_available)
     base = weights["short"] * inputs.p_short + weights["mid"] * inputs.p_mid
     if rl_available:
         base += weights["rl"] * sigmoid(inputs.ppo_hint)
@@ -142,18 +158,26 @@ def _lean(p: float) -> str:
     return "neutral"
 
 
+# tag strings built once, not formatted on every decision
+_LEAN_TAGS = {
+    prefix: {lean: f"{prefix}_{lean}" for lean in ("bullish", "bearish", "neutral")}
+    for prefix in ("short", "mid", "rl")
+}
+
+
 def _reason_tags(inputs: EnsembleInputs, penalties: dict[str, float], policy: Policy) -> tuple[str, ...]:
-    tags = [f"short_{_lean(inputs.p_short)}", f"mid_{_lean(inputs.p_mid)}"]
-    tags.append(f"rl_{_lean(sigmoid(inputs.ppo_hint))}" if inputs.ppo_hint is not None else "rl_missing")
+    short = _LEAN_TAGS["short"][_lean(inputs.p_short)]
+    mid = _LEAN_TAGS["mid"][_lean(inputs.p_mid)]
+    rl = _LEAN_TAGS["rl"][_lean(sigmoid(inputs.ppo_hint))] if inputs.ppo_hint is not None else "rl_missing"
     if "news_negative" in penalties:
-        tags.append("news_negative")
+        news = "news_negative"
     elif inputs.sentiment > -policy.triggers.sentiment:
-        tags.append("news_positive")
+        news = "news_positive"
     else:
-        tags.append("news_neutral")
-    tags.append("vol_spike" if "vol_spike" in penalties else "vol_normal")
+        news = "news_neutral"
+    tags = (short, mid, rl, news, "vol_spike" if "vol_spike" in penalties else "vol_normal")
     if "low_liquidity" in penalties:
-        tags.append("liquidity_low")
+        tags += ("liquidity_low",)
     if "correlation_breakdown" in penalties:
-        tags.append("correlation_breakdown")
-    return tuple(tags)
+        tags += ("correlation_breakdown",)
+    return tags

@@ -205,7 +205,9 @@ class MetaEnsembleStrategy(
     def on_start(self) -> None:
         models_dir = Path(self.config.models_dir)
         providers = None if self.cfg.models.prefer_gpu else ["CPUExecutionProvider"]
-        self._models = ModelBundle.load(models_dir, params=self.cfg.features, providers=providers)
+        self._models = ModelBundle.load(
+            models_dir, params=self.cfg.features, providers=providers, cpu_runtime=self.cfg.models.cpu_runtime
+        )
         self._ppo = load_optional(models_dir, "ppo_size_hint", params=self.cfg.features, providers=providers)
         # optional first-touch models of a walk-forward set: calibrated P(win) of a long / short entry
         self._touch = {

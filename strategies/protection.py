@@ -10,7 +10,7 @@ stop, so the strategy raises a critical alert, counts it, and on its next portfo
 - closes the position at market (reason ``stop_through``) when the last close is already through it.
 
 A mixin of :class:`strategies.meta_ensemble.MetaEnsembleStrategy`; the engine simulator mirrors it
-(:mod:`engine.sim.kernels`).
+(:func:`engine.sim.exits.reprotect_stops`).
 """
 
 from __future__ import annotations

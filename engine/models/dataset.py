@@ -124,6 +124,18 @@ def label_instrument(
     label_end = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     if n > horizon:
         label_end[: n - horizon] = ts[horizon:]
+    return usable_rows(features, labels, ts, label_end, available, instrument)
+
+
+def usable_rows(
+    features: np.ndarray,
+    labels: np.ndarray,
+    ts: np.ndarray,
+    label_end: np.ndarray,
+    available: np.ndarray,
+    instrument: int,
+) -> LabelledRows:
+    """The rows whose label is ``available`` and whose features are all finite (warm-up dropped)."""
     keep = available & np.isfinite(features).all(axis=1)
     return LabelledRows(
         features=features[keep],

@@ -7,7 +7,12 @@ into one onnxruntime session (``engine.models.bundle_graph``), so a bar's scores
 (measured faster than ``InferenceSession.run`` for a single row on CPU); ``predict_batch`` scores a
 matrix (several instruments' rows) in one call. With CUDA requested and available, plain tree models
 are rewritten as tensor operations, and the provider reported per model is the one that executed its
-nodes in a one-row profiled run at load.
+nodes in a one-row profiled run at load. On the CPU (``cpu_runtime="numba"``, the default), when every
+model's graph is a tree the numba evaluator reproduces (``engine.models.tree_program``), possibly
+followed by a calibration tail, the bundle scores the trees with it instead (``engine.models.tree_numba``:
+same float32 arithmetic, identical scores, no per-call onnxruntime overhead; tails in one onnxruntime
+session, ``engine.models.numba_bundle``) and reports what executed each model (``numba``, or
+``numba+CPUExecutionProvider`` with a tail).
 """
 
 from __future__ import annotations
@@ -30,12 +35,16 @@ from engine.models.manifest import (
     read_manifest,
     read_verified_onnx,
 )
+from engine.models.numba_bundle import NumbaBundle
+from engine.models.tree_program import TreeProgramUnsupported
 from engine.models.tree_tensor import executed_providers
 
 _BUNDLE_INPUT = "features"
 DEFAULT_MODEL_NAMES = ("p_short", "p_mid")
 CUDA_PROVIDER = "CUDAExecutionProvider"
 CPU_PROVIDER = "CPUExecutionProvider"
+NUMBA_RUNTIME = "numba"
+CPU_RUNTIMES = ("numba", "onnxruntime")
 
 
 class FeatureSchema(msgspec.Struct, frozen=True, kw_only=True):
@@ -237,25 +246,67 @@ class ModelBundle:
         Per model, ``"<op_type>:<node>" -> provider`` from that run.
     tensor_graph : bool
         Whether tree models run as tensor operations (CUDA requested and available).
+    runtime : str
+        ``"numba"`` when the numba evaluator scores every model, else ``"onnxruntime"``.
+    runtime_note : str
+        Why onnxruntime scores on the CPU although numba was asked for ("" otherwise).
     """
 
-    def __init__(self, models: dict[str, ModelSession], names: Sequence[str]) -> None:
+    def __init__(
+        self, models: dict[str, ModelSession], names: Sequence[str], *, cpu_runtime: str = NUMBA_RUNTIME
+    ) -> None:
+        if cpu_runtime not in CPU_RUNTIMES:
+            raise ValueError(f"cpu_runtime must be one of {CPU_RUNTIMES}, got {cpu_runtime!r}")
         self.names = tuple(names)
         self.models = models
         widths = {models[n].n_inputs for n in self.names}
         if len(widths) != 1:
             raise ModelManifestError(f"models {self.names} take different input widths {sorted(widths)}")
         self.n_features = widths.pop()
-        requested = models[self.names[0]].requested_providers
-        self.session, merged_bytes, self.tensor_graph = _merged_session(models, self.names, requested)
+        self._requested = models[self.names[0]].requested_providers
+        use_cuda = CUDA_PROVIDER in self._requested and CUDA_PROVIDER in ort.get_available_providers()
         self._outputs = [output_name(n, models[n].output_name) for n in self.names]
         self._indices = [models[n].output_index for n in self.names]
-        self.executed = _executed_by_model(
-            merged_bytes, requested, self.names, np.zeros((1, self.n_features), dtype=np.float32)
-        )
-        self.providers = {n: "+".join(sorted(set(self.executed[n].values()))) for n in self.names}
+        self._scores = np.zeros(len(self.names), dtype=np.float64)
+        self.evaluator: NumbaBundle | None = None
+        self.runtime, self.runtime_note = "onnxruntime", ""
+        if cpu_runtime == NUMBA_RUNTIME and use_cuda:
+            self.runtime_note = "CUDA requested: tree models run as tensor operations in onnxruntime"
+        elif cpu_runtime == NUMBA_RUNTIME:
+            try:
+                self.evaluator = _numba_evaluator(models, self.names, self.n_features)
+            except TreeProgramUnsupported as e:
+                self.runtime_note = str(e)
+        self._session: ort.InferenceSession | None = None
+        if self.evaluator is None:
+            self._open_session(report=True)
+        else:  # the merged onnxruntime session is built only if something asks for it
+            self.runtime = NUMBA_RUNTIME
+            self.tensor_graph = False
+            method = f"{NUMBA_RUNTIME}:{self.evaluator.method}"
+            self.executed = {n: {f"TreeEnsembleClassifier:{n}": method} for n in self.names}
+            self.providers = {n: NUMBA_RUNTIME for n in self.names}
+            for n in self.evaluator.tail_models:  # what follows the tree runs in onnxruntime on the CPU
+                self.executed[n][f"tail:{n}"] = CPU_PROVIDER
+                self.providers[n] = f"{NUMBA_RUNTIME}+{CPU_PROVIDER}"
+
+    @property
+    def session(self) -> ort.InferenceSession:
+        """The merged onnxruntime session (built on first use when numba scores)."""
+        if self._session is None:
+            self._open_session(report=False)
+        return self._session
+
+    def _open_session(self, *, report: bool) -> None:
+        models = self.models
+        self._session, merged_bytes, self.tensor_graph = _merged_session(models, self.names, self._requested)
+        if report:
+            self.executed = _executed_by_model(
+                merged_bytes, self._requested, self.names, np.zeros((1, self.n_features), dtype=np.float32)
+            )
+            self.providers = {n: "+".join(sorted(set(self.executed[n].values()))) for n in self.names}
         self._row = np.zeros((1, self.n_features), dtype=np.float32)
-        self._binding = self.session.io_binding()
+        self._binding = self._session.io_binding()
         self._binding.bind_ortvalue_input(_BUNDLE_INPUT, ort.OrtValue.ortvalue_from_numpy(self._row))
         self._bound = []
         for n, out_name in zip(self.names, self._outputs, strict=True):
@@ -272,6 +323,7 @@ class ModelBundle:
         params: FeatureParams,
         names: Sequence[str] = DEFAULT_MODEL_NAMES,
         providers: Sequence[str] | None = None,
+        cpu_runtime: str = NUMBA_RUNTIME,
     ) -> ModelBundle:
         """Load and verify the models ``names`` from ``model_dir`` against the live feature schema.
 
@@ -285,6 +337,8 @@ class ModelBundle:
             Models to load, in the order ``predict_row`` returns their scores.
         providers : sequence of str, optional
             onnxruntime providers; default CUDA first when available, else CPU.
+        cpu_runtime : {"numba", "onnxruntime"}
+            What scores on the CPU (``[models] cpu_runtime``); numba only when every model converts.
 
         Raises
         ------
@@ -292,7 +346,11 @@ class ModelBundle:
             Any model fails verification (see ``load_model``).
         """
         return cls.load_with_schema(
-            model_dir, schema=FeatureSchema.from_params(params), names=names, providers=providers
+            model_dir,
+            schema=FeatureSchema.from_params(params),
+            names=names,
+            providers=providers,
+            cpu_runtime=cpu_runtime,
         )
 
     @classmethod
@@ -303,11 +361,12 @@ class ModelBundle:
         schema: FeatureSchema,
         names: Sequence[str] = DEFAULT_MODEL_NAMES,
         providers: Sequence[str] | None = None,
+        cpu_runtime: str = NUMBA_RUNTIME,
     ) -> ModelBundle:
         """Like ``load`` with an explicit live ``FeatureSchema``."""
         chosen = list(providers) if providers else default_providers()
         models = {n: load_model(model_dir, n, schema=schema, providers=chosen) for n in names}
-        return cls(models, names)
+        return cls(models, names, cpu_runtime=cpu_runtime)
 
     def manifest(self, name: str) -> ModelManifest:
         """Return the manifest of model ``name``."""
@@ -326,12 +385,37 @@ class ModelBundle:
         tuple of float
             One score per model in ``names`` order: ``(p_short, p_mid)`` for the default bundle.
         """
+        if self.evaluator is not None:
+            self.evaluator.predict_row_into(row, self._scores)
+            return tuple(self._scores.tolist())
+        self._row[0] = row
+        self.session.run_with_iobinding(self._binding)
+        return tuple([float(out[0, index]) for out, index in self._bound])
+
+    def predict_row_into(self, row: np.ndarray, out: np.ndarray) -> None:
+        """Score one ``(F,)`` float64 row into ``out`` (``(len(names),)`` float64).
+
+        With the numba runtime nothing is allocated (the hot path of a HOLD decision)."""
+        if self.evaluator is not None:
+            self.evaluator.predict_row_into(row, out)
+            return
+        self._row[0] = row
+        self.session.run_with_iobinding(self._binding)
+        for j, (bound, index) in enumerate(self._bound):
+            out[j] = bound[0, index]
+
+    def predict_row_onnxruntime(self, row: np.ndarray) -> tuple[float, ...]:
+        """Score one row with the merged onnxruntime session whatever the runtime (checks, benchmarks)."""
+        if self._session is None:
+            self._open_session(report=False)
         self._row[0] = row
         self.session.run_with_iobinding(self._binding)
         return tuple([float(out[0, index]) for out, index in self._bound])
 
     def predict_row_run(self, row: np.ndarray) -> tuple[float, ...]:
         """Score one row with ``InferenceSession.run`` (reference path for benchmarks and checks)."""
+        if self._session is None:
+            self._open_session(report=False)
         self._row[0] = row
         scores = []
         for n in self.names:
@@ -341,17 +425,50 @@ class ModelBundle:
         return tuple(scores)
 
     def predict_batch(self, features: np.ndarray) -> np.ndarray:
-        """Score a ``(N, F)`` matrix; return ``(N, len(names))`` float64 scores."""
-        x = np.ascontiguousarray(np.asarray(features), dtype=np.float32)
+        """Score a ``(N, F)`` matrix; return ``(N, len(names))`` float64 scores.
+
+        Either runtime rounds the features to float32 first (the models' input type)."""
+        if self.evaluator is not None:
+            x = np.ascontiguousarray(np.asarray(features), dtype=np.float64)
+        else:
+            x = np.ascontiguousarray(np.asarray(features), dtype=np.float32)
         if x.ndim != 2 or x.shape[1] != self.n_features:
             raise ValueError(f"expected a (N, {self.n_features}) matrix, got shape {x.shape}")
         result = np.empty((x.shape[0], len(self.names)), dtype=np.float64)
         if x.shape[0] == 0:
             return result
+        if self.evaluator is not None:
+            return self.evaluator.predict_batch(x)
         outs = self.session.run(self._outputs, {_BUNDLE_INPUT: x})
         for j, (out, index) in enumerate(zip(outs, self._indices, strict=True)):
             result[:, j] = np.asarray(out, dtype=np.float64).reshape(x.shape[0], -1)[:, index]
         return result
+
+
+_EVALUATORS: dict[tuple, NumbaBundle] = {}  # compiled layouts by verified model content
+
+
+def _numba_evaluator(models: dict[str, ModelSession], names: tuple[str, ...], n_features: int) -> NumbaBundle:
+    """Every model through numba (tails after a tree in onnxruntime); TreeProgramUnsupported names the
+    first model that does not convert.
+
+    Layouts of tail-free bundles are built once per process for the same verified model bytes (a
+    research loop reloads the same bundle many times); each bundle gets its own row buffers."""
+    key = (
+        n_features,
+        *((models[n].manifest.onnx_sha256, models[n].output_name, models[n].output_index) for n in names),
+    )
+    cached = _EVALUATORS.get(key)
+    if cached is not None:
+        return cached.with_own_buffers()
+    parts = [(n, models[n].model_bytes, models[n].output_name, models[n].output_index) for n in names]
+    scorer = NumbaBundle(parts, n_features, _session_options())
+    if not scorer.tail_models:
+        if len(_EVALUATORS) >= 16:
+            _EVALUATORS.pop(next(iter(_EVALUATORS)))
+        _EVALUATORS[key] = scorer
+        return scorer.with_own_buffers()
+    return scorer
 
 
 def _merged_session(

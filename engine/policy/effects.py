@@ -32,6 +32,8 @@ def capped_size(policy: Policy, size: float) -> float:
 
 def masked_features(policy: Policy, row: np.ndarray) -> np.ndarray:
     """The feature row with disabled features set to 0 (the row itself when none is disabled)."""
+    if not policy.disabled_features:  # the per-bar case: nothing built
+        return row
     columns = [_COLUMN[name] for name in policy.disabled_features if name in _COLUMN]
     if not columns:
         return row

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.models.dataset import LabelledRows, up_move_labels
+from engine.models.dataset import LabelledRows, up_move_labels, usable_rows
 from engine.research.errors import ResearchError
 from engine.research.kernels import TOUCH_TAKE_PROFIT, first_touch
 
@@ -141,11 +141,4 @@ def label_rows(
     else:
         raise ResearchError(f"{spec.name}: unknown label kind {spec.kind!r}")
     features = np.asarray(features, dtype=np.float64)
-    keep = available & np.isfinite(features).all(axis=1)
-    return LabelledRows(
-        features=features[keep],
-        labels=labels[keep],
-        ts=ts[keep],
-        label_end_ts=label_end[keep],
-        instrument=np.full(int(keep.sum()), instrument, dtype=np.int32),
-    )
+    return usable_rows(features, labels, ts, label_end, available, instrument)

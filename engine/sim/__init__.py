@@ -36,7 +36,9 @@ day set aside from sizing NAV; post-kill and quarantine demo days) -> kill switc
 of start-of-day NAV (flatten everything, halt for the rest of the day) -> trail the stops -> drift trims
 -> decisions in instrument-id order (a reversal closes the position; a flat instrument enters with a
 bracket sized by the clamp's per-name and bucket caps, the penny rule and the mode's F&O and long-only
-gates). A timestamp missing an instrument's bar steps at its grace timer (``node.bar_grace_ms`` later).
+gates; a SELL on a flat instrument that ``[shorting]`` keeps long only, spot by default, is skipped as
+``short_blocked``). Every fill pays its instrument's asset-class fee (``[fees.*]``). A timestamp missing
+an instrument's bar steps at its grace timer (``node.bar_grace_ms`` later).
 
 Not modelled (refused with :class:`SimUnsupportedError` when configured): the portfolio limits of the
 ``guardrails`` and ``long_short`` profiles, ``risk.do_not_trade`` and the policy's do-not-trade list,

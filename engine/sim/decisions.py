@@ -138,6 +138,7 @@ def build_decisions(
     news: Sequence[tuple[int, int, float, float]] = (),
     reference: int = -1,
     providers: Sequence[str] = ("CPUExecutionProvider",),
+    models: ModelBundle | None = None,
 ) -> Decisions:
     """Every bar's decision, as the replay's strategy would take it.
 
@@ -157,6 +158,10 @@ def build_decisions(
         Index of the reference instrument for the correlation context (-1: none, correlation 1.0).
     providers : sequence of str
         onnxruntime providers for the models.
+    models : ModelBundle, optional
+        The ``p_short``/``p_mid`` bundle already loaded from ``models_dir`` (a search reuses one across
+        runs); default: loaded here with ``config.models.cpu_runtime`` (numba's batch evaluator on the
+        CPU when the models convert, the same scores as onnxruntime).
     """
     n_ev = bars.ts.shape[0]
     n_inst = len(bars.instruments)
@@ -172,7 +177,10 @@ def build_decisions(
         extras[rows] = compute_feature_extras(*args, params)
     ready = np.isfinite(features).all(axis=1)
 
-    models = ModelBundle.load(models_dir, params=params, providers=list(providers))
+    if models is None:
+        models = ModelBundle.load(
+            models_dir, params=params, providers=list(providers), cpu_runtime=config.models.cpu_runtime
+        )
     ppo = load_optional(models_dir, "ppo_size_hint", params=params, providers=list(providers))
     for name in ("p_touch", "p_touch_short"):  # strategies.entries gates entries on them
         if load_optional(models_dir, name, params=params, providers=list(providers)) is not None:

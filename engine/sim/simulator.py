@@ -7,8 +7,10 @@ from collections.abc import Sequence
 import msgspec
 import numpy as np
 
+from engine.asset_classes import fee_rates
 from engine.config import AureusConfig
 from engine.risk.limits import resolve_limits
+from engine.shorting import may_short
 from engine.sim import kernels as k
 from engine.sim.decisions import Decisions, EventBars
 from engine.sim.errors import SimUnsupportedError
@@ -142,8 +144,6 @@ def kernel_params(config: AureusConfig) -> np.ndarray:
     exits = config.policy.exits
     risk = config.risk
     p[k.P_NAV] = config.venue.starting_nav
-    p[k.P_TAKER] = config.venue.taker_fee
-    p[k.P_MAKER] = config.venue.maker_fee
     p[k.P_STOP_ATR] = exits.initial_stop_atr
     p[k.P_TP_ATR] = exits.take_profit_atr
     p[k.P_TRAIL_ATR] = exits.trailing_atr
@@ -152,10 +152,10 @@ def kernel_params(config: AureusConfig) -> np.ndarray:
     p[k.P_TRIM_KEEP] = 1.0 - round(risk.caps.trim_buffer_pct / 100.0, 12)
     # the same arithmetic as engine.risk.limits / engine.risk.clamp, so the floats are equal
     p[k.P_ENTRY_KEEP] = 1.0 - round(risk.caps.entry_buffer_pct / 100.0, 12)
+    # strategies.entries gates entries on the venue's taker fee, whatever the instrument's asset class
     p[k.P_ROUND_TRIP_FEE] = 2.0 * config.venue.taker_fee
     p[k.P_TRIM_TRIGGER] = (1.0 + round(risk.caps.trim_hysteresis_pct / 100.0, 12)) * (1.0 + 1e-9)
     p[k.P_MIN_SIZE] = 1e-9
-    p[k.P_ALLOW_SHORT] = 1.0 if config.policy.allow_short else 0.0
     rate = risk.order_rate
     p[k.P_ENTRY_LIMIT] = int(rate.max_submit_per_s * (1.0 - rate.flatten_reserve_pct / 100.0))
     p[k.P_Q_KILLS] = risk.kill_switch.quarantine_kill_days
@@ -178,7 +178,8 @@ def simulate(
     specs : sequence of InstrumentSpec
         Price and size precision and bucket of each instrument.
     config : AureusConfig
-        Exits, fees, caps, kill switch, SIP, order-rate budget.
+        Exits, fees (``[fees.*]`` by asset class, as the replay's instruments), shorting (``[shorting]``:
+        spot long only by default), caps, kill switch, SIP, order-rate budget.
 
     Returns
     -------
@@ -232,6 +233,9 @@ def simulate(
         px_scale,
         inc_sz,
         np.array([10.0 ** _currency_precision(s.quote_currency) for s in specs]),
+        np.array([fee_rates(s.kind, config).taker for s in specs], dtype=np.float64),
+        np.array([fee_rates(s.kind, config).maker for s in specs], dtype=np.float64),
+        np.array([config.policy.allow_short and may_short(s.kind, config.shorting) for s in specs], np.bool_),
         bucket,
         name_cap,
         bucket_cap,

@@ -62,3 +62,23 @@ def test_a_set_without_a_promoted_version_is_refused_when_named_directly(real_se
     record_promotion(real_set.parent, real_set.name, "wf-1", {"status": "rejected"})
     with pytest.raises(RegistryError, match="no promoted version"):
         resolve_model_dir(real_set)
+
+
+def test_the_simulator_scores_with_the_set_the_replay_would_load(real_set):
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from aureus.sim_run import decisions_for
+    from engine.sim import EventBars, SimUnsupportedError
+
+    config = load_config(None, [f'research.real_sets.crypto_spot="{real_set}"'])
+    record_promotion(real_set.parent, real_set.name, "wf-1", {"status": "promoted"})
+    one = np.ones(1)
+    bars = EventBars(
+        ts=np.ones(1, np.int64), inst=np.zeros(1, np.int64), open=one, high=one, low=one, close=one,
+        volume=one, instruments=("X.SIM",),
+    )  # fmt: skip
+    # the promoted walk-forward set carries first-touch models, which the simulator refuses by name
+    with pytest.raises(SimUnsupportedError, match=f"{real_set / 'wf-1'}: first-touch model"):
+        decisions_for(config, bars, [_spec("crypto_spot")], [], SimpleNamespace(synthetic=False))

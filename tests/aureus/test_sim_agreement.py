@@ -1,7 +1,10 @@
 """The research simulator against the Nautilus replay on real data, through the CLI.
 
 Acceptance (issue 12): at least 99 % of trades identical (entry and exit bar, side, size) and total P&L
-within 1 %. Slices keep the suite lean; the full-size numbers are in the README.
+within 1 %. With the default config (spot long only: ``[shorting]``; fees by asset class: ``[fees.*]``)
+on BTCUSDT, stocknet daily stocks and the synthetic session, and with spot shorts switched on where the
+default trades too little to exercise shorts and the kill switch. Slices keep the suite lean; the
+full-size numbers are in the README.
 """
 
 import json
@@ -14,14 +17,10 @@ from aureus.paths import REPO_ROOT
 from aureus.sim_compare import compare, read_trades
 
 STOCKS = REPO_ROOT.parent / "shared" / "data" / "stocknet_daily_88" / "price_raw"
-TICKERS = ("AAPL", "AMZN", "BA", "BAC", "XOM", "JPM", "GE", "PFE", "ABBV", "FB")
+SPOT_SHORTS = ("--set", "shorting.spot=true")
 
 
 def _agree(rec, base, *overrides):
-    # the simulator applies neither the long-only spot default nor the per-asset-class fee schedule yet
-    # (one venue fee for every instrument): compare with shorts on and the equity fee set to the venue's
-    overrides = (*overrides, "--set", "shorting.spot=true", "--set", "fees.equity.maker=0.0008",
-                 "--set", "fees.equity.taker=0.001")  # fmt: skip
     replay, sim = base / "RUN", base / "SIM"
     invoke("replay", "--data", str(rec), "--out", str(replay), "--no-progress", *overrides)
     invoke("sim", "--data", str(rec), "--out", str(sim), *overrides)
@@ -35,23 +34,48 @@ def _agree(rec, base, *overrides):
     assert f"decisions: replay {n}, identical action and size {n}, identical model scores {n}" in " ".join(
         out.split()
     )
-    return (
-        agreement,
-        json.loads((replay / "report.json").read_text()),
-        json.loads((sim / "report.json").read_text()),
-    )
+    replay_report = json.loads((replay / "report.json").read_text())
+    sim_report = json.loads((sim / "report.json").read_text())
+    # SELLs the long-only gate skipped (strategies.entries' counter), the same in both
+    assert sim_report["counters"]["short_blocked"] == replay_report["counters"].get("short_blocked", 0)
+    return agreement, replay_report, sim_report
 
 
-def _assert_acceptance(agreement):
-    assert agreement.replay_trades > 50  # enough trades for the 99 % to mean something
+def _assert_acceptance(agreement, min_trades=50):
+    # enough trades for the 99 % to mean something; under 100 trades it means every trade
+    assert agreement.replay_trades >= min_trades
     assert agreement.identical_pct >= 99.0, agreement.diffs[:5]
     assert agreement.pnl_diff_pct <= 1.0
 
 
+def _default_config(replay, sim):
+    # the default config: spot is long only (no short entry at all, SELLs blocked) and the default fee
+    # schedule applies
+    assert replay["counters"]["short_blocked"] > 0
+    assert sim["counters"]["short_blocked"] > 0
+    assert sim["counters"]["entries"] == replay["counters"]["entries"]
+
+
+@pytest.mark.slow
+def test_sim_agrees_with_replay_on_real_btcusdt_with_default_config(tmp_path):
+    # the whole 21 days: the baseline models are bearish on this month, so long only it trades 15 times
+    rec = tmp_path / "REC"
+    invoke("data", "import", "binance-klines", str(BTCUSDT), "--out", str(rec))
+    agreement, replay, sim = _agree(rec, tmp_path)
+
+    _assert_acceptance(agreement, min_trades=10)
+    _default_config(replay, sim)
+    assert all(t.direction == "BUY" for t in read_trades(tmp_path / "SIM" / "trades.jsonl"))
+    assert abs(sim["final_nav"] - replay["final_nav"]) <= 0.01 * abs(
+        replay["final_nav"] - replay["starting_nav"]
+    )
+
+
 @pytest.mark.slow
 def test_sim_agrees_with_replay_on_real_btcusdt_with_kill_switch(tmp_path):
-    # 8 days of real bars; a 90 % per-name cap and a 0.5 % daily loss limit make the kill switch fire (entries
-    # are sized by the per-name cap and skipped when their take-profit does not clear the fee)
+    # 8 days of real bars, spot shorts on; a 90 % per-name cap and a 0.5 % daily loss limit make the kill
+    # switch fire (entries are sized by the per-name cap and skipped when their take-profit does not clear
+    # the fee)
     rows = BTCUSDT.read_text().splitlines(keepends=True)
     source = tmp_path / "btc.csv"
     source.write_text(rows[0] + "".join(rows[1 : 1 + 8 * 1440]))
@@ -60,6 +84,7 @@ def test_sim_agrees_with_replay_on_real_btcusdt_with_kill_switch(tmp_path):
     agreement, replay, sim = _agree(
         rec,
         tmp_path,
+        *SPOT_SHORTS,
         "--set",
         "risk.caps.per_name_pct.core=90",
         "--set",
@@ -75,12 +100,21 @@ def test_sim_agrees_with_replay_on_real_btcusdt_with_kill_switch(tmp_path):
 
 
 @pytest.mark.slow
-def test_sim_agrees_with_replay_on_stocknet_daily_stocks(tmp_path):
+def test_sim_agrees_with_replay_on_stocknet_daily_stocks_with_default_config(tmp_path):
+    # the first 30 of the 88 stocks: equities long only, paying the equity fee (5 bps) on every fill
     rec = tmp_path / "REC"
-    invoke("data", "import", "yahoo-daily", *(str(STOCKS / f"{t}.csv") for t in TICKERS), "--out", str(rec))
+    invoke(
+        "data",
+        "import",
+        "yahoo-daily",
+        *(str(p) for p in sorted(STOCKS.glob("*.csv"))[:30]),
+        "--out",
+        str(rec),
+    )
     agreement, replay, sim = _agree(rec, tmp_path)
 
     _assert_acceptance(agreement)
+    _default_config(replay, sim)
     # entries are sized well below the per-name cap (README "Sizing"), so no position drifts over it here;
     # trims are covered by tests/engine/sim/test_sim_kernel.py
     assert sim["counters"]["stop_trails"] > 0
@@ -90,13 +124,30 @@ def test_sim_agrees_with_replay_on_stocknet_daily_stocks(tmp_path):
 
 
 @pytest.mark.slow
-def test_sim_agrees_with_replay_on_the_synthetic_session(tmp_path):
-    # the default session: 4 instruments (one penny), scored news, thin bars that partly fill brackets
+def test_sim_agrees_with_replay_on_the_default_synthetic_session(tmp_path):
+    # what `make run` replays: 8 days, 4 instruments (one penny), scored news, default config
+    from adapters.synthetic import synthesize
+    from engine.config import AureusConfig
+
+    cfg = AureusConfig().replay
+    rec = tmp_path / "REC"
+    synthesize(cfg.synthetic_seed, rec, days=cfg.synthetic_days)
+    agreement, replay, sim = _agree(rec, tmp_path)
+
+    _assert_acceptance(agreement, min_trades=20)
+    _default_config(replay, sim)
+    assert replay["news"] > 0 and len(replay["instruments"]) == 4
+
+
+@pytest.mark.slow
+def test_sim_agrees_with_replay_on_the_synthetic_session_with_spot_shorts(tmp_path):
+    # 3 days with spot shorts on: thin bars, the penny bucket's clamp rejections, shorts and their brackets
     from adapters.synthetic import synthesize
 
     rec = tmp_path / "REC"
     synthesize(11, rec, days=3)
-    agreement, replay, sim = _agree(rec, tmp_path)
+    agreement, replay, sim = _agree(rec, tmp_path, *SPOT_SHORTS)
 
     _assert_acceptance(agreement)
+    assert sim["counters"]["short_blocked"] == 0 and sim["counters"]["clamp_rejections"] > 0
     assert replay["news"] > 0 and len(replay["instruments"]) == 4

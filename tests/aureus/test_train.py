@@ -148,3 +148,14 @@ def test_parse_overrides_sets_training_and_feature_fields():
 def test_parse_overrides_rejects_bad_items_naming_the_key(item, needle):
     with pytest.raises(ConfigError, match=needle):
         parse_overrides([item])
+
+
+def test_walkforward_overrides_share_the_training_parser():
+    from aureus.walkforward import parse_walkforward_overrides
+
+    config, params = parse_walkforward_overrides(["n_folds=4", "mode=rolling", "features.ema_fast=5"])
+    assert (config.n_folds, config.mode, params.ema_fast) == (4, "rolling", 5)
+    for item, needle in (("bogus=1", "walk-forward setting.*bogus"), ("features.nope=3", "features.*nope"),
+                         ("novalue", "key=value"), ("mode=sideways", "expanding")):  # fmt: skip
+        with pytest.raises(ConfigError, match=needle):
+            parse_walkforward_overrides([item])

@@ -30,7 +30,7 @@ def real_features() -> np.ndarray:
 
 
 def test_merged_session_scores_equal_each_models_own_session(real_features):
-    bundle = ModelBundle.load(SHIPPED, params=FeatureParams(), providers=[CPU])
+    bundle = ModelBundle.load(SHIPPED, params=FeatureParams(), providers=[CPU], cpu_runtime="onnxruntime")
     x = real_features[:400]
 
     own = np.column_stack([bundle.models[n].predict(x) for n in bundle.names])

@@ -39,10 +39,14 @@ def _edit_manifest(path: Path, **changes) -> None:
 
 
 def test_bundle_loads_verified_models_on_the_cpu_provider(model_dir):
-    bundle = ModelBundle.load(model_dir, params=FeatureParams(), providers=["CPUExecutionProvider"])
+    bundle = ModelBundle.load(
+        model_dir, params=FeatureParams(), providers=["CPUExecutionProvider"], cpu_runtime="onnxruntime"
+    )
 
     assert bundle.names == ("p_short", "p_mid")
     assert bundle.providers == {"p_short": "CPUExecutionProvider", "p_mid": "CPUExecutionProvider"}
+    numba = ModelBundle.load(model_dir, params=FeatureParams(), providers=["CPUExecutionProvider"])
+    assert numba.providers == {"p_short": "numba", "p_mid": "numba"}
     assert bundle.manifest("p_mid").horizon_bars == 60
     assert bundle.n_features == len(FEATURE_NAMES)
 

@@ -32,16 +32,17 @@ def _config(**risk_caps) -> AureusConfig:
     raw["risk"]["kill_switch"]["daily_loss_pct"] = risk_caps.get("kill", 2.5)
     raw["risk"]["caps"]["entry_buffer_pct"] = risk_caps.get("entry_buffer", 0.0)
     raw["risk"]["caps"]["trim_hysteresis_pct"] = risk_caps.get("hysteresis", 0.0)
+    raw["shorting"]["spot"] = risk_caps.get("spot_shorts", False)
     return msgspec.convert(raw, AureusConfig)
 
 
-def _run(ohlc, actions, *, atr=10.0, size=0.5, volume=1000.0, cfg=None, day_ns=None):
+def _run(ohlc, actions, *, atr=10.0, size=0.5, volume=1000.0, cfg=None, day_ns=None, spec=SPEC):
     n = len(ohlc)
     a = np.array(ohlc, dtype=np.float64)
     ts = T0 + MIN * np.arange(n, dtype=np.int64) if day_ns is None else np.asarray(day_ns, dtype=np.int64)
     bars = EventBars(
         ts=ts, inst=np.zeros(n, np.int64), open=a[:, 0], high=a[:, 1], low=a[:, 2], close=a[:, 3],
-        volume=np.full(n, volume), instruments=("X.TEST",),
+        volume=np.full(n, volume), instruments=(spec.instrument_id,),
     )  # fmt: skip
     nan = np.full(n, np.nan)
     decisions = Decisions(
@@ -49,7 +50,7 @@ def _run(ohlc, actions, *, atr=10.0, size=0.5, volume=1000.0, cfg=None, day_ns=N
         p_short=nan, p_mid=nan, ppo_hint=None, vol_z=nan, sentiment=nan, liquidity=nan, correlation=nan,
         bucket_limit_pct=np.full(n, 90.0), model_providers={},
     )  # fmt: skip
-    return simulate(bars, decisions, (SPEC,), cfg or _config())
+    return simulate(bars, decisions, (spec,), cfg or _config())
 
 
 FLAT = (1000.0, 1000.0, 1000.0, 1000.0)
@@ -211,7 +212,8 @@ def test_a_stop_rejected_in_the_market_whose_level_is_through_at_the_next_step_c
     # Nautilus rejects the stop (and the contingent take-profit). At the next step the close 985 is through
     # 973.6: strategies.protection closes the position at market instead of holding it unprotected.
     bars = [FLAT, (1000.0, 1000.0, 970.0, 970.0), (970.0, 990.0, 969.0, 985.0)]
-    res = _run(bars, [-1, -1, 0], atr=np.array([10.0, 2.0, 2.0]), size=0.01, cfg=_config(cap=90.0))
+    cfg = _config(cap=90.0, spot_shorts=True)
+    res = _run(bars, [-1, -1, 0], atr=np.array([10.0, 2.0, 2.0]), size=0.01, cfg=cfg)
     first, second = res.trades
     assert first[k.T_EXIT_REASON] == k.EXIT_TAKE_PROFIT and first[k.T_EXIT_PX] == 975.0
     assert res.counters["bracket_rejected_in_market"] == 1
@@ -224,7 +226,8 @@ def test_a_stop_rejected_in_the_market_is_resubmitted_at_its_level_while_the_mar
     # as above, but bar 2 closes at 971, below the rejected stop 973.6: the stop goes back at 973.6
     # (without the take-profit), and bar 3's rise to 980 fills it at its trigger
     bars = [FLAT, (1000.0, 1000.0, 970.0, 970.0), (970.0, 972.0, 969.0, 971.0), (971.0, 980.0, 970.0, 975.0)]
-    res = _run(bars, [-1, -1, 0, 0], atr=np.array([10.0, 2.0, 2.0, 2.0]), size=0.01, cfg=_config(cap=90.0))
+    cfg = _config(cap=90.0, spot_shorts=True)
+    res = _run(bars, [-1, -1, 0, 0], atr=np.array([10.0, 2.0, 2.0, 2.0]), size=0.01, cfg=cfg)
     _, second = res.trades
     assert res.counters["stops_resubmitted"] == 1 and res.counters["reprotect_closes"] == 0
     assert second[k.T_EXIT_EVENT] == 3 and second[k.T_EXIT_REASON] == k.EXIT_STOP
@@ -257,3 +260,98 @@ def test_trailing_the_stop_cancels_a_take_profit_that_already_filled_the_remaini
     assert res.counters["take_profit_partial_fills"] == 1 and res.counters["stop_trails"] == 1
     assert trade[k.T_EXIT_REASON] == k.EXIT_STOP and trade[k.T_EXIT_EVENT] == 2
     assert trade[k.T_EXIT_PX] == pytest.approx((1.0 * 1025.0 + 0.5 * 1008.0) / 1.5)
+
+
+def _spec(kind: str, instrument_id: str = "X.TEST") -> InstrumentSpec:
+    return InstrumentSpec(
+        instrument_id=instrument_id, kind=kind, base_currency="X", quote_currency="USD",
+        price_precision=2, size_precision=3,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kind", "spot_shorts", "shorted"),
+    [
+        ("crypto_spot", False, False),  # [shorting] default: spot is long only
+        ("equity", False, False),
+        ("crypto_spot", True, True),  # shorting.spot = true: a margin account may short spot
+        ("fx", False, True),  # margin kinds short by default
+        ("future", False, True),
+    ],
+)
+def test_short_entries_follow_the_shorting_config_like_the_replay(kind, spot_shorts, shorted):
+    res = _run(
+        [FLAT, FLAT, FLAT], [-1, -1, 0], size=0.01, cfg=_config(spot_shorts=spot_shorts), spec=_spec(kind)
+    )
+    # strategies.entries counts a SELL it may not act on as short_blocked, once per decision
+    assert res.counters["short_blocked"] == (0 if shorted else 2)
+    assert res.counters["entries"] == (1 if shorted else 0)
+    if shorted:
+        assert res.trades[0][k.T_SIDE] == -1
+
+
+def test_policy_allow_short_false_blocks_margin_kinds_too():
+    import msgspec
+
+    raw = msgspec.to_builtins(_config())
+    raw["policy"]["allow_short"] = False
+    res = _run([FLAT, FLAT], [-1, 0], size=0.01, cfg=msgspec.convert(raw, AureusConfig), spec=_spec("fx"))
+    assert res.counters["short_blocked"] == 1 and res.counters["entries"] == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "maker", "taker"),
+    [
+        ("crypto_spot", 0.0008, 0.001),
+        ("equity", 0.0005, 0.0005),
+        ("fx", 0.0001, 0.0001),
+        ("future", 0.0001, 0.0001),
+    ],
+)
+def test_fills_pay_the_asset_class_fee_schedule(kind, maker, taker):
+    cfg = _config()
+    rates = getattr(cfg.fees, kind, None)
+    assert rates is None or (rates.maker, rates.taker) == (maker, taker)  # the [fees.*] defaults
+    assert (cfg.venue.maker_fee, cfg.venue.taker_fee) == (0.0008, 0.001)  # crypto pays the venue's
+    res = _run([FLAT, (1000.0, 1030.0, 999.0, 1010.0)], [1, 0], spec=_spec(kind))
+    (trade,) = res.trades
+    assert trade[k.T_EXIT_REASON] == k.EXIT_TAKE_PROFIT
+    qty = 1.5  # 1.5 % of 100,000 at 1000
+    cents = lambda x: math.floor(x * 100.0 + 0.5) / 100.0  # noqa: E731  (Nautilus Money in USD)
+    want = qty * 25.0 - cents(qty * 1000.0 * taker) - cents(qty * 1025.0 * maker)
+    assert trade[k.T_PNL] == pytest.approx(want, abs=1e-9)
+    assert res.equity[1, k.E_NAV] == pytest.approx(100_000.0 + want, abs=1e-9)
+
+
+def test_each_instrument_pays_its_own_asset_class_fee():
+    # one timestamp, two instruments: the equity entry pays 5 bps, the crypto entry the venue's 10 bps
+    specs = (_spec("crypto_spot", "A.TEST"), _spec("equity", "B.TEST"))
+    n = 4
+    bars = EventBars(
+        ts=np.repeat(T0 + MIN * np.arange(2, dtype=np.int64), 2), inst=np.array([0, 1, 0, 1]),
+        open=np.full(n, 1000.0), high=np.full(n, 1000.0), low=np.full(n, 1000.0), close=np.full(n, 1000.0),
+        volume=np.full(n, 1000.0), instruments=("A.TEST", "B.TEST"),
+    )  # fmt: skip
+    nan = np.full(n, np.nan)
+    decisions = Decisions(
+        action=np.array([1, 1, 0, 0], np.int8), size=np.full(n, 0.01), atr=np.full(n, 10.0), p_short=nan,
+        p_mid=nan, ppo_hint=None, vol_z=nan, sentiment=nan, liquidity=nan, correlation=nan,
+        bucket_limit_pct=np.full(n, 90.0), model_providers={},
+    )  # fmt: skip
+    res = simulate(bars, decisions, specs, _config(cap=90.0))
+    assert res.counters["entries"] == 2
+    # marked at the next step, prices unchanged: NAV is down by the two commissions
+    assert res.equity[3, k.E_NAV] == pytest.approx(100_000.0 - 1.0 * 1000.0 * (0.001 + 0.0005), abs=1e-9)
+
+
+def test_cache_guard_stamp_tracks_the_sim_kernel_sources():
+    # the kernels call each other across engine/sim's modules; numba's cache only watches a function's
+    # own file, so the guard must have recorded the digest of all of them
+    import hashlib
+    from pathlib import Path
+
+    here = Path(k.__file__).resolve().parent
+    names = ("layout.py", "fills.py", "caps.py", "exits.py", "killswitch.py", "kernels.py")
+    digest = hashlib.sha256(b"".join((here / n).read_bytes() for n in names)).hexdigest()
+    stamp = Path(k.simulate._cache._cache_path) / "sim_kernels.deps"
+    assert stamp.read_text() == digest

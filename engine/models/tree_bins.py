@@ -1,0 +1,136 @@
+"""QuickScorer with the per-feature scans precomputed: one table row of tree masks per threshold bin.
+
+In :mod:`engine.models.tree_quickscorer` a row clears, feature by feature, the masks of a prefix of
+that feature's threshold-sorted nodes. The prefix depends only on how many distinct thresholds lie
+below the value (its bin), so the AND of that prefix's masks can be computed once per (feature, bin)
+for every tree: a row then costs one binary search per feature (float32 comparisons, the tree's own)
+and one vectorisable AND of a table row into the trees' masks, instead of a few thousand scattered
+ANDs. A NaN uses the feature's extra row: the masks of its nodes whose missing value does not take
+the true branch. Masks are stored in the narrowest unsigned type holding every tree's leaves. The
+table is only built when it stays under ``MAX_TABLE_BYTES``; the plain layout is used otherwise.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from numba import njit
+
+from engine.features._cache_guard import flush_if_dependencies_changed
+from engine.models.tree_quickscorer import QuickScorerLayout, lowest_bit
+
+MAX_TABLE_BYTES = 64 * 1024 * 1024
+
+
+class BinTable:
+    """Per feature: its distinct thresholds (ascending) and table rows (bin 0..n, then the NaN row).
+
+    Attributes
+    ----------
+    bounds : float32, distinct thresholds of every feature, concatenated
+    bound_offsets : int32 ``(F + 1,)`` into ``bounds``
+    row_offsets : int32 ``(F,)`` first table row of a feature (its bin 0, all ones)
+    table : unsigned ``(rows, n_trees)`` tree masks
+    """
+
+    def __init__(self, bounds, bound_offsets, row_offsets, table) -> None:
+        self.bounds = bounds
+        self.bound_offsets = bound_offsets
+        self.row_offsets = row_offsets
+        self.table = table
+
+
+def _mask_dtype(max_leaves: int):
+    for dtype, bits in ((np.uint8, 8), (np.uint16, 16), (np.uint32, 32)):
+        if max_leaves <= bits:
+            return dtype
+    return np.uint64
+
+
+def build_bin_table(layout: QuickScorerLayout) -> BinTable | None:
+    """The table of ``layout``, or None when it would exceed ``MAX_TABLE_BYTES``."""
+    n_trees = layout.leaf_offsets.size - 1
+    n_features = layout.offsets.size - 1
+    dtype = _mask_dtype(int(np.diff(layout.leaf_offsets).max(initial=1)))
+    width = np.dtype(dtype).itemsize * 8
+    keep = np.uint64((1 << width) - 1)
+    n_rows = sum(
+        np.unique(layout.thresholds[layout.offsets[f] : layout.offsets[f + 1]]).size + 2
+        for f in range(n_features)
+    )
+    if n_rows * n_trees * np.dtype(dtype).itemsize > MAX_TABLE_BYTES:
+        return None
+    table = np.empty((n_rows, n_trees), dtype=dtype)
+    bounds, bound_offsets, row_offsets = [], [0], []
+    r = 0
+    for f in range(n_features):
+        lo, hi = int(layout.offsets[f]), int(layout.offsets[f + 1])
+        thr, trees, masks = layout.thresholds[lo:hi], layout.trees[lo:hi], layout.masks[lo:hi] & keep
+        row_offsets.append(r)
+        current = np.full(n_trees, keep, dtype=np.uint64)
+        table[r] = current
+        r += 1
+        j = 0
+        while j < hi - lo:  # bin b + 1: every node whose threshold is one of the b + 1 smallest
+            k = j
+            while k < hi - lo and thr[k] == thr[j]:
+                current[trees[k]] &= masks[k]
+                k += 1
+            bounds.append(thr[j])
+            table[r] = current
+            r += 1
+            j = k
+        bound_offsets.append(len(bounds))
+        nan_row = np.full(n_trees, keep, dtype=np.uint64)
+        for k in np.flatnonzero(layout.missing_true[lo:hi] == 0):
+            nan_row[trees[k]] &= masks[k]
+        table[r] = nan_row
+        r += 1
+    return BinTable(
+        np.asarray(bounds, dtype=np.float32),
+        np.asarray(bound_offsets, dtype=np.int32),
+        np.asarray(row_offsets, dtype=np.int32),
+        table,
+    )
+
+
+@njit(cache=True, inline="always")
+def bin_exit_masks(x, alive, bounds, bound_offsets, row_offsets, table):
+    """The trees' masks of leaves the float32 row ``x`` can reach (see the module docstring)."""
+    alive[:] = table[row_offsets[0]]  # bin 0 of any feature: all leaves
+    for f in range(x.shape[0]):
+        v = x[f]
+        lo = bound_offsets[f]
+        n = bound_offsets[f + 1] - lo
+        if np.isnan(v):
+            b = n + 1
+        else:  # distinct thresholds < v: the false nodes of this feature
+            a, z = 0, n
+            while a < z:
+                mid = (a + z) >> 1
+                if bounds[lo + mid] < v:
+                    a = mid + 1
+                else:
+                    z = mid
+            b = a
+        if b == 0:
+            continue
+        row = table[row_offsets[f] + b]
+        for t in range(alive.shape[0]):
+            alive[t] &= row[t]
+
+
+@njit(cache=True, inline="always")
+def bin_tree_sum(alive, leaf_offsets, leaf_weights, lo, hi):
+    """float32 sum, in tree order, of the exit leaves' weights of trees ``lo:hi``."""
+    s = np.float32(0.0)
+    for t in range(lo, hi):
+        s += leaf_weights[leaf_offsets[t] + lowest_bit(alive[t])]
+    return s
+
+
+# bin_tree_sum inlines tree_quickscorer.lowest_bit; numba's cache only watches this file.
+flush_if_dependencies_changed(
+    globals(), [Path(__file__).resolve().parent / "tree_quickscorer.py"], tag="tree_bins"
+)

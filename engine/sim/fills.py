@@ -1,0 +1,194 @@
+"""Fills (numba): Nautilus's price and money rounding, fills into the book, market orders at the venue's
+bid/ask, and resting brackets filled at a bar's price point (the intrabar rule is in :mod:`engine.sim`;
+the kernel plays the price points inline, as it runs on every bar).
+
+The book is per-instrument arrays owned by :func:`engine.sim.kernels.simulate`: ``pos`` (units of the
+size increment), ``avg`` (average open price), ``cash`` (one element), and per open position its
+commissions (``fees_pos``), realised P&L (``gross_pos``) and closed units and notional (average exit).
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from engine.sim.layout import (
+    C_TP_PARTIAL,
+    EXIT_STOP,
+    EXIT_TAKE_PROFIT,
+    T_EXIT_EVENT,
+    T_EXIT_PX,
+    T_EXIT_REASON,
+    T_PNL,
+)
+
+
+@njit(cache=True)
+def round_px(x, scale):
+    # Nautilus Price(x, precision): nearest tick, halves away from zero (prices are positive here);
+    # ticks / scale like the bar prices, so equal prices compare equal
+    return math.floor(x * scale + 0.5) / scale
+
+
+@njit(cache=True)
+def tick(px, steps, scale):
+    return (math.floor(px * scale + 0.5) + steps) / scale
+
+
+@njit(cache=True)
+def money(x, scale):
+    # Nautilus Money(x, currency): nearest unit of the currency's precision, halves away from zero
+    r = math.floor(abs(x) * scale + 0.5) / scale
+    return r if x >= 0.0 else -r
+
+
+@njit(cache=True)
+def fill(j, units, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz, msc):
+    """Apply a fill of signed ``units`` to instrument j at ``px``; return True when the position closed."""
+    qty = units * inc_sz[j]
+    commission = money(abs(qty) * px * fee, msc[j])
+    cash[0] -= commission
+    fees_pos[j] += commission
+    p = pos[j]
+    if p == 0 or (p > 0) == (units > 0):  # open or add
+        new = p + units
+        avg[j] = (avg[j] * p + px * units) / new if p != 0 else px
+        pos[j] = new
+        return False
+    closing = min(abs(units), abs(p))
+    sign = 1.0 if p > 0 else -1.0
+    pnl = money(closing * inc_sz[j] * (px - avg[j]) * sign, msc[j])
+    cash[0] += pnl
+    gross_pos[j] += pnl
+    close_units[j] += closing
+    close_notional[j] += closing * inc_sz[j] * px
+    pos[j] = p + units
+    return pos[j] == 0
+
+
+@njit(cache=True)
+def fill_l1(j, units, px, l1, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional,
+            inc_sz, msc, px_scale):  # fmt: skip
+    """Fill signed ``units`` at ``px`` up to the price point's L1 size ``l1``; the rest one tick worse."""
+    sgn = 1 if units > 0 else -1
+    part = min(abs(units), l1)
+    fill(
+        j, sgn * part, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz,
+        msc
+    )  # fmt: skip
+    rest = abs(units) - part
+    if rest > 0:
+        fill(
+            j, sgn * rest, tick(px, sgn, px_scale[j]), fee, pos, avg, cash, fees_pos, gross_pos,
+            close_units, close_notional, inc_sz, msc
+        )  # fmt: skip
+
+
+@njit(cache=True)
+def market(
+    j,
+    units,
+    quote,
+    level,
+    px_scale,
+    fee,
+    pos,
+    avg,
+    cash,
+    fees_pos,
+    gross_pos,
+    close_units,
+    close_notional,
+    inc_sz,
+    msc,
+):
+    # a market order fills at the venue's bid/ask, the L1 level of the last price point
+    px = quote[j, 1] if units > 0 else quote[j, 0]
+    fill_l1(
+        j, units, px, level[j], fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz,
+        msc, px_scale
+    )  # fmt: skip
+
+
+@njit(cache=True)
+def close_trade(j, e, reason, trades, open_trade, close_notional, close_units, gross_pos, fees_pos, inc_sz):
+    r = open_trade[j]
+    if r < 0:
+        return
+    trades[r, T_EXIT_EVENT] = e
+    trades[r, T_EXIT_PX] = close_notional[j] / (close_units[j] * inc_sz[j])
+    trades[r, T_PNL] = gross_pos[j] - fees_pos[j]
+    trades[r, T_EXIT_REASON] = reason
+    open_trade[j] = -1
+
+
+@njit(cache=True)
+def flatten(j, e, reason, quote, level, px_scale, fee, pos, avg, cash, fees_pos, gross_pos, close_units,
+            close_notional, inc_sz, msc, trades, open_trade):  # fmt: skip
+    """Close instrument ``j``'s position at market and its trade record with ``reason`` at event ``e``."""
+    market(
+        j, -pos[j], quote, level, px_scale, fee, pos, avg, cash, fees_pos, gross_pos, close_units,
+        close_notional, inc_sz, msc
+    )  # fmt: skip
+    close_trade(j, e, reason, trades, open_trade, close_notional, close_units, gross_pos, fees_pos, inc_sz)
+
+
+@njit(cache=True)
+def exit_bracket(
+    e,
+    i,
+    p,
+    at_market,
+    sz,
+    hit_stop,
+    taker,
+    maker,
+    quote,
+    has_bracket,
+    sl,
+    tp,
+    tp_filled,
+    px_scale,
+    pos,
+    avg,
+    cash,
+    fees_pos,
+    gross_pos,
+    close_units,
+    close_notional,
+    inc_sz,
+    msc,
+    trades,
+    open_trade,
+    counters,
+):
+    """Fill instrument ``i``'s resting bracket at price point ``p`` (L1 size ``sz``) of bar ``e``: the stop
+    when ``hit_stop`` (at ``p`` on the open's gap, ``at_market``, else at its trigger), else the
+    take-profit. ``taker`` / ``maker`` are the instrument's fees. The caller checks that the point
+    reaches the stop or the take-profit (the kernel's hot loop makes no call otherwise)."""
+    units = -pos[i]
+    if hit_stop:
+        fill_l1(
+            i, units, p if at_market else sl[i], sz, taker, pos, avg, cash, fees_pos, gross_pos,
+            close_units, close_notional, inc_sz, msc, px_scale
+        )  # fmt: skip
+        reason = EXIT_STOP
+    else:
+        # a resting limit fills at its price: the point's L1 size first; the rest too when the market
+        # moved through the limit, but not when it only touched it (the rest stays open)
+        sgn = 1 if units > 0 else -1
+        part = min(abs(units), sz)
+        if p != tp[i]:
+            part = abs(units)
+        fill(i, sgn * part, tp[i], maker, pos, avg, cash, fees_pos, gross_pos, close_units,
+             close_notional, inc_sz, msc)  # fmt: skip
+        if pos[i] != 0:  # the rest stays open
+            counters[C_TP_PARTIAL] += 1
+            tp_filled[i] += part
+            return
+        if p != tp[i]:  # filled through the price: that side of the quote stays at the limit
+            quote[i, 1 if sgn > 0 else 0] = tp[i]
+        reason = EXIT_TAKE_PROFIT
+    has_bracket[i] = False
+    close_trade(i, e, reason, trades, open_trade, close_notional, close_units, gross_pos, fees_pos, inc_sz)
