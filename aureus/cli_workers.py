@@ -1,5 +1,5 @@
 """Stream-worker commands: ``worker news|alerts|audit``, ``news score``, ``alerts subscribe``,
-``audit verify`` and ``train sentiment``."""
+``audit verify``; mounts ``train sentiment`` (:mod:`aureus.cli_sentiment`)."""
 
 from __future__ import annotations
 
@@ -143,28 +143,9 @@ def audit_verify(ledger: Annotated[Path, typer.Argument(help="audit.jsonl ledger
     raise typer.Exit(code=1)
 
 
-def sentiment(
-    data: Annotated[Path, typer.Option(help="Financial PhraseBank Sentences_50Agree.txt.")] = Path(
-        "../shared/data/fin_phrasebank/Sentences_50Agree.txt"
-    ),
-    out: Annotated[Path, typer.Option(help="Model directory.")] = Path("models/sentiment"),
-    seed: Annotated[int, typer.Option(help="Seed of the train/test split.")] = 7,
-) -> None:
-    """Train the headline sentiment model (TF-IDF + logistic regression), export ONNX, report metrics."""
-    from aureus.paths import resolve_repo_path
-    from aureus.train_sentiment import train_sentiment
-
-    manifest = train_sentiment(resolve_repo_path(data), resolve_repo_path(out), seed=seed, on_step=_out.print)
-    m = manifest.metrics
-    _out.print(
-        f"held-out ({m['n_test']} sentences): accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f}; "
-        f"ONNX vs scikit-learn max |dp| {m['onnx_max_abs_diff']:.2g}; published FinBERT accuracy "
-        f"{manifest.published['finbert_accuracy']}"
-    )
-
-
 def mount(app: typer.Typer) -> None:
     """Register these commands on the root CLI (called from ``aureus.cli._mount_subcommands``)."""
+    from aureus.cli_sentiment import sentiment
     from aureus.cli_train import train_app
 
     if any(c.name == "sentiment" for c in train_app.registered_commands):

@@ -23,6 +23,7 @@ import numpy as np
 
 from adapters.recorded import open_recording
 from aureus.train import load_bars
+from engine.asset_classes import round_trip_fee
 from engine.config import AureusConfig
 from engine.features.vector import FEATURE_NAMES, FeatureParams, compute_feature_matrix
 from engine.models.manifest import iso_from_ns
@@ -67,15 +68,16 @@ def make_plan(
     thresholds = tuple(research["regime_thresholds"])
     horizon = manifest.horizon_bars
     stops, venue = config.policy.stop_multipliers, config.venue
-    fee = 2.0 * venue.taker_fee
+    kinds = {s.instrument_id: s.kind for s in recording.manifest.instruments}
     gates = (config.policy.gates.low_vol, config.policy.gates.med_vol, config.policy.gates.high_vol)
     as_of = max(int(b.ts[-1]) for b in bars)
     nav = venue.starting_nav
     per_trade = config.risk.caps.per_name_pct.core / 100.0 * nav
     max_positions = config.risk.limits.max_positions or len(bars)
-    spec = LabelSpec("p_touch", "first_touch", horizon, stops.take_profit, stops.atr, fee)
     candidates, today_rows, train_rows, quality = [], [], [], ([], [])
     for b in bars:
+        fee = round_trip_fee(kinds[b.instrument], config)  # the instrument's own, as the strategy's gate
+        spec = LabelSpec("p_touch", "first_touch", horizon, stops.take_profit, stops.atr, fee)
         m = compute_feature_matrix(b.open, b.high, b.low, b.close, b.volume, params)
         train_rows.append(m[b.ts <= manifest.split.train_end_ns])
         labels, available, _ = first_touch_labels(b.high, b.low, b.close, m[:, ATR], spec)

@@ -270,6 +270,8 @@ class NewsWorkerConfig(msgspec.Struct, **_STRUCT):
 
     ``source_tiers`` maps a source to its tier (1 best); unknown sources are tier 3. ``link_tables``
     are the symbol/company files the linker reads (relative paths resolve against the repository root).
+    ``dedup_max_items`` caps the dedup and published windows (early evictions are counted);
+    ``restore_chunk`` is how many ``news.scored`` records a restart reads back per step from the end.
     """
 
     dedup_window_s: Positive = 86400.0
@@ -287,6 +289,8 @@ class NewsWorkerConfig(msgspec.Struct, **_STRUCT):
         "../shared/data/stocknet_daily_88/StockTable.tsv",
     )
     batch_size: Annotated[int, msgspec.Meta(ge=1)] = 256
+    dedup_max_items: Annotated[int, msgspec.Meta(ge=1)] = 200_000
+    restore_chunk: Annotated[int, msgspec.Meta(ge=1)] = 1024
 
 
 class AlertSubscription(msgspec.Struct, **_STRUCT):
@@ -306,7 +310,10 @@ class AlertsConfig(msgspec.Struct, **_STRUCT):
 
     ``telegram_token`` / ``telegram_chat_id`` fall back to ``AUREUS_TELEGRAM_TOKEN`` /
     ``AUREUS_TELEGRAM_CHAT_ID``. Alerts still undelivered after ``max_attempts`` go to
-    ``dead_letter_path`` (JSONL), never nowhere.
+    ``dead_letter_path`` (JSONL), never nowhere. ``delivery_log`` is where delivered alert ids are
+    recorded so a restart does not re-send them: ``redis`` (``store.redis_url``, keys expire after
+    ``delivered_ttl_s``), ``file`` (under ``workers.data_dir``) or ``auto`` (Redis when
+    ``store.backend = "redis"``).
     """
 
     subscriptions: tuple[AlertSubscription, ...] = ()
@@ -321,6 +328,8 @@ class AlertsConfig(msgspec.Struct, **_STRUCT):
     breaker_reset_s: Positive = 60.0
     timeout_s: Positive = 5.0
     dead_letter_path: str = ".aureus/alerts.dead.jsonl"
+    delivery_log: Literal["auto", "redis", "file"] = "auto"
+    delivered_ttl_s: Annotated[int, msgspec.Meta(ge=1)] = 7 * 86400
 
 
 class AuditConfig(msgspec.Struct, **_STRUCT):
@@ -334,7 +343,8 @@ class WorkersConfig(msgspec.Struct, **_STRUCT):
     """faust workers: broker (empty: ``AUREUS_KAFKA_BOOTSTRAP``, else ``kafka.*``), prefix, idempotence.
 
     tansu (the test broker) has no idempotent producer, so tests set ``idempotent_producer = false``.
-    ``metrics_port``: serve the workers' Prometheus metrics on this port (0: off).
+    ``metrics_port``: serve the workers' Prometheus metrics on this port (0: off). faust commits the
+    consumed offsets every ``commit_interval_s`` seconds or ``commit_every`` events, whichever first.
     """
 
     bootstrap_servers: str = ""
@@ -343,6 +353,8 @@ class WorkersConfig(msgspec.Struct, **_STRUCT):
     group_prefix: str = "aureus"
     data_dir: str = ".aureus/faust"
     metrics_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 0
+    commit_interval_s: Positive = 0.5
+    commit_every: Annotated[int, msgspec.Meta(ge=1)] = 100
 
 
 class RestartConfig(msgspec.Struct, **_STRUCT):

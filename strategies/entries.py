@@ -8,8 +8,9 @@ trails the best close. The
 escalation-tunable parts of the policy act here (:mod:`engine.policy.effects`): disabled features,
 news switched off, the do-not-trade list and ``max_position_pct``. Before an entry, the research
 checks (:mod:`engine.research.entry`) skip it with a ``skip_<reason>`` counter when its take-profit does
-not clear the round-trip fee, its calibrated P(win) is under its regime's gate or its E[PnL] net of fees
-is not positive; the ensemble size is scaled by the bucket's per-name limit (README "Sizing").
+not clear the instrument's round-trip fee (its asset class's taker fee, ``[fees.*]``), its calibrated
+P(win) is under its regime's gate or its E[PnL] net of fees is not positive; the ensemble size is
+scaled by the bucket's per-name limit (README "Sizing").
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import math
 from nautilus_trader.model.enums import OrderSide, OrderType
 from nautilus_trader.model.identifiers import ClientId
 
+from engine.asset_classes import round_trip_fee
 from engine.ensemble import EnsembleInputs, decide
 from engine.policy.effects import capped_size, entry_blocked, masked_features, sentiment_in_use
 from engine.research.entry import EntryCheck, check_entry
@@ -100,7 +102,8 @@ class EntryMixin:
 
     def _entry_check(self, st, row, wants: int, close: float) -> EntryCheck:
         """Gates and costs (engine.research.entry): with a first-touch model for this side, its calibrated
-        P(win), regime gate and E[PnL] net of fees; without one, the take-profit must clear the fee."""
+        P(win), regime gate and E[PnL] net of fees; without one, the take-profit must clear the fee. The
+        fee is the instrument's own round trip at its asset class's taker fee, as its fills are charged."""
         policy = self.cfg.policy
         model = self._touch.get(wants)
         prob, thresholds = 1.0, None
@@ -112,7 +115,7 @@ class EntryMixin:
             st.features.atr / close,
             take_profit_atr=policy.stop_multipliers.take_profit,
             stop_atr=policy.stop_multipliers.atr,
-            round_trip_fee=2.0 * self.cfg.venue.taker_fee,
+            round_trip_fee=round_trip_fee(st.spec.kind, self.cfg),
             thresholds=thresholds,
             gates=(policy.gates.low_vol, policy.gates.med_vol, policy.gates.high_vol),
         )

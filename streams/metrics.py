@@ -1,8 +1,12 @@
-"""Prometheus metrics of the workers: per-source health of the news flow (seed 004, Track C1).
+"""Prometheus metrics of the workers: per-source health of the news flow (seed 004, Track C1), the news
+worker's bounded state, and the alert sinks' health.
 
-Counters by source and outcome (``success``, ``failure``, ``empty``, ``rate_limited``), processing
-latency, and freshness (seconds from the newest item's event time to now: wall clock, for monitoring
-only, never for a decision). Metric objects are module-level, as prometheus-client expects.
+News: counters by source and outcome (``success``, ``failure``, ``empty``), processing latency, and
+freshness (seconds from the newest item's event time to now: wall clock, for monitoring only, never for a
+decision). No ``news.raw`` producer in this repository fetches over HTTP (the importers read files), so
+rate limiting is counted where it really happens: the alert sinks' HTTP 429 answers
+(``aureus_alert_sink_outcomes{outcome="rate_limited"}``). Metric objects are module-level, as
+prometheus-client expects.
 """
 
 from __future__ import annotations
@@ -25,6 +29,25 @@ SOURCE_FRESHNESS = Gauge(
 )
 NEWS_OUTCOMES = Counter(
     "aureus_news_outcomes", "News processor outcomes (duplicates, unlinked, links)", ["worker", "outcome"]
+)
+NEWS_STATE_SIZE = Gauge(
+    "aureus_news_state_entries", "Entries in the news worker's bounded windows", ["worker", "table"]
+)
+NEWS_STATE_EVICTED = Counter(
+    "aureus_news_state_evicted_early",
+    "Entries dropped by the size cap before the dedup window expired them",
+    ["worker", "table"],
+)
+ALERT_SINK_OUTCOMES = Counter(
+    "aureus_alert_sink_outcomes",
+    "Alert delivery attempts by sink and outcome (delivered, rate_limited, failed, circuit_open, already,"
+    " dead_lettered, record_failed)",
+    ["worker", "sink", "outcome"],
+)
+ALERT_RECORD_SECONDS = Histogram(
+    "aureus_alert_record_seconds",
+    "From a sink's success answer to the delivery log's ack (the window in which a crash re-sends)",
+    ["worker", "sink"],
 )
 DEAD_LETTERS = Counter(
     "aureus_worker_dead_letters", "Messages sent to a dead-letter topic", ["worker", "topic"]
@@ -57,3 +80,23 @@ class SourceHealth:
             SOURCE_FRESHNESS.labels(self.worker, source).set(now - ts / 1e9)
         for outcome, n in result.counts.items():
             NEWS_OUTCOMES.labels(self.worker, outcome).inc(n)
+
+
+class NewsState:
+    """Exports the sizes of the news worker's windows and counts early (size-cap) evictions."""
+
+    def __init__(self, worker: str) -> None:
+        self.worker = worker
+        self._evicted = {"dedup": 0, "published": 0}
+
+    def observe(self, dedup, published) -> None:
+        """Update from a ``Deduplicator`` and a ``PublishedWindow`` after a batch."""
+        for table, holder, size in (
+            ("dedup", dedup, len(dedup)),
+            ("published", published, len(published)),
+        ):
+            NEWS_STATE_SIZE.labels(self.worker, table).set(size)
+            new = holder.evicted_early - self._evicted[table]
+            if new > 0:
+                NEWS_STATE_EVICTED.labels(self.worker, table).inc(new)
+                self._evicted[table] = holder.evicted_early

@@ -23,3 +23,8 @@ class SinkTemporaryError(SinkError):
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class SinkRateLimitedError(SinkTemporaryError):
+    """The receiver answered HTTP 429 (Telegram: ``error_code`` 429 with ``parameters.retry_after``): it is
+    up but throttling us, so the delivery waits ``retry_after`` and does not count against the breaker."""

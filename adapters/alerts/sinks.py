@@ -8,7 +8,7 @@ import httpx
 import msgspec
 from rich.console import Console
 
-from adapters.alerts.errors import SinkError, SinkTemporaryError
+from adapters.alerts.errors import SinkError, SinkRateLimitedError, SinkTemporaryError
 from schemas.alerts import Alert
 
 _STYLE = {"info": "cyan", "warning": "yellow", "critical": "bold red"}
@@ -47,7 +47,9 @@ def _raise_for(response: httpx.Response, what: str) -> None:
         except ValueError:
             retry_after = None
     message = f"{what}: HTTP {response.status_code} {response.text[:200]}"
-    if response.status_code == 429 or response.status_code >= 500:
+    if response.status_code == 429:
+        raise SinkRateLimitedError(message, retry_after=retry_after)
+    if response.status_code >= 500:
         raise SinkTemporaryError(message, retry_after=retry_after)
     raise SinkError(message)
 

@@ -38,6 +38,13 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 class Deduplicator:
     """Remembers headlines for ``window_ns`` of event time; answers ``None``, ``"exact"`` or ``"near"``.
 
+    Memory is bounded twice: entries leave once their stamp (the newest event time seen when they were
+    admitted) falls ``window_ns`` behind the newest event time, and each table keeps at most
+    ``max_entries``, dropping its oldest early and counting it in ``evicted_early``.
+
+    :meth:`restore` rebuilds the window from what a worker published before a restart
+    (``streams/news/published.py``).
+
     Parameters
     ----------
     window_ns : int
@@ -46,16 +53,30 @@ class Deduplicator:
         Jaccard similarity at or above which two headlines on one instrument are near-duplicates.
     recent_per_instrument : int
         How many recent headlines per instrument the similarity check compares against.
+    max_entries : int
+        Size cap of the exact and the near table each.
     """
 
-    def __init__(self, window_ns: int, threshold: float, recent_per_instrument: int = 32) -> None:
+    def __init__(
+        self, window_ns: int, threshold: float, recent_per_instrument: int = 32, max_entries: int = 200_000
+    ) -> None:
         self.window_ns = window_ns
         self.threshold = threshold
+        self.max_entries = max_entries
+        self.evicted_early = 0
         self._exact: OrderedDict[str, int] = OrderedDict()
         self._near: OrderedDict[str, int] = OrderedDict()
         self._recent: dict[str, deque[tuple[int, frozenset[str], int]]] = {}
         self._recent_size = recent_per_instrument
         self._now = 0
+
+    @property
+    def now(self) -> int:
+        """The newest event time seen (ns): the stamp of entries admitted now."""
+        return self._now
+
+    def __len__(self) -> int:
+        return len(self._exact)
 
     def _expire(self, ts: int) -> None:
         self._now = max(self._now, ts)
@@ -64,16 +85,37 @@ class Deduplicator:
             while table and next(iter(table.values())) < horizon:
                 table.popitem(last=False)
 
+    def _cap(self) -> None:
+        while len(self._exact) > self.max_entries:
+            self._exact.popitem(last=False)
+            self.evicted_early += 1  # counted once per headline: the exact table has one entry each
+        while len(self._near) > self.max_entries:
+            self._near.popitem(last=False)
+
+    def _keys(self, text: str, symbols: list[str]) -> tuple[str, str, tuple[str, ...]]:
+        about = "|" + ",".join(sorted(symbols))
+        words = near_words(text)
+        near = hashlib.sha1(" ".join(words).encode(), usedforsecurity=False).hexdigest() + about
+        return exact_key(text) + about, near, words
+
+    def _remember(self, key: str, near: str, words: tuple[str, ...], symbols: list[str], stamp: int) -> None:
+        word_set = frozenset(words)
+        tables = ((self._exact, key), (self._near, near)) if words else ((self._exact, key),)
+        for table, k in tables:
+            table[k] = stamp
+            table.move_to_end(k)
+        entry = (stamp, word_set, len(word_set))
+        for symbol in symbols:
+            self._recent.setdefault(symbol, deque(maxlen=self._recent_size)).append(entry)
+        self._cap()
+
     def check(self, text: str, symbols: list[str], ts: int) -> str | None:
         """Classify one headline and remember it when it is new."""
         self._expire(ts)
         horizon = self._now - self.window_ns
-        about = "|" + ",".join(sorted(symbols))
-        key = exact_key(text) + about
+        key, near, words = self._keys(text, symbols)
         if key in self._exact:
             return "exact"
-        words = near_words(text)
-        near = hashlib.sha1(" ".join(words).encode(), usedforsecurity=False).hexdigest() + about
         if words and near in self._near:
             return "near"
         word_set = frozenset(words)
@@ -94,10 +136,13 @@ class Deduplicator:
                 union = size + other - common
                 if (common / union if union else 0.0) >= threshold:
                     return "near"
-        self._exact[key] = self._now
-        if words:
-            self._near[near] = self._now
-        entry = (self._now, word_set, size)
-        for symbol in symbols:
-            self._recent.setdefault(symbol, deque(maxlen=self._recent_size)).append(entry)
+        self._remember(key, near, words, symbols, self._now)
         return None
+
+    def restore(self, text: str, symbols: list[str], stamp: int) -> None:
+        """Remember a headline published before a restart as admitted at ``stamp``."""
+        self._expire(stamp)
+        if stamp < self._now - self.window_ns:
+            return
+        key, near, words = self._keys(text, symbols)
+        self._remember(key, near, words, symbols, stamp)

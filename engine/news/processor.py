@@ -70,11 +70,18 @@ def normalise(item: NewsRaw) -> Normalised:
 
 
 class BatchResult(msgspec.Struct):
-    """Output of one batch: scored items, the items rejected (with why), and counters."""
+    """Output of one batch: scored items, the items rejected (with why), and counters.
+
+    ``stamps[i]`` is the deduplicator's clock when ``scored[i]`` was admitted and ``origins[i]`` the index
+    of its raw item in the batch: the news worker publishes both with the item so a restart can rebuild
+    its state from its output (``streams/news/published.py``).
+    """
 
     scored: list[NewsScored]
     rejected: list[tuple[NewsRaw, str]]
     counts: Counter
+    stamps: list[int] = msgspec.field(default_factory=list)
+    origins: list[int] = msgspec.field(default_factory=list)
 
 
 def training_items(items: Sequence[NewsScored], *, include_weak_links: bool = False) -> list[NewsScored]:
@@ -109,7 +116,11 @@ class NewsProcessor:
         self.linker = linker
         self.scorer = scorer
         self.instruments = instruments
-        self.dedup = Deduplicator(int(config.dedup_window_s * 1e9), config.near_duplicate_threshold)
+        self.dedup = Deduplicator(
+            int(config.dedup_window_s * 1e9),
+            config.near_duplicate_threshold,
+            max_entries=config.dedup_max_items,
+        )
 
     def _instrument(self, symbol: str) -> str | None:
         if self.instruments is None:
@@ -129,7 +140,8 @@ class NewsProcessor:
         counts: Counter = Counter()
         rejected: list[tuple[NewsRaw, str]] = []
         kept: list[tuple[Normalised, list[tuple[str, Link]]]] = []
-        for raw in batch:
+        admitted: list[tuple[int, int]] = []
+        for index, raw in enumerate(batch):
             counts["received"] += 1
             try:
                 item = normalise(raw)
@@ -146,14 +158,19 @@ class NewsProcessor:
                 counts["unlinked"] += 1
                 continue
             kept.append((item, links))
+            admitted.append((self.dedup.now, index))
         sentiments = self.scorer.score([item.text for item, _ in kept]) if kept else []
         scored: list[NewsScored] = []
-        for (item, links), sentiment in zip(kept, sentiments, strict=True):
+        stamps: list[int] = []
+        origins: list[int] = []
+        for (item, links), sentiment, (stamp, index) in zip(kept, sentiments, admitted, strict=True):
             tier = self.config.source_tiers.get(item.source, 3)
             broad = any(link.method == "cashtag" and link.weak for _, link in links)
             quality = quality_score(tier, len(item.text.split()), broad, self.config.min_words)
             for instrument, link in links:
                 counts["weak_links" if link.weak else "strong_links"] += 1
+                stamps.append(stamp)
+                origins.append(index)
                 scored.append(
                     NewsScored(
                         source=item.source,
@@ -171,4 +188,4 @@ class NewsProcessor:
                     )
                 )
         counts["scored_items"] += len(kept)
-        return BatchResult(scored=scored, rejected=rejected, counts=counts)
+        return BatchResult(scored=scored, rejected=rejected, counts=counts, stamps=stamps, origins=origins)

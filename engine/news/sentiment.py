@@ -1,10 +1,12 @@
-"""Headline sentiment from the shipped ONNX model: TF-IDF word n-grams and a multinomial logistic regression.
+"""Headline sentiment from the shipped ONNX model: word and char n-gram tf-idf, financial-direction features
+(:mod:`engine.news.sentiment_features`) and a multinomial logistic regression.
 
-The graph takes sparse term counts (``rows``, ``terms``, ``counts``: one entry per non-zero) and applies the
-sublinear tf, idf weighting, L2 normalisation and linear layer itself, so the model is one ONNX file plus its
-vocabulary. Tokenisation runs in Python with scikit-learn's ``CountVectorizer`` on a fixed vocabulary (fast
-and vectorised); skl2onnx's string ``TfIdfVectorizer`` operator ran at about 300 headlines/s here and its
-regex tokeniser did not reproduce scikit-learn's tokens exactly, hence the split.
+The graph takes sparse term counts (``rows``, ``terms``, ``counts``: one entry per non-zero) plus the dense
+domain features and applies the sublinear tf, idf weighting, per-block L2 normalisation, standardisation and
+linear layer itself, so the model is one ONNX file plus its vocabulary. Tokenisation runs in Python on a
+fixed vocabulary (dictionary lookups, char n-grams cached per word); skl2onnx's string ``TfIdfVectorizer``
+operator ran at about 300 headlines/s here and its regex tokeniser did not reproduce scikit-learn's tokens
+exactly, hence the split.
 """
 
 from __future__ import annotations
@@ -20,13 +22,16 @@ from typing import Any
 import msgspec
 import numpy as np
 import onnxruntime as ort
+import scipy.sparse as sp
 
 from engine.news.errors import SentimentModelError
+from engine.news.sentiment_features import FEATURE_NAMES, domain_matrix
 
 INPUT_ROWS = "rows"
 INPUT_TERMS = "terms"
 INPUT_COUNTS = "counts"
 INPUT_N = "n_rows"
+INPUT_DENSE = "dense"
 OUTPUT_PROBABILITIES = "probabilities"
 MANIFEST_NAME = "sentiment.manifest.json"
 WORD_CACHE = 1 << 17  # distinct words whose char n-gram ids are kept
@@ -53,17 +58,17 @@ class TokenizerSpec(
 
 
 def char_wb_grams(word: str, n_min: int, n_max: int) -> list[str]:
-    """scikit-learn's ``char_wb`` n-grams of one word (same loop, so the same terms and multiplicities)."""
+    """scikit-learn's ``char_wb`` n-grams of one word: the same terms and multiplicities, in the same order
+    (every window of the space-padded word; a word no longer than ``n`` gives one gram, the whole padded
+    word, and ends the loop)."""
     w = f" {word} "
+    size = len(w)
     grams = []
     for n in range(n_min, n_max + 1):
-        offset = 0
-        grams.append(CHAR_PREFIX + w[offset : offset + n])
-        while offset + n < len(w):
-            offset += 1
-            grams.append(CHAR_PREFIX + w[offset : offset + n])
-        if offset == 0:  # the word is shorter than n: one gram, the whole padded word
+        if size <= n:
+            grams.append(CHAR_PREFIX + w)
             break
+        grams += [CHAR_PREFIX + w[i : i + n] for i in range(size - n + 1)]
     return grams
 
 
@@ -104,6 +109,7 @@ class SentimentManifest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     seed: int
     hyperparameters: dict[str, Any]
     libraries: dict[str, str]
+    domain_features: tuple[str, ...] = ()  # :data:`engine.news.sentiment_features.FEATURE_NAMES` when used
 
 
 def prepare_text(text: str) -> str:
@@ -144,6 +150,11 @@ class SentimentModel:
                 raise SentimentModelError(f"sentiment model file missing: {path}")
             if _sha256(path) != want:
                 raise SentimentModelError(f"{path} does not match the sha256 in its manifest")
+        if self.manifest.domain_features and self.manifest.domain_features != FEATURE_NAMES:
+            raise SentimentModelError(
+                f"the model in {model_dir} was trained on domain features {self.manifest.domain_features}, "
+                f"this code computes {FEATURE_NAMES}: retrain it with `aureus train sentiment`"
+            )
         vocabulary = msgspec.json.decode(vocab_path.read_bytes(), type=list[str])
         spec = self.manifest.tokenizer
         self._vocabulary = {term: i for i, term in enumerate(vocabulary)}
@@ -154,9 +165,9 @@ class SentimentModel:
         # A word's char n-grams depend on the word alone and headlines repeat words, so each distinct word is
         # split and looked up once (bounded cache; the output does not depend on what is cached).
         @functools.lru_cache(maxsize=WORD_CACHE)
-        def char_ids(word: str) -> tuple[int, ...]:
+        def char_ids(word: str) -> np.ndarray:
             grams = char_wb_grams(word, spec.char_wb_min, spec.char_wb_max)
-            return tuple(i for i in map(get, grams) if i is not None)
+            return np.array([i for i in map(get, grams) if i is not None], dtype=np.int64)
 
         self._char_ids = char_ids
         available = ort.get_available_providers()
@@ -171,27 +182,52 @@ class SentimentModel:
         self._positive = labels.index("positive")
         self.name = f"{self.manifest.name}@{self.manifest.version}"
 
-    def term_ids(self, text: str) -> list[int]:
-        """Vocabulary ids, with repeats, of the :func:`make_analyzer` terms of one prepared text."""
+    def word_ids(self, text: str) -> list[int]:
+        """Vocabulary ids, with repeats, of the word n-grams of one prepared text."""
         spec, get = self.manifest.tokenizer, self._vocabulary.get
         tokens = self._token.findall(text)
         terms = tokens if spec.ngram_min == 1 else []
         for n in range(max(2, spec.ngram_min), spec.ngram_max + 1):
-            terms = terms + [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
-        ids = [i for i in map(get, terms) if i is not None]
-        if spec.char_wb_max:
-            for word in text.split():
-                ids += self._char_ids(word)
-        return ids
+            if n == 2:  # the common case, without a slice and a join per bigram
+                terms = terms + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+            else:
+                terms = terms + [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+        return [i for i in map(get, terms) if i is not None]
 
-    def term_counts(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Sparse counts of a batch as (row, term, count), sorted by row then term like scikit-learn's CSR."""
-        per_text = [self.term_ids(prepare_text(t)) for t in texts]
-        lengths = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
-        rows = np.repeat(np.arange(len(per_text), dtype=np.int64), lengths)
-        ids = np.fromiter(itertools.chain.from_iterable(per_text), dtype=np.int64, count=int(lengths.sum()))
-        keys, counts = np.unique(rows * self._n_terms + ids, return_counts=True)
-        return keys // self._n_terms, keys % self._n_terms, counts.astype(np.float32)
+    def term_counts(self, prepared: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sparse counts of a batch of :func:`prepare_text`-ed texts as (row, term, count), sorted by row then
+        term like scikit-learn's CSR (the :func:`make_analyzer` terms)."""
+        n = len(prepared)
+        per_text = [self.word_ids(t) for t in prepared]
+        lengths = np.fromiter(map(len, per_text), dtype=np.int64, count=n)
+        rows = [np.repeat(np.arange(n, dtype=np.int64), lengths)]
+        ids = [np.fromiter(itertools.chain.from_iterable(per_text), dtype=np.int64, count=int(lengths.sum()))]
+        if self.manifest.tokenizer.char_wb_max:
+            # char n-grams: one cached id array per word, joined per batch (headlines repeat words)
+            words = [t.split() for t in prepared]
+            per_word = [self._char_ids(w) for ws in words for w in ws]
+            word_rows = np.repeat(np.arange(n, dtype=np.int64), [len(ws) for ws in words])
+            rows.append(
+                np.repeat(word_rows, np.fromiter(map(len, per_word), dtype=np.int64, count=len(per_word)))
+            )
+            ids.append(np.concatenate(per_word) if per_word else np.zeros(0, dtype=np.int64))
+        all_rows, all_ids = np.concatenate(rows), np.concatenate(ids)
+        # coo -> csr sums repeats and sorts each row's terms: cheaper than one global sort of row*n+term keys
+        m = sp.csr_matrix(
+            (np.ones(len(all_ids), dtype=np.float32), (all_rows, all_ids)), shape=(n, self._n_terms)
+        )
+        m.sum_duplicates()
+        return (
+            np.repeat(np.arange(n, dtype=np.int64), np.diff(m.indptr)),
+            m.indices.astype(np.int64),
+            m.data,
+        )
+
+    def dense_features(self, prepared: list[str]) -> np.ndarray:
+        """The graph's dense input for prepared texts: the domain features, when the model has them."""
+        if not self.manifest.domain_features:
+            return np.zeros((len(prepared), 0))
+        return domain_matrix(prepared)
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         """Class probabilities, one row per text, columns in ``manifest.labels`` order."""
@@ -201,12 +237,14 @@ class SentimentModel:
             return np.concatenate(
                 [self.probabilities(texts[i : i + CHUNK]) for i in range(0, len(texts), CHUNK)]
             )
-        rows, terms, counts = self.term_counts(texts)
+        prepared = [prepare_text(t) for t in texts]
+        rows, terms, counts = self.term_counts(prepared)
         feeds = {
             INPUT_ROWS: rows,
             INPUT_TERMS: terms,
             INPUT_COUNTS: counts,
             INPUT_N: np.array([len(texts)], dtype=np.int64),
+            INPUT_DENSE: self.dense_features(prepared).astype(np.float32),
         }
         return self._session.run([OUTPUT_PROBABILITIES], feeds)[0]
 

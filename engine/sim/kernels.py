@@ -71,7 +71,6 @@ from engine.sim.layout import (
     P_MIN_SIZE,
     P_NAV,
     P_Q_WINDOW,
-    P_ROUND_TRIP_FEE,
     P_STOP_ATR,
     P_TP_ATR,
     P_TRAIL_ATR,
@@ -110,6 +109,7 @@ def simulate(
     msc,
     taker,
     maker,
+    round_trip,
     may_short,
     bucket,
     name_cap,
@@ -148,6 +148,9 @@ def simulate(
     taker, maker : float64 arrays (N,)
         Each instrument's fees (its asset class's schedule): take-profits pay the maker fee, every other
         fill the taker fee.
+    round_trip : float64 array (N,)
+        Each instrument's round-trip fee (:func:`engine.asset_classes.round_trip_fee`): an entry whose
+        take-profit distance does not clear it is skipped (``skip_tp_below_fee``).
     may_short : bool array (N,)
         The policy and ``[shorting]`` allow a short entry; a SELL on a flat instrument that may not be
         shorted is skipped (``short_blocked``).
@@ -374,7 +377,7 @@ def simulate(
                     continue
                 if has_bracket[ii]:
                     continue
-                if not (params[P_TP_ATR] * (atr[ee] / cl) > params[P_ROUND_TRIP_FEE]):
+                if not (params[P_TP_ATR] * (atr[ee] / cl) > round_trip[ii]):
                     counters[C_SKIP_TP_BELOW_FEE] += (
                         1  # engine.research.entry.check_entry, no first-touch model
                     )

@@ -1,7 +1,8 @@
 """Array layouts shared by the simulator's numba kernels: parameter vector, trade records, equity rows,
 counters, exit reasons and the kill switch's day state. Plain integer constants, so numba folds them."""
 
-# params vector layout (float64); fees and shorting are per instrument (arrays of their own)
+# params vector layout (float64); fees, the entry's round-trip fee and shorting are per instrument (arrays
+# of their own)
 P_NAV = 0
 P_STOP_ATR = 1
 P_TP_ATR = 2
@@ -16,8 +17,7 @@ P_Q_WINDOW = 10  # trading days
 P_Q_DAYS = 11  # demo days of a quarantine
 P_ENTRY_KEEP = 12  # 1 - entry buffer: entries are approved up to this share of the caps
 P_TRIM_TRIGGER = 13  # (1 + trim hysteresis) * (1 + 1e-9): trims fire above cap x this
-P_ROUND_TRIP_FEE = 14  # 2 x venue taker fee: an entry whose take-profit does not clear it is skipped
-P_SIZE = 15
+P_SIZE = 14
 
 # trade record columns (float64)
 T_INST = 0

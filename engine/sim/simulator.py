@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import msgspec
 import numpy as np
 
-from engine.asset_classes import fee_rates
+from engine.asset_classes import fee_rates, round_trip_fee
 from engine.config import AureusConfig
 from engine.risk.limits import resolve_limits
 from engine.shorting import may_short
@@ -152,8 +152,6 @@ def kernel_params(config: AureusConfig) -> np.ndarray:
     p[k.P_TRIM_KEEP] = 1.0 - round(risk.caps.trim_buffer_pct / 100.0, 12)
     # the same arithmetic as engine.risk.limits / engine.risk.clamp, so the floats are equal
     p[k.P_ENTRY_KEEP] = 1.0 - round(risk.caps.entry_buffer_pct / 100.0, 12)
-    # strategies.entries gates entries on the venue's taker fee, whatever the instrument's asset class
-    p[k.P_ROUND_TRIP_FEE] = 2.0 * config.venue.taker_fee
     p[k.P_TRIM_TRIGGER] = (1.0 + round(risk.caps.trim_hysteresis_pct / 100.0, 12)) * (1.0 + 1e-9)
     p[k.P_MIN_SIZE] = 1e-9
     rate = risk.order_rate
@@ -235,6 +233,7 @@ def simulate(
         np.array([10.0 ** _currency_precision(s.quote_currency) for s in specs]),
         np.array([fee_rates(s.kind, config).taker for s in specs], dtype=np.float64),
         np.array([fee_rates(s.kind, config).maker for s in specs], dtype=np.float64),
+        np.array([round_trip_fee(s.kind, config) for s in specs], dtype=np.float64),  # as strategies.entries
         np.array([config.policy.allow_short and may_short(s.kind, config.shorting) for s in specs], np.bool_),
         bucket,
         name_cap,

@@ -1,8 +1,9 @@
 """The alert router worker: ``alerts`` -> every configured subscription's sink.
 
 Each alert is awaited until every matching sink has it or has dead-lettered it, and only then does the
-offset move on (at least once). The delivery log (Redis when ``store.backend = "redis"``, else a file
-under ``workers.data_dir``) makes a redelivered alert a no-op for sinks that already have it.
+offset move on (at least once). The delivery log (``alerts.delivery_log``: Redis ``SET NX`` with a TTL,
+or a file under ``workers.data_dir``) is checked before each send and written before the alert is
+acknowledged, so a redelivered alert is a no-op for sinks that already have it.
 """
 
 from __future__ import annotations
@@ -48,11 +49,16 @@ def build_dispatcher(
     """Routes for ``subscriptions`` (default: the configured ones) with a restart-proof delivery log."""
     subs = config.alerts.subscriptions if subscriptions is None else subscriptions
     routes = [Route(s, build_sink(s, config.alerts)) for s in subs]
-    if config.store.backend == "redis":
-        log = RedisDeliveryLog(config.store.redis_url, config.store.key_prefix + topic_prefix(config))
+    kind = config.alerts.delivery_log
+    if kind == "redis" or (kind == "auto" and config.store.backend == "redis"):
+        log = RedisDeliveryLog(
+            config.store.redis_url,
+            config.store.key_prefix + topic_prefix(config),
+            ttl_s=config.alerts.delivered_ttl_s,
+        )
     else:
         log = FileDeliveryLog(Path(config.workers.data_dir) / name / "delivered.tsv")
-    return Dispatcher(routes, config.alerts, delivered=log)
+    return Dispatcher(routes, config.alerts, delivered=log, worker=name)
 
 
 def create_app(

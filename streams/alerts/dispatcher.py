@@ -1,8 +1,16 @@
 """Deliver one alert to every matching subscriber, concurrently, with retries, a breaker per sink, and a
 dead-letter file for what still fails. A failing or slow sink delays only its own deliveries.
 
-Idempotency: a :class:`DeliveryLog` remembers ``(sink, alert id)`` pairs delivered, so an alert the broker
-redelivers after a crash or a rebalance is not sent twice to a sink that already has it.
+Idempotency: a :class:`DeliveryLog` remembers ``(sink, alert id)`` pairs delivered. It is checked before
+each send and written (Redis ``SET NX`` with a TTL) after the sink's success answer and before the alert is
+acknowledged, so an alert the broker redelivers after a crash or a rebalance is not sent again to a sink
+that already has it. What remains: a crash after the receiver accepted the alert and before the record
+is acked re-sends that one alert (``aureus_alert_record_seconds`` measures the record's part of that
+window). An unreachable log is not a reason to lose an alert: ``seen`` failing counts as not seen, and a
+``mark`` that keeps failing is logged and counted (``record_failed``).
+
+Rate limits (HTTP 429) are counted per sink (``rate_limited``), wait at least the receiver's
+``retry_after``, and do not open the circuit breaker: the receiver is up, only throttling.
 """
 
 from __future__ import annotations
@@ -17,11 +25,13 @@ from typing import Protocol
 
 import msgspec
 import structlog
+from redis.exceptions import RedisError
 
-from adapters.alerts.errors import SinkError, SinkTemporaryError
+from adapters.alerts.errors import SinkError, SinkRateLimitedError, SinkTemporaryError
 from engine.config import AlertsConfig, AlertSubscription
 from schemas.alerts import Alert
 from streams.alerts.routing import CircuitBreaker, alert_id, backoff_delay, matches
+from streams.metrics import ALERT_RECORD_SECONDS, ALERT_SINK_OUTCOMES
 
 log = structlog.get_logger("aureus.alerts")
 
@@ -39,7 +49,7 @@ class DeliveryLog(Protocol):
 
     async def seen(self, sink: str, alert_id: str) -> bool: ...
 
-    async def mark(self, sink: str, alert_id: str) -> None: ...
+    async def mark(self, sink: str, alert_id: str) -> bool: ...
 
 
 class MemoryDeliveryLog:
@@ -51,8 +61,10 @@ class MemoryDeliveryLog:
     async def seen(self, sink: str, alert_id: str) -> bool:
         return (sink, alert_id) in self._seen
 
-    async def mark(self, sink: str, alert_id: str) -> None:
+    async def mark(self, sink: str, alert_id: str) -> bool:
+        new = (sink, alert_id) not in self._seen
         self._seen.add((sink, alert_id))
+        return new
 
 
 class UndeliveredAlert(msgspec.Struct, frozen=True, kw_only=True):
@@ -85,6 +97,8 @@ class Dispatcher:
         Defaults to an in-memory log.
     clock, sleep, rng : callables
         Monotonic seconds, async sleep and ``random()``; tests pass fakes.
+    worker : str
+        The ``worker`` label of the metrics.
     """
 
     def __init__(
@@ -97,6 +111,7 @@ class Dispatcher:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: Callable[[], float] = random.random,
+        worker: str = "alerts",
     ) -> None:
         self.routes = routes
         self.config = config
@@ -107,6 +122,7 @@ class Dispatcher:
         }
         self.counts: Counter = Counter()
         self._clock, self._sleep, self._rng = clock, sleep, rng
+        self.worker = worker
 
     async def deliver(self, alert: Alert) -> dict[str, str]:
         """Deliver to every matching route.
@@ -121,9 +137,44 @@ class Dispatcher:
         outcomes = await asyncio.gather(*(self._deliver_one(r.sink, alert, ident) for r in targets))
         return {r.sink.name: o for r, o in zip(targets, outcomes, strict=True)}
 
+    def _count(self, sink: str, outcome: str) -> None:
+        self.counts[f"{sink}:{outcome}"] += 1
+        ALERT_SINK_OUTCOMES.labels(self.worker, sink, outcome).inc()
+
+    async def _seen(self, sink: str, ident: str) -> bool:
+        try:
+            return await self.delivered.seen(sink, ident)
+        except (RedisError, OSError) as e:
+            self._count(sink, "log_unavailable")
+            log.warning("alert_delivery_log_unavailable", sink=sink, alert_id=ident, error=str(e))
+            return False  # a possible repeat rather than a lost alert
+
+    async def _record(self, sink: str, ident: str) -> None:
+        """Record a delivery, retrying with backoff; the alert is acknowledged only after this returns."""
+        error = ""
+        for attempt in range(1, self.config.max_attempts + 1):
+            try:
+                if not await self.delivered.mark(sink, ident):
+                    self._count(sink, "recorded_before")  # another instance delivered it meanwhile
+                return
+            except (RedisError, OSError) as e:
+                error = str(e)
+                if attempt < self.config.max_attempts:
+                    await self._sleep(
+                        backoff_delay(
+                            attempt,
+                            base_s=self.config.backoff_base_s,
+                            max_s=self.config.backoff_max_s,
+                            jitter=self.config.jitter,
+                            random=self._rng,
+                        )
+                    )
+        self._count(sink, "record_failed")
+        log.error("alert_record_failed", sink=sink, alert_id=ident, error=error)
+
     async def _deliver_one(self, sink: Sink, alert: Alert, ident: str) -> str:
-        if await self.delivered.seen(sink.name, ident):
-            self.counts[f"{sink.name}:already"] += 1
+        if await self._seen(sink.name, ident):
+            self._count(sink.name, "already")
             return "already"
         breaker = self.breakers[sink.name]
         error = ""
@@ -132,20 +183,36 @@ class Dispatcher:
             retry_after = None
             if not breaker.allow(self._clock()):
                 error = "circuit open"
+                self._count(sink.name, "circuit_open")
             else:
                 try:
                     await sink.send(alert, ident)
+                except SinkRateLimitedError as e:
+                    self._count(sink.name, "rate_limited")
+                    error, retry_after = str(e), e.retry_after
                 except SinkTemporaryError as e:
                     breaker.record_failure(self._clock())
+                    self._count(sink.name, "failed")
                     error, retry_after = str(e), e.retry_after
                 except SinkError as e:
                     breaker.record_failure(self._clock())
+                    self._count(sink.name, "failed")
                     error = str(e)
                     break
                 else:
                     breaker.record_success()
-                    await self.delivered.mark(sink.name, ident)
-                    self.counts[f"{sink.name}:delivered"] += 1
+                    answered = time.perf_counter()  # wall time for the metric only
+                    await self._record(sink.name, ident)
+                    record_s = time.perf_counter() - answered
+                    ALERT_RECORD_SECONDS.labels(self.worker, sink.name).observe(record_s)
+                    self._count(sink.name, "delivered")
+                    log.info(
+                        "alert_delivered",
+                        sink=sink.name,
+                        alert_id=ident,
+                        attempts=attempt,
+                        record_ms=round(record_s * 1000, 3),
+                    )
                     return "delivered"
             if attempt < self.config.max_attempts:
                 delay = backoff_delay(
@@ -159,11 +226,11 @@ class Dispatcher:
         self._dead_letter(
             UndeliveredAlert(alert=alert, alert_id=ident, sink=sink.name, attempts=attempt, error=error)
         )
-        await self.delivered.mark(sink.name, ident)
+        await self._record(sink.name, ident)
         return "dead_lettered"
 
     def _dead_letter(self, item: UndeliveredAlert) -> None:
-        self.counts[f"{item.sink}:dead_lettered"] += 1
+        self._count(item.sink, "dead_lettered")
         log.warning(
             "alert_dead_lettered",
             sink=item.sink,

@@ -355,3 +355,29 @@ def test_cache_guard_stamp_tracks_the_sim_kernel_sources():
     digest = hashlib.sha256(b"".join((here / n).read_bytes() for n in names)).hexdigest()
     stamp = Path(k.simulate._cache._cache_path) / "sim_kernels.deps"
     assert stamp.read_text() == digest
+
+
+def test_entry_gate_uses_each_instruments_own_round_trip_fee():
+    # the same take-profit distance (2.5 x 0.6 / 1000 = 0.15 %) clears an equity's 2 x 5 bps but not a
+    # crypto instrument's 2 x 10 bps: strategies.entries skips the crypto entry as tp_below_fee
+    from engine.asset_classes import round_trip_fee
+
+    cfg = _config(cap=90.0)
+    assert round_trip_fee("equity", cfg) < 2.5 * 0.6 / 1000.0 < round_trip_fee("crypto_spot", cfg)
+    specs = (_spec("crypto_spot", "A.TEST"), _spec("equity", "B.TEST"))
+    n = 4
+    bars = EventBars(
+        ts=np.repeat(T0 + MIN * np.arange(2, dtype=np.int64), 2), inst=np.array([0, 1, 0, 1]),
+        open=np.full(n, 1000.0), high=np.full(n, 1000.0), low=np.full(n, 1000.0), close=np.full(n, 1000.0),
+        volume=np.full(n, 1000.0), instruments=("A.TEST", "B.TEST"),
+    )  # fmt: skip
+    nan = np.full(n, np.nan)
+    decisions = Decisions(
+        action=np.array([1, 1, 0, 0], np.int8), size=np.full(n, 0.01), atr=np.full(n, 0.6), p_short=nan,
+        p_mid=nan, ppo_hint=None, vol_z=nan, sentiment=nan, liquidity=nan, correlation=nan,
+        bucket_limit_pct=np.full(n, 90.0), model_providers={},
+    )  # fmt: skip
+    res = simulate(bars, decisions, specs, cfg)
+    assert res.counters["entries"] == 1 and res.counters["skip_tp_below_fee"] == 1
+    (trade,) = res.trades
+    assert trade[k.T_INST] == 1  # the equity

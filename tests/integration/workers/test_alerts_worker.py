@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import statistics
 import sys
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
 
 import pytest
+import redis
 from worker_harness import WorkerProcess, garbage, overrides, produce, unique_letters, wait_for
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "streams" / "alerts"))
@@ -69,6 +73,22 @@ severity = "critical"
     return path
 
 
+def _record_ms(*logs: Path) -> list[float]:
+    """``record_ms`` of every ``alert_delivered`` line: the sink's answer to the Redis record's ack."""
+    out = []
+    for path in logs:
+        for line in path.read_text(errors="replace").splitlines():
+            if "alert_delivered" not in line:
+                continue
+            try:
+                event = json.loads(line[line.index("{") :])
+            except ValueError:
+                continue
+            if event.get("event") == "alert_delivered":
+                out.append(float(event["record_ms"]))
+    return out
+
+
 async def _until(predicate, timeout_s: float, worker: WorkerProcess) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and not predicate():
@@ -82,7 +102,8 @@ async def test_alert_worker_delivers_exactly_the_matching_alerts_across_a_kill_9
 ):
     server = Loopback()
     await server.start()
-    server.delay_s = 0.3  # slow receiver: the kill lands mid-stream
+    server.delay_s = 0.3  # slow receivers (webhook and Telegram): the kill lands mid-stream
+    store_prefix = f"aureus-test:{uuid.uuid4().hex}:"
     alerts = _alerts()
     want_hook = [alert_id(a) for a in alerts if matches(HOOK, a)]
     want_tg = [alert_text(a) for a in alerts if matches(TG, a)]
@@ -93,7 +114,10 @@ async def test_alert_worker_delivers_exactly_the_matching_alerts_across_a_kill_9
     messages = messages[:10] + [("alerts", b"junk", v) for v in bad] + messages[10:]
     config = _config(tmp_path / "alerts.toml", server.url)
     args = overrides(kafka_bootstrap, topic_prefix, tmp_path / "faust") + [
-        f"alerts.dead_letter_path={tmp_path / 'dead.jsonl'}"
+        f"alerts.dead_letter_path={tmp_path / 'dead.jsonl'}",
+        "alerts.delivery_log=redis",
+        "store.redis_url=redis://127.0.0.1:6379/0",
+        f"store.key_prefix={store_prefix}",
     ]
     try:
         first = WorkerProcess("alerts", args, tmp_path / "alerts-1.log", config_file=config)
@@ -103,7 +127,7 @@ async def test_alert_worker_delivers_exactly_the_matching_alerts_across_a_kill_9
             first.kill9()
         finally:
             first.stop()
-        at_kill = len(server.webhook_keys)
+        at_kill, tg_at_kill = len(server.webhook_keys), len(server.telegram)
         second = WorkerProcess("alerts", args, tmp_path / "alerts-2.log", config_file=config)
         try:
             await _until(
@@ -118,11 +142,23 @@ async def test_alert_worker_delivers_exactly_the_matching_alerts_across_a_kill_9
     finally:
         await server.stop()
     repeats = len(server.webhook_keys) - len(set(server.webhook_keys))
+    tg_repeats = sum((Counter(b["text"] for b in server.telegram) - Counter(want_tg)).values())
+    record_ms = _record_ms(tmp_path / "alerts-1.log", tmp_path / "alerts-2.log")
+    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    try:
+        recorded = {k.decode().rsplit(":", 1)[1] for k in client.scan_iter(match=store_prefix + "*")}
+        for key in client.scan_iter(match=store_prefix + "*"):
+            client.delete(key)
+    finally:
+        client.close()
     print(
-        f"alerts: {len(want_hook)} webhook + {len(want_tg)} telegram expected; {at_kill} webhook deliveries "
-        f"before kill -9; after restart {len(server.webhook_keys)} webhook ({repeats} repeated), "
-        f"{len(server.telegram)} telegram"
+        f"alerts: {len(want_hook)} webhook + {len(want_tg)} telegram expected; {at_kill} webhook + "
+        f"{tg_at_kill} telegram deliveries before kill -9; after restart {len(server.webhook_keys)} webhook "
+        f"({repeats} repeated), {len(server.telegram)} telegram ({tg_repeats} repeated); "
+        f"answer->Redis record: median {statistics.median(record_ms):.2f} ms, max {max(record_ms):.2f} ms "
+        f"over {len(record_ms)} deliveries"
     )
+    assert {alert_id(a) for a in alerts if matches(HOOK, a) or matches(TG, a)} <= recorded
     assert set(server.webhook_keys) == set(want_hook)
     got_tg = Counter(b["text"] for b in server.telegram)
     assert not Counter(want_tg) - got_tg, "a Telegram alert was lost"

@@ -50,7 +50,8 @@ class Loopback:
             if retry_after is not None:
                 body["parameters"] = {"retry_after": retry_after}
             return web.json_response(body, status=status)
-        return web.Response(status=status, text="scripted failure")
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        return web.Response(status=status, text="scripted failure", headers=headers)
 
     async def _hook(self, request: web.Request) -> web.Response:
         if self.delay_s:
@@ -62,6 +63,8 @@ class Loopback:
         return web.json_response({"received": True})
 
     async def _send_message(self, request: web.Request) -> web.Response:
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         if (failure := self._scripted("telegram")) is not None:
             return failure
         body = await request.json()
