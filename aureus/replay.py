@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import Counter
 from pathlib import Path
 
 import msgspec
-from nautilus_trader.model.events import OrderFilled
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -154,8 +154,9 @@ def _run(config, recording, manifest, data_path, run, console, state, engine_hoo
         config_hash=config_hash(config),
         journal=strategy.journal,
         sink=sink,
-        orders=len(engine.cache.orders()),
-        fills=sum(1 for o in engine.cache.orders() for e in o.events if isinstance(e, OrderFilled)),
+        # the strategy's own counts: Nautilus's cache drops closed orders in long replays
+        orders=strategy.journal.orders,
+        fills=strategy.journal.fills,
         events=sum(seen.values()),
         elapsed_s=elapsed,
         models=strategy.model_summary(),
@@ -233,6 +234,7 @@ def build_strategy(
             subscribe_news=news,
             mark_persist_interval_s=config.node.replay_mark_persist_interval_s,
             subscribe_control=control,
+            cache_purge_interval_s=config.node.replay_cache_purge_interval_s,
         ),
         store=store,
         sink=sink,
@@ -255,6 +257,17 @@ def feed_recording(
     ``on_bar(instrument, ts_event, close)`` sees each bar before its chunk runs (ahead of the engine clock).
     """
     converters = {s.instrument_id: BarConverter(bar_type_for(s), s) for s in specs}
+    # what exists before the run (engine, models, imported modules) is never garbage: keep the cyclic GC from
+    # scanning it again on every collection of the run (BTCUSDT: GC time 13.8 -> 4.4 µs a bar)
+    gc.collect()
+    gc.freeze()
+    try:
+        return _feed(engine, recording, converters, chunk_events, on_progress, prices, on_bar)
+    finally:
+        gc.unfreeze()
+
+
+def _feed(engine, recording, converters, chunk_events, on_progress, prices, on_bar) -> Counter[str]:
     seen: Counter[str] = Counter()
     bars, news = [], []
     for record in recording.iter_all():

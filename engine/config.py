@@ -116,6 +116,8 @@ class NodeConfig(msgspec.Struct, **_STRUCT):
     where an fsync per bar would dominate (a day: marks go out with the day roll, any other change of the
     risk state, and at stop). ``flatten_retry_s`` / ``flatten_retry_max_s``: backoff of a
     denied or rejected close (doubling from the first to the second) until the book is flat.
+    ``replay_cache_purge_interval_s``: in replay, this often the strategy drops orders and positions
+    closed at least this long ago from Nautilus's cache (0: never), so a long replay's cache stays small.
     """
 
     bar_grace_ms: Annotated[int, msgspec.Meta(ge=1)] = 2_000
@@ -123,6 +125,7 @@ class NodeConfig(msgspec.Struct, **_STRUCT):
     replay_mark_persist_interval_s: NonNegative = 86_400.0
     flatten_retry_s: Positive = 1.0
     flatten_retry_max_s: Positive = 60.0
+    replay_cache_purge_interval_s: NonNegative = 3_600.0
 
 
 class KafkaConfig(msgspec.Struct, **_STRUCT):

@@ -54,3 +54,5 @@ class RunJournal:
         self.clamp_reasons: Counter[str] = Counter()
         self.bars = 0
         self.news = 0
+        self.orders = 0  # orders the strategy submitted (the report's count; Nautilus's cache is purged)
+        self.fills = 0  # OrderFilled events the strategy received

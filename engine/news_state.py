@@ -40,6 +40,8 @@ class DecayedSentiment:
     def contributors(self, ts_ns: int, limit: int = 3) -> tuple[str, ...]:
         """Ids of the items whose decayed push on the sentiment is largest at ``ts_ns`` (at least 0.01),
         strongest first; ties broken by time, then id, so the answer is deterministic."""
+        if not self._recent:
+            return ()
         weighted = []
         for news_id, ts, push in self._recent:
             decayed = push * math.exp(-self._lambda_per_ns * max(0, ts_ns - ts))

@@ -56,7 +56,7 @@ class EntryMixin:
         )
         self.outputs.decision(
             EnsembleDecision(
-                instrument=instrument_id.value,
+                instrument=st.spec.instrument_id,
                 ts_event=ts,
                 p_short=p_short,
                 p_mid=p_mid,

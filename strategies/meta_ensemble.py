@@ -62,6 +62,7 @@ class MetaEnsembleConfig(StrategyConfig, frozen=True):
     venue_is_paper: bool = True
     mark_persist_interval_s: float = 0.0
     subscribe_control: bool = False
+    cache_purge_interval_s: float = 0.0
 
 
 _STEP_TIMER = "aureus-portfolio-step"
@@ -163,6 +164,9 @@ class MetaEnsembleStrategy(
         self.cfg = msgspec.structs.replace(self.cfg, policy=self._policy.policy)
         self.risk.cfg = self.cfg
         self._grace_ns = self.cfg.node.bar_grace_ms * 1_000_000
+        self._grace_armed = False
+        self._purge_ns = int(config.cache_purge_interval_s * 1_000_000_000)
+        self._next_purge_ts = -1
         _warm_kernels(self.cfg)
         # restart: bars at or before an instrument's decided mark only warm its features (see commit_decided)
         self._decided: dict[str, int] = dict(self.risk.supervisor.state.decided)
@@ -254,6 +258,24 @@ class MetaEnsembleStrategy(
                 )
         self.outputs.flush()
 
+    def submit_order(self, order, *args, **kwargs) -> None:
+        self.journal.orders += 1  # counted here: the report must not depend on the (purged) cache
+        super().submit_order(order, *args, **kwargs)
+
+    def submit_order_list(self, order_list, *args, **kwargs) -> None:
+        self.journal.orders += len(order_list.orders)
+        super().submit_order_list(order_list, *args, **kwargs)
+
+    def _purge_cache(self, ts: int) -> None:
+        """Drop orders and positions closed at least one purge interval ago from Nautilus's cache: by then
+        their fills and trades were reported, and a long replay's cache (and every query on it) stays
+        small. A NETTING position id that opens again after its purge starts a fresh position."""
+        buffer_s = self._purge_ns // 1_000_000_000
+        self.cache.purge_closed_orders(ts, buffer_secs=buffer_s)
+        self.cache.purge_closed_positions(ts, buffer_secs=buffer_s)
+        self._next_purge_ts = ts + self._purge_ns
+        self.journal.counters["cache_purges"] += 1
+
     def model_summary(self) -> dict:
         """Name -> version, provider and sha256 of every model in use (``None`` for an absent one)."""
         return model_summary(self._models, self._ppo)
@@ -293,34 +315,48 @@ class MetaEnsembleStrategy(
         st.ret = math.log(close / st.prev_close) if st.prev_close > 0.0 else math.nan
         st.prev_close = st.last_close = close
         st.last_bar_ts = ts
-        self.risk.adv[instrument_id.value].update(ts, close, volume)
-        self.risk.resume(ts, instrument_id.value)
+        self.risk.adv[st.spec.instrument_id].update(ts, close, volume)
+        if self.risk.stalled:
+            self.risk.resume(ts, st.spec.instrument_id)
+            if self._stall_alert_ts is None:  # every feed was stalled: this one is watched again
+                self._arm_stall_check()
         self.journal.bars += 1
         if arrival == "late":  # its timestamp's step already ran: decide it on its own
             self.journal.counters["late_bars"] += 1
             self._late_bar(instrument_id, st, ts)
         elif arrival == "complete":
-            self._cancel_grace_timer()
+            if self._grace_armed:
+                self._cancel_grace_timer()
             self._step(*self._batch.take())
         elif arrival == "first":
             self.clock.set_time_alert_ns(_STEP_TIMER, ts + self._grace_ns, callback=self._grace_passed)
+            self._grace_armed = True
 
     def _grace_passed(self, event) -> None:
+        self._grace_armed = False
         if self._batch.pending_ts is not None and event.ts_event >= self._batch.pending_ts + self._grace_ns:
             self._step(*self._batch.take())
 
     def _cancel_grace_timer(self) -> None:
-        if _STEP_TIMER in self.clock.timer_names:
-            self.clock.cancel_timer(_STEP_TIMER)
+        # a flag, not clock.timer_names: that builds a list of every timer on each bar
+        if self._grace_armed:
+            self._grace_armed = False
+            if _STEP_TIMER in self.clock.timer_names:
+                self.clock.cancel_timer(_STEP_TIMER)
 
     # ------------------------------------------------------------------ portfolio step
     def _step(self, ts: int, instruments: tuple[str, ...], *, trade: bool = True) -> None:
         """Book-level work once per timestamp, after its bars: fills and trades held since the last step,
         correlations, the mark and kill switch, stops, trims, decisions (instruments sorted), equity."""
         self.outputs.flush()
+        if self._purge_ns and ts >= self._next_purge_ts:
+            if self._next_purge_ts >= 0:
+                self._purge_cache(ts)
+            else:
+                self._next_purge_ts = ts + self._purge_ns
         ids = [self._ids[i] for i in instruments]
         correlations = self._correlations(ids)
-        replayed = {i for i in instruments if ts <= self._decided.get(i, -1)}
+        replayed = {i for i in instruments if ts <= self._decided.get(i, -1)} if self._decided else None
         if replayed:  # a restart's warm-up: these bars were decided before; features only
             self.journal.counters["bars_replayed_not_decided"] += len(replayed)
             if len(replayed) == len(ids):
@@ -388,7 +424,7 @@ class MetaEnsembleStrategy(
         """Return correlation to the reference instrument, updated only with both returns of this step."""
         if not self._reference:
             return {i: 1.0 for i in ids}
-        ref = InstrumentId.from_str(self._reference)
+        ref = self._ids[self._reference]
         ref_ret = self._state[ref].ret if ref in ids else math.nan
         out = {}
         for instrument_id in ids:

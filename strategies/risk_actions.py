@@ -12,7 +12,6 @@ time, until the position is gone.
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 from functools import partial
 
 from nautilus_trader.model.enums import OrderSide, TimeInForce
@@ -25,6 +24,7 @@ from strategies.order_ids import attempt_of, client_order_id, decision_ts_of, pu
 from strategies.trade_journal import fill_message
 
 _CLOSE_PURPOSES = ("flatten", "kill")
+_STALL_TIMER = "aureus-data-stall"
 
 
 def quantity_for(instrument, value: float):
@@ -188,6 +188,7 @@ class RiskActionsMixin:
         return any(purpose_of(o.client_order_id) == "trim" for o in orders)
 
     def on_order_filled(self, event: OrderFilled) -> None:
+        self.journal.fills += 1
         self.outputs.hold_fill(fill_message(event, event.position_id.value if event.position_id else ""))
         if purpose_of(event.client_order_id) != "trim":
             return
@@ -218,18 +219,37 @@ class RiskActionsMixin:
 
     # ------------------------------------------------------------------ data stall
     def _start_stall_timer(self) -> None:
+        """Stalls are checked on a grid of ticks every ``check`` ns from the start. Only the ticks at which
+        some feed could first be silent too long are armed (one time alert at a time, re-armed when it fires
+        and when a stalled feed resumes): every other tick would find nothing, and a periodic timer firing
+        them all cost about 15 µs a bar in replay."""
         timeout_bars = self.cfg.risk.data_stall.timeout_bars
         self._stall_timeout = {i: stall_timeout_ns(st.spec, timeout_bars) for i, st in self._state.items()}
         self._started_ts = self.clock.timestamp_ns()
         check_ns = max(
             min(st.interval_ns for st in self._state.values()), min(self._stall_timeout.values()) // 2
         )
-        self.clock.set_timer(
-            "aureus-data-stall", timedelta(microseconds=check_ns // 1_000), callback=self._check_stall
-        )
+        self._stall_step_ns = check_ns // 1_000 * 1_000  # the periodic timer's microsecond interval
+        self._stall_alert_ts: int | None = None
+        self._arm_stall_check()
+
+    def _arm_stall_check(self) -> None:
+        """Arm the first grid tick at which a feed not stalled yet is silent for longer than its timeout."""
+        t0, step = self._started_ts, self._stall_step_ns
+        due = None
+        for instrument_id, st in self._state.items():
+            if instrument_id.value in self.risk.stalled:  # a stalled feed is re-armed when it resumes
+                continue
+            last = st.last_bar_ts if st.last_bar_ts >= 0 else t0
+            tick = t0 + max(1, (last + self._stall_timeout[instrument_id] - t0) // step + 1) * step
+            due = tick if due is None else min(due, tick)
+        self._stall_alert_ts = due
+        if due is not None:
+            self.clock.set_time_alert_ns(_STALL_TIMER, due, callback=self._check_stall)
 
     def _check_stall(self, event) -> None:
         now = event.ts_event
+        self._stall_alert_ts = None
         for instrument_id, st in self._state.items():
             last = st.last_bar_ts if st.last_bar_ts >= 0 else self._started_ts
             if now - last <= self._stall_timeout[instrument_id]:
@@ -240,3 +260,4 @@ class RiskActionsMixin:
                     if not order.is_reduce_only:
                         self.cancel_order(order, client_id=st.route)
                         self.journal.counters["stall_entries_cancelled"] += 1
+        self._arm_stall_check()

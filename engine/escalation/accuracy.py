@@ -30,6 +30,7 @@ class DirectionScorer:
         self._times: dict[str, list[int]] = {}
         self._closes: dict[str, list[float]] = {}
         self._pending: deque[tuple[int, str, int]] = deque()
+        self._scores = 0
 
     def on_close(self, instrument: str, ts: int, close: float) -> None:
         """A bar's close (non-decreasing ``ts`` per instrument)."""
@@ -55,7 +56,9 @@ class DirectionScorer:
             if start is None or end is None or end == start:
                 continue
             hits.append((end > start) == (direction > 0))
-        self._prune(now)
+        self._scores += 1
+        if self._scores % 256 == 0:  # pruning only frees memory: now and then is as good as every step
+            self._prune(now)
         return hits
 
     def _close_at(self, instrument: str, ts: int) -> float | None:
@@ -68,6 +71,8 @@ class DirectionScorer:
         the oldest pending decision (or ``now``, as later decisions come at or after the clock)."""
         cutoff = min(self._pending[0][0], now) if self._pending else now
         for instrument, times in self._times.items():
+            if len(times) <= 1025:  # keep_from below cannot pass 1024
+                continue
             keep_from = bisect.bisect_right(times, cutoff) - 1
             if keep_from > 1024:  # amortised: trim in batches, not on every step
                 del times[:keep_from]

@@ -52,6 +52,7 @@ class NodeStateTracker:
         self._bucket_pnl = {b: 0.0 for b in BUCKETS}
         self._turnover: dict[int, float] = {}
         self._recent_hits: deque[bool] = deque(maxlen=accuracy_window)
+        self._recent_sum = 0  # hits in _recent_hits, kept as they enter and leave
         self._baseline_hits = 0
         self._baseline_n = 0
         self._feature_hits: dict[str, list[int]] = {}
@@ -60,6 +61,9 @@ class NodeStateTracker:
         self._sharpe_memo: tuple[tuple, float | None] | None = None
         self._turnover_memo: tuple[tuple, TurnoverStats] | None = None
         self._trades_seen = 0
+        self._last_day: int | None = None  # the latest day seen (self._day only differs after a rewind)
+        self._closes_memo: tuple[int, tuple[float, ...]] | None = None  # (today, closes of earlier days)
+        self._peak_memo: tuple[int, float] | None = None  # (today, highest NAV of the 4 days before it)
         self.sip = 0.0
 
     def on_equity(self, ts: int, nav: float, day_pnl: float, bucket_usage: dict[str, float]) -> None:
@@ -71,6 +75,10 @@ class NodeStateTracker:
             self.sod_nav = nav / (1.0 + day_pnl) if day_pnl > -1.0 else nav
         self.nav = nav
         self.day_pnl = day_pnl
+        if self._last_day is None or day > self._last_day:
+            self._last_day = day
+        elif day < self._last_day:  # a rewound day may rewrite earlier closes and peaks: drop the kept ones
+            self._closes_memo = self._peak_memo = None
         self._day_close[day] = nav
         self._day_peak[day] = max(nav, self._day_peak.get(day, nav))
         for b in BUCKETS:
@@ -103,9 +111,12 @@ class NodeStateTracker:
     def on_scored_decision(self, hit: bool) -> None:
         """A decision whose direction was checked against the realised return."""
         if len(self._recent_hits) == self._recent_hits.maxlen:
-            self._baseline_hits += int(self._recent_hits[0])
+            oldest = int(self._recent_hits[0])
+            self._baseline_hits += oldest
+            self._recent_sum -= oldest
             self._baseline_n += 1
         self._recent_hits.append(hit)
+        self._recent_sum += int(hit)
 
     def on_scored_feature(self, name: str, hit: bool) -> None:
         """A feature whose sign was checked against the realised return."""
@@ -116,21 +127,43 @@ class NodeStateTracker:
     def _drawdown_5d(self) -> float:
         if self._day is None:
             return 0.0
-        peaks = [p for d, p in self._day_peak.items() if self._day - d < DRAWDOWN_DAYS]
-        peak = max(peaks)
+        day = self._day
+        if day == self._last_day:  # no later day exists: earlier days' peaks are final, kept per day
+            memo = self._peak_memo
+            if memo is None or memo[0] != day:
+                earlier = [p for d, p in self._day_peak.items() if 0 < day - d < DRAWDOWN_DAYS]
+                memo = self._peak_memo = (day, max(earlier, default=-math.inf))
+            peak = max(memo[1], self._day_peak[day])
+        else:
+            peak = max(p for d, p in self._day_peak.items() if self._day - d < DRAWDOWN_DAYS)
         return max(0.0, 1.0 - self.nav / peak) if peak > 0 else 0.0
 
     def _sharpe(self) -> float | None:
-        days = sorted(self._day_close)[-(SHARPE_DAYS + 1) :]
-        if len(days) < MIN_SHARPE_DAYS + 1:
+        key = self._sharpe_key()
+        if len(key) < MIN_SHARPE_DAYS + 1:
             return None
-        key = tuple(self._day_close[d] for d in days)
         if self._sharpe_memo is not None and self._sharpe_memo[0] == key:
             return self._sharpe_memo[1]
         closes = np.array(key)
         value = sharpe_daily(closes[1:] / closes[:-1] - 1.0)
         self._sharpe_memo = (key, value)
         return value
+
+    def _baseline(self) -> float | None:
+        return self._baseline_hits / self._baseline_n if self._baseline_n >= MIN_SCORED else None
+
+    def _sharpe_key(self) -> tuple[float, ...]:
+        """Closes of the last ``SHARPE_DAYS + 1`` days, oldest first. Earlier days' closes no longer change
+        once a later day began, so they are kept per day and only today's close is appended per step."""
+        day = self._day
+        if day is None or day != self._last_day:  # empty, or rewound to an earlier day: the plain way
+            days = sorted(self._day_close)[-(SHARPE_DAYS + 1) :]
+            return tuple(self._day_close[d] for d in days)
+        memo = self._closes_memo
+        if memo is None or memo[0] != day:
+            earlier = sorted(d for d in self._day_close if d < day)[-SHARPE_DAYS:]
+            memo = self._closes_memo = (day, tuple(self._day_close[d] for d in earlier))
+        return memo[1] + (self._day_close[day],)
 
     def _turnover_stats(self) -> TurnoverStats:
         day = self._day if self._day is not None else 0
@@ -147,6 +180,23 @@ class NodeStateTracker:
 
         return TurnoverStats(daily_turnover=window(1), weekly_turnover=window(7), monthly_turnover=window(30))
 
+    def scalars(self, ts: int, *, put_call_ratio: float | None = None) -> NodeState:
+        """The state at ``ts`` with only the numbers :meth:`TriggerEvaluator.fired` reads (the request bodies'
+        parts keep their defaults): enough to tell whether any trigger is due, on every step."""
+        recent = len(self._recent_hits)
+        return NodeState(
+            ts_event=ts,
+            net_liquidity=self.nav,
+            daily_pnl=self.day_pnl,
+            drawdown_5d=self._drawdown_5d(),
+            volatility_zscore=self.vol_z,
+            correlation=self.correlation,
+            ensemble_accuracy=self._recent_sum / recent if recent >= MIN_SCORED else None,
+            baseline_accuracy=self._baseline(),
+            rolling_sharpe=self._sharpe(),
+            put_call_ratio=put_call_ratio,
+        )
+
     def snapshot(
         self,
         ts: int,
@@ -157,8 +207,8 @@ class NodeStateTracker:
     ) -> NodeState:
         """The state the triggers read at ``ts``."""
         recent = len(self._recent_hits)
-        accuracy = sum(self._recent_hits) / recent if recent >= MIN_SCORED else None
-        baseline = self._baseline_hits / self._baseline_n if self._baseline_n >= MIN_SCORED else None
+        accuracy = self._recent_sum / recent if recent >= MIN_SCORED else None
+        baseline = self._baseline()
         return NodeState(
             ts_event=ts,
             net_liquidity=self.nav,

@@ -91,6 +91,8 @@ class EscalationSink:
 
     def _put_call_ratio(self, now: int) -> float | None:
         """The highest latest put/call ratio over the underlyings seen up to ``now``."""
+        if not self._options_pending and not self._put_call:
+            return None
         due = [m for m in self._options_pending if m.ts_event <= now]
         if due:
             self._options_pending = [m for m in self._options_pending if m.ts_event > now]
@@ -119,8 +121,11 @@ class EscalationSink:
         self.tracker.on_equity(row.ts, row.nav, day_pnl, usage)
         for hit in self.accuracy.score(row.ts):
             self.tracker.on_scored_decision(hit)
-        state = self.tracker.snapshot(row.ts, put_call_ratio=self._put_call_ratio(row.ts))
-        self._publish(self.triggers.evaluate(state))
+        put_call = self._put_call_ratio(row.ts)
+        # the full snapshot (bodies' buckets, P&L split, turnover, trades) only when a request will go out
+        if self.triggers.due(self.tracker.scalars(row.ts, put_call_ratio=put_call)):
+            state = self.tracker.snapshot(row.ts, put_call_ratio=put_call)
+            self._publish(self.triggers.evaluate(state))
         if self._kill is not None:
             self._judge_pending = self.tracker.snapshot(row.ts, kill_switch_reason=self._kill.reason)
             self._kill = None

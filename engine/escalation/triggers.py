@@ -140,6 +140,14 @@ class TriggerEvaluator:
             out.append("kill_switch")
         return out
 
+    def due(self, state: NodeState) -> bool:
+        """Whether :meth:`evaluate` would return any request for a state with these trigger inputs."""
+        for trigger in self.fired(state):
+            last = self.last_fired.get(trigger)
+            if last is None or state.ts_event - last >= self._window_ns:
+                return True
+        return False
+
     def evaluate(self, state: NodeState, *, only: tuple[str, ...] | None = None) -> list[EscalationRequest]:
         """Requests to publish on ``escalations`` at this step (each trigger at most once per window);
         ``only`` restricts the evaluation to those triggers."""

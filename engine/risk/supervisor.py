@@ -187,8 +187,11 @@ class RiskSupervisor:
         if not (math.isfinite(nav) and nav > 0):
             raise RiskInputError(f"marked NAV must be a finite positive number, got {nav!r}")
         today = utc_day(ts)
-        changes = Changes()
+        unchanged = self._mark_unchanged(ts, today, nav)
+        if unchanged is not None:
+            return unchanged
         s = self._state
+        changes = Changes()
         sip_entry = None
         new_day = None
         if self._day is None or today > self._day:
@@ -207,6 +210,20 @@ class RiskSupervisor:
             flatten = True
         self._state = s
         return self._finish(ts, changes, flatten=flatten, new_day=new_day, sip_entry=sip_entry)
+
+    def _mark_unchanged(self, ts: int, today: int, nav: float) -> RiskUpdate | None:
+        """The same NAV again on the same day (a flat book): when the mark would change nothing (the day's
+        low already at or below it, the kill switch not crossed), what :meth:`mark` returns, without the
+        state copies; only the interval write may be due. ``None``: take the full path."""
+        s = self._state
+        if today != self._day or nav != s.last_nav or s.halted or self._pending_alerts:
+            return None
+        pnl = nav / s.sod_nav - 1.0
+        if s.day_pnl_low > pnl or kill_threshold_crossed(pnl, self._kill.daily_loss_pct):
+            return None
+        persisted = self._save(ts)
+        pending, self._pending_alerts = tuple(self._pending_alerts), []
+        return RiskUpdate(alerts=pending, day_pnl=self.day_pnl, persisted=persisted)
 
     def halt(self, ts: int, reason: str) -> RiskUpdate:
         """Fire the kill switch now, whatever the day P&L: the NAV cannot be marked (zero, negative, NaN).

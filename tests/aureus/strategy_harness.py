@@ -27,7 +27,10 @@ class Harness:
     def __init__(
         self, data: Path, state: Path, *overrides: str, max_bars: int | None = None, control: bool = False
     ) -> None:
-        self.cfg = load_config(overrides=["replay.progress=false", *overrides])
+        # tests read closed orders back from Nautilus's cache after the run: no purge unless asked for
+        self.cfg = load_config(
+            overrides=["replay.progress=false", "node.replay_cache_purge_interval_s=0", *overrides]
+        )
         recording = open_recording(data)
         specs = recording.verify().instruments
         self.engine = build_backtest_engine(self.cfg, specs)
