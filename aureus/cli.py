@@ -77,7 +77,7 @@ def replay(
     console.print(
         f"[bold]replay done[/]: {report['bars']} bars, {report['orders']} orders, {report['fills']} fills, "
         f"{report['trades']} trades, total_return {report['total_return']:+.4%}, "
-        f"max_drawdown {report['max_drawdown']:.4%}, sharpe_daily {report['sharpe_daily']}, "
+        f"max_drawdown {report['max_drawdown']:.4%}, sharpe_daily {_rounded(report['sharpe_daily'])}, "
         f"{report['events_per_s']} events/s"
     )
     if report["rl_model"] == "missing":
@@ -139,3 +139,8 @@ def main(argv: list[str] | None = None) -> None:
     configure_logging()
     _mount_subcommands()
     run_cli(app, argv)
+
+
+def _rounded(value: object) -> object:
+    """A metric for the one-line summary: floats to 3 decimals (report.json keeps full precision)."""
+    return f"{value:.3f}" if isinstance(value, float) else value
