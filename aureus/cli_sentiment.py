@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from aureus.cli_progress import step_progress
+
 _out = Console()
-
-
-@contextmanager
-def _progress() -> Iterator[Callable[[str], None]]:
-    """A spinner whose description is the current step; finished steps are printed with a tick."""
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=_out
-    ) as progress:
-        task = progress.add_task("starting", total=None)
-        last: list[str] = []
-
-        def on_step(message: str) -> None:
-            if last:
-                progress.console.print(f"[green]✓[/green] {last[-1]}")
-            last.append(message)
-            progress.update(task, description=message)
-
-        yield on_step
-        if last:
-            progress.console.print(f"[green]✓[/green] {last[-1]}")
-        progress.update(task, description="done")
 
 
 def sentiment(
@@ -54,7 +32,7 @@ def sentiment(
     from aureus.train_sentiment import SHIPPED, cross_validate_variants, train_sentiment
 
     if cv:
-        with _progress() as on_step:
+        with step_progress(_out) as on_step:
             results = cross_validate_variants(resolve_repo_path(data), seed=seed, on_step=on_step)
         table = Table(title="5-fold CV on the training split (mean ± std over folds)")
         for column in ("variant", "accuracy", "macro-F1"):
@@ -65,7 +43,7 @@ def sentiment(
             table.add_row(r.variant + shipped, acc.removeprefix("accuracy "), f1.removeprefix("macro-F1 "))
         _out.print(table)
         return
-    with _progress() as on_step:
+    with step_progress(_out) as on_step:
         manifest = train_sentiment(
             resolve_repo_path(data), resolve_repo_path(out), seed=seed, on_step=on_step
         )

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from aureus.cli_errors import EXPECTED_ERRORS, describe, fail, removed_on_failure
+from aureus.cli_progress import step_progress
 
 train_app = typer.Typer(name="train", help="Train models from recorded streams.", no_args_is_help=True)
 
@@ -49,28 +49,10 @@ def baseline(
     console = Console()
     try:
         config, params = parse_overrides(overrides or [])
-        with removed_on_failure(out), Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        ) as progress:
-            task = progress.add_task("starting", total=None)
-            last: list[str] = []
-
-            def on_step(message: str) -> None:
-                if last:
-                    progress.console.print(f"[green]✓[/green] {last[-1]}")
-                last.append(message)
-                progress.update(task, description=message)
-
+        with removed_on_failure(out), step_progress(console) as on_step:
             models = train_baseline(
                 data, out, seed=seed, config=config, feature_params=params, on_step=on_step
             )
-            if last:
-                progress.console.print(f"[green]✓[/green] {last[-1]}")
-            progress.update(task, description="done")
     except EXPECTED_ERRORS as e:
         raise fail(f"training failed: {describe(e)}") from e
 
