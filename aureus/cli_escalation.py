@@ -242,39 +242,14 @@ def rollback(
     store.record(version)  # fails clearly on an unknown version
     update = rollback_update(store.current(), version, ts_event=time.time_ns(), by=by)
     if publish:
-        asyncio.run(publish_control(cfg, update))
+        from schemas.topics import CONTROL
+
+        asyncio.run(publish_messages(cfg, CONTROL, [update]))  # keyed `policy` like every control update
         _echo_json({"published": True, "restores": version, "update": update})
         return
     limits = PolicyLimits.from_config(cfg.risk, cfg.escalation)
     policy, _ = apply_and_commit(store, update, limits)
     _echo_json({"version": policy.version, "restored": version, "update": update})
-
-
-async def publish_control(cfg, update) -> None:
-    """Send one policy update on ``control`` (key ``policy``) and wait for the broker's acknowledgement."""
-    from aiokafka import AIOKafkaProducer
-    from aiokafka.errors import KafkaError
-
-    from engine.errors import EngineError
-    from schemas.codec import encode
-    from schemas.topics import CONTROL, CONTROL_KEY
-
-    k = cfg.kafka
-    producer = AIOKafkaProducer(
-        bootstrap_servers=k.bootstrap_servers,
-        client_id=f"{k.client_id}-policy",
-        acks="all" if k.acks == "all" else int(k.acks),
-        enable_idempotence=k.enable_idempotence,
-    )
-    try:
-        await producer.start()
-        await producer.send_and_wait(
-            k.topic_prefix + CONTROL, encode(CONTROL, update), key=CONTROL_KEY.encode()
-        )
-    except KafkaError as e:
-        raise EngineError(f"control not published to {k.bootstrap_servers}: {e}") from e
-    finally:
-        await producer.stop()
 
 
 @escalation_app.command("options-oi")
