@@ -141,6 +141,11 @@ class MetaEnsembleStrategy(
         self._touch: dict = {}
         self._ppo = None
         self._venue_currency: dict = {}
+        # the book as last read from Nautilus (strategies.book): None = read it again
+        self._cash: float | None = None
+        self._held: list = []
+        self._net: list | None = None
+        self._flat_notionals: dict[str, float] | None = None
         self._buckets: dict[str, str] = {}
         self.risk = RiskDesk(
             self.cfg,
@@ -234,6 +239,8 @@ class MetaEnsembleStrategy(
         self._ids = {i.value: i for i in self._state}
         self._batch = TimestampBatch(i.value for i in self._state)
         self._rebuild_from_cache()
+        self._book_changed()
+        self.msgbus.subscribe(topic="events.account.*", handler=self._book_changed)
         self._start_stall_timer()
         if self.risk.halted:  # restarted on a kill day: stay halted until the next UTC day
             self._trading_state("HALTED")
@@ -242,6 +249,7 @@ class MetaEnsembleStrategy(
         if self._batch.pending_ts is not None:  # the last timestamp's book work, without new orders
             self._step(*self._batch.take(), trade=False)
         self.outputs.flush()
+        self.msgbus.unsubscribe(topic="events.account.*", handler=self._book_changed)
         self.risk.supervisor.flush(self.clock.timestamp_ns())
         for instrument_id, st in self._state.items():
             for position in self.cache.positions_open(instrument_id=instrument_id, strategy_id=self.id):
