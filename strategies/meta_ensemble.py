@@ -88,6 +88,7 @@ class _InstrumentState:
         "ret",
         "reprotect_px",
         "reprotect_attempt",
+        "adv",
     )
 
     def __init__(self, spec: InstrumentSpec, cfg: AureusConfig) -> None:
@@ -109,6 +110,7 @@ class _InstrumentState:
         self.ret = math.nan  # log return of the latest bar
         self.reprotect_px = math.nan  # level of a rejected protective stop (strategies.protection)
         self.reprotect_attempt = 0
+        self.adv = None  # the risk desk's DailyValueTracker of this instrument (set on start)
 
 
 def _warm_kernels(cfg: AureusConfig) -> None:
@@ -162,6 +164,8 @@ class MetaEnsembleStrategy(
         self._ids: dict[str, InstrumentId] = {}
         self._started_ts = 0
         self._batch = TimestampBatch(s.instrument_id for s in self.specs.values())
+        self._all_ids: tuple[InstrumentId, ...] = ()
+        self._unit_correlations: dict[InstrumentId, float] = {}
         policy_store = PolicyStore(store if store is not None else MemoryStateStore(), self.cfg.policy)
         limits = PolicyLimits.from_config(self.cfg.risk, self.cfg.escalation, frozenset(self.specs))
         self._policy = PolicyController(policy_store, limits)
@@ -227,7 +231,8 @@ class MetaEnsembleStrategy(
             instrument = self.cache.instrument(instrument_id)
             if instrument is None:
                 raise RuntimeError(f"instrument {instrument_id} not in cache")
-            self._state[instrument_id] = _InstrumentState(self.specs[instrument_id.value], self.cfg)
+            st = self._state[instrument_id] = _InstrumentState(self.specs[instrument_id.value], self.cfg)
+            st.adv = self.risk.adv[instrument_id.value]
             currency = instrument.quote_currency
             self._venue_currency.setdefault(instrument_id.venue, currency)
             self.subscribe_bars(bar_type)
@@ -238,6 +243,8 @@ class MetaEnsembleStrategy(
         self._buckets = {st.spec.instrument_id: st.spec.bucket for st in self._state.values()}
         self._ids = {i.value: i for i in self._state}
         self._batch = TimestampBatch(i.value for i in self._state)
+        self._all_ids = tuple(self._ids[i] for i in self._batch.everything)
+        self._unit_correlations = dict.fromkeys(self._state, 1.0)
         self._rebuild_from_cache()
         self._book_changed()
         self.msgbus.subscribe(topic="events.account.*", handler=self._book_changed)
@@ -323,7 +330,7 @@ class MetaEnsembleStrategy(
         st.ret = math.log(close / st.prev_close) if st.prev_close > 0.0 else math.nan
         st.prev_close = st.last_close = close
         st.last_bar_ts = ts
-        self.risk.adv[st.spec.instrument_id].update(ts, close, volume)
+        st.adv.update(ts, close, volume)
         if self.risk.stalled:
             self.risk.resume(ts, st.spec.instrument_id)
             if self._stall_alert_ts is None:  # every feed was stalled: this one is watched again
@@ -362,7 +369,8 @@ class MetaEnsembleStrategy(
                 self._purge_cache(ts)
             else:
                 self._next_purge_ts = ts + self._purge_ns
-        ids = [self._ids[i] for i in instruments]
+        # every instrument's bar in (the batch's own tuple): the ids kept for it
+        ids = self._all_ids if instruments is self._batch.everything else [self._ids[i] for i in instruments]
         correlations = self._correlations(ids)
         replayed = {i for i in instruments if ts <= self._decided.get(i, -1)} if self._decided else None
         if replayed:  # a restart's warm-up: these bars were decided before; features only
@@ -388,7 +396,8 @@ class MetaEnsembleStrategy(
                     self._trail_stop(instrument_id, st, st.last_close)
             if self._unprotected:
                 self._reprotect_all(ts)
-            self._trim_drift(ts, nav, notionals)
+            if notionals is not self._flat_notionals:  # a flat book has nothing to trim
+                self._trim_drift(ts, nav, notionals)
             policy = self.cfg.policy
             scores = self._score_ready(ids, policy)
             for instrument_id in ids:
@@ -430,8 +439,8 @@ class MetaEnsembleStrategy(
 
     def _correlations(self, ids: list[InstrumentId]) -> dict[InstrumentId, float]:
         """Return correlation to the reference instrument, updated only with both returns of this step."""
-        if not self._reference:
-            return {i: 1.0 for i in ids}
+        if not self._reference:  # the same dict every step: callers only read it
+            return self._unit_correlations
         ref = self._ids[self._reference]
         ref_ret = self._state[ref].ret if ref in ids else math.nan
         out = {}

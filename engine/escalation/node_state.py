@@ -66,6 +66,7 @@ class NodeStateTracker:
         self._peak_memo: tuple[int, float] | None = None  # (today, highest NAV of the 4 days before it)
         self._sharpe_today: tuple | None = None  # (closes memo, today's close, Sharpe) of the last step
         self._usage_in: dict[str, float] | None = None  # the bucket usage dict last copied in on_equity
+        self._risk_inputs: tuple[float, float | None] | None = None  # (drawdown, Sharpe) until a row moves
         self.sip = 0.0
 
     def on_equity(self, ts: int, nav: float, day_pnl: float, bucket_usage: dict[str, float]) -> None:
@@ -74,6 +75,8 @@ class NodeStateTracker:
         ``bucket_usage`` is copied in, except when it is the very dict of the previous call: pass a new
         dict when the usage changed, never the same one mutated."""
         day = utc_day(ts)
+        if day != self._day or nav != self.nav:  # the drawdown and Sharpe can move only then
+            self._risk_inputs = None
         if day != self._day:
             self._day = day
             self._bucket_pnl = {b: 0.0 for b in BUCKETS}
@@ -204,14 +207,17 @@ class NodeStateTracker:
         """What :meth:`scalars` fills, as a tuple in :meth:`TriggerEvaluator.fired_on` order (drawdown, day
         P&L, vol z-score, correlation, accuracy, baseline, Sharpe): the per-step check without a state."""
         recent = len(self._recent_hits)
+        risk = self._risk_inputs
+        if risk is None:  # a repeated row (same day, same NAV: a flat book) keeps both
+            risk = self._risk_inputs = (self._drawdown_5d(), self._sharpe())
         return (
-            self._drawdown_5d(),
+            risk[0],
             self.day_pnl,
             self.vol_z,
             self.correlation,
             self._recent_sum / recent if recent >= MIN_SCORED else None,
             self._baseline(),
-            self._sharpe(),
+            risk[1],
         )
 
     def scalars(self, ts: int, *, put_call_ratio: float | None = None) -> NodeState:
