@@ -314,11 +314,11 @@ class MetaEnsembleStrategy(
         ts = bar.ts_event
         if self._batch.overtaken_by(ts):  # the clock moved past a timestamp with bars missing
             self._step(*self._batch.take())
-        arrival = self._batch.add(ts, instrument_id.value)
+        st = self._state[instrument_id]
+        arrival = self._batch.add(ts, st.spec.instrument_id)  # InstrumentId.value builds a new str each time
         if arrival == "duplicate":
             self.journal.counters["duplicate_bars"] += 1
             return
-        st = self._state[instrument_id]
         if ts <= st.last_bar_ts:  # older than this instrument's own last bar: its features moved on
             self.journal.counters["out_of_order_bars"] += 1
             return
@@ -379,8 +379,8 @@ class MetaEnsembleStrategy(
                 return
             ids = [i for i in ids if i.value not in replayed]
         if trade:
-            for instrument_id in ids:
-                self._decided_pending[instrument_id.value] = ts
+            for name in instruments if not replayed else (i.value for i in ids):
+                self._decided_pending[name] = ts
         nav = self._nav()
         update = self.risk.mark(ts, nav)  # every price update marks the book (kill switch)
         if update.trading_state is not None and update.trading_state != "HALTED":

@@ -114,7 +114,16 @@ class TriggerEvaluator:
     """
 
     def __init__(self, config: EscalationConfig) -> None:
-        self._t = config.thresholds
+        self._t = t = config.thresholds
+        self._limits = (
+            t.drawdown_5d_pct,
+            t.daily_loss_pct,
+            t.vol_z,
+            t.correlation,
+            t.accuracy_drop_pp,
+            t.sharpe_min,
+            t.put_call_oi,
+        )
         self._window_ns = int(config.trigger_window_s * 1e9)
         self._max_items = config.untrusted_max_items
         self.last_fired: dict[str, int] = {}
@@ -146,20 +155,20 @@ class TriggerEvaluator:
         kill_switch_reason: str = "",
     ) -> list[str]:
         """:meth:`fired` on the trigger inputs themselves (the :class:`NodeState` fields of those names)."""
-        t = self._t
+        dd_pct, loss_pct, vol_z, corr_min, drop_pp, sharpe_min, put_call_max = self._limits
         out: list[str] = []
-        if drawdown_5d * 100.0 > t.drawdown_5d_pct or -daily_pnl * 100.0 > t.daily_loss_pct:
+        if drawdown_5d * 100.0 > dd_pct or -daily_pnl * 100.0 > loss_pct:
             out.append("risk")
-        if abs(volatility_zscore) > t.vol_z and correlation < t.correlation:
+        if abs(volatility_zscore) > vol_z and correlation < corr_min:
             out.append("regime")
         decayed = (
             ensemble_accuracy is not None
             and baseline_accuracy is not None
-            and (baseline_accuracy - ensemble_accuracy) * 100.0 >= t.accuracy_drop_pp
+            and (baseline_accuracy - ensemble_accuracy) * 100.0 >= drop_pp
         )
-        if decayed or (rolling_sharpe is not None and rolling_sharpe < t.sharpe_min):
+        if decayed or (rolling_sharpe is not None and rolling_sharpe < sharpe_min):
             out.append("model_decay")
-        if put_call_ratio is not None and put_call_ratio > t.put_call_oi:
+        if put_call_ratio is not None and put_call_ratio > put_call_max:
             out.append("event_heat")
         if kill_switch_reason:
             out.append("kill_switch")
