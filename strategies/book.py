@@ -131,18 +131,19 @@ class BookMixin:
 
     def _record_equity(self, ts: int, nav: float, notionals: dict[str, float]) -> None:
         expo = FLAT if notionals is self._flat_notionals else exposure(notionals, self._buckets, nav)
+        supervisor = self.risk.supervisor
         self.outputs.equity(
             EquityRow(
                 ts=ts,
                 nav=nav,
-                day_pnl_pct=self.risk.supervisor.day_pnl * 100.0,  # against the supervisor's start-of-day NAV
+                day_pnl_pct=supervisor.day_pnl * 100.0,  # against the supervisor's start-of-day NAV
                 gross_exposure_pct=expo.gross_pct,
                 net_exposure_pct=expo.net_pct,
                 max_name_exposure_pct=expo.max_name_pct,
                 bucket_core_pct=expo.bucket_pct["core"],
                 bucket_penny_pct=expo.bucket_pct["penny"],
                 bucket_fno_pct=expo.bucket_pct["fno"],
-                mode=self.risk.mode,
-                halted=int(self.risk.halted),
+                mode=supervisor.mode,
+                halted=int(supervisor.halted),
             )
         )

@@ -75,8 +75,13 @@ class NodeStateTracker:
         ``bucket_usage`` is copied in, except when it is the very dict of the previous call: pass a new
         dict when the usage changed, never the same one mutated."""
         day = utc_day(ts)
-        if day != self._day or nav != self.nav:  # the drawdown and Sharpe can move only then
-            self._risk_inputs = None
+        if day == self._day and day == self._last_day and nav == self.nav:
+            # the same NAV again on the latest day (a flat book): its close and peak already hold it
+            self.day_pnl = day_pnl
+            if bucket_usage is not self._usage_in:
+                self._copy_usage(bucket_usage)
+            return
+        self._risk_inputs = None  # the drawdown and Sharpe can move
         if day != self._day:
             self._day = day
             self._bucket_pnl = {b: 0.0 for b in BUCKETS}
@@ -90,9 +95,12 @@ class NodeStateTracker:
         self._day_close[day] = nav
         self._day_peak[day] = max(nav, self._day_peak.get(day, nav))
         if bucket_usage is not self._usage_in:  # the sink passes its unchanged dict again
-            for b in BUCKETS:
-                self.bucket_usage[b] = float(bucket_usage.get(b, 0.0))
-            self._usage_in = bucket_usage
+            self._copy_usage(bucket_usage)
+
+    def _copy_usage(self, bucket_usage: dict[str, float]) -> None:
+        for b in BUCKETS:
+            self.bucket_usage[b] = float(bucket_usage.get(b, 0.0))
+        self._usage_in = bucket_usage
 
     def on_market(self, volatility_zscore: float, correlation: float) -> None:
         """The reference instrument's latest vol z-score and correlation (non-finite values are ignored)."""
