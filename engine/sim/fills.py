@@ -176,13 +176,17 @@ def exit_bracket(
         reason = EXIT_STOP
     else:
         # a resting limit fills at its price: the point's L1 size first; the rest too when the market
-        # moved through the limit, but not when it only touched it (the rest stays open)
+        # moved through the limit, but not when it only touched it (the rest stays open). Through, the
+        # rest is a fill of its own (Nautilus's L1 book puts it one tick worse, which the maker loop
+        # moves back to the limit), with its own commission and P&L rounding
         sgn = 1 if units > 0 else -1
         part = min(abs(units), sz)
-        if p != tp[i]:
-            part = abs(units)
         fill(i, sgn * part, tp[i], maker, pos, avg, cash, fees_pos, gross_pos, close_units,
              close_notional, inc_sz, msc)  # fmt: skip
+        if p != tp[i] and pos[i] != 0:
+            part = abs(units) - part
+            fill(i, sgn * part, tp[i], maker, pos, avg, cash, fees_pos, gross_pos, close_units,
+                 close_notional, inc_sz, msc)  # fmt: skip
         if pos[i] != 0:  # the rest stays open
             counters[C_TP_PARTIAL] += 1
             tp_filled[i] += part
@@ -192,3 +196,27 @@ def exit_bracket(
         reason = EXIT_TAKE_PROFIT
     has_bracket[i] = False
     close_trade(i, e, reason, trades, open_trade, close_notional, close_units, gross_pos, fees_pos, inc_sz)
+
+
+@njit(cache=True)
+def rematch_take_profits(e, n, last_px, level, maker, has_bracket, tp, tp_filled, pos, avg, cash, fees_pos,
+                         gross_pos, close_units, close_notional, inc_sz, msc, trades, open_trade,
+                         counters):  # fmt: skip
+    """The venue matches its resting orders again after it processed the portfolio step's commands
+    (``BacktestEngine`` iterates every matching engine after draining them). A take-profit the last
+    price only touched, so still partly open, fills the L1 size of that price point once more."""
+    for j in range(n):
+        if not has_bracket[j] or pos[j] == 0 or last_px[j] != tp[j]:
+            continue
+        units = -pos[j]
+        sgn = 1 if units > 0 else -1
+        part = min(abs(units), level[j])
+        fill(j, sgn * part, tp[j], maker[j], pos, avg, cash, fees_pos, gross_pos, close_units,
+             close_notional, inc_sz, msc)  # fmt: skip
+        if pos[j] != 0:
+            counters[C_TP_PARTIAL] += 1
+            tp_filled[j] += part
+            continue
+        has_bracket[j] = False
+        close_trade(j, e, EXIT_TAKE_PROFIT, trades, open_trade, close_notional, close_units, gross_pos,
+                    fees_pos, inc_sz)  # fmt: skip
