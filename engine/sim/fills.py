@@ -44,10 +44,23 @@ def money(x, scale):
 
 
 @njit(cache=True)
+def fee_money(notional, fee, scale):
+    """Nautilus's ``MakerTakerFeeModel``: ``Money(Money(qty * px).as_decimal() * Decimal(str(fee)))``.
+    The notional is rounded to the currency's unit first and the product is exact, then rounded again:
+    a notional of 274.99674 at 10 bps pays 0.28 (275.00 x 0.001 = 0.275, a tie), not 0.27."""
+    units = math.floor(notional * scale + 0.5)
+    d = 1.0  # fee = f / d exactly, as the decimal the instrument holds (e.g. 0.0008 = 8 / 10^4)
+    while d < 1e15 and abs(fee * d - math.floor(fee * d + 0.5)) > 1e-9 * fee * d:
+        d *= 10.0
+    # an integer over a power of ten: one correctly rounded division, the double nearest the decimal
+    return money(units * math.floor(fee * d + 0.5) / (scale * d), scale)
+
+
+@njit(cache=True)
 def fill(j, units, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz, msc):
     """Apply a fill of signed ``units`` to instrument j at ``px``; return True when the position closed."""
     qty = units * inc_sz[j]
-    commission = money(abs(qty) * px * fee, msc[j])
+    commission = fee_money(abs(qty) * px, fee, msc[j])
     cash[0] -= commission
     fees_pos[j] += commission
     p = pos[j]

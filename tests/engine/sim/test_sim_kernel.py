@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from engine.config import AureusConfig
@@ -450,3 +450,38 @@ def test_high_and_low_equally_far_from_the_open_in_ticks_play_the_low_first_what
     res = _run([FLAT_FUT, (1.1, 1.1003, 1.0997, 1.1)], [1, 0], atr=0.0001, volume=8000.0, spec=FUT)
     (trade,) = res.trades
     assert trade[k.T_EXIT_REASON] == k.EXIT_STOP and trade[k.T_EXIT_PX] == 1.09982
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 50_000_000),
+    st.integers(1, 30_000_000),
+    st.sampled_from([0.0001, 0.0005, 0.0008, 0.001, 0.00025]),
+    st.sampled_from([2, 8]),
+)
+def test_commission_is_nautilus_fee_model_arithmetic(qty_thousandths, px_cents, fee, currency_precision):
+    # MakerTakerFeeModel.get_commission: Money(Money(qty * px).as_decimal() * Decimal(str(fee)))
+    from decimal import Decimal
+
+    from nautilus_trader.model.objects import Currency, Money
+
+    from engine.sim.fills import fee_money
+
+    cur = Currency.from_str("USD" if currency_precision == 2 else "USDT")
+    assert cur.precision == currency_precision
+    qty, px = qty_thousandths / 1000, px_cents / 100
+    # doubles count the currency's units exactly below 2^53 (in USDT: notionals under ~90 million)
+    assume(qty * px * 10**currency_precision * 1000 < 2**53)
+    want = Money(Money(qty * px, cur).as_decimal() * Decimal(str(fee)), cur).as_decimal()
+    scale = 10.0**currency_precision
+    # the same number of the currency's units (Money's double can sit an ulp off the nearest one)
+    assert round(fee_money(qty * px, fee, scale) * scale) == int(want.scaleb(currency_precision))
+
+
+def test_commission_rounds_the_notional_first_like_nautilus():
+    # the synthetic session's SYNC short: 6.969 x 39.46 = 274.99674 -> 275.00 x 0.001 = 0.275 -> 0.28;
+    # rounding 0.27499674 once would give 0.27 (the one trade a cent apart before)
+    from engine.sim.fills import fee_money, money
+
+    assert fee_money(6.969 * 39.46, 0.001, 100.0) == 0.28
+    assert money(6.969 * 39.46 * 0.001, 100.0) == 0.27
