@@ -17,7 +17,7 @@ import numpy as np
 
 from engine.config import AureusConfig, Policy
 from engine.ensemble import EnsembleInputs, decide, effective_weights, sigmoid
-from engine.features.vector import IncrementalCorrelation, compute_feature_extras, compute_feature_matrix
+from engine.features.vector import IncrementalCorrelation, compute_features_and_extras
 from engine.models.runtime import ModelBundle, load_optional
 from engine.news_state import DecayedSentiment
 from engine.sim.errors import SimUnsupportedError
@@ -173,8 +173,12 @@ def build_decisions(
         if rows.size == 0:
             continue
         args = (bars.open[rows], bars.high[rows], bars.low[rows], bars.close[rows], bars.volume[rows])
-        features[rows] = compute_feature_matrix(*args, params)
-        extras[rows] = compute_feature_extras(*args, params)
+        matrix, extra = compute_features_and_extras(*args, params)
+        if rows.size == n_ev:  # one instrument: its rows are every event, in order
+            features, extras = matrix, extra
+        else:
+            features[rows] = matrix
+            extras[rows] = extra
     ready = np.isfinite(features).all(axis=1)
 
     if models is None:
@@ -191,7 +195,7 @@ def build_decisions(
     p_mid = np.full(n_ev, np.nan)
     ready_rows = np.flatnonzero(ready)
     if ready_rows.size:
-        scores = models.predict_batch(features[ready_rows])
+        scores = models.predict_batch(features[ready_rows], threads=config.models.batch_threads)
         p_short[ready_rows] = scores[:, 0]
         p_mid[ready_rows] = scores[:, 1]
     ppo_hint = None
