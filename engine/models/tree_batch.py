@@ -154,6 +154,7 @@ def score_rows(idx, out, meta, chunks, tables, leaf_off, leaf_w, start, stop):
     n = stop - start
     s = np.zeros((meta.shape[0], n), dtype=np.float32)
     a = np.empty((4, width), dtype=tables.dtype)
+    leaf = np.empty((4, width), dtype=np.int32)
     for c in range(chunks.shape[0]):
         t0, w, m = chunks[c, 0], chunks[c, 1], chunks[c, 2]
         tab = tables[c]
@@ -162,14 +163,16 @@ def score_rows(idx, out, meta, chunks, tables, leaf_off, leaf_w, start, stop):
         i = 0
         while i + 4 <= n:
             for j in range(4):
-                _alive(a[j], tab, idx[start + i + j], n_fp, width)
+                aj, lj = a[j], leaf[j]
+                _alive(aj, tab, idx[start + i + j], n_fp, width)
+                for k in range(w):  # exit leaves, vectorised (no order involved yet)
+                    lj[k] = lo[k] + np.int32(lowest_bit(np.uint32(aj[k])))
             s0, s1, s2, s3 = sm[i], sm[i + 1], sm[i + 2], sm[i + 3]
-            for k in range(w):  # in tree order, four independent rows in flight
-                o = lo[k]
-                s0 += leaf_w[o + lowest_bit(a[0, k])]
-                s1 += leaf_w[o + lowest_bit(a[1, k])]
-                s2 += leaf_w[o + lowest_bit(a[2, k])]
-                s3 += leaf_w[o + lowest_bit(a[3, k])]
+            for k in range(w):  # added in tree order, four independent rows in flight
+                s0 += leaf_w[leaf[0, k]]
+                s1 += leaf_w[leaf[1, k]]
+                s2 += leaf_w[leaf[2, k]]
+                s3 += leaf_w[leaf[3, k]]
             sm[i], sm[i + 1], sm[i + 2], sm[i + 3] = s0, s1, s2, s3
             i += 4
         for r in range(i, n):

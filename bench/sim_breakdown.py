@@ -1,0 +1,87 @@
+"""Where the simulator's full recompute spends its time, against vectorbt, on the real BTCUSDT bars.
+
+``uv run python -m bench.sim_breakdown [rounds]``: per round (interleaved, best of 5 each) the feature
+kernel (one pass; and the two passes ``build_decisions`` used to make), the tree batch (the batch layout
+on 1 and 2 threads; and the row kernel it replaced), the rest of ``build_decisions`` (context, ensemble,
+glue), the execution kernel, the whole ``simulate(bars, build_decisions(...))`` and vectorbt's
+``from_signals`` EMA cross exactly as ``bench_peers`` times it. Milliseconds; ranges over the rounds.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from bench.common import best_of, btcusdt_recording
+
+
+def main(rounds: int = 3) -> dict[str, list[float]]:
+    from aureus.paths import resolve_repo_path
+    from aureus.sim_run import load_bars
+    from bench.bench_peers import _bars, vectorbt_bars_per_s
+    from engine.config import load_config
+    from engine.features.vector import (
+        compute_feature_extras,
+        compute_feature_matrix,
+        compute_features_and_extras,
+    )
+    from engine.models.runtime import ModelBundle
+    from engine.sim import build_decisions, simulate
+
+    config = load_config(overrides=["replay.progress=false"])
+    threaded = load_config(overrides=["replay.progress=false", "models.batch_threads=2"])
+    bars, specs, _, _ = load_bars(btcusdt_recording())
+    models = str(resolve_repo_path(config.models.dir))
+    buckets = [s.bucket for s in specs]
+    bundle = ModelBundle.load(models, params=config.features, providers=["CPUExecutionProvider"])
+    trees = bundle.evaluator.trees
+    args = (bars.open, bars.high, bars.low, bars.close, bars.volume, config.features)
+    features = compute_feature_matrix(*args)
+    rows = np.ascontiguousarray(features[np.isfinite(features).all(axis=1)])
+    df = _bars()
+    n = len(bars.ts)
+
+    def decide(cfg):
+        return build_decisions(bars, cfg, buckets=buckets, models_dir=models, models=bundle)
+
+    decisions = decide(config)
+    for cfg in (config, threaded):  # compile / load every kernel once
+        simulate(bars, decide(cfg), specs, cfg)
+    timings: dict[str, list[float]] = {}
+    for _ in range(rounds):
+        step = {
+            "features, one pass": lambda: compute_features_and_extras(*args),
+            "features, two passes (before)": lambda: (
+                compute_feature_matrix(*args),
+                compute_feature_extras(*args),
+            ),
+            "trees, batch layout (1 thread)": lambda: trees.predict_batch(rows, 1),
+            "trees, batch layout (2 threads)": lambda: trees.predict_batch(rows, 2),
+            "trees, row kernel (before)": lambda: trees.predict_batch_rowwise(rows),
+            "build_decisions (1 thread)": lambda: decide(config),
+            "execution kernel": lambda: simulate(bars, decisions, specs, config),
+            "full recompute (1 thread)": lambda: simulate(bars, decide(config), specs, config),
+            "full recompute (2 threads)": lambda: simulate(bars, decide(threaded), specs, threaded),
+        }
+        for name, fn in step.items():
+            timings.setdefault(name, []).append(1e3 * best_of(fn, 5))
+        # bench_peers' own timing (a warm-up call, then best of 5)
+        timings.setdefault("vectorbt from_signals", []).append(1e3 * len(df) / vectorbt_bars_per_s(df, 5)[0])
+    one, full = timings["features, one pass"], timings["build_decisions (1 thread)"]
+    trees1 = timings["trees, batch layout (1 thread)"]
+    timings["rest of build_decisions (context, ensemble, glue)"] = [
+        d - f - t for d, f, t in zip(full, one, trees1, strict=True)
+    ]
+    print(f"[sim breakdown] {n:,} BTCUSDT 1m bars, {len(rows):,} rows scored; ms, best of 5, {rounds} rounds")
+    for name, values in timings.items():
+        print(f"    {name:<52} {min(values):8.2f} – {max(values):8.2f}")
+    vbt = timings["vectorbt from_signals"]
+    for label in ("full recompute (1 thread)", "full recompute (2 threads)"):
+        ratios = [v / f for v, f in zip(vbt, timings[label], strict=True)]
+        print(f"    {label} / vectorbt (bars/s ratio): " + ", ".join(f"{r:.2f}" for r in ratios))
+    return timings
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
