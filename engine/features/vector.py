@@ -31,6 +31,7 @@ from numpy.typing import ArrayLike, NDArray
 from engine.features import vector_kernel as vk
 from engine.features.batch import as_float_array
 from engine.features.incremental import IncrementalCorrelation
+from engine.features.vector_batch import features_batch_local
 
 __all__ = [
     "FEATURE_NAMES",
@@ -203,7 +204,7 @@ def _run_batch(
         raise ValueError(f"input lengths differ: {[a.shape[0] for a in arrays]}")
     matrix = np.empty((n, vk.N_FEATURES))
     extras = np.empty((n, vk.OUT_SIZE - vk.N_FEATURES))
-    vk.features_batch(_new_state(params), *arrays, matrix, extras)
+    features_batch_local(_new_state(params), *arrays, matrix, extras)  # == vk.features_batch, faster
     return matrix, extras
 
 
