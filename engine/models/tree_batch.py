@@ -13,23 +13,27 @@ float32 sums are reached faster by changing only the order of the work:
 * **Sums unchanged**: every row's leaf weights are still added one by one in tree order in float32 (four
   rows in flight), so every score is bit-identical to the per-row kernel's and to onnxruntime's.
 
-Rows are independent, so blocks of rows may run on several threads (``parallel_score``) with the same
-results; the default is one thread.
+Rows are independent, so contiguous parts of a batch may be scored on several Python threads (the
+kernels release the GIL) with the same results; the default is one thread. (numba's ``prange`` was not
+used: its worker threads wait busily after a parallel region, which on a shared 2-core machine slowed the
+single-threaded work that followed.)
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from engine.features._cache_guard import flush_if_dependencies_changed
 from engine.models.tree_numba import _output
 from engine.models.tree_quickscorer import lowest_bit
 
 BLOCK = 16  # thresholds per block of the two-step bin count
-ROW_BLOCK = 2048  # rows per parallel task
+MIN_ROWS_PER_THREAD = 2048
+_POOLS: dict[int, ThreadPoolExecutor] = {}
 MAX_CHUNK = 256  # trees per table chunk
 
 
@@ -97,16 +101,30 @@ class BatchLayout:
         return idx
 
     def score(self, features: np.ndarray, out: np.ndarray, threads: int = 1) -> None:
-        """Scores of the float64 ``(N, F)`` ``features`` into ``out`` ``(N, n_models)``."""
+        """Scores of the float64 ``(N, F)`` ``features`` into ``out`` ``(N, n_models)``; on ``threads``
+        threads, each scoring a contiguous part of the rows."""
+        n = features.shape[0]
+        parts = max(1, min(threads, n // MIN_ROWS_PER_THREAD))
+        if parts == 1:
+            self._score_part(features, out)
+            return
+        pool = _POOLS.get(parts)
+        if pool is None:
+            pool = _POOLS[parts] = ThreadPoolExecutor(parts, thread_name_prefix="tree-batch")
+        bounds = np.linspace(0, n, parts + 1).astype(np.int64)
+        jobs = [
+            pool.submit(self._score_part, features[a:b], out[a:b])
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
+        for job in jobs:
+            job.result()
+
+    def _score_part(self, features: np.ndarray, out: np.ndarray) -> None:
         idx = self.table_rows(features)
-        args = (idx, out, self.meta, self.chunks, self.tables, self.leaf_off, self.leaf_w)
-        if threads > 1 and features.shape[0] > ROW_BLOCK:
-            parallel_score(*args)
-        else:
-            score_rows(*args, 0, features.shape[0])
+        score_rows(idx, out, self.meta, self.chunks, self.tables, self.leaf_off, self.leaf_w, 0, idx.shape[0])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def bin_rows(features, idx, fine, coarse, fine_off, coarse_off, n_bounds, row_off, ones_row):
     n, n_f = features.shape
     col = np.empty(n, dtype=np.float32)
@@ -145,7 +163,7 @@ def _alive(a, tab, ix, n_fp, width):
             a[k] &= r0[k] & r1[k] & r2[k] & r3[k]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def score_rows(idx, out, meta, chunks, tables, leaf_off, leaf_w, start, stop):
     """Rows ``start:stop``: per chunk of trees (in tree order) the exit leaves' weights added to each
     row's float32 sum of its model, then the model's output rule."""
@@ -185,15 +203,6 @@ def score_rows(idx, out, meta, chunks, tables, leaf_off, leaf_w, start, stop):
         kind, column = meta[m, 2], meta[m, 3]
         for r in range(n):
             out[start + r, m] = np.float64(_output(s[m, r], kind, column))
-
-
-@njit(cache=True, parallel=True)
-def parallel_score(idx, out, meta, chunks, tables, leaf_off, leaf_w):
-    n = idx.shape[0]
-    n_blocks = (n + ROW_BLOCK - 1) // ROW_BLOCK
-    for b in prange(n_blocks):
-        stop = min(n, (b + 1) * ROW_BLOCK)
-        score_rows(idx, out, meta, chunks, tables, leaf_off, leaf_w, b * ROW_BLOCK, stop)
 
 
 # The kernels inline code from these modules; numba's cache only watches this file.
