@@ -257,14 +257,14 @@ def compute_features_and_extras(
     close: ArrayLike,
     volume: ArrayLike,
     params: FeatureParams,
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """:func:`compute_feature_matrix` and :func:`compute_feature_extras` from one pass over the bars.
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+    """:func:`compute_feature_matrix`, :func:`compute_feature_extras` and the ready mask from one pass.
 
-    Returns ``(matrix (N, 11), extras (N, 3))``, each equal to what those two return (the same kernel
-    run once instead of twice).
+    Returns ``(matrix (N, 11), extras (N, 3), ready (N,))``: the first two equal to what those functions
+    return, ``ready`` True where every column of the row is finite (the kernel's own flag).
     """
     matrix, extras = _run_batch(open, high, low, close, volume, params)
-    return matrix, extras[:, :3]
+    return matrix, extras[:, :3], extras[:, 3] != 0.0
 
 
 class IncrementalFeatures:

@@ -166,20 +166,28 @@ def build_decisions(
     n_ev = bars.ts.shape[0]
     n_inst = len(bars.instruments)
     params = config.features
-    features = np.full((n_ev, 11), np.nan)
-    extras = np.full((n_ev, 3), np.nan)
+    features = extras = ready = None
     for j in range(n_inst):
         rows = np.flatnonzero(bars.inst == j)
         if rows.size == 0:
             continue
         args = (bars.open[rows], bars.high[rows], bars.low[rows], bars.close[rows], bars.volume[rows])
-        matrix, extra = compute_features_and_extras(*args, params)
+        matrix, extra, ok = compute_features_and_extras(*args, params)
         if rows.size == n_ev:  # one instrument: its rows are every event, in order
-            features, extras = matrix, extra
-        else:
-            features[rows] = matrix
-            extras[rows] = extra
-    ready = np.isfinite(features).all(axis=1)
+            features, extras, ready = matrix, extra, ok
+            break
+        if features is None:
+            features, extras = np.full((n_ev, 11), np.nan), np.full((n_ev, 3), np.nan)
+            ready = np.zeros(n_ev, dtype=bool)
+        features[rows] = matrix
+        extras[rows] = extra
+        ready[rows] = ok
+    if features is None:
+        features, extras, ready = (
+            np.full((n_ev, 11), np.nan),
+            np.full((n_ev, 3), np.nan),
+            np.zeros(n_ev, bool),
+        )
 
     if models is None:
         models = ModelBundle.load(
@@ -195,9 +203,12 @@ def build_decisions(
     p_mid = np.full(n_ev, np.nan)
     ready_rows = np.flatnonzero(ready)
     if ready_rows.size:
-        scores = models.predict_batch(features[ready_rows], threads=config.models.batch_threads)
-        p_short[ready_rows] = scores[:, 0]
-        p_mid[ready_rows] = scores[:, 1]
+        # after the warm-up every row is usually ready: a contiguous run is scored in place, not copied
+        first, last = int(ready_rows[0]), int(ready_rows[-1]) + 1
+        at = slice(first, last) if last - first == ready_rows.size else ready_rows
+        scores = models.predict_batch(features[at], threads=config.models.batch_threads)
+        p_short[at] = scores[:, 0]
+        p_mid[at] = scores[:, 1]
     ppo_hint = None
     if ppo is not None:
         ppo_hint = np.full(n_ev, np.nan)

@@ -145,6 +145,8 @@ def test_one_feature_pass_equals_the_matrix_and_the_extras(bars):
         c[rng.choice(c.size, c.size // 100, replace=False)] = np.nan
     for args in (cols, gaps):
         for params in (FeatureParams(), FeatureParams(ema_fast=5, vol_window=10, vol_lookback=50)):
-            matrix, extras = compute_features_and_extras(*args, params)
+            matrix, extras, ready = compute_features_and_extras(*args, params)
             assert matrix.tobytes() == compute_feature_matrix(*args, params).tobytes()
             assert np.ascontiguousarray(extras).tobytes() == compute_feature_extras(*args, params).tobytes()
+            assert np.array_equal(ready, np.isfinite(matrix).all(axis=1))
+            assert args is gaps or ready.sum() > 29_000
