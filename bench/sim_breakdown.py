@@ -21,11 +21,8 @@ def main(rounds: int = 3) -> dict[str, list[float]]:
     from aureus.sim_run import load_bars
     from bench.bench_peers import _bars, vectorbt_bars_per_s
     from engine.config import load_config
-    from engine.features.vector import (
-        compute_feature_extras,
-        compute_feature_matrix,
-        compute_features_and_extras,
-    )
+    from engine.features.vector import _new_state, compute_feature_matrix, compute_features_and_extras
+    from engine.features.vector_kernel import features_batch
     from engine.models.runtime import ModelBundle
     from engine.sim import build_decisions, simulate
 
@@ -42,6 +39,10 @@ def main(rounds: int = 3) -> dict[str, list[float]]:
     df = _bars()
     n = len(bars.ts)
 
+    def step_kernel():  # what compute_feature_matrix / compute_feature_extras each ran before
+        matrix, extras = np.empty((n, 11)), np.empty((n, 4))
+        features_batch(_new_state(config.features), *args[:5], matrix, extras)
+
     def decide(cfg):
         return build_decisions(bars, cfg, buckets=buckets, models_dir=models, models=bundle)
 
@@ -52,10 +53,7 @@ def main(rounds: int = 3) -> dict[str, list[float]]:
     for _ in range(rounds):
         step = {
             "features, one pass": lambda: compute_features_and_extras(*args),
-            "features, two passes (before)": lambda: (
-                compute_feature_matrix(*args),
-                compute_feature_extras(*args),
-            ),
+            "features, two passes of the step kernel (before)": lambda: (step_kernel(), step_kernel()),
             "trees, batch layout (1 thread)": lambda: trees.predict_batch(rows, 1),
             "trees, batch layout (2 threads)": lambda: trees.predict_batch(rows, 2),
             "trees, row kernel (before)": lambda: trees.predict_batch_rowwise(rows),

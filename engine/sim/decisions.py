@@ -20,6 +20,7 @@ from engine.ensemble import EnsembleInputs, decide, effective_weights, sigmoid
 from engine.features.vector import IncrementalCorrelation, compute_features_and_extras
 from engine.models.runtime import ModelBundle, load_optional
 from engine.news_state import DecayedSentiment
+from engine.sim.ensemble_kernel import ensemble_kernel
 from engine.sim.errors import SimUnsupportedError
 
 NOT_READY = 2  # action code of a bar whose features are still warming up (no decision)
@@ -87,8 +88,42 @@ def ensemble_arrays(
     """:func:`engine.ensemble.decide` on arrays: returns ``(action, size)``.
 
     Same operations in the same order as ``decide`` (so the same float results); NaN context never
-    triggers a penalty, exactly like the scalar comparisons.
+    triggers a penalty, exactly like the scalar comparisons. One numba pass
+    (:mod:`engine.sim.ensemble_kernel`), bit-identical to :func:`ensemble_arrays_numpy`.
     """
+    rl = ppo_hint is not None
+    w = effective_weights(policy, rl)
+    trig, pen = policy.triggers, policy.penalties
+    arrays = [
+        np.ascontiguousarray(a, dtype=np.float64)
+        for a in (p_short, p_mid, vol_z, sentiment, liquidity, correlation, bucket_limit_pct)
+    ]
+    n = arrays[0].shape[0]
+    action = np.empty(n, dtype=np.int8)
+    size = np.empty(n)
+    ensemble_kernel(
+        arrays[0], arrays[1], _sigmoid(ppo_hint) if rl else arrays[0], rl, *arrays[2:],
+        np.array([w["short"], w["mid"], w["rl"]]),
+        np.array([trig.vol_z, trig.sentiment, trig.liquidity, trig.correlation], dtype=np.float64),
+        np.array([pen.vol_spike, pen.news_negative, pen.low_liquidity, pen.correlation_breakdown], float),
+        float(policy.thresholds.buy), float(policy.thresholds.sell), float(policy.rl_missing_size_factor),
+        action, size,
+    )  # fmt: skip
+    return action, size
+
+
+def ensemble_arrays_numpy(
+    p_short: np.ndarray,
+    p_mid: np.ndarray,
+    ppo_hint: np.ndarray | None,
+    vol_z: np.ndarray,
+    sentiment: np.ndarray,
+    liquidity: np.ndarray,
+    correlation: np.ndarray,
+    bucket_limit_pct: np.ndarray,
+    policy: Policy,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The numpy expression :func:`ensemble_arrays` computed before its numba pass (the tests' reference)."""
     rl = ppo_hint is not None
     w = effective_weights(policy, rl)
     base = w["short"] * p_short + w["mid"] * p_mid
