@@ -153,14 +153,66 @@ def bin_rows(features, idx, fine, coarse, fine_off, coarse_off, n_bounds, row_of
 
 
 @njit(cache=True, inline="always")
-def _alive(a, tab, ix, n_fp, width):
-    r0, r1, r2, r3 = tab[ix[0]], tab[ix[1]], tab[ix[2]], tab[ix[3]]
-    for k in range(width):
-        a[k] = r0[k] & r1[k] & r2[k] & r3[k]
-    for g in range(4, n_fp, 4):
-        r0, r1, r2, r3 = tab[ix[g]], tab[ix[g + 1]], tab[ix[g + 2]], tab[ix[g + 3]]
+def _and12(a, tab, ix, g, first, width):
+    r0, r1, r2, r3 = tab[ix[g]], tab[ix[g + 1]], tab[ix[g + 2]], tab[ix[g + 3]]
+    r4, r5, r6, r7 = tab[ix[g + 4]], tab[ix[g + 5]], tab[ix[g + 6]], tab[ix[g + 7]]
+    r8, r9, r10, r11 = tab[ix[g + 8]], tab[ix[g + 9]], tab[ix[g + 10]], tab[ix[g + 11]]
+    if first:
+        for k in range(width):
+            a[k] = (
+                r0[k]
+                & r1[k]
+                & r2[k]
+                & r3[k]
+                & r4[k]
+                & r5[k]
+                & r6[k]
+                & r7[k]
+                & r8[k]
+                & r9[k]
+                & r10[k]
+                & r11[k]
+            )
+    else:
+        for k in range(width):
+            a[k] &= (
+                r0[k]
+                & r1[k]
+                & r2[k]
+                & r3[k]
+                & r4[k]
+                & r5[k]
+                & r6[k]
+                & r7[k]
+                & r8[k]
+                & r9[k]
+                & r10[k]
+                & r11[k]
+            )
+
+
+@njit(cache=True, inline="always")
+def _and4(a, tab, ix, g, first, width):
+    r0, r1, r2, r3 = tab[ix[g]], tab[ix[g + 1]], tab[ix[g + 2]], tab[ix[g + 3]]
+    if first:
+        for k in range(width):
+            a[k] = r0[k] & r1[k] & r2[k] & r3[k]
+    else:
         for k in range(width):
             a[k] &= r0[k] & r1[k] & r2[k] & r3[k]
+
+
+@njit(cache=True, inline="always")
+def _alive(a, tab, ix, n_fp, width):
+    # twelve feature rows per pass while they last (the shipped models: 11 features, one pass), then
+    # four: each pass reads and writes the trees' masks once
+    g = 0
+    while g + 12 <= n_fp:
+        _and12(a, tab, ix, g, g == 0, width)
+        g += 12
+    while g < n_fp:
+        _and4(a, tab, ix, g, g == 0, width)
+        g += 4
 
 
 @njit(cache=True, nogil=True)
