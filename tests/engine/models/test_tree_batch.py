@@ -150,3 +150,17 @@ def test_one_feature_pass_equals_the_matrix_and_the_extras(bars):
             assert np.ascontiguousarray(extras).tobytes() == compute_feature_extras(*args, params).tobytes()
             assert np.array_equal(ready, np.isfinite(matrix).all(axis=1))
             assert args is gaps or ready.sum() > 29_000
+
+
+@pytest.mark.parametrize("n_fp", [4, 8, 12, 16, 24, 28])
+def test_masks_are_the_and_of_every_feature_row_for_any_width(n_fp):
+    from engine.models.tree_batch import _alive
+
+    rng = np.random.default_rng(n_fp)
+    table = rng.integers(0, 2**16, size=(50, 37), dtype=np.uint16) | rng.integers(
+        0, 2**16, (50, 37), np.uint16
+    )
+    ix = rng.integers(0, 50, size=n_fp).astype(np.int32)
+    got = np.empty(37, dtype=np.uint16)
+    _alive(got, table, ix, n_fp, 37)
+    assert np.array_equal(got, np.bitwise_and.reduce(table[ix], axis=0))
