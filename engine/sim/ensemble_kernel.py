@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from numba import njit
 
 
@@ -25,6 +24,17 @@ def _np_minimum(a, b):
     return a if (a <= b or math.isnan(a)) else b
 
 
+@njit(cache=True, inline="always")
+def _add(s, c, x):
+    # one term of CPython's sum() of floats (Neumaier compensation)
+    t = s + x
+    if abs(s) >= abs(x):
+        c += (s - t) + x
+    else:
+        c += (x - t) + s
+    return t, c
+
+
 @njit(cache=True)
 def ensemble_kernel(
     p_short, p_mid, rl_sigmoid, has_rl, vol_z, sentiment, liquidity, correlation, limits,
@@ -32,24 +42,15 @@ def ensemble_kernel(
 ):  # fmt: skip
     """``weights`` (short, mid, rl); ``triggers`` and ``penalties`` (vol_z, sentiment, liquidity,
     correlation); writes ``action`` (int8) and ``size``."""
-    terms = np.empty(4)
     for i in range(p_short.shape[0]):
         base = weights[0] * p_short[i] + weights[1] * p_mid[i]
         if has_rl:
             base = base + weights[2] * rl_sigmoid[i]
-        terms[0] = penalties[0] if vol_z[i] > triggers[0] else 0.0
-        terms[1] = penalties[1] if sentiment[i] < triggers[1] else 0.0
-        terms[2] = penalties[2] if liquidity[i] < triggers[2] else 0.0
-        terms[3] = penalties[3] if correlation[i] < triggers[3] else 0.0
-        s = 0.0
-        c = 0.0
-        for x in terms:
-            t = s + x
-            if abs(s) >= abs(x):
-                c += (s - t) + x
-            else:
-                c += (x - t) + s
-            s = t
+        s, c = 0.0, 0.0
+        s, c = _add(s, c, penalties[0] if vol_z[i] > triggers[0] else 0.0)
+        s, c = _add(s, c, penalties[1] if sentiment[i] < triggers[1] else 0.0)
+        s, c = _add(s, c, penalties[2] if liquidity[i] < triggers[2] else 0.0)
+        s, c = _add(s, c, penalties[3] if correlation[i] < triggers[3] else 0.0)
         total = s + c if (c != 0.0 and math.isfinite(c)) else s
         score = _np_minimum(1.0, _np_maximum(0.0, base - total))
         a = 1 if score >= buy else (-1 if score <= sell else 0)
