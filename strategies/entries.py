@@ -37,8 +37,11 @@ class EntryMixin:
     def _decide_and_act(self, instrument_id, st, row, correlation, close, ts, scores=None) -> None:
         policy = self.cfg.policy
         row = masked_features(policy, row)  # escalation may disable features: they reach the models as 0
-        # scores: this row's (p_short, p_mid) from the step's batch call, when there was one
-        p_short, p_mid = scores if scores is not None else self._models.predict_row(row)
+        # scores: this row's (p_short, p_mid) from the step's batch call, when there was one, or from the
+        # fused per-bar step when the row was masked with the policy still in force
+        if scores is None:
+            scores = st.fused.scores.tolist() if st.scored_policy is policy else self._models.predict_row(row)
+        p_short, p_mid = scores
         ppo_hint = float(self._ppo.predict(row[None, :])[0]) if self._ppo is not None else None
         bucket = st.spec.bucket
         decision = decide(
