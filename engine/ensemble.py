@@ -104,26 +104,17 @@ def decide(inputs: EnsembleInputs, policy: Policy, *, bucket_limit_pct: float) -
     Decision
         ``size`` is a fraction of NAV before risk clamps.
     """
-    rl_available = inputs.ppo_hint is not None
-    weights = _weights_of(policy, rl_available)
-    base = weights["short"] * inputs.p_short + weights["mid"] * inputs.p_mid
-    if rl_available:
-        base += weights["rl"] * sigmoid(inputs.ppo_hint)
-
-    penalties = _penalties(inputs, policy)
-    score = min(1.0, max(0.0, base - sum(penalties.values())))
-    if score >= policy.thresholds.buy:
-        action = "BUY"
-    elif score <= policy.thresholds.sell:
-        action = "SELL"
-    else:
-        action = "HOLD"
-
-    size = bucket_limit_pct / 100.0 * 2.0 * abs(score - 0.5)
-    if not rl_available:
-        size *= policy.rl_missing_size_factor
-    if action == "HOLD":
-        size = 0.0
+    base, penalties, score, action, size, weights, reason_tags = decide_parts(
+        inputs.p_short,
+        inputs.p_mid,
+        inputs.ppo_hint,
+        inputs.vol_z,
+        inputs.sentiment,
+        inputs.liquidity,
+        inputs.correlation,
+        policy,
+        bucket_limit_pct,
+    )
     return Decision(
         base=base,
         penalties=penalties,
@@ -131,23 +122,58 @@ def decide(inputs: EnsembleInputs, policy: Policy, *, bucket_limit_pct: float) -
         action=action,
         size=size,
         weights=weights,
-        rl_available=rl_available,
-        reason_tags=_reason_tags(inputs, penalties, policy),
+        rl_available=inputs.ppo_hint is not None,
+        reason_tags=reason_tags,
     )
 
 
-def _penalties(inputs: EnsembleInputs, policy: Policy) -> dict[str, float]:
+def decide_parts(
+    p_short: float,
+    p_mid: float,
+    ppo_hint: float | None,
+    vol_z: float,
+    sentiment: float,
+    liquidity: float,
+    correlation: float,
+    policy: Policy,
+    bucket_limit_pct: float,
+) -> tuple[float, dict[str, float], float, str, float, dict[str, float], tuple[str, ...]]:
+    """:func:`decide` on plain arguments (the strategy's per-bar path: no input or result struct):
+    ``(base, penalties, score, action, size, weights, reason_tags)``; ``rl_available`` is
+    ``ppo_hint is not None``."""
+    rl_available = ppo_hint is not None
+    weights = _weights_of(policy, rl_available)
+    base = weights["short"] * p_short + weights["mid"] * p_mid
+    if rl_available:
+        base += weights["rl"] * sigmoid(ppo_hint)
+
     trig, pen = policy.triggers, policy.penalties
-    applied: dict[str, float] = {}
-    if inputs.vol_z > trig.vol_z:
-        applied["vol_spike"] = pen.vol_spike
-    if inputs.sentiment < trig.sentiment:
-        applied["news_negative"] = pen.news_negative
-    if inputs.liquidity < trig.liquidity:
-        applied["low_liquidity"] = pen.low_liquidity
-    if inputs.correlation < trig.correlation:
-        applied["correlation_breakdown"] = pen.correlation_breakdown
-    return applied
+    penalties: dict[str, float] = {}
+    if vol_z > trig.vol_z:
+        penalties["vol_spike"] = pen.vol_spike
+    if sentiment < trig.sentiment:
+        penalties["news_negative"] = pen.news_negative
+    if liquidity < trig.liquidity:
+        penalties["low_liquidity"] = pen.low_liquidity
+    if correlation < trig.correlation:
+        penalties["correlation_breakdown"] = pen.correlation_breakdown
+    score = min(1.0, max(0.0, base - sum(penalties.values())))
+    thresholds = policy.thresholds
+    if score >= thresholds.buy:
+        action = "BUY"
+    elif score <= thresholds.sell:
+        action = "SELL"
+    else:
+        action = "HOLD"
+
+    if action == "HOLD":
+        size = 0.0
+    else:
+        size = bucket_limit_pct / 100.0 * 2.0 * abs(score - 0.5)
+        if not rl_available:
+            size *= policy.rl_missing_size_factor
+    tags = _reason_tags(p_short, p_mid, ppo_hint, sentiment, penalties, policy)
+    return base, penalties, score, action, size, weights, tags
 
 
 def _lean(p: float) -> str:
@@ -165,13 +191,20 @@ _LEAN_TAGS = {
 }
 
 
-def _reason_tags(inputs: EnsembleInputs, penalties: dict[str, float], policy: Policy) -> tuple[str, ...]:
-    short = _LEAN_TAGS["short"][_lean(inputs.p_short)]
-    mid = _LEAN_TAGS["mid"][_lean(inputs.p_mid)]
-    rl = _LEAN_TAGS["rl"][_lean(sigmoid(inputs.ppo_hint))] if inputs.ppo_hint is not None else "rl_missing"
+def _reason_tags(
+    p_short: float,
+    p_mid: float,
+    ppo_hint: float | None,
+    sentiment: float,
+    penalties: dict[str, float],
+    policy: Policy,
+) -> tuple[str, ...]:
+    short = _LEAN_TAGS["short"][_lean(p_short)]
+    mid = _LEAN_TAGS["mid"][_lean(p_mid)]
+    rl = _LEAN_TAGS["rl"][_lean(sigmoid(ppo_hint))] if ppo_hint is not None else "rl_missing"
     if "news_negative" in penalties:
         news = "news_negative"
-    elif inputs.sentiment > -policy.triggers.sentiment:
+    elif sentiment > -policy.triggers.sentiment:
         news = "news_positive"
     else:
         news = "news_neutral"
