@@ -102,6 +102,8 @@ def fused_step_for(features: IncrementalFeatures, bundle) -> FusedBarStep | None
         return None
     if evaluator.trees.n_models != len(bundle.names) or evaluator.trees.n_features != len(FEATURE_NAMES):
         return None
+    # compile (or load from numba's cache) now, on a scratch state, not on the first bar
+    FusedBarStep(IncrementalFeatures(features.params), evaluator.trees).step(1.0, 1.0, 1.0, 1.0, 1.0)
     return FusedBarStep(features, evaluator.trees)
 
 
