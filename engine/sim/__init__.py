@@ -11,23 +11,26 @@ the kernel follows:
 1. The bar's volume is cut into quarters (rounded down to the size increment, at least one increment);
    the close gets what is left after three quarters.
 2. Four trade prices are played in order: **open**, then **high and low, the one nearer the open first**
-   (high first only when ``|high - open| < |low - open|``; a tie plays the low first), then **close**.
-   A price point is skipped when it does not move the market: the open when it equals the last price,
-   the high unless above it, the low unless below it, the close when equal to it.
+   (high first only when ``|high - open| < |low - open|`` in ticks; a tie plays the low first), then
+   **close**. A price point is skipped when it does not move the market: the open when it equals the
+   last price, the high unless above it, the low unless below it, the close when equal to it.
 3. At each point resting orders are matched: a stop-market sell triggers at ``price <= trigger`` (buy:
    ``>=``), a limit sell fills at ``price >= limit`` (buy: ``<=``). At the open (a gap from the last
    price) a stop fills at the open price; at high, low and close it fills at its trigger price; a stop
    fill larger than the point's L1 size fills the rest one tick worse. A limit always fills at its limit
    price, even through a gap (filling gaps at the open instead moved stocknet's total P&L by 6.7 %): the
    point's L1 size when the price only touches the limit (the rest stays open), all of it when the price
-   moves through. A limit filled through the price leaves that side of the venue's quote at the limit
-   until the next price point. When the strategy modifies the stop (trailing), the venue syncs its
-   one-updates-other partner: a take-profit that already filled the position's remaining size is
-   cancelled. Take-profit fills pay the maker fee, every other fill the taker fee.
+   moves through (two fills: the L1 size, then the rest, each booked and rounded on its own). A limit
+   filled through the price leaves that side of the venue's quote at the limit until the next price
+   point. When the strategy modifies the stop (trailing), the venue syncs its one-updates-other
+   partner: a take-profit that already filled the position's remaining size is cancelled. Take-profit
+   fills pay the maker fee, every other fill the taker fee.
 4. The bar then reaches the strategy (``on_bar``). Orders are queued and filled after the handler at
    the venue's bid/ask: a market order takes the L1 size of the last price point and the rest one tick
    worse; a bracket whose stop is already in the market is rejected with its take-profit (the position
-   then has no resting exits, as in the replay).
+   then has no resting exits, as in the replay). When the step sent any order, the venue matches its
+   resting orders once more: a take-profit the last price only touched fills that point's L1 size again.
+   Every fill's commission is ``Money(Money(qty * px) * fee)`` (the notional rounded to the cent first).
 
 The strategy (``MetaEnsembleStrategy``) does per-instrument work per bar and book-level work once per
 timestamp, after that timestamp's bars (its portfolio step): mark NAV (realised + unrealised at the last

@@ -44,10 +44,23 @@ def money(x, scale):
 
 
 @njit(cache=True)
+def fee_money(notional, fee, scale):
+    """Nautilus's ``MakerTakerFeeModel``: ``Money(Money(qty * px).as_decimal() * Decimal(str(fee)))``.
+    The notional is rounded to the currency's unit first and the product is exact, then rounded again:
+    a notional of 274.99674 at 10 bps pays 0.28 (275.00 x 0.001 = 0.275, a tie), not 0.27."""
+    units = math.floor(notional * scale + 0.5)
+    d = 1.0  # fee = f / d exactly, as the decimal the instrument holds (e.g. 0.0008 = 8 / 10^4)
+    while d < 1e15 and abs(fee * d - math.floor(fee * d + 0.5)) > 1e-9 * fee * d:
+        d *= 10.0
+    # an integer over a power of ten: one correctly rounded division, the double nearest the decimal
+    return money(units * math.floor(fee * d + 0.5) / (scale * d), scale)
+
+
+@njit(cache=True)
 def fill(j, units, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz, msc):
     """Apply a fill of signed ``units`` to instrument j at ``px``; return True when the position closed."""
     qty = units * inc_sz[j]
-    commission = money(abs(qty) * px * fee, msc[j])
+    commission = fee_money(abs(qty) * px, fee, msc[j])
     cash[0] -= commission
     fees_pos[j] += commission
     p = pos[j]
@@ -176,13 +189,17 @@ def exit_bracket(
         reason = EXIT_STOP
     else:
         # a resting limit fills at its price: the point's L1 size first; the rest too when the market
-        # moved through the limit, but not when it only touched it (the rest stays open)
+        # moved through the limit, but not when it only touched it (the rest stays open). Through, the
+        # rest is a fill of its own (Nautilus's L1 book puts it one tick worse, which the maker loop
+        # moves back to the limit), with its own commission and P&L rounding
         sgn = 1 if units > 0 else -1
         part = min(abs(units), sz)
-        if p != tp[i]:
-            part = abs(units)
         fill(i, sgn * part, tp[i], maker, pos, avg, cash, fees_pos, gross_pos, close_units,
              close_notional, inc_sz, msc)  # fmt: skip
+        if p != tp[i] and pos[i] != 0:
+            part = abs(units) - part
+            fill(i, sgn * part, tp[i], maker, pos, avg, cash, fees_pos, gross_pos, close_units,
+                 close_notional, inc_sz, msc)  # fmt: skip
         if pos[i] != 0:  # the rest stays open
             counters[C_TP_PARTIAL] += 1
             tp_filled[i] += part
@@ -192,3 +209,27 @@ def exit_bracket(
         reason = EXIT_TAKE_PROFIT
     has_bracket[i] = False
     close_trade(i, e, reason, trades, open_trade, close_notional, close_units, gross_pos, fees_pos, inc_sz)
+
+
+@njit(cache=True)
+def rematch_take_profits(e, n, last_px, level, maker, has_bracket, tp, tp_filled, pos, avg, cash, fees_pos,
+                         gross_pos, close_units, close_notional, inc_sz, msc, trades, open_trade,
+                         counters):  # fmt: skip
+    """The venue matches its resting orders again after it processed the portfolio step's commands
+    (``BacktestEngine`` iterates every matching engine after draining them). A take-profit the last
+    price only touched, so still partly open, fills the L1 size of that price point once more."""
+    for j in range(n):
+        if not has_bracket[j] or pos[j] == 0 or last_px[j] != tp[j]:
+            continue
+        units = -pos[j]
+        sgn = 1 if units > 0 else -1
+        part = min(abs(units), level[j])
+        fill(j, sgn * part, tp[j], maker[j], pos, avg, cash, fees_pos, gross_pos, close_units,
+             close_notional, inc_sz, msc)  # fmt: skip
+        if pos[j] != 0:
+            counters[C_TP_PARTIAL] += 1
+            tp_filled[j] += part
+            continue
+        has_bracket[j] = False
+        close_trade(j, e, EXIT_TAKE_PROFIT, trades, open_trade, close_notional, close_units, gross_pos,
+                    fees_pos, inc_sz)  # fmt: skip

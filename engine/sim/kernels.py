@@ -29,7 +29,7 @@ from numba import njit
 
 from engine.sim.caps import entry_clamp, rate_prune, rate_record, trims
 from engine.sim.exits import reprotect_stops, trail_stop
-from engine.sim.fills import exit_bracket, flatten, market, round_px
+from engine.sim.fills import exit_bracket, flatten, market, rematch_take_profits, round_px
 from engine.sim.killswitch import fire, new_state, roll_day
 from engine.sim.layout import *  # noqa: F403  (the layouts are part of this module's interface)
 from engine.sim.layout import (
@@ -41,11 +41,15 @@ from engine.sim.layout import (
     C_RATE_BLOCKED,
     C_REDUCED,
     C_REJECTED,
+    C_REPROTECT_CLOSES,
     C_REVERSALS,
     C_SELL,
     C_SHORT_BLOCKED,
     C_SKIP_TP_BELOW_FEE,
+    C_STOPS_RESUBMITTED,
     C_TOO_SMALL,
+    C_TRAILS,
+    C_TRIMS,
     E_BUCKET0,
     E_DAY_PNL,
     E_DEMO,
@@ -226,7 +230,12 @@ def simulate(
         close_sz = vol_units[e] - 3 * quarter
         if close_sz < 1:
             close_sz = 1
-        high_first = abs(h[e] - o[e]) < abs(low[e] - o[e])
+        # in ticks, as Nautilus compares raw prices: in floats a tie (|high - open| = |low - open|)
+        # can come out either way
+        o_ticks = math.floor(o[e] * px_scale[i] + 0.5)
+        high_first = abs(math.floor(h[e] * px_scale[i] + 0.5) - o_ticks) < abs(
+            math.floor(low[e] * px_scale[i] + 0.5) - o_ticks
+        )
         for pt in range(4):
             if pt == 0:
                 p = o[e]
@@ -316,6 +325,8 @@ def simulate(
         for j in range(n):  # positions as the handler sees them: orders fill after it
             side0[j] = 0 if pos[j] == 0 else (1 if pos[j] > 0 else -1)
         if ks[K_HALTED] == 0.0 and trade_step[e]:
+            commands = (counters[C_TRAILS] + counters[C_ENTRIES] + counters[C_REVERSALS] + counters[C_TRIMS]
+                        + counters[C_STOPS_RESUBMITTED] + counters[C_REPROTECT_CLOSES])  # fmt: skip
             for ee in range(g0, e + 1):  # the timestamp's instruments, sorted
                 ii = inst[ee]
                 if not has_bracket[ii] or pos[ii] == 0:
@@ -446,6 +457,17 @@ def simulate(
                 tp_filled[ii] = 0
                 counters[C_ENTRIES] += 1
                 rate_head, rate_len = rate_record(rate_ts, rate_head, rate_len, t)
+            # the step sent orders (every kind of order counts into one of these): the venue matches again
+            commands -= (counters[C_TRAILS] + counters[C_ENTRIES] + counters[C_REVERSALS] + counters[C_TRIMS]
+                         + counters[C_STOPS_RESUBMITTED] + counters[C_REPROTECT_CLOSES])  # fmt: skip
+            touched = False
+            for j in range(n):
+                touched = touched or (has_bracket[j] and pos[j] != 0 and last_px[j] == tp[j])
+            if commands != 0 and touched:
+                rematch_take_profits(
+                    e, n, last_px, level, maker, has_bracket, tp, tp_filled, pos, avg, cash, fees_pos,
+                    gross_pos, close_units, close_notional, inc_sz, msc, trades, open_trade, counters
+                )  # fmt: skip
         equity[e, E_NAV] = nav
         equity[e, E_DAY_PNL] = pnl * 100.0
         equity[e, E_GROSS] = gross / nav * 100.0

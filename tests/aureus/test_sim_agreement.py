@@ -17,6 +17,7 @@ from aureus.paths import REPO_ROOT
 from aureus.sim_compare import compare, read_trades
 
 STOCKS = REPO_ROOT.parent / "shared" / "data" / "stocknet_daily_88" / "price_raw"
+CME_6E = STOCKS.parents[1] / "nautilus_intraday" / "6EH4.XCME_1min_bars_20240101_20240131.csv.gz"
 SPOT_SHORTS = ("--set", "shorting.spot=true")
 
 
@@ -151,3 +152,55 @@ def test_sim_agrees_with_replay_on_the_synthetic_session_with_spot_shorts(tmp_pa
     _assert_acceptance(agreement)
     assert sim["counters"]["short_blocked"] == 0 and sim["counters"]["clamp_rejections"] > 0
     assert replay["news"] > 0 and len(replay["instruments"]) == 4
+
+
+@pytest.mark.slow
+def test_sim_books_every_cme_6eh4_trade_to_the_cent_like_the_replay(tmp_path):
+    # the euro future's first 7,645 minutes (to 2024-01-09 13:00), ~320 trades of ~120 contracts whose
+    # 1 bp commissions are about a cent: Nautilus books each fill on its own (commission and P&L rounded
+    # to the cent), so every fill must be split as the venue splits it. This slice has take-profits
+    # filled through their price (two fills), one filled again after the step's stop trail, and entries
+    # on bars whose high and low are equally far from the open
+    import gzip
+
+    rows = gzip.decompress(CME_6E.read_bytes()).decode().splitlines(keepends=True)
+    source = tmp_path / "6EH4.XCME_1min_bars_20240101_20240109.csv"
+    source.write_text("".join(rows[:7646]))
+    assert rows[7645].startswith("2024-01-09 13:00:00")
+    rec = tmp_path / "REC"
+    invoke("data", "import", "ohlcv-csv", str(source), "--out", str(rec))
+    agreement, replay, sim = _agree(rec, tmp_path)
+
+    _assert_acceptance(agreement, min_trades=300)
+    _assert_every_trade_to_the_cent(tmp_path, agreement, replay, sim)
+    assert sim["counters"]["take_profit_partial_fills"] > 0
+
+
+def _assert_every_trade_to_the_cent(base, agreement, replay, sim):
+    assert agreement.identical == agreement.replay_trades == agreement.sim_trades
+    by_key = {(t.symbol, t.timestamp): t for t in read_trades(base / "SIM" / "trades.jsonl")}
+    replay_trades = read_trades(base / "RUN" / "trades.jsonl")
+    sim_trades = [by_key[(t.symbol, t.timestamp)] for t in replay_trades]
+    # to the cent, trade by trade (the sim sums cents in floats: -0.009999999999999998 is -0.01)
+    replay_pnl = [t.realized_pnl for t in replay_trades]
+    assert [t.realized_pnl for t in sim_trades] == pytest.approx(replay_pnl, abs=1e-9)
+    assert [(t.entry_price, t.exit_price) for t in sim_trades] == [
+        (t.entry_price, t.exit_price) for t in replay_trades
+    ]
+    assert sim["final_nav"] == pytest.approx(replay["final_nav"], abs=1e-6)
+
+
+@pytest.mark.slow
+def test_sim_books_every_trade_of_the_default_session_with_spot_shorts_to_the_cent(tmp_path):
+    # 624 trades; one SYNC short pays 0.28 entry commission in the replay: Nautilus's fee model rounds
+    # the notional to the cent first (274.99674 -> 275.00, x 0.001 = 0.275, rounded up)
+    from adapters.synthetic import synthesize
+    from engine.config import AureusConfig
+
+    cfg = AureusConfig().replay
+    rec = tmp_path / "REC"
+    synthesize(cfg.synthetic_seed, rec, days=cfg.synthetic_days)
+    agreement, replay, sim = _agree(rec, tmp_path, *SPOT_SHORTS)
+
+    _assert_acceptance(agreement)
+    _assert_every_trade_to_the_cent(tmp_path, agreement, replay, sim)

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from engine.config import AureusConfig
@@ -42,7 +42,8 @@ def _run(ohlc, actions, *, atr=10.0, size=0.5, volume=1000.0, cfg=None, day_ns=N
     ts = T0 + MIN * np.arange(n, dtype=np.int64) if day_ns is None else np.asarray(day_ns, dtype=np.int64)
     bars = EventBars(
         ts=ts, inst=np.zeros(n, np.int64), open=a[:, 0], high=a[:, 1], low=a[:, 2], close=a[:, 3],
-        volume=np.full(n, volume), instruments=(spec.instrument_id,),
+        volume=np.broadcast_to(np.asarray(volume, np.float64), (n,)).copy(),
+        instruments=(spec.instrument_id,),
     )  # fmt: skip
     nan = np.full(n, np.nan)
     decisions = Decisions(
@@ -381,3 +382,106 @@ def test_entry_gate_uses_each_instruments_own_round_trip_fee():
     assert res.counters["entries"] == 1 and res.counters["skip_tp_below_fee"] == 1
     (trade,) = res.trades
     assert trade[k.T_INST] == 1  # the equity
+
+
+FUT = InstrumentSpec(
+    instrument_id="6EH4.XCME", kind="future", base_currency="EUR", quote_currency="USD",
+    price_precision=5, size_precision=0,
+)  # fmt: skip
+FLAT_FUT = (1.1, 1.1, 1.1, 1.1)
+
+
+def _cents(x: float) -> float:
+    # Nautilus Money(x, USD): nearest cent, halves away from zero
+    return math.copysign(math.floor(abs(x) * 100 + 0.5) / 100, x)
+
+
+def _booked(fills, avg):
+    """Realised P&L of a short opened at ``avg`` and closed by ``fills`` [(units, price, fee)], each fill
+    booked on its own as the replay's Nautilus position does (own commission, own P&L rounding)."""
+    return sum(_cents(u * (avg - px)) - _cents(u * px * fee) for u, px, fee in fills)
+
+
+def test_a_take_profit_filled_through_its_price_is_two_fills_each_rounded_like_nautilus():
+    # short 1,363 contracts at 1.1 (1.5 % of NAV; the entry bar's L1 size 2,000 takes it in one fill), TP
+    # 1.099. Bar 1's low 1.0985 goes through it with an L1 size of 500: Nautilus fills 500 at the limit
+    # and the other 863 as a fill of its own at the limit (its L1 book's next level, moved to the limit),
+    # each with its commission rounded to the cent: 0.05 + 0.09, where one fill of 1,363 pays 0.15
+    res = _run([FLAT_FUT, (1.1, 1.1, 1.0985, 1.0988)], [-1, 0], atr=0.0004, volume=[8000.0, 2000.0],
+               spec=FUT)  # fmt: skip
+    (trade,) = res.trades
+    assert trade[k.T_UNITS] == 1363 and trade[k.T_EXIT_REASON] == k.EXIT_TAKE_PROFIT
+    entry_fee = _cents(1363 * 1.1 * 1e-4)
+    want = _booked([(500, 1.099, 1e-4), (863, 1.099, 1e-4)], 1.1) - entry_fee
+    assert trade[k.T_PNL] == pytest.approx(want, abs=1e-9)
+    assert want != pytest.approx(_booked([(1363, 1.099, 1e-4)], 1.1) - entry_fee, abs=1e-9)
+
+
+@pytest.mark.parametrize(("trailing_atr", "touch_fills"), [(1.2, 2), (10.0, 1)])
+def test_a_touched_take_profit_fills_its_l1_size_again_when_the_step_sends_an_order(
+    trailing_atr, touch_fills
+):
+    # short 1,363 at 1.1, TP 1.099. Bar 1's low only touches 1.099 (L1 size 300): 300 fill, the rest
+    # stays. Its close 1.099 trails the stop (1.2 x ATR in profit): the modify is a command, and after
+    # the venue drains its commands it matches again; the TP still sits at the last price and fills
+    # another 300. Without a trail (10 x ATR) no command is sent and nothing more fills. Bar 2 goes
+    # through: L1 300, then the rest.
+    import msgspec
+
+    cfg = _config()
+    stops = msgspec.structs.replace(cfg.policy.stop_multipliers, trailing=trailing_atr)
+    cfg = msgspec.structs.replace(cfg, policy=msgspec.structs.replace(cfg.policy, stop_multipliers=stops))
+    bars = [FLAT_FUT, (1.1, 1.1, 1.099, 1.099), (1.099, 1.099, 1.0985, 1.0988)]
+    res = _run(bars, [-1, 0, 0], atr=0.0004, volume=[8000.0, 1200.0, 1200.0], spec=FUT, cfg=cfg)
+    (trade,) = res.trades
+    assert res.counters["stop_trails"] == (1 if touch_fills == 2 else 0)
+    assert res.counters["take_profit_partial_fills"] == touch_fills
+    assert trade[k.T_EXIT_REASON] == k.EXIT_TAKE_PROFIT and trade[k.T_EXIT_EVENT] == 2
+    touched = [(300, 1.099, 1e-4)] * touch_fills
+    rest = 1363 - 300 * touch_fills - 300
+    want = _booked([*touched, (300, 1.099, 1e-4), (rest, 1.099, 1e-4)], 1.1) - _cents(1363 * 1.1 * 1e-4)
+    assert trade[k.T_PNL] == pytest.approx(want, abs=1e-9)
+
+
+def test_high_and_low_equally_far_from_the_open_in_ticks_play_the_low_first_whatever_the_floats_say():
+    # 1.1003 - 1.1 < 1.1 - 1.0997 in floats, but both are 30 ticks: Nautilus compares raw prices and
+    # plays the low first, so the long's stop (1.09982) fills before its take-profit (1.10025)
+    assert abs(1.1003 - 1.1) < abs(1.0997 - 1.1)
+    res = _run([FLAT_FUT, (1.1, 1.1003, 1.0997, 1.1)], [1, 0], atr=0.0001, volume=8000.0, spec=FUT)
+    (trade,) = res.trades
+    assert trade[k.T_EXIT_REASON] == k.EXIT_STOP and trade[k.T_EXIT_PX] == 1.09982
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 50_000_000),
+    st.integers(1, 30_000_000),
+    st.sampled_from([0.0001, 0.0005, 0.0008, 0.001, 0.00025]),
+    st.sampled_from([2, 8]),
+)
+def test_commission_is_nautilus_fee_model_arithmetic(qty_thousandths, px_cents, fee, currency_precision):
+    # MakerTakerFeeModel.get_commission: Money(Money(qty * px).as_decimal() * Decimal(str(fee)))
+    from decimal import Decimal
+
+    from nautilus_trader.model.objects import Currency, Money
+
+    from engine.sim.fills import fee_money
+
+    cur = Currency.from_str("USD" if currency_precision == 2 else "USDT")
+    assert cur.precision == currency_precision
+    qty, px = qty_thousandths / 1000, px_cents / 100
+    # doubles count the currency's units exactly below 2^53 (in USDT: notionals under ~90 million)
+    assume(qty * px * 10**currency_precision * 1000 < 2**53)
+    want = Money(Money(qty * px, cur).as_decimal() * Decimal(str(fee)), cur).as_decimal()
+    scale = 10.0**currency_precision
+    # the same number of the currency's units (Money's double can sit an ulp off the nearest one)
+    assert round(fee_money(qty * px, fee, scale) * scale) == int(want.scaleb(currency_precision))
+
+
+def test_commission_rounds_the_notional_first_like_nautilus():
+    # the synthetic session's SYNC short: 6.969 x 39.46 = 274.99674 -> 275.00 x 0.001 = 0.275 -> 0.28;
+    # rounding 0.27499674 once would give 0.27 (the one trade a cent apart before)
+    from engine.sim.fills import fee_money, money
+
+    assert fee_money(6.969 * 39.46, 0.001, 100.0) == 0.28
+    assert money(6.969 * 39.46 * 0.001, 100.0) == 0.27
