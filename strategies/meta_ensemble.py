@@ -412,6 +412,8 @@ class MetaEnsembleStrategy(
     def _score_ready(self, ids: list[InstrumentId], policy) -> dict[InstrumentId, tuple[float, ...]]:
         """Model scores of every ready instrument of a step in one batch call (none for a single one:
         the bound single-row call is faster there), but those the fused step scored under ``policy``."""
+        if len(ids) < 2:  # one instrument a step (BTCUSDT): nothing to batch
+            return {}
         ready = [
             i for i in ids if self._state[i].features.ready and self._state[i].scored_policy is not policy
         ]
