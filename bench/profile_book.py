@@ -5,10 +5,10 @@ Usage::
     uv run python -m bench.profile_book prof.txt [--us-per-bar 50]
 
 A sample in the loop (under ``aureus.replay._run_chunk``) is *bookkeeping* when it is inside the strategy's
-``on_bar`` (or a timer callback that runs the step) but not inside the decision path: the feature update,
-the batch scoring and ``_decide_and_act``. Nautilus work that the bookkeeping asks for (account, positions,
-timers) counts as bookkeeping here. With ``--us-per-bar`` (the replay's CPU µs per bar, from
-``bench.bench_bar_cpu``) the shares are also given in µs per bar.
+``on_bar`` (or a timer callback that runs the step) but not inside the decision path: the feature update
+(or the fused feature and model step), the batch scoring and ``_decide_and_act``. Nautilus work that the
+bookkeeping asks for (account, positions, timers) counts as bookkeeping here. With ``--us-per-bar`` (the
+replay's CPU µs per bar, from ``bench.bench_bar_cpu``) the shares are also given in µs per bar.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ _DECISION = (
     "MetaEnsembleStrategy._score_ready ",
     "IncrementalFeatures.update ",
     "IncrementalCorrelation.update ",
+    "FusedBarStep.step ",  # features and models in one numba call (decide's fused step)
+    "FusedBarStep.mask ",
 )
 
 
