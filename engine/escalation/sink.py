@@ -65,6 +65,8 @@ class EscalationSink:
         self._usage_row: tuple[float, float, float] | None = None  # bucket columns of the last row
         self._usage: dict[str, float] = {}
         self._put_call: dict[str, float] = {}
+        self._fired_key: tuple | None = None  # the last check's inputs and put/call ratio
+        self._fired: list[str] = []  # and what fired on them (read only, never mutated)
 
     def emit(self, channel: str, message: Any) -> None:
         """Forward ``message``; after an equity row, emit the requests the triggers raise."""
@@ -130,7 +132,14 @@ class EscalationSink:
             self.tracker.on_scored_decision(hit)
         put_call = self._put_call_ratio(row.ts) if self._options_pending or self._put_call else None
         # the full snapshot (bodies' buckets, P&L split, turnover, trades) only when a request will go out
-        fired = self.triggers.fired_on(*self.tracker.trigger_inputs(), put_call)
+        # fired_on is a pure function of its inputs: a step where none moved (a flat book) fires the same
+        inputs = self.tracker.trigger_inputs()
+        key = (inputs, put_call)
+        if key == self._fired_key:
+            fired = self._fired
+        else:
+            fired = self._fired = self.triggers.fired_on(*inputs, put_call)
+            self._fired_key = key
         if fired and self.triggers.due_among(row.ts, fired):
             state = self.tracker.snapshot(row.ts, put_call_ratio=put_call)
             self._publish(self.triggers.evaluate(state))
