@@ -230,6 +230,11 @@ class RiskActionsMixin:
             min(st.interval_ns for st in self._state.values()), min(self._stall_timeout.values()) // 2
         )
         self._stall_step_ns = check_ns // 1_000 * 1_000  # the periodic timer's microsecond interval
+        # per feed, built once: InstrumentId.value builds a new str and hashing an InstrumentId hashes it
+        self._stall_feeds = [
+            (instrument_id, st, st.spec.instrument_id, self._stall_timeout[instrument_id])
+            for instrument_id, st in self._state.items()
+        ]
         self._stall_alert_ts: int | None = None
         self._arm_stall_check()
 
@@ -237,11 +242,12 @@ class RiskActionsMixin:
         """Arm the first grid tick at which a feed not stalled yet is silent for longer than its timeout."""
         t0, step = self._started_ts, self._stall_step_ns
         due = None
-        for instrument_id, st in self._state.items():
-            if instrument_id.value in self.risk.stalled:  # a stalled feed is re-armed when it resumes
+        stalled = self.risk.stalled
+        for _, st, name, timeout in self._stall_feeds:
+            if name in stalled:  # a stalled feed is re-armed when it resumes
                 continue
             last = st.last_bar_ts if st.last_bar_ts >= 0 else t0
-            tick = t0 + max(1, (last + self._stall_timeout[instrument_id] - t0) // step + 1) * step
+            tick = t0 + max(1, (last + timeout - t0) // step + 1) * step
             due = tick if due is None else min(due, tick)
         self._stall_alert_ts = due
         if due is not None:
@@ -250,11 +256,11 @@ class RiskActionsMixin:
     def _check_stall(self, event) -> None:
         now = event.ts_event
         self._stall_alert_ts = None
-        for instrument_id, st in self._state.items():
+        for instrument_id, st, name, timeout in self._stall_feeds:
             last = st.last_bar_ts if st.last_bar_ts >= 0 else self._started_ts
-            if now - last <= self._stall_timeout[instrument_id]:
+            if now - last <= timeout:
                 continue
-            if self.risk.stall(now, instrument_id.value):
+            if self.risk.stall(now, name):
                 # hold positions and keep their stops; only orders that would open risk are cancelled
                 for order in self.cache.orders_open(instrument_id=instrument_id, strategy_id=self.id):
                     if not order.is_reduce_only:
