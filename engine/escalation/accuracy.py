@@ -12,6 +12,7 @@ import bisect
 from collections import deque
 
 _DIRECTION = {"BUY": 1, "SELL": -1}
+_NEVER = 2**63  # past any engine timestamp: nothing pending
 
 
 class DirectionScorer:
@@ -31,6 +32,7 @@ class DirectionScorer:
         self._closes: dict[str, list[float]] = {}
         self._pending: deque[tuple[int, str, int]] = deque()
         self._scores = 0
+        self._due = _NEVER  # when the oldest pending decision's horizon ends
 
     def on_close(self, instrument: str, ts: int, close: float) -> None:
         """A bar's close (non-decreasing ``ts`` per instrument)."""
@@ -44,10 +46,17 @@ class DirectionScorer:
         """A decision; BUY and SELL wait for their horizon, HOLD is ignored."""
         direction = _DIRECTION.get(action)
         if direction is not None:
+            if not self._pending:
+                self._due = ts + self.horizon_ns
             self._pending.append((ts, instrument, direction))
 
     def score(self, now: int) -> list[bool]:
         """Hits of the decisions whose horizon ended at or before ``now``, in decision order."""
+        self._scores += 1
+        if now < self._due:  # the oldest pending decision (if any) is not due: most steps
+            if self._scores % 256 == 0:
+                self._prune(now)
+            return []
         hits = []
         while self._pending and self._pending[0][0] + self.horizon_ns <= now:
             ts, instrument, direction = self._pending.popleft()
@@ -56,7 +65,7 @@ class DirectionScorer:
             if start is None or end is None or end == start:
                 continue
             hits.append((end > start) == (direction > 0))
-        self._scores += 1
+        self._due = self._pending[0][0] + self.horizon_ns if self._pending else _NEVER
         if self._scores % 256 == 0:  # pruning only frees memory: now and then is as good as every step
             self._prune(now)
         return hits

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import msgspec
 import pytest
 from test_escalation_sink import MIN, T, decision, row
@@ -64,3 +66,22 @@ def test_accuracy_falling_7_points_under_its_baseline_raises_model_decay():
     state = sink.tracker.snapshot(T + (n_right + n_wrong) * MIN)
     assert state.baseline_accuracy == 1.0
     assert state.ensemble_accuracy == pytest.approx((200 - (n_wrong - 1)) / 200)
+
+
+def test_the_not_due_shortcut_scores_exactly_as_the_full_loop():
+    rng = random.Random(5)
+    fast, plain = DirectionScorer(7 * MIN), DirectionScorer(7 * MIN)
+    now, skipped = T, 0
+    for _ in range(5_000):
+        now += MIN * rng.choice((1, 1, 1, 2, 9))
+        instrument, close = rng.choice(("A", "B")), rng.choice((99.0, 100.0, 101.0))
+        for s in (fast, plain):
+            s.on_close(instrument, now, close)
+        if rng.random() < 0.2:
+            action, ts = rng.choice(("BUY", "SELL", "HOLD")), now - MIN * rng.randint(0, 3)
+            for s in (fast, plain):
+                s.on_decision(instrument, ts, action)
+        skipped += now < fast._due
+        plain._due = -1  # the full loop every step, as before the shortcut
+        assert fast.score(now) == plain.score(now)
+    assert 0 < skipped < 5_000  # both paths were taken
