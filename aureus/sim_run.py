@@ -162,7 +162,7 @@ def trade_log(result: SimResult, bars: EventBars, decisions, specs, config: Aure
         counts[j] += 1
         closed = e_out >= 0
         # orders of the portfolio step fill at its time; resting exits when the venue moves the market
-        at_step = int(row[k.T_EXIT_REASON]) in _AT_STEP
+        at_step = int(row[k.T_EXIT_REASON]) in _AT_STEP or row[k.T_EXIT_AT_STEP] != 0.0
         exit_ts = int(result.step_ts[e_out] if at_step else bars.ts[e_out]) if closed else 0
         entries.append(
             TradeLogEntry(

@@ -17,6 +17,7 @@ from engine.sim.layout import (
     C_TP_PARTIAL,
     EXIT_STOP,
     EXIT_TAKE_PROFIT,
+    T_EXIT_AT_STEP,
     T_EXIT_EVENT,
     T_EXIT_PX,
     T_EXIT_REASON,
@@ -231,5 +232,8 @@ def rematch_take_profits(e, n, last_px, level, maker, has_bracket, tp, tp_filled
             tp_filled[j] += part
             continue
         has_bracket[j] = False
+        # matched after the step's commands: at the step's time (bar + grace when it ran on the timer)
+        if open_trade[j] >= 0:
+            trades[open_trade[j], T_EXIT_AT_STEP] = 1.0
         close_trade(j, e, EXIT_TAKE_PROFIT, trades, open_trade, close_notional, close_units, gross_pos,
                     fees_pos, inc_sz)  # fmt: skip

@@ -1,0 +1,91 @@
+"""The venue's matching after a portfolio step, on several instruments: when its fills are stamped (the
+step's time, which is the grace timer's when an instrument had no bar at that timestamp)."""
+
+from __future__ import annotations
+
+import msgspec
+import numpy as np
+
+from aureus.sim_run import trade_log
+from engine.config import AureusConfig
+from engine.sim import Decisions, EventBars, simulate
+from engine.sim import kernels as k
+from schemas.recording import InstrumentSpec
+
+MIN = 60_000_000_000
+T0 = 1_677_628_800_000_000_000  # 2023-03-01T00:00Z
+SPECS = tuple(
+    InstrumentSpec(
+        instrument_id=iid, kind="future", base_currency="EUR", quote_currency="USD",
+        price_precision=5, size_precision=0,
+    )
+    for iid in ("6EH4.XCME", "6EM4.XCME", "6EU4.XCME")
+)  # fmt: skip
+
+
+def _config(*, trailing_atr: float) -> AureusConfig:
+    raw = msgspec.to_builtins(AureusConfig())
+    raw["risk"]["caps"]["per_name_pct"]["core"] = 1.5
+    raw["risk"]["caps"]["entry_buffer_pct"] = 0.0
+    raw["risk"]["caps"]["trim_hysteresis_pct"] = 0.0
+    raw["policy"]["stop_multipliers"]["trailing"] = trailing_atr
+    return msgspec.convert(raw, AureusConfig)
+
+
+def _run(b_has_bar_1: bool, c_enters: bool = True):
+    # A: short 1,363 at 1.1, TP 1.099. Bar 1's low only touches 1.099 with an L1 size of 1,000: 1,000
+    # fill, 363 rest. The portfolio step of bar 1 enters C (a command), so after the step the venue
+    # matches again and A's take-profit fills the rest. B is flat and may miss bar 1, which puts that
+    # step on the grace timer. (No trail: A's trail would cancel the take-profit, as its filled size
+    # already covers the rest.) Bar 2 goes through 1.099.
+    a = [(1.1, 1.1, 1.1, 1.1), (1.1, 1.1, 1.099, 1.099), (1.099, 1.099, 1.0985, 1.0988)]
+    flat = (2.0, 2.0, 2.0, 2.0)
+    rows = []
+    for m in range(3):
+        rows.append((T0 + m * MIN, 0, a[m], [8000.0, 4000.0, 4000.0][m], -1 if m == 0 else 0))
+        if m != 1 or b_has_bar_1:
+            rows.append((T0 + m * MIN, 1, flat, 4000.0, 0))
+        rows.append((T0 + m * MIN, 2, flat, 4000.0, 1 if m == 1 and c_enters else 0))
+    n = len(rows)
+    ohlc = np.array([r[2] for r in rows])
+    bars = EventBars(
+        ts=np.array([r[0] for r in rows], np.int64), inst=np.array([r[1] for r in rows], np.int64),
+        open=ohlc[:, 0], high=ohlc[:, 1], low=ohlc[:, 2], close=ohlc[:, 3],
+        volume=np.array([r[3] for r in rows]), instruments=tuple(s.instrument_id for s in SPECS),
+    )  # fmt: skip
+    half = np.full(n, 0.5)
+    decisions = Decisions(
+        action=np.array([r[4] for r in rows], np.int8), size=np.full(n, 0.5), atr=np.full(n, 0.0004),
+        p_short=half, p_mid=half, ppo_hint=None, vol_z=np.zeros(n), sentiment=np.zeros(n),
+        liquidity=np.ones(n), correlation=np.zeros(n), bucket_limit_pct=np.full(n, 90.0), model_providers={},
+    )  # fmt: skip
+    cfg = _config(trailing_atr=10.0)
+    res = simulate(bars, decisions, SPECS, cfg)
+    return res, trade_log(res, bars, decisions, SPECS, cfg), cfg
+
+
+def _exit_at(entry) -> np.datetime64:
+    return np.datetime64(entry.exit_timestamp.replace("Z", ""), "s")
+
+
+def test_a_take_profit_completed_by_the_post_step_match_is_stamped_at_the_grace_timer():
+    res, log, cfg = _run(b_has_bar_1=False)
+    a = res.trades[0]
+    assert a[k.T_INST] == 0 and a[k.T_EXIT_REASON] == k.EXIT_TAKE_PROFIT and a[k.T_EXIT_AT_STEP] == 1.0
+    assert res.counters["entries"] == 2 and res.counters["take_profit_partial_fills"] == 1
+    grace_s = cfg.node.bar_grace_ms // 1000
+    assert _exit_at(log[0]) == np.datetime64(T0 // 10**9 + 60 + grace_s, "s")
+    assert log[1].timestamp == log[0].exit_timestamp  # C's entry: the same step, the same time
+
+
+def test_with_every_bar_present_the_post_step_match_is_stamped_at_the_bar():
+    res, log, _ = _run(b_has_bar_1=True)
+    assert res.trades[0][k.T_EXIT_AT_STEP] == 1.0
+    assert _exit_at(log[0]) == np.datetime64(T0 // 10**9 + 60, "s")
+
+
+def test_without_a_command_the_rest_fills_when_the_venue_moves_the_market_and_is_stamped_at_the_bar():
+    res, log, _ = _run(b_has_bar_1=False, c_enters=False)
+    (a,) = res.trades
+    assert a[k.T_EXIT_REASON] == k.EXIT_TAKE_PROFIT and a[k.T_EXIT_AT_STEP] == 0.0
+    assert _exit_at(log[0]) == np.datetime64(T0 // 10**9 + 120, "s")
