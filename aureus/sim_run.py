@@ -17,6 +17,7 @@ from adapters.recorded import open_recording
 from aureus.model_sets import models_dir_for
 from aureus.paths import code_version
 from aureus.report import run_id_for, write_equity_csv, write_trade_log
+from aureus.runtime.backtest import venue_currencies
 from engine.config import AureusConfig, config_hash
 from engine.errors import EngineError
 from engine.metrics import SHARPE_METHOD, daily_returns, hit_rate, max_drawdown, sharpe_daily
@@ -120,6 +121,7 @@ def run_sim(config: AureusConfig, *, data: Path, out: Path) -> dict:
     """
     t0 = time.perf_counter()
     bars, specs, news, manifest = load_bars(Path(data))
+    venue_currencies(specs)  # what the replay refuses (NAV over several currencies), the sim refuses too
     t1 = time.perf_counter()
     decisions = decisions_for(config, bars, specs, news, manifest)
     t2 = time.perf_counter()
