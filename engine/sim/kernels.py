@@ -280,7 +280,7 @@ def simulate(
         nav = cash[0]
         for j in range(n):
             if pos[j] != 0:
-                nav += pos[j] * inc_sz[j] * (strat_last[j] - avg[j])
+                nav += pos[j] / math.floor(1.0 / inc_sz[j] + 0.5) * (strat_last[j] - avg[j])  # signed_qty
         # the kill switch's mark (engine.sim.killswitch): day roll, then the daily loss check
         if day[e] > ks[K_CUR_DAY]:
             roll_day(ks, kill_ring, day[e], nav, params, counters)
@@ -308,7 +308,7 @@ def simulate(
         b2 = 0.0
         any_held = False
         for j in range(n):
-            v = pos[j] * inc_sz[j] * strat_last[j] if pos[j] != 0 else 0.0
+            v = pos[j] / math.floor(1.0 / inc_sz[j] + 0.5) * strat_last[j] if pos[j] != 0 else 0.0
             notional[j] = v
             if v != 0.0:
                 any_held = True

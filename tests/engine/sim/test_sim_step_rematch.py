@@ -1,10 +1,14 @@
 """The venue's matching after a portfolio step, on several instruments: when its fills are stamped (the
-step's time, which is the grace timer's when an instrument had no bar at that timestamp)."""
+step's time, which is the grace timer's when an instrument had no bar at that timestamp); and fills
+booked on the venue's doubles (``Price.as_double()``), as Nautilus's position books them."""
 
 from __future__ import annotations
 
 import msgspec
 import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aureus.sim_run import trade_log
 from engine.config import AureusConfig
@@ -89,3 +93,31 @@ def test_without_a_command_the_rest_fills_when_the_venue_moves_the_market_and_is
     (a,) = res.trades
     assert a[k.T_EXIT_REASON] == k.EXIT_TAKE_PROFIT and a[k.T_EXIT_AT_STEP] == 0.0
     assert _exit_at(log[0]) == np.datetime64(T0 // 10**9 + 120, "s")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.integers(1, 10**12), st.integers(0, 9))
+def test_nt_double_is_nautilus_price_as_double(ticks, precision):
+    from nautilus_trader.model.objects import Price
+
+    from engine.sim.fills import nt_double
+
+    want = Price.from_raw(ticks * 10 ** (16 - precision), precision).as_double()
+    assert nt_double(float(ticks), 10.0**precision) == want
+
+
+def test_a_trades_pnl_is_booked_on_nautilus_doubles_like_the_replay():
+    # a Kraken BTC/USDC trade of the replay (2023-03-17 02:08 -> 02:13): 0.00990366 BTC bought at
+    # 25,839.88 and sold at 25,864.13, 10 bps each side, realised -0.27189519 USDC. Price.as_double() of
+    # 25,864.13 is 25864.129999999997, so the fill's P&L is 0.2401637549999... -> 0.24016375; on the
+    # nearest doubles it is 0.24016376 (the sim booked -0.27189518 before)
+    from engine.sim.fills import fill, round_px
+
+    pos, avg, cash = np.zeros(1, np.int64), np.zeros(1), np.array([100_000.0])
+    fees, realised, cu, cn = np.zeros(1), np.zeros(1), np.zeros(1, np.int64), np.zeros(1)
+    inc, msc = np.array([1e-8]), np.array([1e8])
+    book = (pos, avg, cash, fees, realised, cu, cn, inc, msc)
+    fill(0, 990366, round_px(25839.88, 100.0), 0.001, *book)
+    assert fill(0, -990366, round_px(25864.13, 100.0), 0.001, *book)
+    assert fees[0] == pytest.approx(0.25590939 + 0.25614955, abs=1e-12)
+    assert realised[0] == -0.27189519
