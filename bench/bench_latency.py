@@ -2,8 +2,10 @@
 
 The models are scored by both CPU runtimes in the same invocation (``[models] cpu_runtime``): the numba
 tree evaluator and the merged onnxruntime session, two interleaved passes each over the same bars,
-samples pooled per runtime. Baseline (same process, same bars): the naive way — recompute the feature
-matrix over the trailing warm-up window at every bar, then score with ``InferenceSession.run``.
+samples pooled per runtime. The strategy's own path (``fused``): features and the numba trees in one
+call (:mod:`engine.models.fused_step`) and :func:`engine.ensemble.decide_parts`, interleaved with them.
+Baseline (same process, same bars): the naive way — recompute the feature matrix over the trailing
+warm-up window at every bar, then score with ``InferenceSession.run``.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import pandas as pd
 from aureus.paths import resolve_repo_path
 from bench.common import BTCUSDT_CSV
 from engine.config import load_config
-from engine.ensemble import EnsembleInputs, decide
+from engine.ensemble import EnsembleInputs, decide, decide_parts
 from engine.features.vector import IncrementalFeatures, compute_feature_matrix, warmup_bars
+from engine.models.fused_step import fused_step_for
 from engine.models.runtime import ModelBundle
 
 
@@ -76,10 +79,25 @@ def main(naive_samples: int = 2_000) -> dict:
             t_model.append(t2 - t1)
             t_ens.append(t3 - t2)
 
+    def fused_pass(bundle, total):
+        feats = IncrementalFeatures(cfg.features)
+        fused = fused_step_for(feats, bundle)
+        scores = fused.scores
+        bars = list(zip(o.tolist(), h.tolist(), lo_.tolist(), c.tolist(), v.tolist(), strict=True))
+        for bar in bars:
+            t0 = perf()
+            if not fused.step(*bar):
+                continue
+            p_short, p_mid = scores.tolist()
+            decide_parts(p_short, p_mid, None, feats.vol_z, 0.0, feats.liquidity, 1.0, policy, 90.0)
+            total.append(perf() - t0)
+
     samples = {rt: ([], [], [], []) for rt in bundles}
+    fused_total: list[int] = []
     for _ in range(2):
         for rt, bundle in bundles.items():
             one_pass(bundle, samples[rt])
+        fused_pass(bundles["numba"], fused_total)
     bundle = bundles["onnxruntime"]
 
     window = warmup_bars(cfg.features) + 1
@@ -114,6 +132,12 @@ def main(naive_samples: int = 2_000) -> dict:
             f"{result[key + 'models_p50_us']:.1f} (p99 {result[key + 'models_p99_us']:.1f}), ensemble "
             f"{result[key + 'ensemble_p50_us']:.1f} µs p50)"
         )
+    f50, f99 = _percentiles(fused_total)
+    result.update({"fused_p50_us": f50, "fused_p99_us": f99})
+    print(
+        f"[b] decision latency, the strategy's fused step (features + models in one numba call, "
+        f"decide_parts) over {len(fused_total)} bars: p50 {f50:.1f} µs, p99 {f99:.1f} µs"
+    )
     result["ratio_naive_over_incremental_p50"] = n50 / result["p50_us"]
     print(
         f"    numba/onnxruntime: decision p50 {result['p50_us'] / result['ort_p50_us']:.2f}x, p99 "

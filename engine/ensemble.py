@@ -69,20 +69,40 @@ def effective_weights(policy: Policy, rl_available: bool) -> dict[str, float]:
     return {"short": w.short * scale, "mid": w.mid * scale, "rl": 0.0}
 
 
-# per policy object (frozen) and RL availability: the blend weights, computed once, not per decision.
-# The dict is shared by every Decision made under that policy: read it, never mutate it.
-_WEIGHTS: dict[tuple[int, bool], tuple[Policy, dict[str, float]]] = {}
+class _Terms:
+    """What the formula reads from one policy, per RL availability: looked up once, not per decision."""
+
+    __slots__ = (
+        "policy", "weights", "w_short", "w_mid", "w_rl", "vol_z", "sentiment", "liquidity", "correlation",
+        "pen_vol", "pen_news", "pen_liquidity", "pen_correlation", "buy", "sell", "size_factor",
+    )  # fmt: skip
+
+    def __init__(self, policy: Policy, rl_available: bool) -> None:
+        trig, pen = policy.triggers, policy.penalties
+        self.policy = policy
+        self.weights = effective_weights(policy, rl_available)
+        self.w_short, self.w_mid, self.w_rl = self.weights["short"], self.weights["mid"], self.weights["rl"]
+        self.vol_z, self.sentiment = trig.vol_z, trig.sentiment
+        self.liquidity, self.correlation = trig.liquidity, trig.correlation
+        self.pen_vol, self.pen_news = pen.vol_spike, pen.news_negative
+        self.pen_liquidity, self.pen_correlation = pen.low_liquidity, pen.correlation_breakdown
+        self.buy, self.sell = policy.thresholds.buy, policy.thresholds.sell
+        self.size_factor = 1.0 if rl_available else policy.rl_missing_size_factor
 
 
-def _weights_of(policy: Policy, rl_available: bool) -> dict[str, float]:
-    hit = _WEIGHTS.get((id(policy), rl_available))
-    if hit is not None and hit[0] is policy:
-        return hit[1]
-    if len(_WEIGHTS) >= 16:  # policies change rarely (escalations); keep only recent ones
-        _WEIGHTS.clear()
-    weights = effective_weights(policy, rl_available)
-    _WEIGHTS[(id(policy), rl_available)] = (policy, weights)
-    return weights
+# per policy object (frozen) and RL availability, computed once. The weights dict is shared by every
+# Decision made under that policy: read it, never mutate it.
+_TERMS: dict[tuple[int, bool], _Terms] = {}
+
+
+def _terms_of(policy: Policy, rl_available: bool) -> _Terms:
+    hit = _TERMS.get((id(policy), rl_available))
+    if hit is not None and hit.policy is policy:
+        return hit
+    if len(_TERMS) >= 16:  # policies change rarely (escalations); keep only recent ones
+        _TERMS.clear()
+    terms = _TERMS[(id(policy), rl_available)] = _Terms(policy, rl_available)
+    return terms
 
 
 def decide(inputs: EnsembleInputs, policy: Policy, *, bucket_limit_pct: float) -> Decision:
@@ -104,26 +124,17 @@ def decide(inputs: EnsembleInputs, policy: Policy, *, bucket_limit_pct: float) -
     Decision
         ``size`` is a fraction of NAV before risk clamps.
     """
-    rl_available = inputs.ppo_hint is not None
-    weights = _weights_of(policy, rl_available)
-    base = weights["short"] * inputs.p_short + weights["mid"] * inputs.p_mid
-    if rl_available:
-        base += weights["rl"] * sigmoid(inputs.ppo_hint)
-
-    penalties = _penalties(inputs, policy)
-    score = min(1.0, max(0.0, base - sum(penalties.values())))
-    if score >= policy.thresholds.buy:
-        action = "BUY"
-    elif score <= policy.thresholds.sell:
-        action = "SELL"
-    else:
-        action = "HOLD"
-
-    size = bucket_limit_pct / 100.0 * 2.0 * abs(score - 0.5)
-    if not rl_available:
-        size *= policy.rl_missing_size_factor
-    if action == "HOLD":
-        size = 0.0
+    base, penalties, score, action, size, weights, reason_tags = decide_parts(
+        inputs.p_short,
+        inputs.p_mid,
+        inputs.ppo_hint,
+        inputs.vol_z,
+        inputs.sentiment,
+        inputs.liquidity,
+        inputs.correlation,
+        policy,
+        bucket_limit_pct,
+    )
     return Decision(
         base=base,
         penalties=penalties,
@@ -131,23 +142,75 @@ def decide(inputs: EnsembleInputs, policy: Policy, *, bucket_limit_pct: float) -
         action=action,
         size=size,
         weights=weights,
-        rl_available=rl_available,
-        reason_tags=_reason_tags(inputs, penalties, policy),
+        rl_available=inputs.ppo_hint is not None,
+        reason_tags=reason_tags,
     )
 
 
-def _penalties(inputs: EnsembleInputs, policy: Policy) -> dict[str, float]:
-    trig, pen = policy.triggers, policy.penalties
-    applied: dict[str, float] = {}
-    if inputs.vol_z > trig.vol_z:
-        applied["vol_spike"] = pen.vol_spike
-    if inputs.sentiment < trig.sentiment:
-        applied["news_negative"] = pen.news_negative
-    if inputs.liquidity < trig.liquidity:
-        applied["low_liquidity"] = pen.low_liquidity
-    if inputs.correlation < trig.correlation:
-        applied["correlation_breakdown"] = pen.correlation_breakdown
-    return applied
+def decide_parts(
+    p_short: float,
+    p_mid: float,
+    ppo_hint: float | None,
+    vol_z: float,
+    sentiment: float,
+    liquidity: float,
+    correlation: float,
+    policy: Policy,
+    bucket_limit_pct: float,
+) -> tuple[float, dict[str, float], float, str, float, dict[str, float], tuple[str, ...]]:
+    """:func:`decide` on plain arguments (the strategy's per-bar path: no input or result struct):
+    ``(base, penalties, score, action, size, weights, reason_tags)``; ``rl_available`` is
+    ``ppo_hint is not None``."""
+    rl_available = ppo_hint is not None
+    t = _terms_of(policy, rl_available)
+    base = t.w_short * p_short + t.w_mid * p_mid
+    if rl_available:
+        base += t.w_rl * sigmoid(ppo_hint)
+
+    penalties: dict[str, float] = {}
+    if vol_z > t.vol_z:
+        penalties["vol_spike"] = t.pen_vol
+    if sentiment < t.sentiment:
+        penalties["news_negative"] = t.pen_news
+    if liquidity < t.liquidity:
+        penalties["low_liquidity"] = t.pen_liquidity
+    if correlation < t.correlation:
+        penalties["correlation_breakdown"] = t.pen_correlation
+    # min(1, max(0, x)) with max's and min's own tie and NaN rules (NaN -> 0.0); sum() only with terms
+    x = base - sum(penalties.values()) if penalties else base
+    x = x if x > 0.0 else 0.0
+    score = x if x < 1.0 else 1.0
+    if score >= t.buy:
+        action = "BUY"
+    elif score <= t.sell:
+        action = "SELL"
+    else:
+        action = "HOLD"
+
+    if action == "HOLD":
+        size = 0.0
+    else:
+        size = bucket_limit_pct / 100.0 * 2.0 * abs(score - 0.5)
+        if not rl_available:
+            size *= t.size_factor
+    # the reason tags (see _lean): the leans of the three models, news, volatility, liquidity, correlation
+    short = "short_bullish" if p_short >= 0.55 else "short_bearish" if p_short <= 0.45 else "short_neutral"
+    mid = "mid_bullish" if p_mid >= 0.55 else "mid_bearish" if p_mid <= 0.45 else "mid_neutral"
+    rl = _LEAN_TAGS["rl"][_lean(sigmoid(ppo_hint))] if rl_available else "rl_missing"
+    if "news_negative" in penalties:
+        news = "news_negative"
+    elif sentiment > -t.sentiment:
+        news = "news_positive"
+    else:
+        news = "news_neutral"
+    if not penalties:
+        return base, penalties, score, action, size, t.weights, (short, mid, rl, news, "vol_normal")
+    tags = (short, mid, rl, news, "vol_spike" if "vol_spike" in penalties else "vol_normal")
+    if "low_liquidity" in penalties:
+        tags += ("liquidity_low",)
+    if "correlation_breakdown" in penalties:
+        tags += ("correlation_breakdown",)
+    return base, penalties, score, action, size, t.weights, tags
 
 
 def _lean(p: float) -> str:
@@ -163,21 +226,3 @@ _LEAN_TAGS = {
     prefix: {lean: f"{prefix}_{lean}" for lean in ("bullish", "bearish", "neutral")}
     for prefix in ("short", "mid", "rl")
 }
-
-
-def _reason_tags(inputs: EnsembleInputs, penalties: dict[str, float], policy: Policy) -> tuple[str, ...]:
-    short = _LEAN_TAGS["short"][_lean(inputs.p_short)]
-    mid = _LEAN_TAGS["mid"][_lean(inputs.p_mid)]
-    rl = _LEAN_TAGS["rl"][_lean(sigmoid(inputs.ppo_hint))] if inputs.ppo_hint is not None else "rl_missing"
-    if "news_negative" in penalties:
-        news = "news_negative"
-    elif inputs.sentiment > -policy.triggers.sentiment:
-        news = "news_positive"
-    else:
-        news = "news_neutral"
-    tags = (short, mid, rl, news, "vol_spike" if "vol_spike" in penalties else "vol_normal")
-    if "low_liquidity" in penalties:
-        tags += ("liquidity_low",)
-    if "correlation_breakdown" in penalties:
-        tags += ("correlation_breakdown",)
-    return tags

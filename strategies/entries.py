@@ -21,7 +21,7 @@ from nautilus_trader.model.enums import OrderSide, OrderType
 from nautilus_trader.model.identifiers import ClientId
 
 from engine.asset_classes import round_trip_fee
-from engine.ensemble import EnsembleInputs, decide
+from engine.ensemble import decide_parts
 from engine.policy.effects import capped_size, entry_blocked, masked_features, sentiment_in_use
 from engine.research.entry import EntryCheck, check_entry
 from engine.shorting import may_short
@@ -37,44 +37,46 @@ class EntryMixin:
     def _decide_and_act(self, instrument_id, st, row, correlation, close, ts, scores=None) -> None:
         policy = self.cfg.policy
         row = masked_features(policy, row)  # escalation may disable features: they reach the models as 0
-        # scores: this row's (p_short, p_mid) from the step's batch call, when there was one
-        p_short, p_mid = scores if scores is not None else self._models.predict_row(row)
+        # scores: this row's (p_short, p_mid) from the step's batch call, when there was one, or from the
+        # fused per-bar step when the row was masked with the policy still in force
+        if scores is None:
+            scores = st.fused.scores.tolist() if st.scored_policy is policy else self._models.predict_row(row)
+        p_short, p_mid = scores
         ppo_hint = float(self._ppo.predict(row[None, :])[0]) if self._ppo is not None else None
-        bucket = st.spec.bucket
-        decision = decide(
-            EnsembleInputs(
-                p_short=p_short,
-                p_mid=p_mid,
-                ppo_hint=ppo_hint,
-                vol_z=st.features.vol_z,
-                sentiment=sentiment_in_use(policy, st.news.value(ts)),
-                liquidity=st.features.liquidity,
-                correlation=correlation,
-            ),
+        features = st.features
+        vol_z = features.vol_z
+        news = st.news
+        base, penalties, score, action, size, weights, tags = decide_parts(
+            p_short,
+            p_mid,
+            ppo_hint,
+            vol_z,
+            sentiment_in_use(policy, news.value(ts)),
+            features.liquidity,
+            correlation,
             policy,
-            bucket_limit_pct=getattr(self.cfg.risk.caps.per_name_pct, bucket),  # README: sizing
+            getattr(self.cfg.risk.caps.per_name_pct, st.spec.bucket),  # README: sizing
         )
-        self.outputs.decision(
-            EnsembleDecision(
-                instrument=st.spec.instrument_id,
-                ts_event=ts,
-                p_short=p_short,
-                p_mid=p_mid,
-                ppo_hint=ppo_hint,
-                base=decision.base,
-                penalties=decision.penalties,
-                score=decision.score,
-                action=decision.action,
-                size=decision.size,
-                reason_tags=decision.reason_tags,
-                policy_version=policy.version,
-                weights=decision.weights,
-                rl_available=decision.rl_available,
-                volatility_zscore=_finite_or_none(st.features.vol_z),
-                correlation=_finite_or_none(correlation),
-                news_ids=st.news.contributors(ts),
-            )
+        decision = EnsembleDecision(
+            instrument=st.spec.instrument_id,
+            ts_event=ts,
+            p_short=p_short,
+            p_mid=p_mid,
+            ppo_hint=ppo_hint,
+            base=base,
+            penalties=penalties,
+            score=score,
+            action=action,
+            size=size,
+            reason_tags=tags,
+            policy_version=policy.version,
+            weights=weights,
+            rl_available=ppo_hint is not None,
+            volatility_zscore=vol_z if math.isfinite(vol_z) else None,
+            correlation=_finite_or_none(correlation),
+            news_ids=news.contributors(ts),
         )
+        self.outputs.decision(decision)
         if decision.action == "HOLD":
             return
         position_side = self._position_sign(instrument_id)

@@ -23,6 +23,7 @@ from nautilus_trader.trading.strategy import Strategy
 
 from engine.config import AureusConfig
 from engine.features.vector import IncrementalCorrelation, IncrementalFeatures
+from engine.models.fused_step import FusedBarStep, fused_step_for
 from engine.models.runtime import ModelBundle, load_optional
 from engine.news_state import DecayedSentiment
 from engine.policy.bounds import PolicyLimits
@@ -88,6 +89,8 @@ class _InstrumentState:
         "ret",
         "reprotect_px",
         "reprotect_attempt",
+        "fused",
+        "scored_policy",
     )
 
     def __init__(self, spec: InstrumentSpec, cfg: AureusConfig) -> None:
@@ -109,6 +112,8 @@ class _InstrumentState:
         self.ret = math.nan  # log return of the latest bar
         self.reprotect_px = math.nan  # level of a rejected protective stop (strategies.protection)
         self.reprotect_attempt = 0
+        self.fused: FusedBarStep | None = None  # features + models in one call (engine.models.fused_step)
+        self.scored_policy = None  # the policy whose masked row gave fused.scores (None: not scored)
 
 
 def _warm_kernels(cfg: AureusConfig) -> None:
@@ -222,7 +227,8 @@ class MetaEnsembleStrategy(
             instrument = self.cache.instrument(instrument_id)
             if instrument is None:
                 raise RuntimeError(f"instrument {instrument_id} not in cache")
-            self._state[instrument_id] = _InstrumentState(self.specs[instrument_id.value], self.cfg)
+            st = self._state[instrument_id] = _InstrumentState(self.specs[instrument_id.value], self.cfg)
+            st.fused = fused_step_for(st.features, self._models)
             currency = instrument.quote_currency
             self._venue_currency.setdefault(instrument_id.venue, currency)
             self.subscribe_bars(bar_type)
@@ -309,9 +315,17 @@ class MetaEnsembleStrategy(
             return
         close = bar.close.as_double()
         volume = bar.volume.as_double()
-        st.row = st.features.update(
-            bar.open.as_double(), bar.high.as_double(), bar.low.as_double(), close, volume
-        )
+        fused = st.fused
+        if fused is not None:  # the models score the row here, masked by the policy now in force
+            policy = self.cfg.policy
+            fused.mask(policy.disabled_features)
+            ready = fused.step(bar.open.as_double(), bar.high.as_double(), bar.low.as_double(), close, volume)
+            st.scored_policy = policy if ready else None
+            st.row = fused.row
+        else:
+            st.row = st.features.update(
+                bar.open.as_double(), bar.high.as_double(), bar.low.as_double(), close, volume
+            )
         st.ret = math.log(close / st.prev_close) if st.prev_close > 0.0 else math.nan
         st.prev_close = st.last_close = close
         st.last_bar_ts = ts
@@ -397,8 +411,12 @@ class MetaEnsembleStrategy(
 
     def _score_ready(self, ids: list[InstrumentId], policy) -> dict[InstrumentId, tuple[float, ...]]:
         """Model scores of every ready instrument of a step in one batch call (none for a single one:
-        the bound single-row call is faster there)."""
-        ready = [i for i in ids if self._state[i].features.ready]
+        the bound single-row call is faster there), but those the fused step scored under ``policy``."""
+        if len(ids) < 2:  # one instrument a step (BTCUSDT): nothing to batch
+            return {}
+        ready = [
+            i for i in ids if self._state[i].features.ready and self._state[i].scored_policy is not policy
+        ]
         if len(ready) < 2:
             return {}
         rows = np.stack([masked_features(policy, self._state[i].row) for i in ready])
