@@ -76,7 +76,8 @@ def fill(j, units, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, cl
     q_scale = math.floor(1.0 / inc_sz[j] + 0.5)
     qty = nt_double(abs(units), q_scale)
     commission = fee_money(qty * px, fee, msc[j])
-    cash[0] -= commission
+    # the account's balance is exact money; the strategy reads it as Money.as_double()
+    cash[0] = money(cash[0] - commission, msc[j])
     fees_pos[j] += commission
     p = pos[j]
     if p == 0 or (p > 0) == (units > 0):  # open or add
@@ -90,7 +91,7 @@ def fill(j, units, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, cl
     points = px - avg[j] if p > 0 else avg[j] - px
     raw = min(qty, abs(p) / q_scale) * points
     pnl = money(raw, msc[j])  # the account's balance moves by the rounded fill P&L
-    cash[0] += pnl
+    cash[0] = money(cash[0] + pnl, msc[j])
     gross_pos[j] = money(gross_pos[j] + (-commission + raw), msc[j])
     close_units[j] += closing
     close_notional[j] += closing * inc_sz[j] * px
