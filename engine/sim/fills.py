@@ -37,14 +37,14 @@ def nt_double(ticks, scale):
 
 @njit(cache=True)
 def round_px(x, scale):
-    # Nautilus Price(x, precision): nearest tick, halves away from zero (prices are positive here), as
-    # the venue's double, like the bar prices, so equal prices compare equal
-    return nt_double(math.floor(x * scale + 0.5), scale)
+    # Nautilus Price(x, precision): nearest tick, halves away from zero (prices are positive here);
+    # ticks / scale like the bar prices, so equal prices compare equal (fills convert to nt_double)
+    return math.floor(x * scale + 0.5) / scale
 
 
 @njit(cache=True)
 def tick(px, steps, scale):
-    return nt_double(math.floor(px * scale + 0.5) + steps, scale)
+    return (math.floor(px * scale + 0.5) + steps) / scale
 
 
 @njit(cache=True)
@@ -69,8 +69,10 @@ def fee_money(notional, fee, scale):
 
 
 @njit(cache=True)
-def fill(j, units, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz, msc):
+def fill(j, units, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz, msc,
+         px_scale):  # fmt: skip
     """Apply a fill of signed ``units`` to instrument j at ``px``; return True when the position closed."""
+    px = nt_double(math.floor(px * px_scale[j] + 0.5), px_scale[j])  # the fill's last_px.as_double()
     # Nautilus's Position arithmetic on the venue's doubles: the fill's quantity as Quantity.as_double(),
     # the position's as round(signed_qty, size precision), i.e. the double nearest units / 10^precision
     q_scale = math.floor(1.0 / inc_sz[j] + 0.5)
@@ -107,13 +109,13 @@ def fill_l1(j, units, px, l1, fee, pos, avg, cash, fees_pos, gross_pos, close_un
     part = min(abs(units), l1)
     fill(
         j, sgn * part, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz,
-        msc
+        msc, px_scale
     )  # fmt: skip
     rest = abs(units) - part
     if rest > 0:
         fill(
             j, sgn * rest, tick(px, sgn, px_scale[j]), fee, pos, avg, cash, fees_pos, gross_pos,
-            close_units, close_notional, inc_sz, msc
+            close_units, close_notional, inc_sz, msc, px_scale
         )  # fmt: skip
 
 
@@ -214,11 +216,11 @@ def exit_bracket(
         sgn = 1 if units > 0 else -1
         part = min(abs(units), sz)
         fill(i, sgn * part, tp[i], maker, pos, avg, cash, fees_pos, gross_pos, close_units,
-             close_notional, inc_sz, msc)  # fmt: skip
+             close_notional, inc_sz, msc, px_scale)  # fmt: skip
         if p != tp[i] and pos[i] != 0:
             part = abs(units) - part
             fill(i, sgn * part, tp[i], maker, pos, avg, cash, fees_pos, gross_pos, close_units,
-                 close_notional, inc_sz, msc)  # fmt: skip
+                 close_notional, inc_sz, msc, px_scale)  # fmt: skip
         if pos[i] != 0:  # the rest stays open
             counters[C_TP_PARTIAL] += 1
             tp_filled[i] += part
@@ -233,7 +235,7 @@ def exit_bracket(
 @njit(cache=True)
 def rematch_take_profits(e, n, last_px, level, maker, has_bracket, tp, tp_filled, pos, avg, cash, fees_pos,
                          gross_pos, close_units, close_notional, inc_sz, msc, trades, open_trade,
-                         counters):  # fmt: skip
+                         counters, px_scale):  # fmt: skip
     """The venue matches its resting orders again after it processed the portfolio step's commands
     (``BacktestEngine`` iterates every matching engine after draining them). A take-profit the last
     price only touched, so still partly open, fills the L1 size of that price point once more."""
@@ -244,7 +246,7 @@ def rematch_take_profits(e, n, last_px, level, maker, has_bracket, tp, tp_filled
         sgn = 1 if units > 0 else -1
         part = min(abs(units), level[j])
         fill(j, sgn * part, tp[j], maker[j], pos, avg, cash, fees_pos, gross_pos, close_units,
-             close_notional, inc_sz, msc)  # fmt: skip
+             close_notional, inc_sz, msc, px_scale)  # fmt: skip
         if pos[j] != 0:
             counters[C_TP_PARTIAL] += 1
             tp_filled[j] += part

@@ -138,11 +138,6 @@ def penny_eligible(bars: EventBars, specs: Sequence[InstrumentSpec], config: Aur
     return out
 
 
-def _venue_doubles(prices: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """Prices as the strategy and the venue read them, ``Price.as_double()`` (``fills.nt_double``)."""
-    return np.floor(prices * scale + 0.5) * (1e16 / scale) / 1e16
-
-
 def kernel_params(config: AureusConfig) -> np.ndarray:
     """The kernel's parameter vector (``kernels.P_*``) from the config."""
     p = np.zeros(k.P_SIZE)
@@ -225,7 +220,10 @@ def simulate(
         bars.ts,
         bars.inst,
         (bars.ts - 1) // 86_400_000_000_000,  # engine.metrics.utc_day: a bar closing at 00:00 ends the day
-        *(_venue_doubles(x, px_scale[bars.inst]) for x in (bars.open, bars.high, bars.low, bars.close)),
+        bars.open,
+        bars.high,
+        bars.low,
+        bars.close,
         vol_units,
         decisions.action,
         decisions.size,

@@ -116,7 +116,7 @@ def test_a_trades_pnl_is_booked_on_nautilus_doubles_like_the_replay():
     pos, avg, cash = np.zeros(1, np.int64), np.zeros(1), np.array([100_000.0])
     fees, realised, cu, cn = np.zeros(1), np.zeros(1), np.zeros(1, np.int64), np.zeros(1)
     inc, msc = np.array([1e-8]), np.array([1e8])
-    book = (pos, avg, cash, fees, realised, cu, cn, inc, msc)
+    book = (pos, avg, cash, fees, realised, cu, cn, inc, msc, np.array([100.0]))
     fill(0, 990366, round_px(25839.88, 100.0), 0.001, *book)
     assert fill(0, -990366, round_px(25864.13, 100.0), 0.001, *book)
     assert fees[0] == pytest.approx(0.25590939 + 0.25614955, abs=1e-12)
@@ -133,7 +133,7 @@ def test_cash_is_always_a_money_value_as_the_account_reads_it():
     rng = random.Random(7)
     pos, avg, cash = np.zeros(1, np.int64), np.zeros(1), np.array([100_000.0])
     fees, realised, cu, cn = np.zeros(1), np.zeros(1), np.zeros(1, np.int64), np.zeros(1)
-    book = (pos, avg, cash, fees, realised, cu, cn, np.array([1e-8]), np.array([1e8]))
+    book = (pos, avg, cash, fees, realised, cu, cn, np.array([1e-8]), np.array([1e8]), np.array([100.0]))
     for _ in range(400):
         size = rng.randint(100_000, 2_000_000)
         fill(0, size, rng.randint(2_000_000, 3_000_000) / 100, 0.001, *book)
