@@ -86,6 +86,9 @@ class ModelsConfig(msgspec.Struct, **_STRUCT):
     # what scores the tree models on the CPU: the numba evaluator (identical scores, used when every
     # model's graph converts, else onnxruntime) or onnxruntime always
     cpu_runtime: Literal["numba", "onnxruntime"] = "numba"
+    # threads numba may use to score a batch (the research simulator's full recompute); the scores are
+    # the same on any number
+    batch_threads: Annotated[int, msgspec.Meta(ge=1, le=256)] = 1
 
 
 class VenueConfig(msgspec.Struct, **_STRUCT):

@@ -31,6 +31,7 @@ from numpy.typing import ArrayLike, NDArray
 from engine.features import vector_kernel as vk
 from engine.features.batch import as_float_array
 from engine.features.incremental import IncrementalCorrelation
+from engine.features.vector_batch import features_batch_local
 
 __all__ = [
     "FEATURE_NAMES",
@@ -39,6 +40,7 @@ __all__ = [
     "IncrementalCorrelation",
     "IncrementalFeatures",
     "compute_feature_matrix",
+    "compute_features_and_extras",
     "feature_schema_id",
     "warmup_bars",
 ]
@@ -202,7 +204,7 @@ def _run_batch(
         raise ValueError(f"input lengths differ: {[a.shape[0] for a in arrays]}")
     matrix = np.empty((n, vk.N_FEATURES))
     extras = np.empty((n, vk.OUT_SIZE - vk.N_FEATURES))
-    vk.features_batch(_new_state(params), *arrays, matrix, extras)
+    features_batch_local(_new_state(params), *arrays, matrix, extras)  # == vk.features_batch, faster
     return matrix, extras
 
 
@@ -246,6 +248,23 @@ def compute_feature_extras(
     Same values as the :class:`IncrementalFeatures` attributes after each update.
     """
     return _run_batch(open, high, low, close, volume, params)[1][:, :3].copy()
+
+
+def compute_features_and_extras(
+    open: ArrayLike,  # noqa: A002
+    high: ArrayLike,
+    low: ArrayLike,
+    close: ArrayLike,
+    volume: ArrayLike,
+    params: FeatureParams,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+    """:func:`compute_feature_matrix`, :func:`compute_feature_extras` and the ready mask from one pass.
+
+    Returns ``(matrix (N, 11), extras (N, 3), ready (N,))``: the first two equal to what those functions
+    return, ``ready`` True where every column of the row is finite (the kernel's own flag).
+    """
+    matrix, extras = _run_batch(open, high, low, close, volume, params)
+    return matrix, extras[:, :3], extras[:, 3] != 0.0
 
 
 class IncrementalFeatures:

@@ -165,9 +165,9 @@ class NumbaBundle:
         for (_, _, _, _, index, j), res in zip(self._tails, self._outs, strict=True):
             out[j] = res[0, index]
 
-    def predict_batch(self, features: np.ndarray) -> np.ndarray:
-        """Score an ``(N, F)`` matrix; ``(N, n_models)`` float64."""
-        scores = self.trees.predict_batch(features)
+    def predict_batch(self, features: np.ndarray, threads: int = 1) -> np.ndarray:
+        """Score an ``(N, F)`` matrix; ``(N, n_models)`` float64 (trees on ``threads`` threads)."""
+        scores = self.trees.predict_batch(features, threads)
         result = np.empty((scores.shape[0], self.n_models), dtype=np.float64)
         for j, (first, second) in enumerate(self._slots):
             if second < 0:

@@ -424,10 +424,11 @@ class ModelBundle:
             scores.append(float(out[0, model.output_index]))
         return tuple(scores)
 
-    def predict_batch(self, features: np.ndarray) -> np.ndarray:
+    def predict_batch(self, features: np.ndarray, *, threads: int = 1) -> np.ndarray:
         """Score a ``(N, F)`` matrix; return ``(N, len(names))`` float64 scores.
 
-        Either runtime rounds the features to float32 first (the models' input type)."""
+        Either runtime rounds the features to float32 first (the models' input type). ``threads``: how
+        many threads numba's batch layout may use (the same scores on any number; onnxruntime ignores it)."""
         if self.evaluator is not None:
             x = np.ascontiguousarray(np.asarray(features), dtype=np.float64)
         else:
@@ -438,7 +439,7 @@ class ModelBundle:
         if x.shape[0] == 0:
             return result
         if self.evaluator is not None:
-            return self.evaluator.predict_batch(x)
+            return self.evaluator.predict_batch(x, threads)
         outs = self.session.run(self._outputs, {_BUNDLE_INPUT: x})
         for j, (out, index) in enumerate(zip(outs, self._indices, strict=True)):
             result[:, j] = np.asarray(out, dtype=np.float64).reshape(x.shape[0], -1)[:, index]

@@ -248,10 +248,14 @@ class TreeBundleEvaluator:
                 q.leaf_offsets,
                 q.leaf_weights,
             )
+        self.batch = None
         if self.bins is not None:
+            from engine.models.tree_batch import BatchLayout  # imports this module's _output
+
             b, q = self.bins, self.layout
             self._bins = (b.bounds, b.bound_offsets, b.row_offsets, b.table, q.leaf_offsets, q.leaf_weights)
             self._alive_bins = np.zeros(len(roots), dtype=b.table.dtype)
+            self.batch = BatchLayout(b, q, self.meta)
         # compile (or load from numba's cache) now, not on the first bar
         self.predict_row_into(np.zeros(n_features), np.zeros(self.n_models))
         self.predict_batch(np.zeros((2, n_features)))
@@ -274,16 +278,27 @@ class TreeBundleEvaluator:
         else:
             _row_kernel(row, out, self._x, self.code, self.thr, self.roots, self.meta)
 
-    def predict_batch(self, features: np.ndarray) -> np.ndarray:
-        """Score an ``(N, F)`` matrix; return ``(N, n_models)`` float64 (each a float32 result)."""
+    def predict_batch(self, features: np.ndarray, threads: int = 1) -> np.ndarray:
+        """Score an ``(N, F)`` matrix; return ``(N, n_models)`` float64 (each a float32 result).
+
+        With the bin table, the batch layout of :mod:`engine.models.tree_batch` scores (the same
+        scores as the row kernel's, on ``threads`` threads)."""
         x = np.ascontiguousarray(features, dtype=np.float64)
         out = np.empty((x.shape[0], self.n_models), dtype=np.float64)
-        if self.bins is not None:
-            _bin_batch_kernel(x, out, self.meta, *self._bins)
+        if self.batch is not None:
+            self.batch.score(x, out, threads)
         elif self.layout is not None:
             _qs_batch_kernel(x, out, self.meta, *self._qs)
         else:
             _batch_kernel(x, out, self.code, self.thr, self.roots, self.meta)
+        return out
+
+    def predict_batch_rowwise(self, features: np.ndarray) -> np.ndarray:
+        """The bin table's row kernel over a matrix, four rows at a time: the reference the batch layout
+        is checked against (bins only)."""
+        x = np.ascontiguousarray(features, dtype=np.float64)
+        out = np.empty((x.shape[0], self.n_models), dtype=np.float64)
+        _bin_batch_kernel(x, out, self.meta, *self._bins)
         return out
 
 

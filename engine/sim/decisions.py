@@ -17,9 +17,10 @@ import numpy as np
 
 from engine.config import AureusConfig, Policy
 from engine.ensemble import EnsembleInputs, decide, effective_weights, sigmoid
-from engine.features.vector import IncrementalCorrelation, compute_feature_extras, compute_feature_matrix
+from engine.features.vector import IncrementalCorrelation, compute_features_and_extras
 from engine.models.runtime import ModelBundle, load_optional
 from engine.news_state import DecayedSentiment
+from engine.sim.ensemble_kernel import ensemble_kernel
 from engine.sim.errors import SimUnsupportedError
 
 NOT_READY = 2  # action code of a bar whose features are still warming up (no decision)
@@ -87,8 +88,42 @@ def ensemble_arrays(
     """:func:`engine.ensemble.decide` on arrays: returns ``(action, size)``.
 
     Same operations in the same order as ``decide`` (so the same float results); NaN context never
-    triggers a penalty, exactly like the scalar comparisons.
+    triggers a penalty, exactly like the scalar comparisons. One numba pass
+    (:mod:`engine.sim.ensemble_kernel`), bit-identical to :func:`ensemble_arrays_numpy`.
     """
+    rl = ppo_hint is not None
+    w = effective_weights(policy, rl)
+    trig, pen = policy.triggers, policy.penalties
+    arrays = [
+        np.ascontiguousarray(a, dtype=np.float64)
+        for a in (p_short, p_mid, vol_z, sentiment, liquidity, correlation, bucket_limit_pct)
+    ]
+    n = arrays[0].shape[0]
+    action = np.empty(n, dtype=np.int8)
+    size = np.empty(n)
+    ensemble_kernel(
+        arrays[0], arrays[1], _sigmoid(ppo_hint) if rl else arrays[0], rl, *arrays[2:],
+        np.array([w["short"], w["mid"], w["rl"]]),
+        np.array([trig.vol_z, trig.sentiment, trig.liquidity, trig.correlation], dtype=np.float64),
+        np.array([pen.vol_spike, pen.news_negative, pen.low_liquidity, pen.correlation_breakdown], float),
+        float(policy.thresholds.buy), float(policy.thresholds.sell), float(policy.rl_missing_size_factor),
+        action, size,
+    )  # fmt: skip
+    return action, size
+
+
+def ensemble_arrays_numpy(
+    p_short: np.ndarray,
+    p_mid: np.ndarray,
+    ppo_hint: np.ndarray | None,
+    vol_z: np.ndarray,
+    sentiment: np.ndarray,
+    liquidity: np.ndarray,
+    correlation: np.ndarray,
+    bucket_limit_pct: np.ndarray,
+    policy: Policy,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The numpy expression :func:`ensemble_arrays` computed before its numba pass (the tests' reference)."""
     rl = ppo_hint is not None
     w = effective_weights(policy, rl)
     base = w["short"] * p_short + w["mid"] * p_mid
@@ -166,16 +201,28 @@ def build_decisions(
     n_ev = bars.ts.shape[0]
     n_inst = len(bars.instruments)
     params = config.features
-    features = np.full((n_ev, 11), np.nan)
-    extras = np.full((n_ev, 3), np.nan)
+    features = extras = ready = None
     for j in range(n_inst):
         rows = np.flatnonzero(bars.inst == j)
         if rows.size == 0:
             continue
         args = (bars.open[rows], bars.high[rows], bars.low[rows], bars.close[rows], bars.volume[rows])
-        features[rows] = compute_feature_matrix(*args, params)
-        extras[rows] = compute_feature_extras(*args, params)
-    ready = np.isfinite(features).all(axis=1)
+        matrix, extra, ok = compute_features_and_extras(*args, params)
+        if rows.size == n_ev:  # one instrument: its rows are every event, in order
+            features, extras, ready = matrix, extra, ok
+            break
+        if features is None:
+            features, extras = np.full((n_ev, 11), np.nan), np.full((n_ev, 3), np.nan)
+            ready = np.zeros(n_ev, dtype=bool)
+        features[rows] = matrix
+        extras[rows] = extra
+        ready[rows] = ok
+    if features is None:
+        features, extras, ready = (
+            np.full((n_ev, 11), np.nan),
+            np.full((n_ev, 3), np.nan),
+            np.zeros(n_ev, bool),
+        )
 
     if models is None:
         models = ModelBundle.load(
@@ -191,9 +238,12 @@ def build_decisions(
     p_mid = np.full(n_ev, np.nan)
     ready_rows = np.flatnonzero(ready)
     if ready_rows.size:
-        scores = models.predict_batch(features[ready_rows])
-        p_short[ready_rows] = scores[:, 0]
-        p_mid[ready_rows] = scores[:, 1]
+        # after the warm-up every row is usually ready: a contiguous run is scored in place, not copied
+        first, last = int(ready_rows[0]), int(ready_rows[-1]) + 1
+        at = slice(first, last) if last - first == ready_rows.size else ready_rows
+        scores = models.predict_batch(features[at], threads=config.models.batch_threads)
+        p_short[at] = scores[:, 0]
+        p_mid[at] = scores[:, 1]
     ppo_hint = None
     if ppo is not None:
         ppo_hint = np.full(n_ev, np.nan)

@@ -1,0 +1,128 @@
+"""The feature-vector kernel over whole arrays with the recursive indicators' state in local variables.
+
+:func:`engine.features.vector_kernel.features_batch` calls ``features_step`` per bar, which loads and
+stores every indicator's state through the flat state array. Here the recursive indicators (the EMAs,
+RSI, MACD, ATR, the liquidity EMAs) keep their state in locals across the loop and call the *same*
+``X_update`` transitions (as the single-indicator ``X_batch`` kernels of ``kernels.py`` do); the ring of
+closes and the rolling blocks stay in the array and run the same step functions. Same operations on the
+same values in the same order, so every output is bit-identical to ``features_batch`` (and so to the
+incremental path); the state array ends in the same state, locals written back at the end.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+from numba import njit
+
+from engine.features._cache_guard import flush_if_dependencies_changed
+from engine.features.kernels import atr_update, ema_update, macd_update, rsi_update, volz_step, zscore_step
+from engine.features.vector_kernel import (
+    _H_ATR,
+    _H_EMA_FAST,
+    _H_EMA_SLOW,
+    _H_LIQ_FAST,
+    _H_LIQ_SLOW,
+    _H_MACD,
+    _H_RSI,
+    _H_VOLUME,
+    _H_VOLZ,
+    EMA_SIZE,
+    N_FEATURES,
+    N_LAGS,
+    _lag_return,
+    _push_close,
+)
+
+
+@njit(cache=True)
+def features_batch_local(s, open_, high, low, close, volume, matrix, extras):
+    """``features_batch`` with the recursive states in locals: rows into ``matrix`` (N, 11), the extras
+    and the ready flag into ``extras`` (N, 4)."""
+    o_ef, o_es, o_r = int(s[_H_EMA_FAST]), int(s[_H_EMA_SLOW]), int(s[_H_RSI])
+    o_m, o_a = int(s[_H_MACD]), int(s[_H_ATR])
+    o_vz, o_vol = int(s[_H_VOLZ]), int(s[_H_VOLUME])
+    o_lf, o_ls = int(s[_H_LIQ_FAST]), int(s[_H_LIQ_SLOW])
+    nf, kf, cf, vf = s[o_ef], s[o_ef + 1], s[o_ef + 2], s[o_ef + 3]
+    ns, ks, cs, vs = s[o_es], s[o_es + 1], s[o_es + 2], s[o_es + 3]
+    rn, rc, rp, rg, rl = s[o_r], s[o_r + 1], s[o_r + 2], s[o_r + 3], s[o_r + 4]
+    ma, mb, mc = o_m + 2, o_m + 2 + EMA_SIZE, o_m + 2 + 2 * EMA_SIZE
+    m_count, m_start = s[o_m], s[o_m + 1]
+    m_ns, m_ks, m_cs, m_vs = s[ma], s[ma + 1], s[ma + 2], s[ma + 3]
+    m_nf, m_kf, m_cf, m_vf = s[mb], s[mb + 1], s[mb + 2], s[mb + 3]
+    m_ng, m_kg, m_cg, m_vg = s[mc], s[mc + 1], s[mc + 2], s[mc + 3]
+    an, ac, ap, av, aa, ab = s[o_a], s[o_a + 1], s[o_a + 2], s[o_a + 3], s[o_a + 4], s[o_a + 5]
+    lfn, lfk, lfc, lfv = s[o_lf], s[o_lf + 1], s[o_lf + 2], s[o_lf + 3]
+    lsn, lsk, lsc, lsv = s[o_ls], s[o_ls + 1], s[o_ls + 2], s[o_ls + 3]
+    lags = np.empty(N_LAGS, dtype=np.int64)
+    for j in range(N_LAGS):
+        lags[j] = int(s[j])
+    for i in range(close.shape[0]):
+        o, h, lo, c, v = open_[i], high[i], low[i], close[i], volume[i]
+        if not (
+            math.isfinite(o)
+            and math.isfinite(h)
+            and math.isfinite(lo)
+            and math.isfinite(c)
+            and math.isfinite(v)
+            and c > 0.0
+        ):
+            for j in range(N_FEATURES):
+                matrix[i, j] = np.nan
+            for j in range(3):
+                extras[i, j] = np.nan
+            extras[i, 3] = 0.0
+            continue
+        count = _push_close(s, c)
+        for j in range(N_LAGS):
+            matrix[i, j] = _lag_return(s, c, lags[j], count)
+        cf, vf, e = ema_update(nf, kf, cf, vf, c)
+        matrix[i, 4] = c / e - 1.0
+        cs, vs, e = ema_update(ns, ks, cs, vs, c)
+        matrix[i, 5] = c / e - 1.0
+        rc, rp, rg, rl, r = rsi_update(rn, rc, rp, rg, rl, c)
+        matrix[i, 6] = r / 100.0 - 0.5
+        m_count, m_cs, m_vs, m_cf, m_vf, m_cg, m_vg, _, _, hist = macd_update(
+            m_count, m_start, m_ns, m_ks, m_cs, m_vs, m_nf, m_kf, m_cf, m_vf, m_ng, m_kg, m_cg, m_vg, c
+        )
+        matrix[i, 7] = hist / c
+        ac, ap, av, atr = atr_update(an, aa, ab, ac, ap, av, h, lo, c)
+        matrix[i, 8] = atr / c
+        vol_z = volz_step(s, o_vz, c)
+        matrix[i, 9] = vol_z
+        matrix[i, 10] = zscore_step(s, o_vol, v)
+        lfc, lfv, fast = ema_update(lfn, lfk, lfc, lfv, v)
+        lsc, lsv, slow = ema_update(lsn, lsk, lsc, lsv, v)
+        if math.isnan(fast) or math.isnan(slow):
+            liquidity = np.nan
+        elif slow == 0.0:
+            liquidity = 0.0
+        else:
+            liquidity = min(max(fast / slow, 0.0), 1.0)
+        extras[i, 0] = vol_z
+        extras[i, 1] = atr
+        extras[i, 2] = liquidity
+        ready = 1.0
+        for j in range(N_FEATURES):
+            if not math.isfinite(matrix[i, j]):
+                ready = 0.0
+        extras[i, 3] = ready
+    s[o_ef + 2], s[o_ef + 3] = cf, vf
+    s[o_es + 2], s[o_es + 3] = cs, vs
+    s[o_r + 1], s[o_r + 2], s[o_r + 3], s[o_r + 4] = rc, rp, rg, rl
+    s[o_m] = m_count
+    s[ma + 2], s[ma + 3], s[mb + 2], s[mb + 3], s[mc + 2], s[mc + 3] = m_cs, m_vs, m_cf, m_vf, m_cg, m_vg
+    s[o_a + 1], s[o_a + 2], s[o_a + 3] = ac, ap, av
+    s[o_lf + 2], s[o_lf + 3] = lfc, lfv
+    s[o_ls + 2], s[o_ls + 3] = lsc, lsv
+
+
+# The kernel inlines code from these modules; numba's cache only watches this file (see _cache_guard).
+_HERE = Path(__file__).resolve().parent
+flush_if_dependencies_changed(
+    globals(),
+    [_HERE / "kernels.py", _HERE / "rolling_kernels.py", _HERE / "vector_kernel.py"],
+    tag="vector_batch",
+)
