@@ -37,9 +37,9 @@ class NullStrategy(Strategy):
 
 
 def replay_strategy(config, specs, *, news: bool = False):
-    """The strategy as ``aureus replay`` builds it: a fresh embedded file state store (fsync'd writes) and
-    the escalation-trigger sink over a collecting sink."""
-    store = EmbeddedFileStore(Path(tempfile.mkdtemp(prefix="aureus-bench-state-")))
+    """The strategy as ``aureus replay`` builds it: a fresh embedded file state store (atomic writes, not
+    fsync'd one by one) and the escalation-trigger sink over a collecting sink."""
+    store = EmbeddedFileStore(Path(tempfile.mkdtemp(prefix="aureus-bench-state-")), durable=False)
     sink = EscalationSink(CollectingSink(), config.escalation, {s.instrument_id: s.bucket for s in specs})
     return build_strategy(config, specs, news=news, store=store, sink=sink)
 

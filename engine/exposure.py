@@ -14,7 +14,7 @@ class Exposure(msgspec.Struct, frozen=True, kw_only=True):
     bucket_pct: dict[str, float]
 
 
-_FLAT = Exposure(gross_pct=0.0, net_pct=0.0, max_name_pct=0.0, bucket_pct=dict.fromkeys(BUCKETS, 0.0))
+FLAT = Exposure(gross_pct=0.0, net_pct=0.0, max_name_pct=0.0, bucket_pct=dict.fromkeys(BUCKETS, 0.0))
 
 
 def exposure(signed_notional: dict[str, float], buckets: dict[str, str], nav: float) -> Exposure:
@@ -25,7 +25,7 @@ def exposure(signed_notional: dict[str, float], buckets: dict[str, str], nav: fl
     if nav <= 0.0:
         raise ValueError(f"NAV must be positive to express exposure in percent, got {nav}")
     if not any(signed_notional.values()):  # a flat book: every figure is zero
-        return _FLAT
+        return FLAT
     gross = net = max_name = 0.0
     per_bucket = dict.fromkeys(BUCKETS, 0.0)
     for instrument, notional in signed_notional.items():

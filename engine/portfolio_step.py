@@ -26,6 +26,8 @@ class TimestampBatch:
 
     def __init__(self, instruments: Iterable[str]) -> None:
         self.expected = frozenset(instruments)
+        self.everything: tuple[str, ...] = tuple(sorted(self.expected))
+        """What :meth:`take` returns (this very tuple) when exactly the expected instruments arrived."""
         self.pending_ts: int | None = None
         self.last_taken_ts = -1
         self._arrived: set[str] = set()
@@ -66,8 +68,10 @@ class TimestampBatch:
         """
         if self.pending_ts is None:
             raise ValueError("no timestamp is pending")
-        ts, instruments = self.pending_ts, tuple(sorted(self._arrived))
+        arrived = self._arrived
+        ts = self.pending_ts
+        instruments = self.everything if arrived == self.expected else tuple(sorted(arrived))
         self.pending_ts = None
         self.last_taken_ts = ts
-        self._arrived = set()
+        arrived.clear()
         return ts, instruments

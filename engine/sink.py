@@ -36,7 +36,10 @@ class CollectingSink:
 
     def emit(self, channel: str, message: Any) -> None:
         """Append ``message`` to ``channel``'s list."""
-        self.channels.setdefault(channel, []).append(message)
+        messages = self.channels.get(channel)  # not setdefault: it builds a new list on every call
+        if messages is None:
+            messages = self.channels[channel] = []
+        messages.append(message)
 
     def get(self, channel: str) -> list[Any]:
         """Everything emitted on ``channel`` so far (an empty list for a channel never used)."""

@@ -11,7 +11,7 @@ import math
 
 from nautilus_trader.model.events import PositionClosed, PositionOpened
 
-from engine.exposure import exposure
+from engine.exposure import FLAT, exposure
 from engine.journal import EquityRow
 from strategies.trade_journal import trade_entry
 
@@ -74,40 +74,76 @@ class BookMixin:
         positions = self.cache.positions_open(instrument_id=instrument_id, strategy_id=self.id)
         return positions[0].avg_px_open if positions else None
 
-    def _signed_notionals(self) -> dict[str, float]:
-        out = {}
-        for instrument_id, st in self._state.items():
-            qty = float(self.portfolio.net_position(instrument_id))
-            out[st.spec.instrument_id] = qty * st.last_close if qty else 0.0
-        return out
+    def _book_changed(self, _event=None) -> None:
+        """Forget the cached cash, positions and net quantities: the book may have moved.
 
-    def _nav(self) -> float:
-        nav = 0.0
+        Called for every event the strategy receives (fills, position and order events) and every account
+        state the portfolio publishes (``events.account.*``: fills of any strategy, venue updates), so the
+        next :meth:`_nav` / :meth:`_signed_notionals` asks Nautilus again. Between such events neither the
+        balances nor a position's quantity or average price can change."""
+        self._cash = None
+
+    def on_event(self, event) -> None:
+        self._book_changed()
+
+    def _refresh_book(self) -> float:
+        """Read cash, open positions and net quantities from Nautilus (what :meth:`_nav` and
+        :meth:`_signed_notionals` reuse until :meth:`_book_changed`); the cash, NaN without an account."""
+        self._held = [
+            (position, self._state[position.instrument_id])
+            for position in self.cache.positions_open(strategy_id=self.id)
+        ]
+        net = [(st, float(self.portfolio.net_position(i))) for i, st in self._state.items()]
+        self._net = net if any(qty for _, qty in net) else None
+        cash = 0.0
         for venue, currency in self._venue_currency.items():
             account = self.portfolio.account(venue)
             balance = account.balance_total(currency) if account is not None else None
             if balance is None:  # no account yet: the book cannot be valued (the kill switch fires)
                 return math.nan
-            nav += balance.as_double()
-        for position in self.cache.positions_open(strategy_id=self.id):
-            last = self._state[position.instrument_id].last_close
-            nav += position.signed_qty * (last - position.avg_px_open)
+            cash += balance.as_double()
+        self._cash = cash
+        return cash
+
+    def _signed_notionals(self) -> dict[str, float]:
+        """Signed notional per instrument at its last close; a flat book shares one all-zero dict (every
+        caller only reads it)."""
+        if self._cash is None:
+            self._refresh_book()
+        net = self._net
+        if net is None:
+            flat = self._flat_notionals
+            if flat is None or len(flat) != len(self._state):
+                flat = self._flat_notionals = {st.spec.instrument_id: 0.0 for st in self._state.values()}
+            return flat
+        return {st.spec.instrument_id: qty * st.last_close if qty else 0.0 for st, qty in net}
+
+    def _nav(self) -> float:
+        """Cash plus open positions marked at their instrument's last close (a flat book: its cash)."""
+        nav = self._cash
+        if nav is None:
+            nav = self._refresh_book()
+            if nav != nav:  # NaN: no account yet, nothing cached
+                return nav
+        for position, st in self._held:
+            nav += position.signed_qty * (st.last_close - position.avg_px_open)
         return nav
 
     def _record_equity(self, ts: int, nav: float, notionals: dict[str, float]) -> None:
-        expo = exposure(notionals, self._buckets, nav)
+        expo = FLAT if notionals is self._flat_notionals else exposure(notionals, self._buckets, nav)
+        supervisor = self.risk.supervisor
         self.outputs.equity(
             EquityRow(
                 ts=ts,
                 nav=nav,
-                day_pnl_pct=self.risk.supervisor.day_pnl * 100.0,  # against the supervisor's start-of-day NAV
+                day_pnl_pct=supervisor.day_pnl * 100.0,  # against the supervisor's start-of-day NAV
                 gross_exposure_pct=expo.gross_pct,
                 net_exposure_pct=expo.net_pct,
                 max_name_exposure_pct=expo.max_name_pct,
                 bucket_core_pct=expo.bucket_pct["core"],
                 bucket_penny_pct=expo.bucket_pct["penny"],
                 bucket_fno_pct=expo.bucket_pct["fno"],
-                mode=self.risk.mode,
-                halted=int(self.risk.halted),
+                mode=supervisor.mode,
+                halted=int(supervisor.halted),
             )
         )

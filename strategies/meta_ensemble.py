@@ -91,6 +91,7 @@ class _InstrumentState:
         "reprotect_attempt",
         "fused",
         "scored_policy",
+        "adv",
     )
 
     def __init__(self, spec: InstrumentSpec, cfg: AureusConfig) -> None:
@@ -114,6 +115,7 @@ class _InstrumentState:
         self.reprotect_attempt = 0
         self.fused: FusedBarStep | None = None  # features + models in one call (engine.models.fused_step)
         self.scored_policy = None  # the policy whose masked row gave fused.scores (None: not scored)
+        self.adv = None  # the risk desk's DailyValueTracker of this instrument (set on start)
 
 
 def _warm_kernels(cfg: AureusConfig) -> None:
@@ -146,6 +148,11 @@ class MetaEnsembleStrategy(
         self._touch: dict = {}
         self._ppo = None
         self._venue_currency: dict = {}
+        # the book as last read from Nautilus (strategies.book): None = read it again
+        self._cash: float | None = None
+        self._held: list = []
+        self._net: list | None = None
+        self._flat_notionals: dict[str, float] | None = None
         self._buckets: dict[str, str] = {}
         self.risk = RiskDesk(
             self.cfg,
@@ -162,6 +169,8 @@ class MetaEnsembleStrategy(
         self._ids: dict[str, InstrumentId] = {}
         self._started_ts = 0
         self._batch = TimestampBatch(s.instrument_id for s in self.specs.values())
+        self._all_ids: tuple[InstrumentId, ...] = ()
+        self._unit_correlations: dict[InstrumentId, float] = {}
         policy_store = PolicyStore(store if store is not None else MemoryStateStore(), self.cfg.policy)
         limits = PolicyLimits.from_config(self.cfg.risk, self.cfg.escalation, frozenset(self.specs))
         self._policy = PolicyController(policy_store, limits)
@@ -229,6 +238,7 @@ class MetaEnsembleStrategy(
                 raise RuntimeError(f"instrument {instrument_id} not in cache")
             st = self._state[instrument_id] = _InstrumentState(self.specs[instrument_id.value], self.cfg)
             st.fused = fused_step_for(st.features, self._models)
+            st.adv = self.risk.adv[instrument_id.value]
             currency = instrument.quote_currency
             self._venue_currency.setdefault(instrument_id.venue, currency)
             self.subscribe_bars(bar_type)
@@ -239,7 +249,11 @@ class MetaEnsembleStrategy(
         self._buckets = {st.spec.instrument_id: st.spec.bucket for st in self._state.values()}
         self._ids = {i.value: i for i in self._state}
         self._batch = TimestampBatch(i.value for i in self._state)
+        self._all_ids = tuple(self._ids[i] for i in self._batch.everything)
+        self._unit_correlations = dict.fromkeys(self._state, 1.0)
         self._rebuild_from_cache()
+        self._book_changed()
+        self.msgbus.subscribe(topic="events.account.*", handler=self._book_changed)
         self._start_stall_timer()
         if self.risk.halted:  # restarted on a kill day: stay halted until the next UTC day
             self._trading_state("HALTED")
@@ -248,6 +262,7 @@ class MetaEnsembleStrategy(
         if self._batch.pending_ts is not None:  # the last timestamp's book work, without new orders
             self._step(*self._batch.take(), trade=False)
         self.outputs.flush()
+        self.msgbus.unsubscribe(topic="events.account.*", handler=self._book_changed)
         self.risk.supervisor.flush(self.clock.timestamp_ns())
         for instrument_id, st in self._state.items():
             for position in self.cache.positions_open(instrument_id=instrument_id, strategy_id=self.id):
@@ -305,11 +320,11 @@ class MetaEnsembleStrategy(
         ts = bar.ts_event
         if self._batch.overtaken_by(ts):  # the clock moved past a timestamp with bars missing
             self._step(*self._batch.take())
-        arrival = self._batch.add(ts, instrument_id.value)
+        st = self._state[instrument_id]
+        arrival = self._batch.add(ts, st.spec.instrument_id)  # InstrumentId.value builds a new str each time
         if arrival == "duplicate":
             self.journal.counters["duplicate_bars"] += 1
             return
-        st = self._state[instrument_id]
         if ts <= st.last_bar_ts:  # older than this instrument's own last bar: its features moved on
             self.journal.counters["out_of_order_bars"] += 1
             return
@@ -329,7 +344,7 @@ class MetaEnsembleStrategy(
         st.ret = math.log(close / st.prev_close) if st.prev_close > 0.0 else math.nan
         st.prev_close = st.last_close = close
         st.last_bar_ts = ts
-        self.risk.adv[st.spec.instrument_id].update(ts, close, volume)
+        st.adv.update(ts, close, volume)
         if self.risk.stalled:
             self.risk.resume(ts, st.spec.instrument_id)
             if self._stall_alert_ts is None:  # every feed was stalled: this one is watched again
@@ -368,7 +383,8 @@ class MetaEnsembleStrategy(
                 self._purge_cache(ts)
             else:
                 self._next_purge_ts = ts + self._purge_ns
-        ids = [self._ids[i] for i in instruments]
+        # every instrument's bar in (the batch's own tuple): the ids kept for it
+        ids = self._all_ids if instruments is self._batch.everything else [self._ids[i] for i in instruments]
         correlations = self._correlations(ids)
         replayed = {i for i in instruments if ts <= self._decided.get(i, -1)} if self._decided else None
         if replayed:  # a restart's warm-up: these bars were decided before; features only
@@ -377,8 +393,8 @@ class MetaEnsembleStrategy(
                 return
             ids = [i for i in ids if i.value not in replayed]
         if trade:
-            for instrument_id in ids:
-                self._decided_pending[instrument_id.value] = ts
+            for name in instruments if not replayed else (i.value for i in ids):
+                self._decided_pending[name] = ts
         nav = self._nav()
         update = self.risk.mark(ts, nav)  # every price update marks the book (kill switch)
         if update.trading_state is not None and update.trading_state != "HALTED":
@@ -394,7 +410,8 @@ class MetaEnsembleStrategy(
                     self._trail_stop(instrument_id, st, st.last_close)
             if self._unprotected:
                 self._reprotect_all(ts)
-            self._trim_drift(ts, nav, notionals)
+            if notionals is not self._flat_notionals:  # a flat book has nothing to trim
+                self._trim_drift(ts, nav, notionals)
             policy = self.cfg.policy
             scores = self._score_ready(ids, policy)
             for instrument_id in ids:
@@ -440,8 +457,8 @@ class MetaEnsembleStrategy(
 
     def _correlations(self, ids: list[InstrumentId]) -> dict[InstrumentId, float]:
         """Return correlation to the reference instrument, updated only with both returns of this step."""
-        if not self._reference:
-            return {i: 1.0 for i in ids}
+        if not self._reference:  # the same dict every step: callers only read it
+            return self._unit_correlations
         ref = self._ids[self._reference]
         ref_ret = self._state[ref].ret if ref in ids else math.nan
         out = {}

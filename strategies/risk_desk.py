@@ -79,7 +79,8 @@ class RiskDesk:
         if update.mode is not None:
             self.limits = self._limits_for(update.mode)
             self.route = route_for(update.mode, self.cfg.execution, venue_is_paper=self._venue_is_paper)
-        self._journal_update(update)
+        if update.events or update.alerts:
+            self._journal_update(update)
         return update
 
     def apply_command(self, ts: int, command) -> RiskUpdate:

@@ -2,7 +2,10 @@
 
 A ``put`` writes the value to a temporary file in the same directory, flushes and fsyncs it, renames it
 over the key's file with :func:`os.replace` (atomic on POSIX) and fsyncs the directory, so a reader (or a
-process restarted after a crash) sees the old value or the new one, never a torn write.
+process restarted after a crash) sees the old value or the new one, never a torn write. A store opened
+with ``durable=False`` (replay) skips the fsyncs: a killed process still leaves the old value or the new one
+(the rename is atomic), only an OS crash or power loss may lose recent writes; :meth:`sync` makes them
+durable at once.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ class EmbeddedFileStore:
     ----------
     root : Path
         Directory of the store; created (with parents) when missing.
+    durable : bool
+        fsync each write and the directory (the daemon). ``False``: atomic writes without fsync, made
+        durable by :meth:`sync` (replay, whose run directory is committed only once the run completed).
 
     Raises
     ------
@@ -34,8 +40,9 @@ class EmbeddedFileStore:
         ``root`` exists and is not a directory, or cannot be created.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, durable: bool = True) -> None:
         self.root = Path(root)
+        self.durable = durable
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -83,10 +90,12 @@ class EmbeddedFileStore:
                 fd = -1  # owned by the file object from here on
                 handle.write(value)
                 handle.flush()
-                os.fsync(handle.fileno())
+                if self.durable:
+                    os.fsync(handle.fileno())
             os.replace(tmp_name, path)
             tmp_name = ""
-            self._fsync_dir()
+            if self.durable:
+                self._fsync_dir()
         except OSError as e:
             raise StateStoreError(f"cannot write state key {key!r} to {path}: {e}") from e
         finally:
@@ -125,9 +134,24 @@ class EmbeddedFileStore:
         path = self.path_for(key)
         try:
             path.unlink(missing_ok=True)
-            self._fsync_dir()
+            if self.durable:
+                self._fsync_dir()
         except OSError as e:
             raise StateStoreError(f"cannot delete state key {key!r} ({path}): {e}") from e
+
+    def sync(self) -> None:
+        """fsync every key's file and the directory (what a ``durable=False`` store skipped so far)."""
+        self._check_open()
+        try:
+            for path in sorted(self.root.glob(f"*{_SUFFIX}")):
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            self._fsync_dir()
+        except OSError as e:
+            raise StateStoreError(f"cannot sync state directory {self.root}: {e}") from e
 
     def close(self) -> None:
         """Mark the store closed (there is nothing to release: every call opens and closes its file)."""

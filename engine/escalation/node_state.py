@@ -64,11 +64,24 @@ class NodeStateTracker:
         self._last_day: int | None = None  # the latest day seen (self._day only differs after a rewind)
         self._closes_memo: tuple[int, tuple[float, ...]] | None = None  # (today, closes of earlier days)
         self._peak_memo: tuple[int, float] | None = None  # (today, highest NAV of the 4 days before it)
+        self._sharpe_today: tuple | None = None  # (closes memo, today's close, Sharpe) of the last step
+        self._usage_in: dict[str, float] | None = None  # the bucket usage dict last copied in on_equity
+        self._risk_inputs: tuple[float, float | None] | None = None  # (drawdown, Sharpe) until a row moves
         self.sip = 0.0
 
     def on_equity(self, ts: int, nav: float, day_pnl: float, bucket_usage: dict[str, float]) -> None:
-        """One portfolio step: marked NAV, day P&L (fraction of start-of-day NAV), exposure per bucket."""
+        """One portfolio step: marked NAV, day P&L (fraction of start-of-day NAV), exposure per bucket.
+
+        ``bucket_usage`` is copied in, except when it is the very dict of the previous call: pass a new
+        dict when the usage changed, never the same one mutated."""
         day = utc_day(ts)
+        if day == self._day and day == self._last_day and nav == self.nav:
+            # the same NAV again on the latest day (a flat book): its close and peak already hold it
+            self.day_pnl = day_pnl
+            if bucket_usage is not self._usage_in:
+                self._copy_usage(bucket_usage)
+            return
+        self._risk_inputs = None  # the drawdown and Sharpe can move
         if day != self._day:
             self._day = day
             self._bucket_pnl = {b: 0.0 for b in BUCKETS}
@@ -81,8 +94,13 @@ class NodeStateTracker:
             self._closes_memo = self._peak_memo = None
         self._day_close[day] = nav
         self._day_peak[day] = max(nav, self._day_peak.get(day, nav))
+        if bucket_usage is not self._usage_in:  # the sink passes its unchanged dict again
+            self._copy_usage(bucket_usage)
+
+    def _copy_usage(self, bucket_usage: dict[str, float]) -> None:
         for b in BUCKETS:
             self.bucket_usage[b] = float(bucket_usage.get(b, 0.0))
+        self._usage_in = bucket_usage
 
     def on_market(self, volatility_zscore: float, correlation: float) -> None:
         """The reference instrument's latest vol z-score and correlation (non-finite values are ignored)."""
@@ -139,7 +157,20 @@ class NodeStateTracker:
         return max(0.0, 1.0 - self.nav / peak) if peak > 0 else 0.0
 
     def _sharpe(self) -> float | None:
-        key = self._sharpe_key()
+        day = self._day
+        memo = self._closes_memo
+        if day is not None and day == self._last_day and memo is not None and memo[0] == day:
+            # earlier days' closes are those memo holds (kept per day): only today's close can differ
+            close = self._day_close[day]
+            last = self._sharpe_today
+            if last is not None and last[0] is memo and last[1] == close:
+                return last[2]
+            value = self._sharpe_of(self._sharpe_key())
+            self._sharpe_today = (memo, close, value)
+            return value
+        return self._sharpe_of(self._sharpe_key())
+
+    def _sharpe_of(self, key: tuple[float, ...]) -> float | None:
         if len(key) < MIN_SHARPE_DAYS + 1:
             return None
         if self._sharpe_memo is not None and self._sharpe_memo[0] == key:
@@ -179,6 +210,23 @@ class NodeStateTracker:
             return sum((v for d, v in self._turnover.items() if day - d < n), 0.0)
 
         return TurnoverStats(daily_turnover=window(1), weekly_turnover=window(7), monthly_turnover=window(30))
+
+    def trigger_inputs(self) -> tuple[float, float, float, float, float | None, float | None, float | None]:
+        """What :meth:`scalars` fills, as a tuple in :meth:`TriggerEvaluator.fired_on` order (drawdown, day
+        P&L, vol z-score, correlation, accuracy, baseline, Sharpe): the per-step check without a state."""
+        recent = len(self._recent_hits)
+        risk = self._risk_inputs
+        if risk is None:  # a repeated row (same day, same NAV: a flat book) keeps both
+            risk = self._risk_inputs = (self._drawdown_5d(), self._sharpe())
+        return (
+            risk[0],
+            self.day_pnl,
+            self.vol_z,
+            self.correlation,
+            self._recent_sum / recent if recent >= MIN_SCORED else None,
+            self._baseline(),
+            risk[1],
+        )
 
     def scalars(self, ts: int, *, put_call_ratio: float | None = None) -> NodeState:
         """The state at ``ts`` with only the numbers :meth:`TriggerEvaluator.fired` reads (the request bodies'

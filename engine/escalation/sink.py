@@ -61,25 +61,31 @@ class EscalationSink:
         self._last_ts = 0
         self.requests = 0
         self._options_pending: list[PutCallOpenInterest] = []
+        self._emit = inner.emit
+        self._usage_row: tuple[float, float, float] | None = None  # bucket columns of the last row
+        self._usage: dict[str, float] = {}
         self._put_call: dict[str, float] = {}
 
     def emit(self, channel: str, message: Any) -> None:
         """Forward ``message``; after an equity row, emit the requests the triggers raise."""
-        self.inner.emit(channel, message)
-        if channel == RISK and isinstance(message, KillSwitchTriggered):
+        self._emit(channel, message)
+        # the two channels of every step first
+        if channel == EQUITY:
+            if isinstance(message, EquityRow):
+                self._step(message)
+        elif channel == SIGNALS:
+            if isinstance(message, EnsembleDecision):
+                self.accuracy.on_decision(message.instrument, message.ts_event, message.action)
+                if message.instrument == self._reference:
+                    vol_z, corr = message.volatility_zscore, message.correlation
+                    self.tracker.on_market(
+                        vol_z if vol_z is not None else math.nan, corr if corr is not None else math.nan
+                    )
+        elif channel == RISK and isinstance(message, KillSwitchTriggered):
             self._kill = message
         elif channel == TRADES and isinstance(message, TradeLogEntry):
             ts = parse_iso_utc(message.exit_timestamp) if message.exit_timestamp else self._last_ts
             self.tracker.on_trade(ts, message, self._buckets.get(message.symbol, "core"))
-        elif channel == SIGNALS and isinstance(message, EnsembleDecision):
-            self.accuracy.on_decision(message.instrument, message.ts_event, message.action)
-            if message.instrument == self._reference:
-                vol_z, corr = message.volatility_zscore, message.correlation
-                self.tracker.on_market(
-                    vol_z if vol_z is not None else math.nan, corr if corr is not None else math.nan
-                )
-        elif channel == EQUITY and isinstance(message, EquityRow):
-            self._step(message)
 
     def on_close(self, instrument: str, ts: int, close: float) -> None:
         """A bar's close, for the decisions' direction accuracy (may run ahead of the engine clock)."""
@@ -111,19 +117,21 @@ class EscalationSink:
             state = msgspec.structs.replace(self._judge_pending, recent_trades=trades)
             self._judge_pending = None
             self._publish(self.triggers.evaluate(state, only=("kill_switch",)))
-        usage = {
-            "core": row.bucket_core_pct / 100.0,
-            "penny": row.bucket_penny_pct / 100.0,
-            "fno": row.bucket_fno_pct / 100.0,
-        }
+        columns = (row.bucket_core_pct, row.bucket_penny_pct, row.bucket_fno_pct)
+        # a new dict only when they moved (the tracker skips the same one); sums of absolute values, the
+        # columns are never -0.0, so == tells a change
+        if columns != self._usage_row:
+            self._usage_row = columns
+            self._usage = {"core": columns[0] / 100.0, "penny": columns[1] / 100.0, "fno": columns[2] / 100.0}
         # the supervisor's own day P&L at a kill (the row's percent, divided by 100, is not bit-equal)
         day_pnl = self._kill.daily_pnl if self._kill is not None else row.day_pnl_pct / 100.0
-        self.tracker.on_equity(row.ts, row.nav, day_pnl, usage)
+        self.tracker.on_equity(row.ts, row.nav, day_pnl, self._usage)
         for hit in self.accuracy.score(row.ts):
             self.tracker.on_scored_decision(hit)
-        put_call = self._put_call_ratio(row.ts)
+        put_call = self._put_call_ratio(row.ts) if self._options_pending or self._put_call else None
         # the full snapshot (bodies' buckets, P&L split, turnover, trades) only when a request will go out
-        if self.triggers.due(self.tracker.scalars(row.ts, put_call_ratio=put_call)):
+        fired = self.triggers.fired_on(*self.tracker.trigger_inputs(), put_call)
+        if fired and self.triggers.due_among(row.ts, fired):
             state = self.tracker.snapshot(row.ts, put_call_ratio=put_call)
             self._publish(self.triggers.evaluate(state))
         if self._kill is not None:

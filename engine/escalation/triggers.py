@@ -114,37 +114,75 @@ class TriggerEvaluator:
     """
 
     def __init__(self, config: EscalationConfig) -> None:
-        self._t = config.thresholds
+        self._t = t = config.thresholds
+        self._limits = (
+            t.drawdown_5d_pct,
+            t.daily_loss_pct,
+            t.vol_z,
+            t.correlation,
+            t.accuracy_drop_pp,
+            t.sharpe_min,
+            t.put_call_oi,
+        )
         self._window_ns = int(config.trigger_window_s * 1e9)
         self._max_items = config.untrusted_max_items
         self.last_fired: dict[str, int] = {}
 
     def fired(self, state: NodeState) -> list[str]:
         """Which triggers hold at ``state`` (before the window is applied), in :data:`TRIGGERS` order."""
-        t = self._t
+        return self.fired_on(
+            state.drawdown_5d,
+            state.daily_pnl,
+            state.volatility_zscore,
+            state.correlation,
+            state.ensemble_accuracy,
+            state.baseline_accuracy,
+            state.rolling_sharpe,
+            state.put_call_ratio,
+            state.kill_switch_reason,
+        )
+
+    def fired_on(
+        self,
+        drawdown_5d: float,
+        daily_pnl: float,
+        volatility_zscore: float,
+        correlation: float,
+        ensemble_accuracy: float | None,
+        baseline_accuracy: float | None,
+        rolling_sharpe: float | None,
+        put_call_ratio: float | None,
+        kill_switch_reason: str = "",
+    ) -> list[str]:
+        """:meth:`fired` on the trigger inputs themselves (the :class:`NodeState` fields of those names)."""
+        dd_pct, loss_pct, vol_z, corr_min, drop_pp, sharpe_min, put_call_max = self._limits
         out: list[str] = []
-        if state.drawdown_5d * 100.0 > t.drawdown_5d_pct or -state.daily_pnl * 100.0 > t.daily_loss_pct:
+        if drawdown_5d * 100.0 > dd_pct or -daily_pnl * 100.0 > loss_pct:
             out.append("risk")
-        if abs(state.volatility_zscore) > t.vol_z and state.correlation < t.correlation:
+        if abs(volatility_zscore) > vol_z and correlation < corr_min:
             out.append("regime")
         decayed = (
-            state.ensemble_accuracy is not None
-            and state.baseline_accuracy is not None
-            and (state.baseline_accuracy - state.ensemble_accuracy) * 100.0 >= t.accuracy_drop_pp
+            ensemble_accuracy is not None
+            and baseline_accuracy is not None
+            and (baseline_accuracy - ensemble_accuracy) * 100.0 >= drop_pp
         )
-        if decayed or (state.rolling_sharpe is not None and state.rolling_sharpe < t.sharpe_min):
+        if decayed or (rolling_sharpe is not None and rolling_sharpe < sharpe_min):
             out.append("model_decay")
-        if state.put_call_ratio is not None and state.put_call_ratio > t.put_call_oi:
+        if put_call_ratio is not None and put_call_ratio > put_call_max:
             out.append("event_heat")
-        if state.kill_switch_reason:
+        if kill_switch_reason:
             out.append("kill_switch")
         return out
 
     def due(self, state: NodeState) -> bool:
         """Whether :meth:`evaluate` would return any request for a state with these trigger inputs."""
-        for trigger in self.fired(state):
+        return self.due_among(state.ts_event, self.fired(state))
+
+    def due_among(self, ts: int, fired: list[str]) -> bool:
+        """Whether any of the ``fired`` triggers is outside its window at ``ts``."""
+        for trigger in fired:
             last = self.last_fired.get(trigger)
-            if last is None or state.ts_event - last >= self._window_ns:
+            if last is None or ts - last >= self._window_ns:
                 return True
         return False
 

@@ -11,7 +11,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from engine.config import PennyRule
-from engine.metrics import NS_PER_DAY, utc_day  # noqa: F401  (NS_PER_DAY: re-exported for callers)
+from engine.metrics import NS_PER_DAY, utc_day  # noqa: F401  (utc_day: re-exported for callers)
 
 if TYPE_CHECKING:
     from engine.risk.clamp import OrderRequest
@@ -56,16 +56,16 @@ class DailyValueTracker:
         value = price * volume
         if not (value >= 0.0 and math.isfinite(value)):
             return
-        day = utc_day(ts_ns)
+        day = (ts_ns - 1) // NS_PER_DAY  # utc_day, inlined: this runs on every bar
         current = self._current_day
-        if current is None or day > current:
+        if day == current:
+            self._current_value += value
+        elif current is None or day > current:
             if current is not None:
                 self._days.append(self._current_value)
                 self._adv = sum(self._days) / len(self._days)
             self._current_day = day
             self._current_value = value
-        elif day == current:
-            self._current_value += value
 
     @property
     def adv(self) -> float:

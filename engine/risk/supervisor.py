@@ -26,7 +26,7 @@ import msgspec
 
 from engine.config import KillSwitchConfig, RiskConfig
 from engine.errors import RiskInputError, StaleStateError, StateStoreError
-from engine.metrics import utc_day
+from engine.metrics import NS_PER_DAY, utc_day
 from engine.risk.notices import (
     GPT5_CLEARED_BY,
     KILL_SWITCH_MESSAGE,
@@ -102,6 +102,8 @@ class RiskSupervisor:
         self._store = store
         self._key = key
         self._pending_alerts: list[Alert] = []
+        # (state, nav, day, nothing to write, update) of the last repeated mark (see mark)
+        self._quiet: tuple | None = None
         self.persist_error: StateStoreError | None = None
         raw = store.get(key) if store is not None else None
         loaded = decode_risk_state(raw, key=key) if raw is not None else None
@@ -186,7 +188,17 @@ class RiskSupervisor:
             raise RiskInputError(f"marked NAV must be a number, got {nav!r}") from e
         if not (math.isfinite(nav) and nav > 0):
             raise RiskInputError(f"marked NAV must be a finite positive number, got {nav!r}")
-        today = utc_day(ts)
+        today = (ts - 1) // NS_PER_DAY  # utc_day, inlined: a mark per step
+        q = self._quiet
+        if (
+            q is not None
+            and q[0] is self._state
+            and q[1] == nav
+            and q[2] == today
+            and not self._pending_alerts
+            and (q[3] or ts - self._saved_ts < self._mark_interval_ns)
+        ):
+            return q[4]  # what _mark_unchanged returned for this very state, NAV and day, nothing to write
         unchanged = self._mark_unchanged(ts, today, nav)
         if unchanged is not None:
             return unchanged
@@ -223,7 +235,13 @@ class RiskSupervisor:
             return None
         persisted = self._save(ts)
         pending, self._pending_alerts = tuple(self._pending_alerts), []
-        return RiskUpdate(alerts=pending, day_pnl=self.day_pnl, persisted=persisted)
+        update = RiskUpdate(alerts=pending, day_pnl=self.day_pnl, persisted=persisted)
+        if persisted and not pending and self._state is s:  # nothing written: remember it for the next mark
+            if self._store is None or self._read_only or s == self._persisted:
+                self._quiet = (s, nav, today, True, update)  # no write can fall due while the state stays
+            elif self._only_marks_changed():
+                self._quiet = (s, nav, today, False, update)  # the interval write falls due at its time
+        return update
 
     def halt(self, ts: int, reason: str) -> RiskUpdate:
         """Fire the kill switch now, whatever the day P&L: the NAV cannot be marked (zero, negative, NaN).

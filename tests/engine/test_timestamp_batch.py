@@ -55,3 +55,17 @@ def test_the_batch_taken_does_not_depend_on_arrival_order(order):
 
     assert arrivals == ["first", "waiting", "waiting", "complete"]
     assert batch.take() == (5, ("A.X", "B.X", "C.X", "D.X"))
+
+
+def test_a_complete_timestamp_returns_the_batchs_own_sorted_tuple_and_a_partial_one_its_own():
+    batch = TimestampBatch(["B.X", "A.X", "C.X"])
+    assert batch.everything == ("A.X", "B.X", "C.X")
+    for i in ("C.X", "A.X", "B.X"):
+        batch.add(100, i)
+    ts, instruments = batch.take()
+    assert (ts, instruments) == (100, ("A.X", "B.X", "C.X")) and instruments is batch.everything
+    batch.add(200, "C.X")
+    batch.add(200, "B.X")
+    assert batch.take() == (200, ("B.X", "C.X"))
+    batch.add(300, "A.X")  # the set of a taken timestamp starts empty again
+    assert batch.take() == (300, ("A.X",))

@@ -48,8 +48,18 @@ def test_shortcuts_equal_the_plain_computations():
         assert state.drawdown_5d == drawdown
         assert state.rolling_sharpe == sharpe
         assert state.ensemble_accuracy == accuracy
-        full = tracker.snapshot(ts)
+        full = tracker.snapshot(ts)  # its Sharpe comes from the memo of today's close (scalars made it)
         assert (full.drawdown_5d, full.rolling_sharpe, full.ensemble_accuracy) == (drawdown, sharpe, accuracy)
+        inputs = tracker.trigger_inputs()
+        assert inputs == (
+            drawdown,
+            state.daily_pnl,
+            state.volatility_zscore,
+            state.correlation,
+            accuracy,
+            state.baseline_accuracy,
+            sharpe,
+        )
     assert utc_day(ts) - utc_day(T0) > SHARPE_DAYS + 10
 
 
@@ -66,6 +76,8 @@ def test_due_says_exactly_when_evaluate_returns_a_request():
         tracker.on_market(rng.gauss(0.0, 2.0), rng.uniform(-1.0, 1.0))
         put_call = rng.uniform(0.5, 2.0)
         due = evaluator.due(tracker.scalars(ts, put_call_ratio=put_call))
+        # the sink's check, without a NodeState
+        assert evaluator.due_among(ts, evaluator.fired_on(*tracker.trigger_inputs(), put_call)) == due
         probe = copy.deepcopy(evaluator)
         requests = probe.evaluate(tracker.snapshot(ts, put_call_ratio=put_call))
         if due:  # evaluate for real only when due, as the sink does
@@ -73,3 +85,13 @@ def test_due_says_exactly_when_evaluate_returns_a_request():
             fired += len(requests)
         assert due == bool(requests)
     assert fired > 10
+
+
+def test_the_same_usage_dict_passed_again_is_not_copied_and_a_new_one_is():
+    tracker = NodeStateTracker()
+    usage = {"core": 0.25, "penny": 0.0, "fno": 0.0}
+    tracker.on_equity(T0 + 60 * 10**9, 100_000.0, 0.0, usage)
+    tracker.on_equity(T0 + 120 * 10**9, 100_000.0, 0.0, usage)
+    assert tracker.bucket_usage == usage
+    tracker.on_equity(T0 + 180 * 10**9, 100_000.0, 0.0, {"core": 0.5})
+    assert tracker.bucket_usage == {"core": 0.5, "penny": 0.0, "fno": 0.0}

@@ -65,3 +65,27 @@ def test_repeated_marks_equal_the_full_path():
                 s.record_flatten(ts, "kill_switch")
     assert shortcuts > 5_000
     assert fast._state.activations > 0
+
+
+def test_a_repeated_quiet_mark_reuses_its_update_and_still_writes_at_the_interval():
+    stores = MemoryStateStore(), MemoryStateStore()
+    fast = RiskSupervisor(RiskConfig(), "full", store=stores[0], mark_persist_interval_ns=INTERVAL)
+    full = FullPath(RiskConfig(), "full", store=stores[1], mark_persist_interval_ns=INTERVAL)
+    ts, reused, writes = T0 + INTERVAL, 0, 0  # T0 is midnight: its day ends at the next mark
+    for s in (fast, full):
+        s.mark(ts, 100_000.0)
+    ts += 60 * 10**9
+    for s in (fast, full):
+        s.mark(ts, 100_500.0)  # a new NAV alone: written only once the interval passed
+    previous = None
+    for _ in range(200):  # 200 minutes of a flat book at that NAV: the interval write falls due once
+        ts += 60 * 10**9
+        raw = stores[0].get("risk")
+        a, b = fast.mark(ts, 100_500.0), full.mark(ts, 100_500.0)
+        assert a == b
+        assert stores[0].get("risk") == stores[1].get("risk")
+        writes += stores[0].get("risk") != raw
+        reused += a is previous
+        previous = a
+    assert writes == 1 and reused >= 190
+    assert fast._state == full._state
