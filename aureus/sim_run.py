@@ -17,6 +17,7 @@ from adapters.recorded import open_recording
 from aureus.model_sets import models_dir_for
 from aureus.paths import code_version
 from aureus.report import run_id_for, write_equity_csv, write_trade_log
+from aureus.runtime.backtest import venue_currencies
 from engine.config import AureusConfig, config_hash
 from engine.errors import EngineError
 from engine.metrics import SHARPE_METHOD, daily_returns, hit_rate, max_drawdown, sharpe_daily
@@ -120,6 +121,7 @@ def run_sim(config: AureusConfig, *, data: Path, out: Path) -> dict:
     """
     t0 = time.perf_counter()
     bars, specs, news, manifest = load_bars(Path(data))
+    venue_currencies(specs)  # what the replay refuses (NAV over several currencies), the sim refuses too
     t1 = time.perf_counter()
     decisions = decisions_for(config, bars, specs, news, manifest)
     t2 = time.perf_counter()
@@ -162,7 +164,7 @@ def trade_log(result: SimResult, bars: EventBars, decisions, specs, config: Aure
         counts[j] += 1
         closed = e_out >= 0
         # orders of the portfolio step fill at its time; resting exits when the venue moves the market
-        at_step = int(row[k.T_EXIT_REASON]) in _AT_STEP
+        at_step = int(row[k.T_EXIT_REASON]) in _AT_STEP or row[k.T_EXIT_AT_STEP] != 0.0
         exit_ts = int(result.step_ts[e_out] if at_step else bars.ts[e_out]) if closed else 0
         entries.append(
             TradeLogEntry(

@@ -132,6 +132,89 @@ def roll_zscore(s, o, x):
     return (x - s[o + 3]) / math.sqrt(var)
 
 
+# The same block with its header in local variables (batch kernels): ``roll_load`` reads the header,
+# ``roll_push_local`` is ``roll_push`` on those locals (the ring stays in ``s``), ``roll_store`` writes it
+# back. Same operations in the same order, so the same bits.
+@njit(cache=True, inline="always")
+def roll_load(s, o):
+    """(count, pos, mean, m2, since, run, last, m2_err, mean_err) of the block at ``o``."""
+    return s[o + 1], int(s[o + 2]), s[o + 3], s[o + 4], s[o + 5], s[o + 6], s[o + 7], s[o + 8], s[o + 9]
+
+
+@njit(cache=True, inline="always")
+def roll_store(s, o, st):
+    count, pos, mean, m2, since, run, last, m2_err, mean_err = st
+    s[o + 1], s[o + 2], s[o + 3], s[o + 4], s[o + 5] = count, float(pos), mean, m2, since
+    s[o + 6], s[o + 7], s[o + 8], s[o + 9] = run, last, m2_err, mean_err
+
+
+@njit(cache=True, inline="always")
+def roll_push_local(s, base, n, st, x):
+    """``roll_push`` of finite ``x`` on header ``st`` (from ``roll_load``); ring at ``s[base:]``."""
+    count, pos, mean, m2, since, run, last, m2_err, mean_err = st
+    if count > 0.0 and x == last:
+        if run < n:
+            run += 1.0
+    else:
+        run = 1.0
+    last = x
+    if count < n:
+        count += 1.0
+        d = x - mean
+        mean += d / count
+        m2 += d * (x - mean)
+        s[base + pos] = x
+    else:
+        old = s[base + pos]
+        s[base + pos] = x
+        since += 1.0
+        d = x - old
+        new_mean = mean + d / n
+        new_m2 = m2 + d * (x + old - mean - new_mean)
+        new_mean_err = mean_err + _EPS * (abs(new_mean) + abs(d) / n)
+        err = m2_err + _EPS * (abs(d) * (abs(x) + abs(old) + abs(mean) + abs(new_mean)) + abs(new_m2))
+        err += 2.0 * abs(d) * new_mean_err
+        if since >= n or err > _TOL * new_m2:
+            since = 0.0
+            w = int(n)
+            total = 0.0
+            for j in range(w):
+                total += s[base + j]
+            mean = total / n
+            m2 = 0.0
+            for j in range(w):
+                dd = s[base + j] - mean
+                m2 += dd * dd
+            m2_err = 0.0
+            mean_err = 0.0
+        else:
+            mean, m2, m2_err, mean_err = new_mean, new_m2, err, new_mean_err
+    pos += 1
+    if pos >= n:
+        pos = 0
+    return count, pos, mean, m2, since, run, last, m2_err, mean_err
+
+
+@njit(cache=True, inline="always")
+def roll_variance_local(n, st):
+    """``roll_variance`` on header ``st``."""
+    if st[5] >= n:
+        return 0.0
+    var = st[3] / n
+    mean = st[2]
+    if var <= 4.0 * n * _EPS * mean * mean or var <= 0.0:
+        return 0.0
+    return var
+
+
+@njit(cache=True, inline="always")
+def roll_zscore_local(n, st, x):
+    var = roll_variance_local(n, st)
+    if var == 0.0:
+        return 0.0
+    return (x - st[2]) / math.sqrt(var)
+
+
 # ------------------------------------------------------------------------------------ volume z-score
 @njit(cache=True)
 def zscore_size(window):

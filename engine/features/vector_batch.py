@@ -4,9 +4,10 @@
 stores every indicator's state through the flat state array. Here the recursive indicators (the EMAs,
 RSI, MACD, ATR, the liquidity EMAs) keep their state in locals across the loop and call the *same*
 ``X_update`` transitions (as the single-indicator ``X_batch`` kernels of ``kernels.py`` do); the ring of
-closes and the rolling blocks stay in the array and run the same step functions. Same operations on the
-same values in the same order, so every output is bit-identical to ``features_batch`` (and so to the
-incremental path); the state array ends in the same state, locals written back at the end.
+closes stays in the array; the rolling z-scores keep their headers in locals too (``roll_push_local``,
+rings in the array). Same operations on the same values in the same order, so every output is
+bit-identical to ``features_batch`` (and so to the incremental path); the state array ends in the
+same state, locals written back at the end.
 """
 
 from __future__ import annotations
@@ -18,7 +19,15 @@ import numpy as np
 from numba import njit
 
 from engine.features._cache_guard import flush_if_dependencies_changed
-from engine.features.kernels import atr_update, ema_update, macd_update, rsi_update, volz_step, zscore_step
+from engine.features.kernels import atr_update, ema_update, macd_update, rsi_update
+from engine.features.rolling_kernels import (
+    ROLL_HEADER,
+    roll_load,
+    roll_push_local,
+    roll_store,
+    roll_variance_local,
+    roll_zscore_local,
+)
 from engine.features.vector_kernel import (
     _H_ATR,
     _H_EMA_FAST,
@@ -56,6 +65,12 @@ def features_batch_local(s, open_, high, low, close, volume, matrix, extras):
     an, ac, ap, av, aa, ab = s[o_a], s[o_a + 1], s[o_a + 2], s[o_a + 3], s[o_a + 4], s[o_a + 5]
     lfn, lfk, lfc, lfv = s[o_lf], s[o_lf + 1], s[o_lf + 2], s[o_lf + 3]
     lsn, lsk, lsc, lsv = s[o_ls], s[o_ls + 1], s[o_ls + 2], s[o_ls + 3]
+    vz_count, vz_prev = s[o_vz], s[o_vz + 1]
+    o1 = o_vz + 2
+    n1, r1 = s[o1], roll_load(s, o1)
+    o2 = o1 + ROLL_HEADER + int(s[o1])
+    n2, r2 = s[o2], roll_load(s, o2)
+    n3, r3 = s[o_vol], roll_load(s, o_vol)
     lags = np.empty(N_LAGS, dtype=np.int64)
     for j in range(N_LAGS):
         lags[j] = int(s[j])
@@ -90,9 +105,22 @@ def features_batch_local(s, open_, high, low, close, volume, matrix, extras):
         matrix[i, 7] = hist / c
         ac, ap, av, atr = atr_update(an, aa, ab, ac, ap, av, h, lo, c)
         matrix[i, 8] = atr / c
-        vol_z = volz_step(s, o_vz, c)
+        # volz_step and zscore_step (the bar is valid here) with the rolling headers in locals
+        vol_z = np.nan
+        if vz_count == 0.0:
+            vz_count = 1.0
+        else:
+            vz_count += 1.0
+            r1 = roll_push_local(s, o1 + ROLL_HEADER, n1, r1, math.log(c / vz_prev))
+            if r1[0] >= n1:
+                sigma = math.sqrt(roll_variance_local(n1, r1))
+                r2 = roll_push_local(s, o2 + ROLL_HEADER, n2, r2, sigma)
+                if r2[0] >= n2:
+                    vol_z = roll_zscore_local(n2, r2, sigma)
+        vz_prev = c
         matrix[i, 9] = vol_z
-        matrix[i, 10] = zscore_step(s, o_vol, v)
+        r3 = roll_push_local(s, o_vol + ROLL_HEADER, n3, r3, v)
+        matrix[i, 10] = roll_zscore_local(n3, r3, v) if r3[0] >= n3 else np.nan
         lfc, lfv, fast = ema_update(lfn, lfk, lfc, lfv, v)
         lsc, lsv, slow = ema_update(lsn, lsk, lsc, lsv, v)
         if math.isnan(fast) or math.isnan(slow):
@@ -116,6 +144,10 @@ def features_batch_local(s, open_, high, low, close, volume, matrix, extras):
     s[ma + 2], s[ma + 3], s[mb + 2], s[mb + 3], s[mc + 2], s[mc + 3] = m_cs, m_vs, m_cf, m_vf, m_cg, m_vg
     s[o_a + 1], s[o_a + 2], s[o_a + 3] = ac, ap, av
     s[o_lf + 2], s[o_lf + 3] = lfc, lfv
+    s[o_vz], s[o_vz + 1] = vz_count, vz_prev
+    roll_store(s, o1, r1)
+    roll_store(s, o2, r2)
+    roll_store(s, o_vol, r3)
     s[o_ls + 2], s[o_ls + 3] = lsc, lsv
 
 

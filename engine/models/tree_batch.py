@@ -35,6 +35,7 @@ BLOCK = 4  # thresholds per block of the two-step bin count (4-6 measured fastes
 MIN_ROWS_PER_THREAD = 2048
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 MAX_CHUNK = 256  # trees per table chunk
+BIN_TILE = 1024  # rows binned at a time (1.42 vs 1.82 ms untiled; 512: 1.70, 4096: 1.50)
 
 
 class BatchLayout:
@@ -126,30 +127,33 @@ class BatchLayout:
 
 @njit(cache=True, nogil=True)
 def bin_rows(features, idx, fine, coarse, fine_off, coarse_off, n_bounds, row_off, ones_row):
+    # BIN_TILE rows at a time, so the block counts being summed over a feature's blocks stay in L1
     n, n_f = features.shape
-    col = np.empty(n, dtype=np.float32)
-    blk = np.empty(n, dtype=np.int32)
-    for f in range(n_f):
-        fo, co = fine_off[f], coarse_off[f]
-        nan_bin = n_bounds[f] + 1
-        base = row_off[f]
-        for r in range(n):
-            col[r] = np.float32(features[r, f])
-            blk[r] = 0
-        for k in range(co, coarse_off[f + 1]):  # the block: how many blocks lie wholly below
-            t = coarse[k]
-            for r in range(n):
-                blk[r] += np.int32(t < col[r])
-        for r in range(n):  # then the place inside the block
-            v = col[r]
-            lo = fo + blk[r] * BLOCK
-            b = blk[r] * BLOCK
-            for k in range(BLOCK):
-                b += fine[lo + k] < v
-            idx[r, f] = base + (nan_bin if v != v else b)
-    for f in range(n_f, idx.shape[1]):
-        for r in range(n):
-            idx[r, f] = ones_row
+    col = np.empty(BIN_TILE, dtype=np.float32)
+    blk = np.empty(BIN_TILE, dtype=np.int32)
+    for r0 in range(0, n, BIN_TILE):
+        m = min(BIN_TILE, n - r0)
+        for f in range(n_f):
+            fo, co = fine_off[f], coarse_off[f]
+            nan_bin = n_bounds[f] + 1
+            base = row_off[f]
+            for r in range(m):
+                col[r] = np.float32(features[r0 + r, f])
+                blk[r] = 0
+            for k in range(co, coarse_off[f + 1]):  # the block: how many blocks lie wholly below
+                t = coarse[k]
+                for r in range(m):
+                    blk[r] += np.int32(t < col[r])
+            for r in range(m):  # then the place inside the block
+                v = col[r]
+                lo = fo + blk[r] * BLOCK
+                b = blk[r] * BLOCK
+                for k in range(BLOCK):
+                    b += fine[lo + k] < v
+                idx[r0 + r, f] = base + (nan_bin if v != v else b)
+        for f in range(n_f, idx.shape[1]):
+            for r in range(m):
+                idx[r0 + r, f] = ones_row
 
 
 @njit(cache=True, inline="always")

@@ -4,7 +4,9 @@ the kernel plays the price points inline, as it runs on every bar).
 
 The book is per-instrument arrays owned by :func:`engine.sim.kernels.simulate`: ``pos`` (units of the
 size increment), ``avg`` (average open price), ``cash`` (one element), and per open position its
-commissions (``fees_pos``), realised P&L (``gross_pos``) and closed units and notional (average exit).
+commissions (``fees_pos``), realised P&L net of them as Nautilus's position books it (``gross_pos``),
+and closed units and notional (average exit). Prices, quantities and money are the venue's doubles
+(``nt_double``), as the replay's strategy and Nautilus's position read them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from engine.sim.layout import (
     C_TP_PARTIAL,
     EXIT_STOP,
     EXIT_TAKE_PROFIT,
+    T_EXIT_AT_STEP,
     T_EXIT_EVENT,
     T_EXIT_PX,
     T_EXIT_REASON,
@@ -25,9 +28,17 @@ from engine.sim.layout import (
 
 
 @njit(cache=True)
+def nt_double(ticks, scale):
+    """Nautilus's ``Price`` / ``Quantity.as_double()`` of ``ticks`` units of ``1 / scale``: its fixed-point
+    raw (the value x 10^16, an integer) as a double, over 10^16. One ulp off the nearest double for
+    some values (25864.13 -> 25864.129999999997); fills and P&L are computed from these doubles."""
+    return ticks * (1e16 / scale) / 1e16
+
+
+@njit(cache=True)
 def round_px(x, scale):
     # Nautilus Price(x, precision): nearest tick, halves away from zero (prices are positive here);
-    # ticks / scale like the bar prices, so equal prices compare equal
+    # ticks / scale like the bar prices, so equal prices compare equal (fills convert to nt_double)
     return math.floor(x * scale + 0.5) / scale
 
 
@@ -38,8 +49,9 @@ def tick(px, steps, scale):
 
 @njit(cache=True)
 def money(x, scale):
-    # Nautilus Money(x, currency): nearest unit of the currency's precision, halves away from zero
-    r = math.floor(abs(x) * scale + 0.5) / scale
+    # Nautilus Money(x, currency): nearest unit of the currency's precision, halves away from zero, as
+    # Money.as_double() gives it back (the position adds the next fill's P&L to that double)
+    r = nt_double(math.floor(abs(x) * scale + 0.5), scale)
     return r if x >= 0.0 else -r
 
 
@@ -57,23 +69,32 @@ def fee_money(notional, fee, scale):
 
 
 @njit(cache=True)
-def fill(j, units, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz, msc):
+def fill(j, units, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz, msc,
+         px_scale):  # fmt: skip
     """Apply a fill of signed ``units`` to instrument j at ``px``; return True when the position closed."""
-    qty = units * inc_sz[j]
-    commission = fee_money(abs(qty) * px, fee, msc[j])
-    cash[0] -= commission
+    px = nt_double(math.floor(px * px_scale[j] + 0.5), px_scale[j])  # the fill's last_px.as_double()
+    # Nautilus's Position arithmetic on the venue's doubles: the fill's quantity as Quantity.as_double(),
+    # the position's as round(signed_qty, size precision), i.e. the double nearest units / 10^precision
+    q_scale = math.floor(1.0 / inc_sz[j] + 0.5)
+    qty = nt_double(abs(units), q_scale)
+    commission = fee_money(qty * px, fee, msc[j])
+    # the account's balance is exact money; the strategy reads it as Money.as_double()
+    cash[0] = money(cash[0] - commission, msc[j])
     fees_pos[j] += commission
     p = pos[j]
     if p == 0 or (p > 0) == (units > 0):  # open or add
-        new = p + units
-        avg[j] = (avg[j] * p + px * units) / new if p != 0 else px
-        pos[j] = new
+        held = nt_double(abs(p), q_scale)
+        avg[j] = (avg[j] * held + px * qty) / (held + qty) if p != 0 else px
+        pos[j] = p + units
+        # the position's realised P&L: Money(previous + (-commission + fill P&L)), one rounding per fill
+        gross_pos[j] = money(gross_pos[j] - commission, msc[j])
         return False
     closing = min(abs(units), abs(p))
-    sign = 1.0 if p > 0 else -1.0
-    pnl = money(closing * inc_sz[j] * (px - avg[j]) * sign, msc[j])
-    cash[0] += pnl
-    gross_pos[j] += pnl
+    points = px - avg[j] if p > 0 else avg[j] - px
+    raw = min(qty, abs(p) / q_scale) * points
+    pnl = money(raw, msc[j])  # the account's balance moves by the rounded fill P&L
+    cash[0] = money(cash[0] + pnl, msc[j])
+    gross_pos[j] = money(gross_pos[j] + (-commission + raw), msc[j])
     close_units[j] += closing
     close_notional[j] += closing * inc_sz[j] * px
     pos[j] = p + units
@@ -88,13 +109,13 @@ def fill_l1(j, units, px, l1, fee, pos, avg, cash, fees_pos, gross_pos, close_un
     part = min(abs(units), l1)
     fill(
         j, sgn * part, px, fee, pos, avg, cash, fees_pos, gross_pos, close_units, close_notional, inc_sz,
-        msc
+        msc, px_scale
     )  # fmt: skip
     rest = abs(units) - part
     if rest > 0:
         fill(
             j, sgn * rest, tick(px, sgn, px_scale[j]), fee, pos, avg, cash, fees_pos, gross_pos,
-            close_units, close_notional, inc_sz, msc
+            close_units, close_notional, inc_sz, msc, px_scale
         )  # fmt: skip
 
 
@@ -131,7 +152,7 @@ def close_trade(j, e, reason, trades, open_trade, close_notional, close_units, g
         return
     trades[r, T_EXIT_EVENT] = e
     trades[r, T_EXIT_PX] = close_notional[j] / (close_units[j] * inc_sz[j])
-    trades[r, T_PNL] = gross_pos[j] - fees_pos[j]
+    trades[r, T_PNL] = gross_pos[j]  # realised P&L net of commissions, as the position books it
     trades[r, T_EXIT_REASON] = reason
     open_trade[j] = -1
 
@@ -195,11 +216,11 @@ def exit_bracket(
         sgn = 1 if units > 0 else -1
         part = min(abs(units), sz)
         fill(i, sgn * part, tp[i], maker, pos, avg, cash, fees_pos, gross_pos, close_units,
-             close_notional, inc_sz, msc)  # fmt: skip
+             close_notional, inc_sz, msc, px_scale)  # fmt: skip
         if p != tp[i] and pos[i] != 0:
             part = abs(units) - part
             fill(i, sgn * part, tp[i], maker, pos, avg, cash, fees_pos, gross_pos, close_units,
-                 close_notional, inc_sz, msc)  # fmt: skip
+                 close_notional, inc_sz, msc, px_scale)  # fmt: skip
         if pos[i] != 0:  # the rest stays open
             counters[C_TP_PARTIAL] += 1
             tp_filled[i] += part
@@ -214,7 +235,7 @@ def exit_bracket(
 @njit(cache=True)
 def rematch_take_profits(e, n, last_px, level, maker, has_bracket, tp, tp_filled, pos, avg, cash, fees_pos,
                          gross_pos, close_units, close_notional, inc_sz, msc, trades, open_trade,
-                         counters):  # fmt: skip
+                         counters, px_scale):  # fmt: skip
     """The venue matches its resting orders again after it processed the portfolio step's commands
     (``BacktestEngine`` iterates every matching engine after draining them). A take-profit the last
     price only touched, so still partly open, fills the L1 size of that price point once more."""
@@ -225,11 +246,14 @@ def rematch_take_profits(e, n, last_px, level, maker, has_bracket, tp, tp_filled
         sgn = 1 if units > 0 else -1
         part = min(abs(units), level[j])
         fill(j, sgn * part, tp[j], maker[j], pos, avg, cash, fees_pos, gross_pos, close_units,
-             close_notional, inc_sz, msc)  # fmt: skip
+             close_notional, inc_sz, msc, px_scale)  # fmt: skip
         if pos[j] != 0:
             counters[C_TP_PARTIAL] += 1
             tp_filled[j] += part
             continue
         has_bracket[j] = False
+        # matched after the step's commands: at the step's time (bar + grace when it ran on the timer)
+        if open_trade[j] >= 0:
+            trades[open_trade[j], T_EXIT_AT_STEP] = 1.0
         close_trade(j, e, EXIT_TAKE_PROFIT, trades, open_trade, close_notional, close_units, gross_pos,
                     fees_pos, inc_sz)  # fmt: skip

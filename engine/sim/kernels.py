@@ -29,7 +29,7 @@ from numba import njit
 
 from engine.sim.caps import entry_clamp, rate_prune, rate_record, trims
 from engine.sim.exits import reprotect_stops, trail_stop
-from engine.sim.fills import exit_bracket, flatten, market, rematch_take_profits, round_px
+from engine.sim.fills import exit_bracket, flatten, market, nt_double, rematch_take_profits, round_px
 from engine.sim.killswitch import fire, new_state, roll_day
 from engine.sim.layout import *  # noqa: F403  (the layouts are part of this module's interface)
 from engine.sim.layout import (
@@ -280,7 +280,9 @@ def simulate(
         nav = cash[0]
         for j in range(n):
             if pos[j] != 0:
-                nav += pos[j] * inc_sz[j] * (strat_last[j] - avg[j])
+                # the strategy's mark: signed_qty x (last close as the bar's Price.as_double() - avg_px_open)
+                last = nt_double(math.floor(strat_last[j] * px_scale[j] + 0.5), px_scale[j])
+                nav += pos[j] / math.floor(1.0 / inc_sz[j] + 0.5) * (last - avg[j])
         # the kill switch's mark (engine.sim.killswitch): day roll, then the daily loss check
         if day[e] > ks[K_CUR_DAY]:
             roll_day(ks, kill_ring, day[e], nav, params, counters)
@@ -308,7 +310,13 @@ def simulate(
         b2 = 0.0
         any_held = False
         for j in range(n):
-            v = pos[j] * inc_sz[j] * strat_last[j] if pos[j] != 0 else 0.0
+            v = 0.0
+            if pos[j] != 0:
+                v = (
+                    pos[j]
+                    / math.floor(1.0 / inc_sz[j] + 0.5)
+                    * nt_double(math.floor(strat_last[j] * px_scale[j] + 0.5), px_scale[j])
+                )
             notional[j] = v
             if v != 0.0:
                 any_held = True
@@ -466,7 +474,8 @@ def simulate(
             if commands != 0 and touched:
                 rematch_take_profits(
                     e, n, last_px, level, maker, has_bracket, tp, tp_filled, pos, avg, cash, fees_pos,
-                    gross_pos, close_units, close_notional, inc_sz, msc, trades, open_trade, counters
+                    gross_pos, close_units, close_notional, inc_sz, msc, trades, open_trade, counters,
+                    px_scale
                 )  # fmt: skip
         equity[e, E_NAV] = nav
         equity[e, E_DAY_PNL] = pnl * 100.0

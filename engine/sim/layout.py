@@ -33,7 +33,8 @@ T_SIZE_POST = 9
 T_REDUCED = 10  # 1 when the clamp reduced the entry
 T_EXIT_REASON = 11  # see EXIT_* below
 T_DEMO = 12  # 1 when entered on a demo (post-kill / quarantine) day
-T_COLS = 13
+T_EXIT_AT_STEP = 13  # 1 when the exit filled after the portfolio step (at its time, maybe the grace timer)
+T_COLS = 14
 
 EXIT_OPEN = 0
 EXIT_STOP = 1
