@@ -161,49 +161,17 @@ def _and12(a, tab, ix, g, first, width):
     r0, r1, r2, r3 = tab[ix[g]], tab[ix[g + 1]], tab[ix[g + 2]], tab[ix[g + 3]]
     r4, r5, r6, r7 = tab[ix[g + 4]], tab[ix[g + 5]], tab[ix[g + 6]], tab[ix[g + 7]]
     r8, r9, r10, r11 = tab[ix[g + 8]], tab[ix[g + 9]], tab[ix[g + 10]], tab[ix[g + 11]]
-    if first:
-        for k in range(width):
-            a[k] = (
-                r0[k]
-                & r1[k]
-                & r2[k]
-                & r3[k]
-                & r4[k]
-                & r5[k]
-                & r6[k]
-                & r7[k]
-                & r8[k]
-                & r9[k]
-                & r10[k]
-                & r11[k]
-            )
-    else:
-        for k in range(width):
-            a[k] &= (
-                r0[k]
-                & r1[k]
-                & r2[k]
-                & r3[k]
-                & r4[k]
-                & r5[k]
-                & r6[k]
-                & r7[k]
-                & r8[k]
-                & r9[k]
-                & r10[k]
-                & r11[k]
-            )
+    for k in range(width):
+        v = r0[k] & r1[k] & r2[k] & r3[k] & r4[k] & r5[k] & r6[k] & r7[k] & r8[k] & r9[k] & r10[k] & r11[k]
+        a[k] = v if first else a[k] & v
 
 
 @njit(cache=True, inline="always")
 def _and4(a, tab, ix, g, first, width):
     r0, r1, r2, r3 = tab[ix[g]], tab[ix[g + 1]], tab[ix[g + 2]], tab[ix[g + 3]]
-    if first:
-        for k in range(width):
-            a[k] = r0[k] & r1[k] & r2[k] & r3[k]
-    else:
-        for k in range(width):
-            a[k] &= r0[k] & r1[k] & r2[k] & r3[k]
+    for k in range(width):
+        v = r0[k] & r1[k] & r2[k] & r3[k]
+        a[k] = v if first else a[k] & v
 
 
 @njit(cache=True, inline="always")
