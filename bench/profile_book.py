@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import collections
 
+from bench.profile_shares import loop_samples
+
 _STRATEGY = ("MetaEnsembleStrategy.on_bar ", "MetaEnsembleStrategy._grace_passed ")
 _DECISION = (
     "EntryMixin._decide_and_act ",
@@ -32,28 +34,17 @@ def split(path: str, top: int = 25) -> dict:
     bookkeeping's top functions (inclusive)."""
     loop = strategy = decision = 0
     inclusive: collections.Counter[str] = collections.Counter()
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip()
-            if not line:
-                continue
-            stack, count = line.rsplit(" ", 1)
-            n = int(count)
-            frames = stack.split(";")
-            start = next((i for i, fr in enumerate(frames) if "_run_chunk" in fr), None)
-            if start is None:
-                continue
-            loop += n
-            frames = frames[start:]
-            at = next((i for i, fr in enumerate(frames) if fr.startswith(_STRATEGY)), None)
-            if at is None:
-                continue
-            strategy += n
-            if any(fr.startswith(_DECISION) for fr in frames[at:]):
-                decision += n
-                continue
-            for name in {fr.split(" (")[0] for fr in frames[at:]}:
-                inclusive[name] += n
+    for frames, n in loop_samples(path):
+        loop += n
+        at = next((i for i, fr in enumerate(frames) if fr.startswith(_STRATEGY)), None)
+        if at is None:
+            continue
+        strategy += n
+        if any(fr.startswith(_DECISION) for fr in frames[at:]):
+            decision += n
+            continue
+        for name in {fr.split(" (")[0] for fr in frames[at:]}:
+            inclusive[name] += n
     return {
         "loop": loop,
         "strategy": strategy,

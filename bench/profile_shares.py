@@ -41,25 +41,29 @@ def owner(frame: str) -> str | None:
     return "other libs" if "site-packages" in path else None
 
 
+def loop_samples(path: str):
+    """Yield ``(frames, count)`` for each raw py-spy stack inside the engine's run; ``frames`` starts at
+    ``_run_chunk``."""
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip()
+            if not line:
+                continue
+            stack, count = line.rsplit(" ", 1)
+            frames = stack.split(";")
+            start = next((i for i, fr in enumerate(frames) if "_run_chunk" in fr), None)
+            if start is not None:
+                yield frames[start:], int(count)
+
+
 def shares(path: str, top: int = 15) -> None:
     """Print the loop's share per component, the top self-time frames and our top inclusive functions."""
     total = 0
     by_owner: collections.Counter[str] = collections.Counter()
     self_time: collections.Counter[tuple[str, str]] = collections.Counter()
     inclusive: collections.Counter[str] = collections.Counter()
-    with open(path, encoding="utf-8") as f:
-        lines = f.read().splitlines()
-    for line in lines:
-        line = line.rstrip()
-        if not line:
-            continue
-        stack, count = line.rsplit(" ", 1)
-        n = int(count)
-        frames = stack.split(";")
-        start = next((i for i, f in enumerate(frames) if "_run_chunk" in f), None)
-        if start is None:
-            continue
-        loop = frames[start + 1 :]
+    for frames, n in loop_samples(path):
+        loop = frames[1:]
         total += n
         name, where = "unattributed", ""
         for frame in reversed(loop):
