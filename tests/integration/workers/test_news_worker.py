@@ -66,6 +66,8 @@ async def test_news_worker_scores_everything_once_across_a_kill_9(kafka_bootstra
         "news_worker.batch_size=4",
         "news_worker.restore_chunk=64",
         "workers.commit_interval_s=3",
+        # by time only: at the default of every 100 events a commit could land just before the kill
+        "workers.commit_every=1000000",
     ]
 
     first = WorkerProcess("news", args, tmp_path / "news-1.log")
