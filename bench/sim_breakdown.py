@@ -22,13 +22,7 @@ REST = "rest of build_decisions (context, ensemble, glue)"
 
 
 def _best_cpu(fn, repeats: int) -> float:
-    """Smallest process CPU time of ``repeats`` calls: what a busy shared machine disturbs least."""
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t0)
-    return best
+    return best_of(fn, repeats, clock=time.process_time)
 
 
 def main(rounds: int = 3) -> dict[str, list[float]]:
