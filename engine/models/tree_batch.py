@@ -12,6 +12,9 @@ float32 sums are reached faster by changing only the order of the work:
   AND of the per-feature rows taken four rows at a time (fewer store/reload round trips).
 * **Sums unchanged**: every row's leaf weights are still added one by one in tree order in float32 (four
   rows in flight), so every score is bit-identical to the per-row kernel's and to onnxruntime's.
+* **Exit leaves as bytes**: the four rows' exit-leaf numbers of a tree sit in one 32-bit word, and the
+  weights are padded to one power-of-two stride per tree, so the adding loop makes one load per tree for
+  the four leaf numbers instead of four (score_rows 7.4 -> 6.0 ms CPU on the BTCUSDT rows).
 
 Rows are independent, so contiguous parts of a batch may be scored on several Python threads (the
 kernels release the GIL) with the same results; the default is one thread. (numba's ``prange`` was not
@@ -26,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 from numba import njit
+from numba.core import types
+from numba.extending import overload
 
 from engine.features._cache_guard import flush_if_dependencies_changed
 from engine.models.tree_numba import _output
@@ -51,6 +56,7 @@ class BatchLayout:
     ones_row : int, a table row of all ones (pads the features to a multiple of four)
     chunks : int32 ``(C, 3)``: first tree, number of trees, model
     tables : unsigned ``(C, rows, width)``: the chunk's trees' columns of the table, padded with ones
+    leaf_pad : float32, tree t's leaf weights from ``t * bits`` (bits of the mask type), zero-padded
     """
 
     def __init__(self, bins, layout, meta: np.ndarray, max_chunk: int = MAX_CHUNK) -> None:
@@ -90,11 +96,20 @@ class BatchLayout:
         self.chunks = np.asarray(chunks, dtype=np.int32).reshape(-1, 3)
         self.leaf_off = layout.leaf_offsets
         self.leaf_w = layout.leaf_weights
+        # tree t's leaf l at leaf_pad[t * stride + l]; stride = mask bits, so any lowest bit fits
+        stride = table.dtype.itemsize * 8
+        n_trees = self.leaf_off.size - 1
+        self.leaf_pad = np.zeros(n_trees * stride, dtype=self.leaf_w.dtype)
+        for t in range(n_trees):
+            lo, hi = self.leaf_off[t], self.leaf_off[t + 1]
+            self.leaf_pad[t * stride : t * stride + hi - lo] = self.leaf_w[lo:hi]
         self.meta = meta
 
     def table_rows(self, features: np.ndarray) -> np.ndarray:
-        """``(N, n_padded)`` int32: per row and feature, the table row of the value's bin."""
-        idx = np.empty((features.shape[0], self.n_padded), dtype=np.int32)
+        """``(N, n_padded)``: per row and feature, the table row of the value's bin; uint16 while the
+        table's rows allow (half the int32 traffic: score_rows 6.6 -> 6.2 ms CPU on the BTCUSDT rows)."""
+        dtype = np.uint16 if self.tables.shape[1] <= 1 << 16 else np.int32
+        idx = np.empty((features.shape[0], self.n_padded), dtype=dtype)
         bin_rows(
             features, idx, self.fine, self.coarse, self.fine_off, self.coarse_off, self.n_bounds,
             self.row_off, self.ones_row,
@@ -122,7 +137,7 @@ class BatchLayout:
 
     def _score_part(self, features: np.ndarray, out: np.ndarray) -> None:
         idx = self.table_rows(features)
-        score_rows(idx, out, self.meta, self.chunks, self.tables, self.leaf_off, self.leaf_w, 0, idx.shape[0])
+        score_rows(idx, out, self.meta, self.chunks, self.tables, self.leaf_pad, 0, idx.shape[0])
 
 
 @njit(cache=True, nogil=True)
@@ -187,41 +202,60 @@ def _alive(a, tab, ix, n_fp, width):
         g += 4
 
 
+def _exit_leaf(mask):
+    pass
+
+
+@overload(_exit_leaf, inline="always")
+def _exit_leaf_impl(mask):
+    # masks of up to 32 bits counted as uint32 (vectorises better than the narrow types); wider ones as is
+    if isinstance(mask, types.Integer) and mask.bitwidth > 32:
+        return lambda mask: np.uint8(lowest_bit(mask))
+    return lambda mask: np.uint8(lowest_bit(np.uint32(mask)))
+
+
 @njit(cache=True, nogil=True)
-def score_rows(idx, out, meta, chunks, tables, leaf_off, leaf_w, start, stop):
+def score_rows(idx, out, meta, chunks, tables, leaf_pad, start, stop):
     """Rows ``start:stop``: per chunk of trees (in tree order) the exit leaves' weights added to each
     row's float32 sum of its model, then the model's output rule."""
     n_fp = idx.shape[1]
     width = tables.shape[2]
+    a = np.empty((4, width), dtype=tables.dtype)
+    stride = a.itemsize * 8
     n = stop - start
     s = np.zeros((meta.shape[0], n), dtype=np.float32)
-    a = np.empty((4, width), dtype=tables.dtype)
-    leaf = np.empty((4, width), dtype=np.int32)
+    leaf4 = np.empty(4 * width, dtype=np.uint8)  # tree k's exit leaf of row j at 4 * k + j
+    words = leaf4.view(np.uint32)  # row j's byte at bits 8j: little-endian (x86-64, aarch64)
     for c in range(chunks.shape[0]):
         t0, w, m = chunks[c, 0], chunks[c, 1], chunks[c, 2]
         tab = tables[c]
-        lo = leaf_off[t0 : t0 + w]
+        lw = leaf_pad[t0 * stride : (t0 + w) * stride]
         sm = s[m]
         i = 0
         while i + 4 <= n:
             for j in range(4):
-                aj, lj = a[j], leaf[j]
-                _alive(aj, tab, idx[start + i + j], n_fp, width)
-                for k in range(w):  # exit leaves, vectorised (no order involved yet)
-                    lj[k] = lo[k] + np.int32(lowest_bit(np.uint32(aj[k])))
+                _alive(a[j], tab, idx[start + i + j], n_fp, width)
+            a0, a1, a2, a3 = a[0], a[1], a[2], a[3]
+            for k in range(w):  # exit leaves, vectorised (no order involved yet)
+                leaf4[4 * k] = _exit_leaf(a0[k])
+                leaf4[4 * k + 1] = _exit_leaf(a1[k])
+                leaf4[4 * k + 2] = _exit_leaf(a2[k])
+                leaf4[4 * k + 3] = _exit_leaf(a3[k])
             s0, s1, s2, s3 = sm[i], sm[i + 1], sm[i + 2], sm[i + 3]
             for k in range(w):  # added in tree order, four independent rows in flight
-                s0 += leaf_w[leaf[0, k]]
-                s1 += leaf_w[leaf[1, k]]
-                s2 += leaf_w[leaf[2, k]]
-                s3 += leaf_w[leaf[3, k]]
+                v = words[k]
+                base = k * stride
+                s0 += lw[base + (v & 0xFF)]
+                s1 += lw[base + ((v >> 8) & 0xFF)]
+                s2 += lw[base + ((v >> 16) & 0xFF)]
+                s3 += lw[base + (v >> 24)]
             sm[i], sm[i + 1], sm[i + 2], sm[i + 3] = s0, s1, s2, s3
             i += 4
         for r in range(i, n):
             _alive(a[0], tab, idx[start + r], n_fp, width)
             s0 = sm[r]
             for k in range(w):
-                s0 += leaf_w[lo[k] + lowest_bit(a[0, k])]
+                s0 += lw[k * stride + _exit_leaf(a[0, k])]
             sm[r] = s0
     for m in range(meta.shape[0]):
         kind, column = meta[m, 2], meta[m, 3]

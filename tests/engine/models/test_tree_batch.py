@@ -164,3 +164,21 @@ def test_masks_are_the_and_of_every_feature_row_for_any_width(n_fp):
     got = np.empty(37, dtype=np.uint16)
     _alive(got, table, ix, n_fp, 37)
     assert np.array_equal(got, np.bitwise_and.reduce(table[ix], axis=0))
+
+
+@pytest.mark.parametrize("dtype", [np.uint32, np.uint64])
+def test_wider_mask_types_find_the_same_exit_leaves(evaluator, btc_rows, dtype):
+    # the shipped trees' 16-bit masks widened with set high bits: the lowest set bit (the exit leaf)
+    # is unchanged, so the scores must be too, with the leaf weights laid out at the wider stride
+    ev = evaluator
+    x = btc_rows[::5]
+    want = ev.predict_batch_rowwise(x)
+    wide = ev.bins.table.astype(dtype) | ~dtype(0xFFFF)
+    bins = type(ev.bins)(ev.bins.bounds, ev.bins.bound_offsets, ev.bins.row_offsets, wide)
+    layout = BatchLayout(bins, ev.layout, ev.meta)
+    assert layout.tables.dtype == dtype and layout.leaf_pad.size == (ev.layout.leaf_offsets.size - 1) * (
+        np.dtype(dtype).itemsize * 8
+    )
+    out = np.empty_like(want)
+    layout.score(np.ascontiguousarray(x), out)
+    assert out.tobytes() == want.tobytes()
