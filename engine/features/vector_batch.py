@@ -35,14 +35,14 @@ from engine.features.vector_kernel import (
     _H_LIQ_FAST,
     _H_LIQ_SLOW,
     _H_MACD,
+    _H_RING,
     _H_RSI,
     _H_VOLUME,
     _H_VOLZ,
+    _RING_HEADER,
     EMA_SIZE,
     N_FEATURES,
     N_LAGS,
-    _lag_return,
-    _push_close,
 )
 
 
@@ -74,6 +74,12 @@ def features_batch_local(s, open_, high, low, close, volume, matrix, extras):
     lags = np.empty(N_LAGS, dtype=np.int64)
     for j in range(N_LAGS):
         lags[j] = int(s[j])
+    # the ring of closes (_push_close / _lag_return) with its header in locals: no float-to-int
+    # conversions or modulo per lag, no reloads after each matrix store (which may alias ``s``)
+    o_ring = int(s[_H_RING])
+    ring_size, ring_count, ring_pos = s[o_ring], s[o_ring + 1], int(s[o_ring + 2])
+    ring_n = int(ring_size)
+    closes = o_ring + _RING_HEADER
     for i in range(close.shape[0]):
         o, h, lo, c, v = open_[i], high[i], low[i], close[i], volume[i]
         if not (
@@ -90,9 +96,23 @@ def features_batch_local(s, open_, high, low, close, volume, matrix, extras):
                 extras[i, j] = np.nan
             extras[i, 3] = 0.0
             continue
-        count = _push_close(s, c)
+        s[closes + ring_pos] = c
+        newest = ring_pos
+        ring_pos += 1
+        if ring_pos >= ring_n:
+            ring_pos = 0
+        ring_count += 1.0
+        if ring_count > ring_size:
+            ring_count = ring_size
         for j in range(N_LAGS):
-            matrix[i, j] = _lag_return(s, c, lags[j], count)
+            lag = lags[j]
+            if ring_count <= lag:
+                matrix[i, j] = np.nan
+            else:
+                at = newest - lag  # lag < ring_n: (newest - lag) % ring_n in one step
+                if at < 0:
+                    at += ring_n
+                matrix[i, j] = math.log(c / s[closes + at])
         cf, vf, e = ema_update(nf, kf, cf, vf, c)
         matrix[i, 4] = c / e - 1.0
         cs, vs, e = ema_update(ns, ks, cs, vs, c)
@@ -137,6 +157,7 @@ def features_batch_local(s, open_, high, low, close, volume, matrix, extras):
             if not math.isfinite(matrix[i, j]):
                 ready = 0.0
         extras[i, 3] = ready
+    s[o_ring + 1], s[o_ring + 2] = ring_count, float(ring_pos)
     s[o_ef + 2], s[o_ef + 3] = cf, vf
     s[o_es + 2], s[o_es + 3] = cs, vs
     s[o_r + 1], s[o_r + 2], s[o_r + 3], s[o_r + 4] = rc, rp, rg, rl
