@@ -46,6 +46,19 @@ from engine.features.vector_kernel import (
 )
 
 
+@njit(cache=True, inline="always")
+def _valid(o, h, lo, c, v):
+    # features_step's test of a bar (a missing bar leaves the state untouched)
+    return (
+        math.isfinite(o)
+        and math.isfinite(h)
+        and math.isfinite(lo)
+        and math.isfinite(c)
+        and math.isfinite(v)
+        and c > 0.0
+    )
+
+
 @njit(cache=True)
 def features_batch_local(s, open_, high, low, close, volume, matrix, extras):
     """``features_batch`` with the recursive states in locals: rows into ``matrix`` (N, 11), the extras
@@ -80,16 +93,24 @@ def features_batch_local(s, open_, high, low, close, volume, matrix, extras):
     ring_size, ring_count, ring_pos = s[o_ring], s[o_ring + 1], int(s[o_ring + 2])
     ring_n = int(ring_size)
     closes = o_ring + _RING_HEADER
-    for i in range(close.shape[0]):
+    # The logs are libm calls, and a call clobbers every float register holding the ~60 states above
+    # (spilled and reloaded around each of five calls per bar): the loop below takes the close ratios,
+    # and the logs of those same values are taken in passes of their own (features 3.38 -> 3.05 ms CPU).
+    n_rows = close.shape[0]
+    vz_log = np.empty(n_rows)  # log(close / previous valid close), as the vol_z step takes it
+    count, prev = vz_count, vz_prev
+    for i in range(n_rows):
+        c = close[i]
+        if _valid(open_[i], high[i], low[i], c, volume[i]):
+            if count == 0.0:
+                count = 1.0
+            else:
+                count += 1.0
+                vz_log[i] = math.log(c / prev)
+            prev = c
+    for i in range(n_rows):
         o, h, lo, c, v = open_[i], high[i], low[i], close[i], volume[i]
-        if not (
-            math.isfinite(o)
-            and math.isfinite(h)
-            and math.isfinite(lo)
-            and math.isfinite(c)
-            and math.isfinite(v)
-            and c > 0.0
-        ):
+        if not _valid(o, h, lo, c, v):
             for j in range(N_FEATURES):
                 matrix[i, j] = np.nan
             for j in range(3):
@@ -112,7 +133,7 @@ def features_batch_local(s, open_, high, low, close, volume, matrix, extras):
                 at = newest - lag  # lag < ring_n: (newest - lag) % ring_n in one step
                 if at < 0:
                     at += ring_n
-                matrix[i, j] = math.log(c / s[closes + at])
+                matrix[i, j] = c / s[closes + at]  # its log below
         cf, vf, e = ema_update(nf, kf, cf, vf, c)
         matrix[i, 4] = c / e - 1.0
         cs, vs, e = ema_update(ns, ks, cs, vs, c)
@@ -131,7 +152,7 @@ def features_batch_local(s, open_, high, low, close, volume, matrix, extras):
             vz_count = 1.0
         else:
             vz_count += 1.0
-            r1 = roll_push_local(s, o1 + ROLL_HEADER, n1, r1, math.log(c / vz_prev))
+            r1 = roll_push_local(s, o1 + ROLL_HEADER, n1, r1, vz_log[i])
             if r1[0] >= n1:
                 sigma = math.sqrt(roll_variance_local(n1, r1))
                 r2 = roll_push_local(s, o2 + ROLL_HEADER, n2, r2, sigma)
@@ -152,7 +173,12 @@ def features_batch_local(s, open_, high, low, close, volume, matrix, extras):
         extras[i, 0] = vol_z
         extras[i, 1] = atr
         extras[i, 2] = liquidity
-        ready = 1.0
+    for i in range(n_rows):
+        for j in range(N_LAGS):
+            x = matrix[i, j]
+            if x == x:  # a ratio (NaN: the lag is not there yet, or the bar is missing)
+                matrix[i, j] = math.log(x)
+        ready = 1.0  # a missing bar's row is all NaN: 0.0, as set above
         for j in range(N_FEATURES):
             if not math.isfinite(matrix[i, j]):
                 ready = 0.0
