@@ -157,14 +157,14 @@ def bin_rows(features, idx, fine, coarse, fine_off, coarse_off, n_bounds, row_of
                 blk[r] = 0
             # the block: how many blocks lie wholly below, four block ends per pass over the tile
             # (a quarter of the blk loads and stores: bin_rows 1.50 -> 1.33 ms CPU)
-            k, end = co, coarse_off[f + 1]
-            while k + 4 <= end:
-                t0, t1, t2, t3 = coarse[k], coarse[k + 1], coarse[k + 2], coarse[k + 3]
+            q, end = co, coarse_off[f + 1]
+            while q + 4 <= end:
+                t0, t1, t2, t3 = coarse[q], coarse[q + 1], coarse[q + 2], coarse[q + 3]
                 for r in range(m):
                     v = col[r]
                     blk[r] += np.int32(t0 < v) + np.int32(t1 < v) + np.int32(t2 < v) + np.int32(t3 < v)
-                k += 4
-            for k in range(k, end):
+                q += 4
+            for k in range(q, end):
                 t = coarse[k]
                 for r in range(m):
                     blk[r] += np.int32(t < col[r])
