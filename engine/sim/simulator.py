@@ -140,7 +140,7 @@ def penny_eligible(bars: EventBars, specs: Sequence[InstrumentSpec], config: Aur
 
 def timestamp_group_sizes(ts: np.ndarray) -> np.ndarray:
     """Per event, how many events share its timestamp; run lengths when ``ts`` is sorted (as bars in
-    processing order are: 0.03 ms instead of np.unique's sort, 0.19 ms, on 30,240 bars)."""
+    processing order are: 0.07 ms instead of np.unique's sort, 0.20 ms, on 30,240 bars)."""
     n = ts.shape[0]
     if n and bool(np.all(ts[1:] >= ts[:-1])):
         starts = np.flatnonzero(np.concatenate(([True], ts[1:] != ts[:-1])))
