@@ -162,7 +162,9 @@ def decide_parts(
     ``(base, penalties, score, action, size, weights, reason_tags)``; ``rl_available`` is
     ``ppo_hint is not None``."""
     terms = _terms_of(policy, ppo_hint is not None)
-    return decide_with(terms, p_short, p_mid, ppo_hint, vol_z, sentiment, liquidity, correlation, bucket_limit_pct)
+    return decide_with(
+        terms, p_short, p_mid, ppo_hint, vol_z, sentiment, liquidity, correlation, bucket_limit_pct
+    )
 
 
 def terms_for(policy: Policy, rl_available: bool) -> _Terms:
