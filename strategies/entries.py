@@ -51,7 +51,7 @@ class EntryMixin:
         features = st.features
         vol_z = features.vol_z
         news = st.news
-        base, penalties, score, action, size, weights, tags = decide_with(
+        base, penalties, score, action, size, _, tags = decide_with(
             ctx.terms,
             p_short,
             p_mid,
@@ -76,7 +76,6 @@ class EntryMixin:
             action=action,
             size=size,
             reason_tags=tags,
-            weights=weights,
             volatility_zscore=vol_z if _isfinite(vol_z) else None,
             correlation=float(correlation) if _isfinite(correlation) else None,
             news_ids=news.contributors(ts),
@@ -262,6 +261,6 @@ class _DecisionContext:
             size=0.0,
             reason_tags=(),
             policy_version=policy.version,
-            weights={},
+            weights=self.terms.weights,  # what decide_with returns with these terms, every time
             rl_available=ppo is not None,
         )
