@@ -161,8 +161,32 @@ def decide_parts(
     """:func:`decide` on plain arguments (the strategy's per-bar path: no input or result struct):
     ``(base, penalties, score, action, size, weights, reason_tags)``; ``rl_available`` is
     ``ppo_hint is not None``."""
+    terms = _terms_of(policy, ppo_hint is not None)
+    return decide_with(
+        terms, p_short, p_mid, ppo_hint, vol_z, sentiment, liquidity, correlation, bucket_limit_pct
+    )
+
+
+def terms_for(policy: Policy, rl_available: bool) -> _Terms:
+    """What :func:`decide_with` reads from ``policy``: a caller deciding many bars under one policy
+    looks it up once (its ``weights`` dict is shared by those decisions: read it, never mutate it)."""
+    return _terms_of(policy, rl_available)
+
+
+def decide_with(
+    t: _Terms,
+    p_short: float,
+    p_mid: float,
+    ppo_hint: float | None,
+    vol_z: float,
+    sentiment: float,
+    liquidity: float,
+    correlation: float,
+    bucket_limit_pct: float,
+) -> tuple[float, dict[str, float], float, str, float, dict[str, float], tuple[str, ...]]:
+    """:func:`decide_parts` on the terms of :func:`terms_for` (``ppo_hint is not None`` must be the
+    ``rl_available`` they were looked up with)."""
     rl_available = ppo_hint is not None
-    t = _terms_of(policy, rl_available)
     base = t.w_short * p_short + t.w_mid * p_mid
     if rl_available:
         base += t.w_rl * sigmoid(ppo_hint)

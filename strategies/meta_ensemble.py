@@ -92,6 +92,7 @@ class _InstrumentState:
         "fused",
         "scored_policy",
         "adv",
+        "decide_ctx",
     )
 
     def __init__(self, spec: InstrumentSpec, cfg: AureusConfig) -> None:
@@ -116,6 +117,7 @@ class _InstrumentState:
         self.fused: FusedBarStep | None = None  # features + models in one call (engine.models.fused_step)
         self.scored_policy = None  # the policy whose masked row gave fused.scores (None: not scored)
         self.adv = None  # the risk desk's DailyValueTracker of this instrument (set on start)
+        self.decide_ctx = None  # strategies.entries._DecisionContext of the config in force
 
 
 def _warm_kernels(cfg: AureusConfig) -> None:
@@ -333,7 +335,8 @@ class MetaEnsembleStrategy(
         fused = st.fused
         if fused is not None:  # the models score the row here, masked by the policy now in force
             policy = self.cfg.policy
-            fused.mask(policy.disabled_features)
+            if st.scored_policy is not policy:  # the mask changes only with the policy
+                fused.mask(policy.disabled_features)
             ready = fused.step(bar.open.as_double(), bar.high.as_double(), bar.low.as_double(), close, volume)
             st.scored_policy = policy if ready else None
             st.row = fused.row

@@ -36,11 +36,14 @@ class DirectionScorer:
 
     def on_close(self, instrument: str, ts: int, close: float) -> None:
         """A bar's close (non-decreasing ``ts`` per instrument)."""
-        times = self._times.setdefault(instrument, [])
-        if times and ts < times[-1]:
+        times = self._times.get(instrument)  # not setdefault: it builds a new list on every call
+        if times is None:
+            times = self._times[instrument] = []
+            self._closes[instrument] = []
+        elif times and ts < times[-1]:
             raise ValueError(f"{instrument}: close at {ts} before the last one at {times[-1]}")
         times.append(ts)
-        self._closes.setdefault(instrument, []).append(close)
+        self._closes[instrument].append(close)
 
     def on_decision(self, instrument: str, ts: int, action: str) -> None:
         """A decision; BUY and SELL wait for their horizon, HOLD is ignored."""

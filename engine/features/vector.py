@@ -312,19 +312,19 @@ class IncrementalFeatures:
     @property
     def ready(self) -> bool:
         """True when every column of the last row is finite."""
-        return self._out[vk.OUT_READY] != 0.0
+        return self._out.item(vk.OUT_READY) != 0.0
 
     @property
     def vol_z(self) -> float:
         """Volatility z-score of the last bar (NaN during warm-up)."""
-        return float(self._out[vk.OUT_VOL_Z])
+        return self._out.item(vk.OUT_VOL_Z)
 
     @property
     def atr(self) -> float:
         """Raw ATR (price units, ``atr_period``) of the last bar (NaN during warm-up)."""
-        return float(self._out[vk.OUT_ATR])
+        return self._out.item(vk.OUT_ATR)
 
     @property
     def liquidity(self) -> float:
         """clip(EMA(volume, fast) / EMA(volume, slow), 0, 1); 0.0 when the slow EMA is 0; NaN in warm-up."""
-        return float(self._out[vk.OUT_LIQUIDITY])
+        return self._out.item(vk.OUT_LIQUIDITY)

@@ -13,6 +13,8 @@ tail); :func:`fused_step_for` returns ``None`` otherwise and the caller keeps th
 
 from __future__ import annotations
 
+import weakref
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -26,20 +28,33 @@ from engine.models.tree_numba import _output
 
 
 @njit(cache=True)
-def _bar_kernel(
-    state, open_, high, low, close, volume, out, keep, x, alive, meta, scores,
-    bounds, bound_off, row_off, table, leaf_off, leaf_w,
-):  # fmt: skip
+def _bar_kernel(state, out, scores, xk, alive, ints, reals, table, open_, high, low, close, volume):
     features_step(state, open_, high, low, close, volume, out)
     if out[OUT_READY] == 0.0:
         return False
-    for f in range(x.shape[0]):
-        x[f] = np.float32(out[f]) if keep[f] else np.float32(0.0)
-    bin_exit_masks(x, alive, bounds, bound_off, row_off, table)
-    for m in range(meta.shape[0]):
-        s = bin_tree_sum(alive, leaf_off, leaf_w, meta[m, 0], meta[m, 1])
-        scores[m] = np.float64(_output(s, meta[m, 2], meta[m, 3]))
+    n = xk.shape[0] // 2  # xk: the float32 row, then the keep flags (1.0 / 0.0)
+    x = xk[:n]
+    for f in range(n):
+        x[f] = np.float32(out[f]) if xk[n + f] != 0.0 else np.float32(0.0)
+    n_bounds, meta_at = ints[0], ints.shape[0] - 4 * scores.shape[0]  # see _pack
+    bin_exit_masks(x, alive, reals[:n_bounds], ints[1 : n + 2], ints[n + 2 : 2 * n + 2], table)
+    leaf_off, leaf_w = ints[2 * n + 2 : meta_at], reals[n_bounds:]
+    for m in range(scores.shape[0]):
+        at = meta_at + 4 * m  # a row of the evaluator's meta: first tree, end tree, output kind, column
+        s = bin_tree_sum(alive, leaf_off, leaf_w, ints[at], ints[at + 1])
+        scores[m] = np.float64(_output(s, ints[at + 2], ints[at + 3]))
     return True
+
+
+def _pack(trees) -> tuple[np.ndarray, np.ndarray]:
+    """The binned evaluator's arrays as two (each argument of a numba call costs ~0.1 µs to unbox):
+    int64 ``[n_bounds, bound_offsets, row_offsets, leaf_offsets, meta]`` and float32
+    ``[bounds, leaf_weights]``. Read-only, shared by every instrument of the bundle."""
+    bounds, bound_off, row_off, _, leaf_off, leaf_w = trees._bins
+    ints = np.concatenate(([bounds.size], bound_off, row_off, leaf_off, trees.meta.ravel())).astype(np.int64)
+    reals = np.concatenate((bounds, leaf_w)).astype(np.float32)
+    ints.flags.writeable = reals.flags.writeable = False
+    return ints, reals
 
 
 _COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
@@ -55,43 +70,47 @@ class FusedBarStep:
         ``liquidity`` and its row read as after ``update``.
     trees : engine.models.tree_numba.TreeBundleEvaluator
         The bundle's binned evaluator (``method == "bins"``), one program per model.
+    packed : tuple, optional
+        ``_pack(trees)``, when the caller shares it between instruments (built here otherwise).
 
     Attributes
     ----------
+    step : callable
+        ``step(open, high, low, close, volume) -> bool``: consume one bar (floats); return whether the row
+        is ready, and then :attr:`scores` are its. A partial of the kernel: no Python frame per bar.
     scores : numpy.ndarray
         ``(n_models,)`` float64: the last ready row's scores, in bundle order.
     row : numpy.ndarray
         The feature row of the last bar (a view of the feature state's buffer).
     """
 
-    __slots__ = ("_args", "_disabled", "_keep", "_state", "_out", "row", "scores")
+    __slots__ = ("_disabled", "_keep", "row", "scores", "step")
 
-    def __init__(self, features: IncrementalFeatures, trees) -> None:
+    def __init__(self, features: IncrementalFeatures, trees, packed=None) -> None:
         if trees.bins is None:
             raise ValueError("the fused step needs the binned tree layout")
-        self._state = features._state
-        self._out = features._out
         self.row = features._row
         self.scores = np.zeros(trees.n_models)
-        self._keep = np.ones(len(FEATURE_NAMES), dtype=np.uint8)
+        n = trees.n_features
+        xk = np.zeros(2 * n, dtype=np.float32)
+        self._keep = xk[n:]
+        self._keep[:] = 1.0
         self._disabled: tuple[str, ...] = ()
-        x = np.zeros(trees.n_features, dtype=np.float32)
         alive = np.zeros_like(trees._alive_bins)
-        self._args = (self._keep, x, alive, trees.meta, self.scores, *trees._bins)
+        ints, reals = packed if packed is not None else _pack(trees)
+        self.step = partial(
+            _bar_kernel, features._state, features._out, self.scores, xk, alive, ints, reals, trees._bins[3]
+        )
 
     def mask(self, disabled: tuple[str, ...]) -> None:
         """Score with these features set to 0 from the next bar on (a policy's ``disabled_features``)."""
         if disabled == self._disabled:
             return
-        self._keep[:] = 1
+        self._keep[:] = 1.0
         for name in disabled:
             if name in _COLUMN:
-                self._keep[_COLUMN[name]] = 0
+                self._keep[_COLUMN[name]] = 0.0
         self._disabled = tuple(disabled)
-
-    def step(self, open_: float, high: float, low: float, close: float, volume: float) -> bool:
-        """Consume one bar (floats); return whether the row is ready, and then :attr:`scores` are its."""
-        return _bar_kernel(self._state, open_, high, low, close, volume, self._out, *self._args)
 
 
 def fused_step_for(features: IncrementalFeatures, bundle) -> FusedBarStep | None:
@@ -102,9 +121,17 @@ def fused_step_for(features: IncrementalFeatures, bundle) -> FusedBarStep | None
         return None
     if evaluator.trees.n_models != len(bundle.names) or evaluator.trees.n_features != len(FEATURE_NAMES):
         return None
+    trees = evaluator.trees
+    packed = _PACKED.get(trees)
+    if packed is None:
+        packed = _PACKED[trees] = _pack(trees)
     # compile (or load from numba's cache) now, on a scratch state, not on the first bar
-    FusedBarStep(IncrementalFeatures(features.params), evaluator.trees).step(1.0, 1.0, 1.0, 1.0, 1.0)
-    return FusedBarStep(features, evaluator.trees)
+    FusedBarStep(IncrementalFeatures(features.params), trees, packed).step(1.0, 1.0, 1.0, 1.0, 1.0)
+    return FusedBarStep(features, trees, packed)
+
+
+# per evaluator: its packed arrays, built once for every instrument of the bundle
+_PACKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 _HERE = Path(__file__).resolve().parent

@@ -16,6 +16,8 @@ from engine.metrics import NS_PER_DAY, utc_day  # noqa: F401  (utc_day: re-expor
 if TYPE_CHECKING:
     from engine.risk.clamp import OrderRequest
 
+_INF = math.inf
+
 
 class DailyValueTracker:
     """Average daily traded value (price x volume) over the last completed UTC days, updated per bar.
@@ -54,7 +56,7 @@ class DailyValueTracker:
             Bar volume in units of the instrument.
         """
         value = price * volume
-        if not (value >= 0.0 and math.isfinite(value)):
+        if not 0.0 <= value < _INF:  # finite and >= 0 (NaN compares false)
             return
         day = (ts_ns - 1) // NS_PER_DAY  # utc_day, inlined: this runs on every bar
         current = self._current_day

@@ -84,6 +84,7 @@ def test_late_and_invalid_bars_are_ignored() -> None:
     tracker.update(at(10, 6), 1.0, 1_000.0)  # a late bar of a completed day
     tracker.update(at(11, 6), math.nan, 1.0)
     tracker.update(at(11, 7), 1.0, -5.0)
+    tracker.update(at(11, 8), math.inf, 1.0)  # not finite: ignored as well
 
     assert tracker.adv == 100.0
     assert tracker.today_value == 10.0
