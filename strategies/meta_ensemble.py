@@ -396,14 +396,15 @@ class MetaEnsembleStrategy(
             for name in instruments if not replayed else (i.value for i in ids):
                 self._decided_pending[name] = ts
         nav = self._nav()
+        supervisor = self.risk.supervisor
         update = self.risk.mark(ts, nav)  # every price update marks the book (kill switch)
         if update.trading_state is not None and update.trading_state != "HALTED":
             self._trading_state(update.trading_state)
-        pending = self.risk.supervisor.flatten_pending and self._flattening is None  # killed, then restarted
-        if trade and (update.flatten or pending):
+        # flatten_pending: killed, then restarted before the flatten
+        if trade and (update.flatten or (supervisor.flatten_pending and self._flattening is None)):
             self._kill(ts)
         notionals = self._signed_notionals()  # positions change on fills, never inside this handler
-        if trade and not self.risk.halted:
+        if trade and not supervisor.halted:
             for instrument_id in ids:
                 st = self._state[instrument_id]
                 if st.stop_order is not None:
