@@ -48,7 +48,7 @@ def _run(rows: list[EquityRow], *, reuse: bool) -> float:
             emit(EQUITY, row)
     else:
         for row in rows:
-            sink._fired_key = None
+            sink._fired_inputs = None
             emit(EQUITY, row)
     return (time.process_time() - t0) / len(rows) * 1e6
 

@@ -1,5 +1,5 @@
 """The sink's per-step trigger check reuses the last result only when every input is the same: what it
-uses each step equals ``fired_on`` on that step's inputs, through flat stretches, moves and put/call data."""
+uses each step equals ``fired_on`` on that step's inputs (the sink calls ``fired_of``, the same check on the inputs tuple), through flat stretches, moves and put/call data."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import random
 
 from engine.config import AureusConfig
 from engine.escalation.sink import EscalationSink
+from engine.escalation.triggers import TriggerEvaluator
 from engine.journal import EquityRow
 from engine.sink import EQUITY, CollectingSink
 from schemas.options import PutCallOpenInterest
@@ -34,14 +35,15 @@ def _row(ts: int, nav: float, day_pnl_pct: float, core: float) -> EquityRow:
 def test_fired_used_each_step_equals_fired_on_its_inputs():
     sink = EscalationSink(CollectingSink(), AureusConfig().escalation, {"BTCUSDT.BINANCE": "core"})
     calls = 0
-    plain = sink.triggers.fired_on
+    plain = TriggerEvaluator(AureusConfig().escalation).fired_on  # a separate one: its calls are not counted
+    of = sink.triggers.fired_of
 
     def counted(*args):
         nonlocal calls
         calls += 1
-        return plain(*args)
+        return of(*args)
 
-    sink.triggers.fired_on = counted
+    sink.triggers.fired_of = counted
     rng = random.Random(11)
     ts, nav, day_pnl, core = T, 100_000.0, 0.0, 0.0
     kinds = set()
