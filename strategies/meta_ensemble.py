@@ -385,7 +385,7 @@ class MetaEnsembleStrategy(
                 self._next_purge_ts = ts + self._purge_ns
         # every instrument's bar in (the batch's own tuple): the ids kept for it
         ids = self._all_ids if instruments is self._batch.everything else [self._ids[i] for i in instruments]
-        correlations = self._correlations(ids)
+        correlations = self._correlations(ids) if self._reference else self._unit_correlations
         replayed = {i for i in instruments if ts <= self._decided.get(i, -1)} if self._decided else None
         if replayed:  # a restart's warm-up: these bars were decided before; features only
             self.journal.counters["bars_replayed_not_decided"] += len(replayed)
@@ -422,7 +422,7 @@ class MetaEnsembleStrategy(
                     # scores hold only while the policy they were masked with is still the one in force
                     batch = scores.get(instrument_id) if self.cfg.policy is policy else None
                     self._decide_and_act(instrument_id, st, st.row, correlation, st.last_close, ts, batch)
-        if math.isfinite(nav) and nav > 0.0:
+        if 0.0 < nav < math.inf:  # finite and positive (NaN fails both comparisons)
             self._record_equity(ts, nav, notionals)
         else:  # exposure in percent of such a NAV means nothing; the kill switch has fired
             self.journal.counters["equity_rows_nav_invalid"] += 1

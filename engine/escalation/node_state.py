@@ -224,7 +224,7 @@ class NodeStateTracker:
             self.vol_z,
             self.correlation,
             self._recent_sum / recent if recent >= MIN_SCORED else None,
-            self._baseline(),
+            self._baseline_hits / self._baseline_n if self._baseline_n >= MIN_SCORED else None,  # _baseline()
             risk[1],
         )
 
