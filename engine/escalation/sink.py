@@ -65,9 +65,7 @@ class EscalationSink:
         self._usage_row: tuple[float, float, float] | None = None  # bucket columns of the last row
         self._usage: dict[str, float] = {}
         self._put_call: dict[str, float] = {}
-        self._fired_inputs: tuple | None = None  # the last check's trigger inputs
-        self._fired_put_call: float | None = None  # and put/call ratio
-        self._fired: list[str] = []  # and what fired on them (read only, never mutated)
+        self._fired: list[str] = []  # what the last step's check found (read only, never mutated)
 
     def emit(self, channel: str, message: Any) -> None:
         """Forward ``message``; after an equity row, emit the requests the triggers raise."""
@@ -137,16 +135,12 @@ class EscalationSink:
             for hit in hits:
                 tracker.on_scored_decision(hit)
         put_call = self._put_call_ratio(ts) if self._options_pending or self._put_call else None
-        # the full snapshot (bodies' buckets, P&L split, turnover, trades) only when a request will go out
-        # fired_of is a pure function of its inputs: a step where none moved (a flat book) fires the same
-        inputs = tracker.trigger_inputs()
-        if inputs == self._fired_inputs and put_call == self._fired_put_call:
-            fired = self._fired
-        else:
-            fired = self._fired = self.triggers.fired_of(inputs, put_call)
-            self._fired_inputs = inputs
-            self._fired_put_call = put_call
-        if fired and self.triggers.due_among(ts, fired):
+        # the full snapshot (bodies' buckets, P&L split, turnover, trades) only when a request will go out;
+        # checked afresh each step: the inputs (the reference's vol z-score and correlation above all) move
+        # on nearly every one, and reusing the last check when none moved hit 0.6 % of BTCUSDT's steps
+        triggers = self.triggers
+        fired = self._fired = triggers.fired_of(tracker.trigger_inputs(), put_call)
+        if fired and triggers.due_among(ts, fired):
             state = tracker.snapshot(ts, put_call_ratio=put_call)
             self._publish(self.triggers.evaluate(state))
         if kill is not None:
