@@ -352,9 +352,7 @@ class RiskSupervisor:
         applied = s.demo_pending or s.post_kill_demo
         record = OverrideRecord(ts=ts, day=s.day, by=by, reason=reason, applied=applied)
         self._set_state(
-            _replace(
-                s, overrides=s.overrides + (record,), demo_override=s.demo_pending, post_kill_demo=False
-            )
+            _replace(s, overrides=s.overrides + (record,), demo_override=s.demo_pending, post_kill_demo=False)
         )
         changes = Changes()
         self._mode_change(ts, changes, mode_before, f"operator override by {by}")
@@ -426,9 +424,7 @@ class RiskSupervisor:
         if command.kind == "approve" and (command.answer is None or not command.call_id):
             raise RiskInputError(f"risk command {command.command_id}: approve needs answer and call_id")
         self._set_state(
-            _replace(
-                self._state, commands=(*self._state.commands, command.command_id)[-_COMMANDS_KEPT:]
-            )
+            _replace(self._state, commands=(*self._state.commands, command.command_id)[-_COMMANDS_KEPT:])
         )
         if command.kind == "override":
             return self.record_override(ts, by=command.by, reason=command.reason)
