@@ -1,5 +1,5 @@
 """CPU µs per flat-book step of the escalation sink (``EscalationSink.emit`` of an equity row), with the
-trigger check's reuse and with it defeated (the last inputs forgotten before each row), interleaved.
+reference instrument's market inputs still (as no decision came) and moving (as on every step of a replay).
 
 Usage::
 
@@ -39,16 +39,18 @@ def _rows(steps: int) -> list[EquityRow]:
     ]
 
 
-def _run(rows: list[EquityRow], *, reuse: bool) -> float:
+def _run(rows: list[EquityRow], *, moving: bool) -> float:
     sink = EscalationSink(CollectingSink(), AureusConfig().escalation, {"BTCUSDT.BINANCE": "core"})
     emit = sink.emit
+    on_market = sink.tracker.on_market
+    vol_z = [0.001 * (i % 1000) for i in range(len(rows))]
     t0 = time.process_time()
-    if reuse:
-        for row in rows:
+    if moving:
+        for row, z in zip(rows, vol_z, strict=True):
+            on_market(z, 0.5)
             emit(EQUITY, row)
     else:
         for row in rows:
-            sink._fired_key = None
             emit(EQUITY, row)
     return (time.process_time() - t0) / len(rows) * 1e6
 
@@ -60,9 +62,11 @@ def main() -> None:
     a = p.parse_args()
     rows = _rows(a.steps)
     for i in range(a.rounds):
-        plain = _run(rows, reuse=False)
-        reuse = _run(rows, reuse=True)
-        print(f"round {i + 1}: check every step {plain:.3f} µs/step, reused {reuse:.3f} µs/step")
+        still = _run(rows, moving=False)
+        moving = _run(rows, moving=True)
+        print(
+            f"round {i + 1}: inputs still {still:.3f} µs/step, moving {moving:.3f} µs/step (on_market each)"
+        )
 
 
 if __name__ == "__main__":

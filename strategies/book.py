@@ -11,7 +11,7 @@ import math
 
 from nautilus_trader.model.events import PositionClosed, PositionOpened
 
-from engine.exposure import FLAT, exposure
+from engine.exposure import exposure
 from engine.journal import EquityRow
 from strategies.trade_journal import trade_entry
 
@@ -130,20 +130,26 @@ class BookMixin:
         return nav
 
     def _record_equity(self, ts: int, nav: float, notionals: dict[str, float]) -> None:
-        expo = FLAT if notionals is self._flat_notionals else exposure(notionals, self._buckets, nav)
         supervisor = self.risk.supervisor
+        if notionals is self._flat_notionals:  # a flat book (most steps): every exposure is zero (FLAT)
+            gross = net = top = core = penny = fno = 0.0
+        else:
+            expo = exposure(notionals, self._buckets, nav)
+            gross, net, top = expo.gross_pct, expo.net_pct, expo.max_name_pct
+            buckets = expo.bucket_pct
+            core, penny, fno = buckets["core"], buckets["penny"], buckets["fno"]
         self.outputs.equity(
             EquityRow(
                 ts=ts,
                 nav=nav,
                 day_pnl_pct=supervisor.day_pnl * 100.0,  # against the supervisor's start-of-day NAV
-                gross_exposure_pct=expo.gross_pct,
-                net_exposure_pct=expo.net_pct,
-                max_name_exposure_pct=expo.max_name_pct,
-                bucket_core_pct=expo.bucket_pct["core"],
-                bucket_penny_pct=expo.bucket_pct["penny"],
-                bucket_fno_pct=expo.bucket_pct["fno"],
+                gross_exposure_pct=gross,
+                net_exposure_pct=net,
+                max_name_exposure_pct=top,
+                bucket_core_pct=core,
+                bucket_penny_pct=penny,
+                bucket_fno_pct=fno,
                 mode=supervisor.mode,
-                halted=int(supervisor.halted),
+                halted=1 if supervisor.halted else 0,
             )
         )

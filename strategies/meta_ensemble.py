@@ -388,7 +388,7 @@ class MetaEnsembleStrategy(
                 self._next_purge_ts = ts + self._purge_ns
         # every instrument's bar in (the batch's own tuple): the ids kept for it
         ids = self._all_ids if instruments is self._batch.everything else [self._ids[i] for i in instruments]
-        correlations = self._correlations(ids)
+        correlations = self._correlations(ids) if self._reference else self._unit_correlations
         replayed = {i for i in instruments if ts <= self._decided.get(i, -1)} if self._decided else None
         if replayed:  # a restart's warm-up: these bars were decided before; features only
             self.journal.counters["bars_replayed_not_decided"] += len(replayed)
@@ -399,14 +399,15 @@ class MetaEnsembleStrategy(
             for name in instruments if not replayed else (i.value for i in ids):
                 self._decided_pending[name] = ts
         nav = self._nav()
+        supervisor = self.risk.supervisor
         update = self.risk.mark(ts, nav)  # every price update marks the book (kill switch)
         if update.trading_state is not None and update.trading_state != "HALTED":
             self._trading_state(update.trading_state)
-        pending = self.risk.supervisor.flatten_pending and self._flattening is None  # killed, then restarted
-        if trade and (update.flatten or pending):
+        # flatten_pending: killed, then restarted before the flatten
+        if trade and (update.flatten or (supervisor.flatten_pending and self._flattening is None)):
             self._kill(ts)
         notionals = self._signed_notionals()  # positions change on fills, never inside this handler
-        if trade and not self.risk.halted:
+        if trade and not supervisor.halted:
             for instrument_id in ids:
                 st = self._state[instrument_id]
                 if st.stop_order is not None:
@@ -424,7 +425,7 @@ class MetaEnsembleStrategy(
                     # scores hold only while the policy they were masked with is still the one in force
                     batch = scores.get(instrument_id) if self.cfg.policy is policy else None
                     self._decide_and_act(instrument_id, st, st.row, correlation, st.last_close, ts, batch)
-        if math.isfinite(nav) and nav > 0.0:
+        if 0.0 < nav < math.inf:  # finite and positive (NaN fails both comparisons)
             self._record_equity(ts, nav, notionals)
         else:  # exposure in percent of such a NAV means nothing; the kill switch has fired
             self.journal.counters["equity_rows_nav_invalid"] += 1

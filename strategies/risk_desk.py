@@ -29,6 +29,8 @@ from schemas.risk import ClampHit, TradingStateChanged
 if TYPE_CHECKING:
     from strategies.outputs import StrategyOutputs
 
+_INF = math.inf
+
 
 class RiskDesk:
     """Risk state and decisions for one strategy; every method reads time from its ``ts`` argument."""
@@ -69,7 +71,7 @@ class RiskDesk:
 
         A NAV at or below zero or not finite cannot be marked: the kill switch fires (flatten and halt)
         with a critical alert, and nothing raises."""
-        if not (math.isfinite(nav) and nav > 0.0):
+        if not 0.0 < nav < _INF:  # not finite and positive (NaN fails both comparisons)
             self.outputs.alert(
                 alert(ts, "critical", "nav_invalid", f"NAV {nav!r} cannot be marked—flattening")
             )

@@ -14,7 +14,7 @@ from collections import deque
 import numpy as np
 
 from engine.escalation.triggers import NodeState
-from engine.metrics import sharpe_daily, utc_day
+from engine.metrics import NS_PER_DAY, sharpe_daily, utc_day
 from schemas.escalation import BucketUsage, PnlDecomposition, RecentTrade, TurnoverStats
 from schemas.tradelog import TradeLogEntry
 
@@ -74,7 +74,7 @@ class NodeStateTracker:
 
         ``bucket_usage`` is copied in, except when it is the very dict of the previous call: pass a new
         dict when the usage changed, never the same one mutated."""
-        day = utc_day(ts)
+        day = (ts - 1) // NS_PER_DAY  # utc_day, inlined: once per step
         if day == self._day and day == self._last_day and nav == self.nav:
             # the same NAV again on the latest day (a flat book): its close and peak already hold it
             self.day_pnl = day_pnl
@@ -224,7 +224,7 @@ class NodeStateTracker:
             self.vol_z,
             self.correlation,
             self._recent_sum / recent if recent >= MIN_SCORED else None,
-            self._baseline(),
+            self._baseline_hits / self._baseline_n if self._baseline_n >= MIN_SCORED else None,  # _baseline()
             risk[1],
         )
 

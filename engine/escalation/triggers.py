@@ -155,6 +155,35 @@ class TriggerEvaluator:
         kill_switch_reason: str = "",
     ) -> list[str]:
         """:meth:`fired` on the trigger inputs themselves (the :class:`NodeState` fields of those names)."""
+        inputs = (
+            drawdown_5d,
+            daily_pnl,
+            volatility_zscore,
+            correlation,
+            ensemble_accuracy,
+            baseline_accuracy,
+            rolling_sharpe,
+        )
+        return self.fired_of(inputs, put_call_ratio, kill_switch_reason)
+
+    def fired_of(
+        self,
+        inputs: tuple[float, float, float, float, float | None, float | None, float | None],
+        put_call_ratio: float | None,
+        kill_switch_reason: str = "",
+    ) -> list[str]:
+        """:meth:`fired_on` of a :meth:`~engine.escalation.node_state.NodeStateTracker.trigger_inputs` tuple
+        (drawdown, day P&L, vol z-score, correlation, accuracy, baseline, Sharpe): the sink's per-step
+        check passes the tuple as it is, without spreading it into arguments."""
+        (
+            drawdown_5d,
+            daily_pnl,
+            volatility_zscore,
+            correlation,
+            ensemble_accuracy,
+            baseline_accuracy,
+            rolling_sharpe,
+        ) = inputs
         dd_pct, loss_pct, vol_z, corr_min, drop_pp, sharpe_min, put_call_max = self._limits
         out: list[str] = []
         if drawdown_5d * 100.0 > dd_pct or -daily_pnl * 100.0 > loss_pct:

@@ -113,7 +113,7 @@ class RiskSupervisor:
         self._saved_ts = -mark_persist_interval_ns
         self._read_only = read_only
         state = loaded if loaded is not None else RiskState(configured_mode=configured_mode)
-        self._state = (
+        self._set_state(
             state if read_only and loaded is not None else _replace(state, configured_mode=configured_mode)
         )
         self._day = day_index(self._state.day) if self._state.day else None
@@ -126,37 +126,28 @@ class RiskSupervisor:
         """The current (immutable) state document."""
         return self._state
 
-    @property
-    def mode(self) -> Mode:
-        """Effective mode: ``demo`` on a post-kill or quarantine day, else the configured mode."""
-        return "demo" if self._state.in_demo else self._state.configured_mode
+    def _set_state(self, s: RiskState) -> None:
+        """Make ``s`` the current state, with what the per-step readers take from it: plain attributes,
+        read every step (mark, decisions, equity row), computed once per state rather than per read.
 
-    @property
-    def halted(self) -> bool:
-        """Whether the kill switch fired today (no new orders until the next trading day)."""
-        return self._state.halted
-
-    @property
-    def trading_state(self) -> TradingState:
-        """``"HALTED"`` on a kill day, else ``"ACTIVE"``."""
-        return "HALTED" if self._state.halted else "ACTIVE"
-
-    @property
-    def day_pnl(self) -> float:
-        """Today's P&L fraction, ``last_nav / sod_nav - 1`` (0 before the first mark)."""
-        s = self._state
-        return s.last_nav / s.sod_nav - 1.0 if s.sod_nav > 0 else 0.0
+        ``mode``: effective mode, ``demo`` on a post-kill or quarantine day, else the configured mode.
+        ``halted``: whether the kill switch fired today (no new orders until the next trading day).
+        ``trading_state``: ``"HALTED"`` on a kill day, else ``"ACTIVE"``.
+        ``day_pnl``: today's P&L fraction, ``last_nav / sod_nav - 1`` (0 before the first mark).
+        ``flatten_pending``: halted today and no flatten recorded since the kill (a restart between them).
+        """
+        self._state = s
+        halted = s.halted
+        self.mode: Mode = "demo" if s.in_demo else s.configured_mode
+        self.halted: bool = halted
+        self.trading_state: TradingState = "HALTED" if halted else "ACTIVE"
+        self.day_pnl: float = s.last_nav / s.sod_nav - 1.0 if s.sod_nav > 0 else 0.0
+        self.flatten_pending: bool = halted and (s.last_flatten is None or s.last_flatten.ts < s.halted_ts)
 
     @property
     def threshold(self) -> float:
         """Kill-switch threshold as a day P&L fraction (``-0.025`` for the seed's 2.5 %)."""
         return -self._kill.daily_loss_pct / 100.0
-
-    @property
-    def flatten_pending(self) -> bool:
-        """Halted today and no flatten recorded since the kill (e.g. a restart between the two)."""
-        s = self._state
-        return s.halted and (s.last_flatten is None or s.last_flatten.ts < s.halted_ts)
 
     @property
     def quarantine_days(self) -> tuple[str, ...]:
@@ -182,14 +173,9 @@ class RiskSupervisor:
         RiskInputError
             ``nav`` is not a finite positive number.
         """
-        try:
-            nav = float(nav)
-        except (TypeError, ValueError) as e:
-            raise RiskInputError(f"marked NAV must be a number, got {nav!r}") from e
-        if not (math.isfinite(nav) and nav > 0):
-            raise RiskInputError(f"marked NAV must be a finite positive number, got {nav!r}")
         today = (ts - 1) // NS_PER_DAY  # utc_day, inlined: a mark per step
         q = self._quiet
+        # checked before the NAV's own checks: q[1] is a finite positive float, so an equal NAV is one too
         if (
             q is not None
             and q[0] is self._state
@@ -199,6 +185,12 @@ class RiskSupervisor:
             and (q[3] or ts - self._saved_ts < self._mark_interval_ns)
         ):
             return q[4]  # what _mark_unchanged returned for this very state, NAV and day, nothing to write
+        try:
+            nav = float(nav)
+        except (TypeError, ValueError) as e:
+            raise RiskInputError(f"marked NAV must be a number, got {nav!r}") from e
+        if not (math.isfinite(nav) and nav > 0):
+            raise RiskInputError(f"marked NAV must be a finite positive number, got {nav!r}")
         unchanged = self._mark_unchanged(ts, today, nav)
         if unchanged is not None:
             return unchanged
@@ -220,7 +212,7 @@ class RiskSupervisor:
         if not s.halted and kill_threshold_crossed(pnl, self._kill.daily_loss_pct):
             s = self._fire(s, ts, pnl, changes)
             flatten = True
-        self._state = s
+        self._set_state(s)
         return self._finish(ts, changes, flatten=flatten, new_day=new_day, sip_entry=sip_entry)
 
     def _mark_unchanged(self, ts: int, today: int, nav: float) -> RiskUpdate | None:
@@ -263,7 +255,7 @@ class RiskSupervisor:
         if not s.halted:
             s = self._fire(s, ts, -1.0, changes, reason=reason)
             flatten = True
-        self._state = s
+        self._set_state(s)
         return self._finish(ts, changes, flatten=flatten, new_day=new_day, sip_entry=sip_entry)
 
     def _start_day(
@@ -311,7 +303,7 @@ class RiskSupervisor:
             message = quarantine_remaining_message(remaining + 1)
             ch.alerts.append(alert(ts, "warning", "quarantine_days_remaining", message))
         reason = "demo quarantine" if quarantine_today else "post-kill demo day" if post_kill else "demo over"
-        self._state = s
+        self._set_state(s)
         self._mode_change(ts, ch, mode_before, reason)
         return s, entry
 
@@ -359,8 +351,8 @@ class RiskSupervisor:
         mode_before = self.mode
         applied = s.demo_pending or s.post_kill_demo
         record = OverrideRecord(ts=ts, day=s.day, by=by, reason=reason, applied=applied)
-        self._state = _replace(
-            s, overrides=s.overrides + (record,), demo_override=s.demo_pending, post_kill_demo=False
+        self._set_state(
+            _replace(s, overrides=s.overrides + (record,), demo_override=s.demo_pending, post_kill_demo=False)
         )
         changes = Changes()
         self._mode_change(ts, changes, mode_before, f"operator override by {by}")
@@ -406,7 +398,7 @@ class RiskSupervisor:
                 demo_override=False,
                 post_kill_demo=False,
             )
-        self._state = s
+        self._set_state(s)
         self._mode_change(ts, changes, mode_before, "GPT-5 SANITY_JUDGE cleared demo")
         return self._finish(ts, changes)
 
@@ -414,7 +406,7 @@ class RiskSupervisor:
         """An operator forces demo for the rest of the current trading day (the next day is unaffected)."""
         before = self.mode
         day = self._state.day or day_string(utc_day(ts))
-        self._state = _replace(self._state, forced_demo_day=day)
+        self._set_state(_replace(self._state, forced_demo_day=day))
         changes = Changes()
         self._mode_change(ts, changes, before, f"forced to demo by {by}: {reason}")
         return self._finish(ts, changes)
@@ -431,8 +423,8 @@ class RiskSupervisor:
             return self._finish(ts, Changes())
         if command.kind == "approve" and (command.answer is None or not command.call_id):
             raise RiskInputError(f"risk command {command.command_id}: approve needs answer and call_id")
-        self._state = _replace(
-            self._state, commands=(*self._state.commands, command.command_id)[-_COMMANDS_KEPT:]
+        self._set_state(
+            _replace(self._state, commands=(*self._state.commands, command.command_id)[-_COMMANDS_KEPT:])
         )
         if command.kind == "override":
             return self.record_override(ts, by=command.by, reason=command.reason)
@@ -443,7 +435,7 @@ class RiskSupervisor:
     def record_flatten(self, ts: int, reason: str) -> None:
         """Record that the caller flattened every position (after ``flatten=True``, or by hand)."""
         s = self._state
-        self._state = _replace(s, last_flatten=FlattenRecord(ts=ts, reason=reason, day=s.day))
+        self._set_state(_replace(s, last_flatten=FlattenRecord(ts=ts, reason=reason, day=s.day)))
         self._save(ts)
 
     # --- internals --------------------------------------------------------------------------------
@@ -492,7 +484,7 @@ class RiskSupervisor:
                 merged[instrument] = bar_ts
         if merged == self._state.decided:
             return True
-        self._state = _replace(self._state, decided=merged)
+        self._set_state(_replace(self._state, decided=merged))
         return self.flush(ts)
 
     def flush(self, ts: int) -> bool:
@@ -526,7 +518,7 @@ class RiskSupervisor:
                 self._pending_alerts.append(alert(ts, "critical", "state_store_unavailable", message))
             self.persist_error = e
             return False
-        self._state = state
+        self._set_state(state)
         self._persisted_raw = raw
         if self.persist_error is not None:
             self._pending_alerts.append(
