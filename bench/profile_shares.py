@@ -56,6 +56,29 @@ def loop_samples(path: str):
                 yield frames[start:], int(count)
 
 
+_ONE_TIME = ("MetaEnsembleStrategy.on_start ", "MetaEnsembleStrategy.on_stop ")
+
+
+def outside_nautilus(path: str) -> tuple[float, float]:
+    """Share of the loop outside Nautilus: over every sample, and over the per-bar samples only.
+
+    The engine's first run starts the strategy (model loading in ``on_start``) and its last one stops it;
+    both happen once inside ``_run_chunk``, so the second figure leaves those samples out."""
+    counts = collections.Counter()
+    for frames, n in loop_samples(path):
+        owned = next((o for o in map(owner, reversed(frames[1:])) if o), "unattributed")
+        once = any(fr.startswith(_ONE_TIME) for fr in frames)
+        counts[("all", owned == "nautilus")] += n
+        if not once:
+            counts[("per_bar", owned == "nautilus")] += n
+
+    def share(kind: str) -> float:
+        total = counts[(kind, True)] + counts[(kind, False)]
+        return counts[(kind, False)] / total if total else float("nan")
+
+    return share("all"), share("per_bar")
+
+
 def shares(path: str, top: int = 15) -> None:
     """Print the loop's share per component, the top self-time frames and our top inclusive functions."""
     total = 0
@@ -83,6 +106,8 @@ def shares(path: str, top: int = 15) -> None:
     print(f"samples in the replay loop: {total}")
     for name, n in by_owner.most_common():
         print(f"  {name:14s} {100 * n / total:5.1f} %")
+    every, per_bar = outside_nautilus(path)
+    print(f"outside Nautilus: {100 * every:.1f} % of the loop, {100 * per_bar:.1f} % without start/stop")
     print("top self time (with the stdlib, interpreter and GC time it causes):")
     for (name, frame), n in self_time.most_common(top):
         print(f"  {100 * n / total:5.1f} %  [{name}] {frame}")
