@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import runpy
-from pathlib import Path
-
 from bench import (
     bench_kafka,
+    bench_kernels,
     bench_latency,
     bench_onnx,
     bench_peers,
@@ -16,8 +14,6 @@ from bench import (
     bench_sentiment,
 )
 
-HERE = Path(__file__).resolve().parent
-
 
 def main() -> None:
     print("== Aureus benchmarks (ratios are measured within this run; absolute numbers vary by machine) ==")
@@ -26,7 +22,7 @@ def main() -> None:
     bench_risk.main(decision_p50_us=latency["p50_us"])
     bench_sentiment.main()
     print("[c] numba batch kernels vs TA-Lib / pandas:")
-    runpy.run_path(str(HERE / "bench_kernels.py"), run_name="__main__")
+    bench_kernels.main()  # called, not run as a script: its SystemExit ended `make bench` here
     bench_kafka.main()
     bench_peers.main()
     bench_scaling.main()

@@ -19,8 +19,9 @@ import talib
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import engine.features as F  # noqa: E402
+from bench.common import SHARED_DATA  # noqa: E402
 
-DATA = Path("/work/shared/data/crypto_1m_2023-03_binanceus")
+DATA = SHARED_DATA / "crypto_1m_2023-03_binanceus"
 TARGET = 1_000_000
 REPEATS = 7
 
