@@ -153,8 +153,8 @@ class KafkaDataClient(LiveMarketDataClient):
         )
         try:
             await self._producer.start()
-            await self._consumer.start()
             self._consumer.subscribe([self._prefix + t for t in cfg.topics], listener=_WarmUpOnAssign(self))
+            await self._consumer.start()
         except KafkaError as e:
             raise KafkaUnavailableError(f"kafka at {cfg.bootstrap_servers} unavailable: {e}") from e
         self._stopping = False
