@@ -111,25 +111,34 @@ def roll_full(s, o):
 
 
 @njit(cache=True, inline="always")
-def roll_variance(s, o):
-    """Population variance of a full window; exactly 0.0 for a constant (or sub-rounding-floor) window."""
-    n = s[o]
-    if s[o + 6] >= n:
+def _window_variance(n, since, m2, mean):
+    """Population variance of a full window of ``n`` from its header values (``since``: the constant run's
+    length, ``m2``: sum of squared deviations); exactly 0.0 for a constant (or sub-rounding-floor) window."""
+    if since >= n:
         return 0.0
-    var = s[o + 4] / n
-    mean = s[o + 3]
+    var = m2 / n
     if var <= 4.0 * n * _EPS * mean * mean or var <= 0.0:
         return 0.0
     return var
 
 
 @njit(cache=True, inline="always")
-def roll_zscore(s, o, x):
-    """z-score of ``x`` (the newest value) against the full window; 0.0 for a constant window."""
-    var = roll_variance(s, o)
+def _zscore_of(x, mean, var):
     if var == 0.0:
         return 0.0
-    return (x - s[o + 3]) / math.sqrt(var)
+    return (x - mean) / math.sqrt(var)
+
+
+@njit(cache=True, inline="always")
+def roll_variance(s, o):
+    """Population variance of a full window; exactly 0.0 for a constant (or sub-rounding-floor) window."""
+    return _window_variance(s[o], s[o + 6], s[o + 4], s[o + 3])
+
+
+@njit(cache=True, inline="always")
+def roll_zscore(s, o, x):
+    """z-score of ``x`` (the newest value) against the full window; 0.0 for a constant window."""
+    return _zscore_of(x, s[o + 3], roll_variance(s, o))
 
 
 # The same block with its header in local variables (batch kernels): ``roll_load`` reads the header,
@@ -198,21 +207,12 @@ def roll_push_local(s, base, n, st, x):
 @njit(cache=True, inline="always")
 def roll_variance_local(n, st):
     """``roll_variance`` on header ``st``."""
-    if st[5] >= n:
-        return 0.0
-    var = st[3] / n
-    mean = st[2]
-    if var <= 4.0 * n * _EPS * mean * mean or var <= 0.0:
-        return 0.0
-    return var
+    return _window_variance(n, st[5], st[3], st[2])
 
 
 @njit(cache=True, inline="always")
 def roll_zscore_local(n, st, x):
-    var = roll_variance_local(n, st)
-    if var == 0.0:
-        return 0.0
-    return (x - st[2]) / math.sqrt(var)
+    return _zscore_of(x, st[2], roll_variance_local(n, st))
 
 
 # ------------------------------------------------------------------------------------ volume z-score
