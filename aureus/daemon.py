@@ -209,4 +209,6 @@ def _strategy(cfg: AureusConfig, specs, *, store, sink, paper: bool):
         venue_is_paper=paper,
         mark_persist_interval_s=cfg.node.mark_persist_interval_s,
     )
-    return MetaEnsembleStrategy(config, store=store, sink=sink)
+    strategy = MetaEnsembleStrategy(config, store=store, sink=sink)
+    strategy.prepare()  # a missing or broken model fails here, before the node connects to anything
+    return strategy

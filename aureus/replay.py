@@ -107,6 +107,7 @@ def _run(config, recording, manifest, data_path, run, console, state, engine_hoo
         sink=triggers,
         models_dir=models_dir,
     )
+    strategy.prepare()  # models loaded and kernels compiled before the engine's loop, not inside it
     engine.add_strategy(strategy)
     strategy.bind_trading_state(trading_state_setter(engine.kernel.risk_engine))
 

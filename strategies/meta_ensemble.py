@@ -149,6 +149,7 @@ class MetaEnsembleStrategy(
         self._models: ModelBundle | None = None
         self._touch: dict = {}
         self._ppo = None
+        self._prepared: tuple | None = None  # (models, PPO, touch models) loaded by prepare(), not yet used
         self._venue_currency: dict = {}
         # the book as last read from Nautilus (strategies.book): None = read it again
         self._cash: float | None = None
@@ -218,18 +219,33 @@ class MetaEnsembleStrategy(
         self._set_trading_state = setter
 
     # ------------------------------------------------------------------ lifecycle
-    def on_start(self) -> None:
+    def prepare(self) -> None:
+        """Load the models and compile (or load from numba's cache) their fused bar kernel now, before the
+        engine runs, so the first run's loop does not pay for it; :meth:`on_start` takes them from here (a
+        restart loads them afresh). Optional: without it, :meth:`on_start` loads them itself."""
+        if self._prepared is None:
+            self._prepared = self._load_models()
+
+    def _load_models(self) -> tuple:
         models_dir = Path(self.config.models_dir)
         providers = None if self.cfg.models.prefer_gpu else ["CPUExecutionProvider"]
-        self._models = ModelBundle.load(
-            models_dir, params=self.cfg.features, providers=providers, cpu_runtime=self.cfg.models.cpu_runtime
-        )
-        self._ppo = load_optional(models_dir, "ppo_size_hint", params=self.cfg.features, providers=providers)
+        params = self.cfg.features
+        runtime = self.cfg.models.cpu_runtime
+        models = ModelBundle.load(models_dir, params=params, providers=providers, cpu_runtime=runtime)
+        ppo = load_optional(models_dir, "ppo_size_hint", params=params, providers=providers)
         # optional first-touch models of a walk-forward set: calibrated P(win) of a long / short entry
-        self._touch = {
-            side: load_optional(models_dir, name, params=self.cfg.features, providers=providers)
+        touch = {
+            side: load_optional(models_dir, name, params=params, providers=providers)
             for side, name in ((1, "p_touch"), (-1, "p_touch_short"))
         }
+        fused_step_for(IncrementalFeatures(params), models)  # compiles the kernel on a scratch state
+        if len(self._bar_types) > 1:  # steps of several instruments score in one batch call: compile it too
+            models.predict_batch(np.zeros((2, models.n_features)))
+        return models, ppo, touch
+
+    def on_start(self) -> None:
+        prepared, self._prepared = self._prepared, None
+        self._models, self._ppo, self._touch = prepared or self._load_models()
         if self._ppo is None:
             self.outputs.alerts(self.risk.failsafe.rl_missing(self.clock.timestamp_ns()))
             self.log.warning("RL size-hint model missing: predictors only, sizes halved")
