@@ -50,6 +50,8 @@ def _run(config, recording, specs, strategy) -> tuple[float, int]:
     if hasattr(strategy, "bind_trading_state"):
         strategy.bind_trading_state(trading_state_setter(engine.kernel.risk_engine))
     t0 = time.perf_counter()
+    if hasattr(strategy, "prepare"):  # as aureus replay does; timed, so the model loading still counts
+        strategy.prepare()
     seen = feed_recording(engine, recording, specs, chunk_events=config.replay.chunk_events)
     engine.end()
     elapsed = time.perf_counter() - t0  # no dispose(): see aureus/replay.py
