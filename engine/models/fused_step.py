@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-from numba import njit
+from numba import float64, njit, typeof
 
 from engine.features._cache_guard import flush_if_dependencies_changed
 from engine.features.vector import FEATURE_NAMES, IncrementalFeatures
@@ -98,9 +98,8 @@ class FusedBarStep:
         self._disabled: tuple[str, ...] = ()
         alive = np.zeros_like(trees._alive_bins)
         ints, reals = packed if packed is not None else _pack(trees)
-        self.step = partial(
-            _bar_kernel, features._state, features._out, self.scores, xk, alive, ints, reals, trees._bins[3]
-        )
+        arrays = (features._state, features._out, self.scores, xk, alive, ints, reals, trees._bins[3])
+        self.step = partial(_compiled(arrays), *arrays)
 
     def mask(self, disabled: tuple[str, ...]) -> None:
         """Score with these features set to 0 from the next bar on (a policy's ``disabled_features``)."""
@@ -111,6 +110,14 @@ class FusedBarStep:
             if name in _COLUMN:
                 self._keep[_COLUMN[name]] = 0.0
         self._disabled = tuple(disabled)
+
+
+def _compiled(arrays: tuple[np.ndarray, ...]):
+    """The kernel compiled (or loaded from numba's cache) for these arrays and five float64 bar values, as
+    its direct entry point: the dispatcher resolves every argument's type on each call, ~0.4 µs of a
+    ~1 µs call with eight arrays. The arrays are fixed for the step's life, so their types cannot change;
+    the bar values are unboxed as float64 either way."""
+    return _bar_kernel.compile(tuple(typeof(a) for a in arrays) + (float64,) * 5)
 
 
 def fused_step_for(features: IncrementalFeatures, bundle) -> FusedBarStep | None:
