@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from engine.journal import EquityRow, RunJournal
-from engine.sink import EQUITY, TRADES, CollectingSink, EventSink
+from engine.sink import TRADES, CollectingSink, EventSink, equity_emitter
 from schemas.alerts import Alert
 from schemas.orders import Fill, OrderIntent
 from schemas.signals import EnsembleDecision
@@ -31,6 +31,7 @@ class StrategyOutputs:
 
     def __init__(self, sink: EventSink | None = None) -> None:
         self.sink: EventSink = sink if sink is not None else CollectingSink()
+        self._emit_equity = equity_emitter(self.sink)
         self.journal = RunJournal()
         self._held: list[tuple[int, str, int, str, Any]] = []
         self._sequence: dict[str, int] = {}
@@ -62,8 +63,8 @@ class StrategyOutputs:
         self.sink.emit(ORDERS, intent)
 
     def equity(self, row: EquityRow) -> None:
-        """Emit the portfolio's row for one timestamp."""
-        self.sink.emit(EQUITY, row)
+        """Emit the portfolio's row for one timestamp (on the ``equity`` channel)."""
+        self._emit_equity(row)
 
     def hold_fill(self, fill: Fill) -> None:
         """Hold a fill until the next :meth:`flush`."""

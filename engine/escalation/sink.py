@@ -21,6 +21,7 @@ import msgspec
 from engine.config import EscalationConfig
 from engine.escalation.accuracy import DirectionScorer
 from engine.escalation.node_state import NodeStateTracker
+from engine.escalation.step_check import StepCheck
 from engine.escalation.triggers import NodeState, TriggerEvaluator
 from engine.journal import EquityRow
 from engine.sink import EQUITY, TRADES, EventSink
@@ -65,16 +66,15 @@ class EscalationSink:
         self._usage_row: tuple[float, float, float] | None = None  # bucket columns of the last row
         self._usage: dict[str, float] = {}
         self._put_call: dict[str, float] = {}
-        self._fired: list[str] = []  # what the last step's check found (read only, never mutated)
+        self.check = StepCheck(self.triggers, self.tracker)
 
     def emit(self, channel: str, message: Any) -> None:
         """Forward ``message``; after an equity row, emit the requests the triggers raise."""
+        if channel == EQUITY and isinstance(message, EquityRow):
+            self.emit_equity(message)
+            return
         self._emit(channel, message)
-        # the two channels of every step first
-        if channel == EQUITY:
-            if isinstance(message, EquityRow):
-                self._step(message)
-        elif channel == SIGNALS:
+        if channel == SIGNALS:  # the other channel of every step first
             if isinstance(message, EnsembleDecision):
                 self.accuracy.on_decision(message.instrument, message.ts_event, message.action)
                 if message.instrument == self._reference:
@@ -111,7 +111,10 @@ class EscalationSink:
                     self._put_call[m.instrument] = ratio
         return max(self._put_call.values(), default=None)
 
-    def _step(self, row: EquityRow) -> None:
+    def emit_equity(self, row: EquityRow) -> None:
+        """``emit(EQUITY, row)`` without the channel dispatch (the strategy's outputs call it per step):
+        forward the portfolio step's row, then emit the requests the triggers raise."""
+        self._emit(EQUITY, row)
         ts = row.ts
         self._last_ts = ts
         tracker = self.tracker
@@ -135,12 +138,8 @@ class EscalationSink:
             for hit in hits:
                 tracker.on_scored_decision(hit)
         put_call = self._put_call_ratio(ts) if self._options_pending or self._put_call else None
-        # the full snapshot (bodies' buckets, P&L split, turnover, trades) only when a request will go out;
-        # checked afresh each step: the inputs (the reference's vol z-score and correlation above all) move
-        # on nearly every one, and reusing the last check when none moved hit 0.6 % of BTCUSDT's steps
-        triggers = self.triggers
-        fired = self._fired = triggers.fired_of(tracker.trigger_inputs(), put_call)
-        if fired and triggers.due_among(ts, fired):
+        # the full snapshot (bodies' buckets, P&L split, turnover, trades) only when a request will go out
+        if self.check.due(ts, put_call):
             state = tracker.snapshot(ts, put_call_ratio=put_call)
             self._publish(self.triggers.evaluate(state))
         if kill is not None:
