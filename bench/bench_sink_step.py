@@ -1,5 +1,5 @@
 """CPU µs per flat-book step of the escalation sink: an equity row through the strategy's outputs
-(:meth:`strategies.outputs.StrategyOutputs.equity` into :class:`~engine.escalation.sink.EscalationSink`),
+(:attr:`strategies.outputs.StrategyOutputs.equity` into :class:`~engine.escalation.sink.EscalationSink`),
 with the reference instrument's market inputs still (as no decision came), moving (as on every step of a
 replay), and moving with model_decay held (accuracy far under its baseline, as through most of BTCUSDT's
 replay): it escalates once per trigger window and is cooling on the steps between.

@@ -63,7 +63,7 @@ class EscalationSink:
         self.requests = 0
         self._options_pending: list[PutCallOpenInterest] = []
         self._emit = inner.emit
-        self._usage_row: tuple[float, float, float] | None = None  # bucket columns of the last row
+        self._usage_row = (math.nan, math.nan, math.nan)  # bucket columns of the last row (none yet)
         self._usage: dict[str, float] = {}
         self._put_call: dict[str, float] = {}
         self.check = StepCheck(self.triggers, self.tracker)
@@ -123,19 +123,19 @@ class EscalationSink:
             state = msgspec.structs.replace(self._judge_pending, recent_trades=trades)
             self._judge_pending = None
             self._publish(self.triggers.evaluate(state, only=("kill_switch",)))
-        columns = (row.bucket_core_pct, row.bucket_penny_pct, row.bucket_fno_pct)
         # a new dict only when they moved (the tracker skips the same one); sums of absolute values, the
-        # columns are never -0.0, so == tells a change
-        if columns != self._usage_row:
-            self._usage_row = columns
+        # columns are never -0.0, so == tells a change (compared one by one: no tuple per step)
+        last = self._usage_row
+        if row.bucket_core_pct != last[0] or row.bucket_penny_pct != last[1] or row.bucket_fno_pct != last[2]:
+            columns = self._usage_row = (row.bucket_core_pct, row.bucket_penny_pct, row.bucket_fno_pct)
             self._usage = {"core": columns[0] / 100.0, "penny": columns[1] / 100.0, "fno": columns[2] / 100.0}
         kill = self._kill
         # the supervisor's own day P&L at a kill (the row's percent, divided by 100, is not bit-equal)
         day_pnl = kill.daily_pnl if kill is not None else row.day_pnl_pct / 100.0
         tracker.on_equity(ts, row.nav, day_pnl, self._usage)
-        hits = self.accuracy.score(ts)
-        if hits:  # none on most steps
-            for hit in hits:
+        accuracy = self.accuracy
+        if ts >= accuracy.next_due:  # no decision matured on most steps
+            for hit in accuracy.score(ts):
                 tracker.on_scored_decision(hit)
         put_call = self._put_call_ratio(ts) if self._options_pending or self._put_call else None
         # the full snapshot (bodies' buckets, P&L split, turnover, trades) only when a request will go out

@@ -17,6 +17,8 @@ import math
 from engine.escalation.node_state import NodeStateTracker
 from engine.escalation.triggers import TriggerEvaluator
 
+_OTHERS = ("risk", "model_decay", "event_heat")  # the conditions kept between refreshes, in TRIGGERS order
+
 
 class StepCheck:
     """Whether any trigger holds and is outside its window (see the module docstring).
@@ -36,6 +38,7 @@ class StepCheck:
         self._tracker_revision = -1  # never seen: the first step builds the kept parts
         self._triggers_revision = -1
         self._put_call: float | None = None
+        self._held: tuple[bool, bool, bool] | None = None  # whether each of _OTHERS holds
         self._others: tuple[str, ...] = ()  # risk, model_decay, event_heat as held, in TRIGGERS order
         self._others_due = math.inf  # the earliest time one of them may escalate (inf: none holds)
         self._regime_due = -math.inf  # the earliest time regime may escalate
@@ -66,17 +69,18 @@ class StepCheck:
     def _refresh(self, put_call: float | None) -> None:
         triggers, tracker = self._triggers, self._tracker
         drawdown, day_pnl, _, _, accuracy, baseline, sharpe = tracker.trigger_inputs()
-        held = []
-        if triggers.risk_holds(drawdown, day_pnl):
-            held.append("risk")
-        if triggers.decay_holds(accuracy, baseline, sharpe):
-            held.append("model_decay")
-        if triggers.heat_holds(put_call):
-            held.append("event_heat")
-        self._others = tuple(held)
-        self._others_due = min((triggers.due_at(t) for t in held), default=math.inf)
-        self._regime_due = triggers.due_at("regime")
-        self._any_due = min(self._others_due, self._regime_due)
+        held = (
+            triggers.risk_holds(drawdown, day_pnl),
+            triggers.decay_holds(accuracy, baseline, sharpe),
+            triggers.heat_holds(put_call),
+        )
+        # most refreshes (a scored decision, a NAV move) leave the same conditions held: keep their times
+        if held != self._held or triggers.revision != self._triggers_revision:
+            self._held = held
+            self._others = tuple(name for name, holds in zip(_OTHERS, held, strict=True) if holds)
+            self._others_due = min((triggers.due_at(name) for name in self._others), default=math.inf)
+            self._regime_due = triggers.due_at("regime")
+            self._any_due = min(self._others_due, self._regime_due)
+            self._triggers_revision = triggers.revision
         self._tracker_revision = tracker.revision
-        self._triggers_revision = triggers.revision
         self._put_call = put_call
