@@ -8,6 +8,7 @@ Replay's sink collects them for the report and files; the daemon's sink (a Nauti
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 TRADES = "trades"
@@ -23,6 +24,21 @@ class EventSink(Protocol):
     def emit(self, channel: str, message: Any) -> None:
         """Take one output; ``channel`` is a topic name or :data:`TRADES` / :data:`EQUITY`."""
         ...
+
+
+def equity_emitter(sink: EventSink) -> Callable[[Any], None]:
+    """What to call with each equity row: the sink's own ``emit_equity(row)`` where it has one (a sink
+    that acts on every row, such as the escalation sink, skips the per-step channel dispatch), else
+    ``emit(EQUITY, row)``. Either way the sink sees the same rows in the same order."""
+    direct = getattr(sink, "emit_equity", None)
+    if direct is not None:
+        return direct
+    emit = sink.emit
+
+    def emit_equity(row: Any) -> None:
+        emit(EQUITY, row)
+
+    return emit_equity
 
 
 class CollectingSink:

@@ -9,11 +9,11 @@ instrument's own sequence, so the streams never depend on arrival order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from engine.journal import EquityRow, RunJournal
-from engine.sink import EQUITY, TRADES, CollectingSink, EventSink
+from engine.sink import TRADES, CollectingSink, EventSink, equity_emitter
 from schemas.alerts import Alert
 from schemas.orders import Fill, OrderIntent
 from schemas.signals import EnsembleDecision
@@ -31,6 +31,9 @@ class StrategyOutputs:
 
     def __init__(self, sink: EventSink | None = None) -> None:
         self.sink: EventSink = sink if sink is not None else CollectingSink()
+        # per step: the sink's own emit_equity where it has one, so no channel dispatch (engine.sink)
+        self.equity: Callable[[EquityRow], None] = equity_emitter(self.sink)
+        """Emit the portfolio's row for one timestamp (on the ``equity`` channel)."""
         self.journal = RunJournal()
         self._held: list[tuple[int, str, int, str, Any]] = []
         self._sequence: dict[str, int] = {}
@@ -60,10 +63,6 @@ class StrategyOutputs:
     def order(self, intent: OrderIntent) -> None:
         """Emit one order intent on ``orders``."""
         self.sink.emit(ORDERS, intent)
-
-    def equity(self, row: EquityRow) -> None:
-        """Emit the portfolio's row for one timestamp."""
-        self.sink.emit(EQUITY, row)
 
     def hold_fill(self, fill: Fill) -> None:
         """Hold a fill until the next :meth:`flush`."""

@@ -31,8 +31,10 @@ class DirectionScorer:
         self._times: dict[str, list[int]] = {}
         self._closes: dict[str, list[float]] = {}
         self._pending: deque[tuple[int, str, int]] = deque()
-        self._scores = 0
         self._due = _NEVER  # when the oldest pending decision's horizon ends
+        self._next_prune = 0  # pruning only frees memory: once per horizon of engine time is enough
+        self.next_due = 0
+        """Before this engine time :meth:`score` has nothing to do (returns ``[]``): a caller may skip it."""
 
     def on_close(self, instrument: str, ts: int, close: float) -> None:
         """A bar's close (non-decreasing ``ts`` per instrument)."""
@@ -50,15 +52,18 @@ class DirectionScorer:
         direction = _DIRECTION.get(action)
         if direction is not None:
             if not self._pending:
-                self._due = ts + self.horizon_ns
+                self._due = due = ts + self.horizon_ns
+                if due < self.next_due:
+                    self.next_due = due
             self._pending.append((ts, instrument, direction))
 
     def score(self, now: int) -> list[bool]:
         """Hits of the decisions whose horizon ended at or before ``now``, in decision order."""
-        self._scores += 1
+        if now >= self._next_prune:
+            self._prune(now)
+            self._next_prune = now + self.horizon_ns
         if now < self._due:  # the oldest pending decision (if any) is not due: most steps
-            if self._scores % 256 == 0:
-                self._prune(now)
+            self.next_due = min(self._due, self._next_prune)
             return []
         hits = []
         while self._pending and self._pending[0][0] + self.horizon_ns <= now:
@@ -69,8 +74,7 @@ class DirectionScorer:
                 continue
             hits.append((end > start) == (direction > 0))
         self._due = self._pending[0][0] + self.horizon_ns if self._pending else _NEVER
-        if self._scores % 256 == 0:  # pruning only frees memory: now and then is as good as every step
-            self._prune(now)
+        self.next_due = min(self._due, self._next_prune)
         return hits
 
     def _close_at(self, instrument: str, ts: int) -> float | None:

@@ -68,20 +68,29 @@ class NodeStateTracker:
         self._usage_in: dict[str, float] | None = None  # the bucket usage dict last copied in on_equity
         self._risk_inputs: tuple[float, float | None] | None = None  # (drawdown, Sharpe) until a row moves
         self.sip = 0.0
+        # bumped whenever an input of trigger_inputs() other than vol_z/correlation may have moved, so a
+        # per-step check can re-test the risk and model_decay conditions only then
+        self.revision = 0
+        # the engine times (after, until] of self._day while it is the latest day (else empty): a step in
+        # there with an unchanged NAV is a flat book's repeat; two comparisons, not a big-int division
+        self._flat_after = self._flat_until = 0
 
     def on_equity(self, ts: int, nav: float, day_pnl: float, bucket_usage: dict[str, float]) -> None:
         """One portfolio step: marked NAV, day P&L (fraction of start-of-day NAV), exposure per bucket.
 
         ``bucket_usage`` is copied in, except when it is the very dict of the previous call: pass a new
         dict when the usage changed, never the same one mutated."""
-        day = (ts - 1) // NS_PER_DAY  # utc_day, inlined: once per step
-        if day == self._day and day == self._last_day and nav == self.nav:
+        if self._flat_after < ts <= self._flat_until and nav == self.nav:
             # the same NAV again on the latest day (a flat book): its close and peak already hold it
-            self.day_pnl = day_pnl
+            if day_pnl != self.day_pnl:  # NaN always counts as moved; 0.0 and -0.0 test alike
+                self.revision += 1
+            self.day_pnl = day_pnl  # even when equal: -0.0 stays -0.0 in a request body
             if bucket_usage is not self._usage_in:
                 self._copy_usage(bucket_usage)
             return
         self._risk_inputs = None  # the drawdown and Sharpe can move
+        self.revision += 1
+        day = (ts - 1) // NS_PER_DAY  # utc_day, inlined
         if day != self._day:
             self._day = day
             self._bucket_pnl = {b: 0.0 for b in BUCKETS}
@@ -96,6 +105,10 @@ class NodeStateTracker:
         self._day_peak[day] = max(nav, self._day_peak.get(day, nav))
         if bucket_usage is not self._usage_in:  # the sink passes its unchanged dict again
             self._copy_usage(bucket_usage)
+        if day == self._last_day:  # the latest day: the same NAV again within it changes nothing
+            self._flat_after, self._flat_until = day * NS_PER_DAY, (day + 1) * NS_PER_DAY
+        else:
+            self._flat_after = self._flat_until = 0
 
     def _copy_usage(self, bucket_usage: dict[str, float]) -> None:
         for b in BUCKETS:
@@ -135,6 +148,7 @@ class NodeStateTracker:
             self._baseline_n += 1
         self._recent_hits.append(hit)
         self._recent_sum += int(hit)
+        self.revision += 1
 
     def on_scored_feature(self, name: str, hit: bool) -> None:
         """A feature whose sign was checked against the realised return."""

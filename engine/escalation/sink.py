@@ -21,6 +21,7 @@ import msgspec
 from engine.config import EscalationConfig
 from engine.escalation.accuracy import DirectionScorer
 from engine.escalation.node_state import NodeStateTracker
+from engine.escalation.step_check import StepCheck
 from engine.escalation.triggers import NodeState, TriggerEvaluator
 from engine.journal import EquityRow
 from engine.sink import EQUITY, TRADES, EventSink
@@ -62,19 +63,18 @@ class EscalationSink:
         self.requests = 0
         self._options_pending: list[PutCallOpenInterest] = []
         self._emit = inner.emit
-        self._usage_row: tuple[float, float, float] | None = None  # bucket columns of the last row
+        self._usage_row = (math.nan, math.nan, math.nan)  # bucket columns of the last row (none yet)
         self._usage: dict[str, float] = {}
         self._put_call: dict[str, float] = {}
-        self._fired: list[str] = []  # what the last step's check found (read only, never mutated)
+        self.check = StepCheck(self.triggers, self.tracker)
 
     def emit(self, channel: str, message: Any) -> None:
         """Forward ``message``; after an equity row, emit the requests the triggers raise."""
+        if channel == EQUITY and isinstance(message, EquityRow):
+            self.emit_equity(message)
+            return
         self._emit(channel, message)
-        # the two channels of every step first
-        if channel == EQUITY:
-            if isinstance(message, EquityRow):
-                self._step(message)
-        elif channel == SIGNALS:
+        if channel == SIGNALS:  # the other channel of every step first
             if isinstance(message, EnsembleDecision):
                 self.accuracy.on_decision(message.instrument, message.ts_event, message.action)
                 if message.instrument == self._reference:
@@ -111,7 +111,10 @@ class EscalationSink:
                     self._put_call[m.instrument] = ratio
         return max(self._put_call.values(), default=None)
 
-    def _step(self, row: EquityRow) -> None:
+    def emit_equity(self, row: EquityRow) -> None:
+        """``emit(EQUITY, row)`` without the channel dispatch (the strategy's outputs call it per step):
+        forward the portfolio step's row, then emit the requests the triggers raise."""
+        self._emit(EQUITY, row)
         ts = row.ts
         self._last_ts = ts
         tracker = self.tracker
@@ -120,27 +123,23 @@ class EscalationSink:
             state = msgspec.structs.replace(self._judge_pending, recent_trades=trades)
             self._judge_pending = None
             self._publish(self.triggers.evaluate(state, only=("kill_switch",)))
-        columns = (row.bucket_core_pct, row.bucket_penny_pct, row.bucket_fno_pct)
         # a new dict only when they moved (the tracker skips the same one); sums of absolute values, the
-        # columns are never -0.0, so == tells a change
-        if columns != self._usage_row:
-            self._usage_row = columns
+        # columns are never -0.0, so == tells a change (compared one by one: no tuple per step)
+        last = self._usage_row
+        if row.bucket_core_pct != last[0] or row.bucket_penny_pct != last[1] or row.bucket_fno_pct != last[2]:
+            columns = self._usage_row = (row.bucket_core_pct, row.bucket_penny_pct, row.bucket_fno_pct)
             self._usage = {"core": columns[0] / 100.0, "penny": columns[1] / 100.0, "fno": columns[2] / 100.0}
         kill = self._kill
         # the supervisor's own day P&L at a kill (the row's percent, divided by 100, is not bit-equal)
         day_pnl = kill.daily_pnl if kill is not None else row.day_pnl_pct / 100.0
         tracker.on_equity(ts, row.nav, day_pnl, self._usage)
-        hits = self.accuracy.score(ts)
-        if hits:  # none on most steps
-            for hit in hits:
+        accuracy = self.accuracy
+        if ts >= accuracy.next_due:  # no decision matured on most steps
+            for hit in accuracy.score(ts):
                 tracker.on_scored_decision(hit)
         put_call = self._put_call_ratio(ts) if self._options_pending or self._put_call else None
-        # the full snapshot (bodies' buckets, P&L split, turnover, trades) only when a request will go out;
-        # checked afresh each step: the inputs (the reference's vol z-score and correlation above all) move
-        # on nearly every one, and reusing the last check when none moved hit 0.6 % of BTCUSDT's steps
-        triggers = self.triggers
-        fired = self._fired = triggers.fired_of(tracker.trigger_inputs(), put_call)
-        if fired and triggers.due_among(ts, fired):
+        # the full snapshot (bodies' buckets, P&L split, turnover, trades) only when a request will go out
+        if self.check.due(ts, put_call):
             state = tracker.snapshot(ts, put_call_ratio=put_call)
             self._publish(self.triggers.evaluate(state))
         if kill is not None:

@@ -20,6 +20,7 @@ Each trigger escalates at most once per ``escalation.trigger_window_s`` of engin
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 import msgspec
@@ -126,7 +127,8 @@ class TriggerEvaluator:
         )
         self._window_ns = int(config.trigger_window_s * 1e9)
         self._max_items = config.untrusted_max_items
-        self.last_fired: dict[str, int] = {}
+        self.last_fired: dict[str, int] = {}  # written by evaluate() only (it counts each write)
+        self.revision = 0  # how many times last_fired was written
 
     def fired(self, state: NodeState) -> list[str]:
         """Which triggers hold at ``state`` (before the window is applied), in :data:`TRIGGERS` order."""
@@ -184,24 +186,53 @@ class TriggerEvaluator:
             baseline_accuracy,
             rolling_sharpe,
         ) = inputs
-        dd_pct, loss_pct, vol_z, corr_min, drop_pp, sharpe_min, put_call_max = self._limits
         out: list[str] = []
-        if drawdown_5d * 100.0 > dd_pct or -daily_pnl * 100.0 > loss_pct:
+        if self.risk_holds(drawdown_5d, daily_pnl):
             out.append("risk")
-        if abs(volatility_zscore) > vol_z and correlation < corr_min:
+        if self.regime_holds(volatility_zscore, correlation):
             out.append("regime")
-        decayed = (
-            ensemble_accuracy is not None
-            and baseline_accuracy is not None
-            and (baseline_accuracy - ensemble_accuracy) * 100.0 >= drop_pp
-        )
-        if decayed or (rolling_sharpe is not None and rolling_sharpe < sharpe_min):
+        if self.decay_holds(ensemble_accuracy, baseline_accuracy, rolling_sharpe):
             out.append("model_decay")
-        if put_call_ratio is not None and put_call_ratio > put_call_max:
+        if self.heat_holds(put_call_ratio):
             out.append("event_heat")
         if kill_switch_reason:
             out.append("kill_switch")
         return out
+
+    # one condition per trigger (kill_switch: a non-empty reason), shared by fired_of and the sink's
+    # per-step StepCheck, which re-tests each only when its inputs moved
+    def risk_holds(self, drawdown_5d: float, daily_pnl: float) -> bool:
+        """The risk trigger's condition: 5-day drawdown or day loss over its limit."""
+        return drawdown_5d * 100.0 > self._limits[0] or -daily_pnl * 100.0 > self._limits[1]
+
+    def regime_holds(self, volatility_zscore: float, correlation: float) -> bool:
+        """The regime trigger's condition: a vol z-score beyond its limit with the correlation under its."""
+        return abs(volatility_zscore) > self._limits[2] and correlation < self._limits[3]
+
+    def decay_holds(
+        self, ensemble_accuracy: float | None, baseline_accuracy: float | None, rolling_sharpe: float | None
+    ) -> bool:
+        """The model_decay trigger's condition: accuracy down from its baseline, or the Sharpe low."""
+        decayed = (
+            ensemble_accuracy is not None
+            and baseline_accuracy is not None
+            and (baseline_accuracy - ensemble_accuracy) * 100.0 >= self._limits[4]
+        )
+        return decayed or (rolling_sharpe is not None and rolling_sharpe < self._limits[5])
+
+    def heat_holds(self, put_call_ratio: float | None) -> bool:
+        """The event_heat trigger's condition: a put/call open-interest ratio over its limit."""
+        return put_call_ratio is not None and put_call_ratio > self._limits[6]
+
+    @property
+    def regime_limits(self) -> tuple[float, float]:
+        """(|vol z| above, correlation under): :meth:`regime_holds`'s limits, for a check inlined per step."""
+        return self._limits[2], self._limits[3]
+
+    def due_at(self, trigger: str) -> float:
+        """The earliest engine time at which ``trigger`` may escalate again (``-inf``: it never did)."""
+        last = self.last_fired.get(trigger)
+        return -math.inf if last is None else last + self._window_ns
 
     def due(self, state: NodeState) -> bool:
         """Whether :meth:`evaluate` would return any request for a state with these trigger inputs."""
@@ -226,6 +257,7 @@ class TriggerEvaluator:
             if last is not None and state.ts_event - last < self._window_ns:
                 continue
             self.last_fired[trigger] = state.ts_event
+            self.revision += 1
             requests.append(
                 EscalationRequest(
                     ts_event=state.ts_event,

@@ -85,3 +85,29 @@ def test_the_not_due_shortcut_scores_exactly_as_the_full_loop():
         plain._due = -1  # the full loop every step, as before the shortcut
         assert fast.score(now) == plain.score(now)
     assert 0 < skipped < 5_000  # both paths were taken
+
+
+def test_skipping_score_before_next_due_loses_no_hit_and_still_prunes():
+    rng = random.Random(9)
+    every, skipping = DirectionScorer(7 * MIN), DirectionScorer(7 * MIN)
+    now, hits_every, hits_skipping, calls, longest = T, [], [], 0, 0
+    for _ in range(20_000):
+        now += MIN * rng.choice((1, 1, 1, 2, 30))
+        instrument, close = rng.choice(("A", "B")), rng.choice((99.0, 100.0, 101.0))
+        for s in (every, skipping):
+            s.on_close(instrument, now, close)
+        if rng.random() < 0.05:
+            action, ts = rng.choice(("BUY", "SELL", "HOLD")), now - MIN * rng.randint(0, 3)
+            for s in (every, skipping):
+                s.on_decision(instrument, ts, action)
+        scored = every.score(now)
+        hits_every += scored
+        if now >= skipping.next_due:  # what the escalation sink does
+            calls += 1
+            hits_skipping += skipping.score(now)
+        else:
+            assert scored == []  # nothing was due
+        longest = max(longest, *(len(t) for t in skipping._times.values()))
+    assert hits_skipping == hits_every and len(hits_every) > 300
+    assert calls < 20_000 // 2  # most steps skipped
+    assert longest < 1_100  # closes were still pruned (once 1024 no longer needed ones piled up)

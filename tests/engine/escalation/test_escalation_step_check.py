@@ -1,5 +1,5 @@
-"""The sink's per-step trigger check (``fired_of`` on the tracker's inputs tuple) equals ``fired_on`` on that
-step's inputs, through flat stretches, moves and put/call data."""
+"""The sink's per-step trigger check (:class:`~engine.escalation.step_check.StepCheck`, from kept parts) finds
+what ``fired_on`` finds on that step's inputs, through flat stretches, moves and put/call data."""
 
 from __future__ import annotations
 
@@ -63,6 +63,6 @@ def test_step_check_equals_fired_on_its_inputs():
         sink.emit(EQUITY, _row(ts, nav, day_pnl, core))
         put_call = sink._put_call_ratio(ts) if sink._options_pending or sink._put_call else None
         expected = plain(*sink.tracker.trigger_inputs(), put_call)
-        assert sink._fired == expected, step
+        assert sink.check.fired() == expected, step
         kinds.add(tuple(expected))
     assert len(kinds) > 3  # the check saw several different outcomes, not one all along
