@@ -382,7 +382,8 @@ class MetaEnsembleStrategy(
                 bar.open.as_double(), bar.high.as_double(), bar.low.as_double(), close, volume
             )
             st.ready = features.ready
-        st.ret = math.log(close / st.prev_close) if st.prev_close > 0.0 else math.nan
+        if self._reference:  # only the correlation to the reference reads returns
+            st.ret = math.log(close / st.prev_close) if st.prev_close > 0.0 else math.nan
         st.prev_close = st.last_close = close
         st.last_bar_ts = ts
         st.adv.update(ts, close, volume)
