@@ -323,23 +323,18 @@ class MetaEnsembleStrategy(
 
     def on_bar(self, bar: Bar) -> None:
         """Per-instrument work for one bar; the portfolio step runs once the timestamp is due."""
+        ts = bar.ts_event
         st = self._only
-        if st is None:
-            self._on_batched_bar(bar)
+        if st is not None:
+            # one instrument: each bar is its timestamp's whole batch, so the step runs now. What the batch
+            # would call late or a duplicate is at or before the instrument's own last bar: refused as such.
+            if ts <= st.last_bar_ts:
+                self.journal.counters["out_of_order_bars"] += 1
+                return
+            self._absorb_bar(st, bar, ts)
+            self._step(ts, self._batch.everything)
             return
-        # one instrument: each bar is its timestamp's whole batch, so the step runs now. What the batch
-        # would call late or a duplicate is at or before the instrument's own last bar: refused as such.
-        ts = bar.ts_event
-        if ts <= st.last_bar_ts:
-            self.journal.counters["out_of_order_bars"] += 1
-            return
-        self._absorb_bar(st, bar, ts)
-        self._step(ts, self._batch.everything)
-
-    def _on_batched_bar(self, bar: Bar) -> None:
-        """A bar of a portfolio of several instruments: its timestamp's step waits for the others' bars."""
         instrument_id = bar.bar_type.instrument_id
-        ts = bar.ts_event
         if self._batch.overtaken_by(ts):  # the clock moved past a timestamp with bars missing
             self._step(*self._batch.take())
         st = self._state[instrument_id]
