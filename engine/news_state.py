@@ -16,13 +16,15 @@ class DecayedSentiment:
     sentiment (:meth:`contributors`, seed 004 F2).
     """
 
-    __slots__ = ("_lambda_per_ns", "_value", "_ts", "_recent")
+    __slots__ = ("_lambda_per_ns", "_value", "_ts", "_recent", "idle")
 
     def __init__(self, half_life_s: float) -> None:
         self._lambda_per_ns = math.log(2.0) / (half_life_s * 1e9)
         self._value = 0.0
         self._ts = 0
         self._recent: deque[tuple[str, int, float]] = deque(maxlen=_KEEP)
+        self.idle = True
+        """Nothing was ever added: :meth:`value` is 0.0 and :meth:`contributors` is () at any time."""
 
     def value(self, ts_ns: int) -> float:
         if self._value == 0.0 or ts_ns <= self._ts:
@@ -31,6 +33,7 @@ class DecayedSentiment:
 
     def add(self, ts_ns: int, sentiment: float, relevance: float = 1.0, news_id: str = "") -> float:
         current = self.value(ts_ns)
+        self.idle = False
         self._value = max(-1.0, min(1.0, current + sentiment * relevance))
         self._ts = max(self._ts, ts_ns)
         if news_id:

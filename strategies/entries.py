@@ -51,13 +51,17 @@ class EntryMixin:
         features = st.features
         vol_z = features.vol_z
         news = st.news
+        if news.idle:  # no news for this instrument yet (every step of a replay without news)
+            sentiment, news_ids = 0.0, ()
+        else:  # news switched off: neutral sentiment, the news still named
+            sentiment, news_ids = 0.0 if ctx.news_off else news.value(ts), news.contributors(ts)
         base, penalties, score, action, size, _, tags = decide_with(
             ctx.terms,
             p_short,
             p_mid,
             ppo_hint,
             vol_z,
-            0.0 if ctx.news_off else news.value(ts),  # news switched off: neutral sentiment
+            sentiment,
             features.liquidity,
             correlation,
             ctx.bucket_limit,  # README: sizing
@@ -78,7 +82,7 @@ class EntryMixin:
             reason_tags=tags,
             volatility_zscore=vol_z if _isfinite(vol_z) else None,
             correlation=float(correlation) if _isfinite(correlation) else None,
-            news_ids=news.contributors(ts),
+            news_ids=news_ids,
         )
         self.outputs.decision(decision)
         if action == "HOLD":

@@ -93,6 +93,9 @@ class _InstrumentState:
         "scored_policy",
         "adv",
         "decide_ctx",
+        "instrument_id",
+        "ready",
+        "correlation",
     )
 
     def __init__(self, spec: InstrumentSpec, cfg: AureusConfig) -> None:
@@ -118,6 +121,9 @@ class _InstrumentState:
         self.scored_policy = None  # the policy whose masked row gave fused.scores (None: not scored)
         self.adv = None  # the risk desk's DailyValueTracker of this instrument (set on start)
         self.decide_ctx = None  # strategies.entries._DecisionContext of the config in force
+        self.instrument_id: InstrumentId | None = None  # Nautilus's id (set on start)
+        self.ready = False  # every column of the latest feature row is finite (features.ready, kept)
+        self.correlation = 1.0  # to the reference instrument, as of the latest step that had this bar
 
 
 def _warm_kernels(cfg: AureusConfig) -> None:
@@ -169,11 +175,12 @@ class MetaEnsembleStrategy(
         self._flattening: str | None = None  # a flatten sent and not yet seen flat on the fills
         self._stall_timeout: dict[InstrumentId, int] = {}
         self._unprotected: set[InstrumentId] = set()  # positions whose protective stop failed
-        self._ids: dict[str, InstrumentId] = {}
         self._started_ts = 0
         self._batch = TimestampBatch(s.instrument_id for s in self.specs.values())
-        self._all_ids: tuple[InstrumentId, ...] = ()
-        self._unit_correlations: dict[InstrumentId, float] = {}
+        self._all_states: tuple[_InstrumentState, ...] = ()  # in the batch's order (sorted by name)
+        self._by_name: dict[str, _InstrumentState] = {}
+        self._only: _InstrumentState | None = None  # the one instrument of a one-bar-type portfolio
+        self._one_instrument_path = True  # False: bars take the batched path even then (tests compare)
         policy_store = PolicyStore(store if store is not None else MemoryStateStore(), self.cfg.policy)
         limits = PolicyLimits.from_config(self.cfg.risk, self.cfg.escalation, frozenset(self.specs))
         self._policy = PolicyController(policy_store, limits)
@@ -265,10 +272,8 @@ class MetaEnsembleStrategy(
         if self.config.subscribe_control:
             self.subscribe_data(CONTROL_DATA_TYPE, client_id=CONTROL_CLIENT_ID)
         self._buckets = {st.spec.instrument_id: st.spec.bucket for st in self._state.values()}
-        self._ids = {i.value: i for i in self._state}
         self._batch = TimestampBatch(i.value for i in self._state)
-        self._all_ids = tuple(self._ids[i] for i in self._batch.everything)
-        self._unit_correlations = dict.fromkeys(self._state, 1.0)
+        self._index_instruments()
         self._rebuild_from_cache()
         self._book_changed()
         self.msgbus.subscribe(topic="events.account.*", handler=self._book_changed)
@@ -334,8 +339,18 @@ class MetaEnsembleStrategy(
 
     def on_bar(self, bar: Bar) -> None:
         """Per-instrument work for one bar; the portfolio step runs once the timestamp is due."""
-        instrument_id = bar.bar_type.instrument_id
         ts = bar.ts_event
+        st = self._only
+        if st is not None:
+            # one instrument: each bar is its timestamp's whole batch, so the step runs now. What the batch
+            # would call late or a duplicate is at or before the instrument's own last bar: refused as such.
+            if ts <= st.last_bar_ts:
+                self.journal.counters["out_of_order_bars"] += 1
+                return
+            self._absorb_bar(st, bar, ts)
+            self._step_one(ts, st)
+            return
+        instrument_id = bar.bar_type.instrument_id
         if self._batch.overtaken_by(ts):  # the clock moved past a timestamp with bars missing
             self._step(*self._batch.take())
         st = self._state[instrument_id]
@@ -346,29 +361,7 @@ class MetaEnsembleStrategy(
         if ts <= st.last_bar_ts:  # older than this instrument's own last bar: its features moved on
             self.journal.counters["out_of_order_bars"] += 1
             return
-        close = bar.close.as_double()
-        volume = bar.volume.as_double()
-        fused = st.fused
-        if fused is not None:  # the models score the row here, masked by the policy now in force
-            policy = self.cfg.policy
-            if st.scored_policy is not policy:  # the mask changes only with the policy
-                fused.mask(policy.disabled_features)
-            ready = fused.step(bar.open.as_double(), bar.high.as_double(), bar.low.as_double(), close, volume)
-            st.scored_policy = policy if ready else None
-            st.row = fused.row
-        else:
-            st.row = st.features.update(
-                bar.open.as_double(), bar.high.as_double(), bar.low.as_double(), close, volume
-            )
-        st.ret = math.log(close / st.prev_close) if st.prev_close > 0.0 else math.nan
-        st.prev_close = st.last_close = close
-        st.last_bar_ts = ts
-        st.adv.update(ts, close, volume)
-        if self.risk.stalled:
-            self.risk.resume(ts, st.spec.instrument_id)
-            if self._stall_alert_ts is None:  # every feed was stalled: this one is watched again
-                self._arm_stall_check()
-        self.journal.bars += 1
+        self._absorb_bar(st, bar, ts)
         if arrival == "late":  # its timestamp's step already ran: decide it on its own
             self.journal.counters["late_bars"] += 1
             self._late_bar(instrument_id, st, ts)
@@ -379,6 +372,37 @@ class MetaEnsembleStrategy(
         elif arrival == "first":
             self.clock.set_time_alert_ns(_STEP_TIMER, ts + self._grace_ns, callback=self._grace_passed)
             self._grace_armed = True
+
+    def _absorb_bar(self, st: _InstrumentState, bar: Bar, ts: int) -> None:
+        """The bar's own work: features (and the models' scores), return, ADV, a stalled feed resumed."""
+        close = bar.close.as_double()
+        volume = bar.volume.as_double()
+        fused = st.fused
+        if fused is not None:  # the models score the row here, masked by the policy now in force
+            policy = self.cfg.policy
+            if st.scored_policy is not policy:  # the mask changes only with the policy
+                fused.mask(policy.disabled_features)
+            ready = st.ready = fused.step(
+                bar.open.as_double(), bar.high.as_double(), bar.low.as_double(), close, volume
+            )
+            st.scored_policy = policy if ready else None
+            st.row = fused.row
+        else:
+            features = st.features
+            st.row = features.update(
+                bar.open.as_double(), bar.high.as_double(), bar.low.as_double(), close, volume
+            )
+            st.ready = features.ready
+        if self._reference:  # only the correlation to the reference reads returns
+            st.ret = math.log(close / st.prev_close) if st.prev_close > 0.0 else math.nan
+        st.prev_close = st.last_close = close
+        st.last_bar_ts = ts
+        st.adv.update(ts, close, volume)
+        if self.risk.stalled:
+            self.risk.resume(ts, st.spec.instrument_id)
+            if self._stall_alert_ts is None:  # every feed was stalled: this one is watched again
+                self._arm_stall_check()
+        self.journal.bars += 1
 
     def _grace_passed(self, event) -> None:
         self._grace_armed = False
@@ -392,6 +416,18 @@ class MetaEnsembleStrategy(
             if _STEP_TIMER in self.clock.timer_names:
                 self.clock.cancel_timer(_STEP_TIMER)
 
+    def _index_instruments(self) -> None:
+        """Per-step lookups built once the instruments are known (on start): states in the batch's order,
+        by name, the only one of a one-bar-type portfolio, each state's Nautilus id."""
+        for instrument_id, st in self._state.items():
+            st.instrument_id = instrument_id
+        self._by_name = {st.spec.instrument_id: st for st in self._state.values()}
+        self._all_states = tuple(self._by_name[name] for name in self._batch.everything)
+        one = len(self._state) == 1 and len(self._bar_types) == 1 and self._one_instrument_path
+        # its own correlation is 1.0; a reference it does not trade fails in _step as it always did
+        one = one and self._reference in ("", *self._by_name)
+        self._only = self._all_states[0] if one else None
+
     # ------------------------------------------------------------------ portfolio step
     def _step(self, ts: int, instruments: tuple[str, ...], *, trade: bool = True) -> None:
         """Book-level work once per timestamp, after its bars: fills and trades held since the last step,
@@ -402,18 +438,24 @@ class MetaEnsembleStrategy(
                 self._purge_cache(ts)
             else:
                 self._next_purge_ts = ts + self._purge_ns
-        # every instrument's bar in (the batch's own tuple): the ids kept for it
-        ids = self._all_ids if instruments is self._batch.everything else [self._ids[i] for i in instruments]
-        correlations = self._correlations(ids) if self._reference else self._unit_correlations
-        replayed = {i for i in instruments if ts <= self._decided.get(i, -1)} if self._decided else None
-        if replayed:  # a restart's warm-up: these bars were decided before; features only
-            self.journal.counters["bars_replayed_not_decided"] += len(replayed)
-            if len(replayed) == len(ids):
-                return
-            ids = [i for i in ids if i.value not in replayed]
+        if instruments is self._batch.everything:  # every instrument's bar in: the states kept for it
+            states = self._all_states
+        else:
+            states = [self._by_name[i] for i in instruments]
+        if self._reference:
+            self._update_correlations(states)
+        decided = self._decided
+        if decided:
+            replayed = [st for st in states if ts <= decided.get(st.spec.instrument_id, -1)]
+            if replayed:  # a restart's warm-up: these bars were decided before; features only
+                self.journal.counters["bars_replayed_not_decided"] += len(replayed)
+                if len(replayed) == len(states):
+                    return
+                states = [st for st in states if st not in replayed]
         if trade:
-            for name in instruments if not replayed else (i.value for i in ids):
-                self._decided_pending[name] = ts
+            pending = self._decided_pending
+            for st in states:
+                pending[st.spec.instrument_id] = ts
         nav = self._nav()
         supervisor = self.risk.supervisor
         update = self.risk.mark(ts, nav)  # every price update marks the book (kill switch)
@@ -424,42 +466,75 @@ class MetaEnsembleStrategy(
             self._kill(ts)
         notionals = self._signed_notionals()  # positions change on fills, never inside this handler
         if trade and not supervisor.halted:
-            for instrument_id in ids:
-                st = self._state[instrument_id]
+            for st in states:
                 if st.stop_order is not None:
-                    self._trail_stop(instrument_id, st, st.last_close)
+                    self._trail_stop(st.instrument_id, st, st.last_close)
             if self._unprotected:
                 self._reprotect_all(ts)
             if notionals is not self._flat_notionals:  # a flat book has nothing to trim
                 self._trim_drift(ts, nav, notionals)
             policy = self.cfg.policy
-            scores = self._score_ready(ids, policy)
-            for instrument_id in ids:
-                st = self._state[instrument_id]
-                if st.features.ready:
-                    correlation = correlations[instrument_id]
+            scores = self._score_ready(states, policy) if len(states) > 1 else None
+            for st in states:
+                if st.ready:
                     # scores hold only while the policy they were masked with is still the one in force
-                    batch = scores.get(instrument_id) if self.cfg.policy is policy else None
-                    self._decide_and_act(instrument_id, st, st.row, correlation, st.last_close, ts, batch)
+                    batch = scores.get(st) if scores and self.cfg.policy is policy else None
+                    self._decide_and_act(
+                        st.instrument_id, st, st.row, st.correlation, st.last_close, ts, batch
+                    )
         if 0.0 < nav < math.inf:  # finite and positive (NaN fails both comparisons)
             self._record_equity(ts, nav, notionals)
         else:  # exposure in percent of such a NAV means nothing; the kill switch has fired
             self.journal.counters["equity_rows_nav_invalid"] += 1
 
-    def _score_ready(self, ids: list[InstrumentId], policy) -> dict[InstrumentId, tuple[float, ...]]:
-        """Model scores of every ready instrument of a step in one batch call (none for a single one:
-        the bound single-row call is faster there), but those the fused step scored under ``policy``."""
-        if len(ids) < 2:  # one instrument a step (BTCUSDT): nothing to batch
-            return {}
-        ready = [
-            i for i in ids if self._state[i].features.ready and self._state[i].scored_policy is not policy
-        ]
+    def _step_one(self, ts: int, st: _InstrumentState) -> None:
+        """:meth:`_step` of a portfolio of one instrument, whose bar is its timestamp's whole batch: the same
+        work in the same order without the per-instrument lists, loops and batch scores (a change here is a
+        change there: tests/aureus/test_one_instrument_path.py holds the two to identical outputs)."""
+        self.outputs.flush()
+        if self._purge_ns and ts >= self._next_purge_ts:
+            if self._next_purge_ts >= 0:
+                self._purge_cache(ts)
+            else:
+                self._next_purge_ts = ts + self._purge_ns
+        name = st.spec.instrument_id
+        if self._decided and ts <= self._decided.get(name, -1):  # a restart's warm-up: features only
+            self.journal.counters["bars_replayed_not_decided"] += 1
+            return
+        self._decided_pending[name] = ts
+        nav = self._nav()
+        supervisor = self.risk.supervisor
+        update = self.risk.mark(ts, nav)
+        if update.trading_state is not None and update.trading_state != "HALTED":
+            self._trading_state(update.trading_state)
+        if update.flatten or (supervisor.flatten_pending and self._flattening is None):
+            self._kill(ts)
+        notionals = self._signed_notionals()
+        if not supervisor.halted:
+            if st.stop_order is not None:
+                self._trail_stop(st.instrument_id, st, st.last_close)
+            if self._unprotected:
+                self._reprotect_all(ts)
+            if notionals is not self._flat_notionals:
+                self._trim_drift(ts, nav, notionals)
+            if st.ready:
+                self._decide_and_act(st.instrument_id, st, st.row, st.correlation, st.last_close, ts)
+        if 0.0 < nav < math.inf:
+            self._record_equity(ts, nav, notionals)
+        else:
+            self.journal.counters["equity_rows_nav_invalid"] += 1
+
+    def _score_ready(self, states, policy) -> dict[_InstrumentState, tuple[float, ...]]:
+        """Model scores of every ready instrument of a step in one batch call (the caller skips a step of
+        one instrument: the bound single-row call is faster there), but those the fused step scored under
+        ``policy``."""
+        ready = [st for st in states if st.ready and st.scored_policy is not policy]
         if len(ready) < 2:
             return {}
-        rows = np.stack([masked_features(policy, self._state[i].row) for i in ready])
+        rows = np.stack([masked_features(policy, st.row) for st in ready])
         return {
-            i: tuple(float(v) for v in r)
-            for i, r in zip(ready, self._models.predict_batch(rows), strict=True)
+            st: tuple(float(v) for v in r)
+            for st, r in zip(ready, self._models.predict_batch(rows), strict=True)
         }
 
     def _late_bar(self, instrument_id: InstrumentId, st: _InstrumentState, ts: int) -> None:
@@ -471,23 +546,19 @@ class MetaEnsembleStrategy(
             return
         if st.stop_order is not None:
             self._trail_stop(instrument_id, st, st.last_close)
-        if st.features.ready:
+        if st.ready:
             correlation = st.corr.value if self._reference and instrument_id.value != self._reference else 1.0
             self._decide_and_act(instrument_id, st, st.row, correlation, st.last_close, ts)
 
-    def _correlations(self, ids: list[InstrumentId]) -> dict[InstrumentId, float]:
-        """Return correlation to the reference instrument, updated only with both returns of this step."""
-        if not self._reference:  # the same dict every step: callers only read it
-            return self._unit_correlations
-        ref = self._ids[self._reference]
-        ref_ret = self._state[ref].ret if ref in ids else math.nan
-        out = {}
-        for instrument_id in ids:
-            st = self._state[instrument_id]
-            if instrument_id == ref:
-                out[instrument_id] = 1.0
+    def _update_correlations(self, states) -> None:
+        """Each state's correlation to the reference instrument, updated only with both returns of this
+        step (the reference's own is 1.0)."""
+        reference = self._by_name[self._reference]
+        ref_ret = reference.ret if reference in states else math.nan
+        for st in states:
+            if st is reference:
+                st.correlation = 1.0
             elif math.isfinite(st.ret) and math.isfinite(ref_ret):
-                out[instrument_id] = st.corr.update(st.ret, ref_ret)
+                st.correlation = st.corr.update(st.ret, ref_ret)
             else:
-                out[instrument_id] = st.corr.value
-        return out
+                st.correlation = st.corr.value

@@ -71,6 +71,9 @@ class RiskDesk:
 
         A NAV at or below zero or not finite cannot be marked: the kill switch fires (flatten and halt)
         with a critical alert, and nothing raises."""
+        q = self.supervisor.quiet_mark  # a repeated mark that changes nothing (most steps of a flat book)
+        if q is not None and q[0] == nav and q[1] <= ts <= q[2]:
+            return q[3]
         if not 0.0 < nav < _INF:  # not finite and positive (NaN fails both comparisons)
             self.outputs.alert(
                 alert(ts, "critical", "nav_invalid", f"NAV {nav!r} cannot be marked—flattening")

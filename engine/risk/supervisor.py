@@ -102,8 +102,10 @@ class RiskSupervisor:
         self._store = store
         self._key = key
         self._pending_alerts: list[Alert] = []
-        # (state, nav, day, nothing to write, update) of the last repeated mark (see mark)
-        self._quiet: tuple | None = None
+        self.quiet_mark: tuple[float, int, int, RiskUpdate] | None = None
+        """``(nav, first_ts, last_ts, update)``: a mark at ``nav`` with ``first_ts <= ts <= last_ts`` would
+        change nothing, write nothing and return ``update`` (a repeated NAV on a flat book); ``None``: no
+        such mark is known. Forgotten whenever the state changes or a write is attempted."""
         self.persist_error: StateStoreError | None = None
         raw = store.get(key) if store is not None else None
         loaded = decode_risk_state(raw, key=key) if raw is not None else None
@@ -137,6 +139,7 @@ class RiskSupervisor:
         ``flatten_pending``: halted today and no flatten recorded since the kill (a restart between them).
         """
         self._state = s
+        self.quiet_mark = None
         halted = s.halted
         self.mode: Mode = "demo" if s.in_demo else s.configured_mode
         self.halted: bool = halted
@@ -173,18 +176,11 @@ class RiskSupervisor:
         RiskInputError
             ``nav`` is not a finite positive number.
         """
+        q = self.quiet_mark
+        # checked before the NAV's own checks: q[0] is a finite positive float, so an equal NAV is one too
+        if q is not None and q[0] == nav and q[1] <= ts <= q[2]:
+            return q[3]  # what _mark_unchanged returned for this very state, NAV and day, nothing to write
         today = (ts - 1) // NS_PER_DAY  # utc_day, inlined: a mark per step
-        q = self._quiet
-        # checked before the NAV's own checks: q[1] is a finite positive float, so an equal NAV is one too
-        if (
-            q is not None
-            and q[0] is self._state
-            and q[1] == nav
-            and q[2] == today
-            and not self._pending_alerts
-            and (q[3] or ts - self._saved_ts < self._mark_interval_ns)
-        ):
-            return q[4]  # what _mark_unchanged returned for this very state, NAV and day, nothing to write
         try:
             nav = float(nav)
         except (TypeError, ValueError) as e:
@@ -229,10 +225,12 @@ class RiskSupervisor:
         pending, self._pending_alerts = tuple(self._pending_alerts), []
         update = RiskUpdate(alerts=pending, day_pnl=self.day_pnl, persisted=persisted)
         if persisted and not pending and self._state is s:  # nothing written: remember it for the next mark
+            # the marks of the same UTC day: (ts - 1) // NS_PER_DAY == today
+            first, last = today * NS_PER_DAY + 1, (today + 1) * NS_PER_DAY
             if self._store is None or self._read_only or s == self._persisted:
-                self._quiet = (s, nav, today, True, update)  # no write can fall due while the state stays
-            elif self._only_marks_changed():
-                self._quiet = (s, nav, today, False, update)  # the interval write falls due at its time
+                self.quiet_mark = (nav, first, last, update)  # no write can fall due while the state stays
+            elif self._only_marks_changed():  # until the interval write falls due
+                self.quiet_mark = (nav, first, min(last, self._saved_ts + self._mark_interval_ns - 1), update)
         return update
 
     def halt(self, ts: int, reason: str) -> RiskUpdate:
@@ -494,6 +492,7 @@ class RiskSupervisor:
 
     def _save(self, ts: int) -> bool:
         """Write the state when it differs from what the store holds; a failure is kept, not raised."""
+        self.quiet_mark = None  # a write, a failure's alert or the interval's restart may follow
         if self._store is None or self._read_only or self._state == self._persisted:
             return True
         if self._only_marks_changed() and ts - self._saved_ts < self._mark_interval_ns:
