@@ -348,7 +348,7 @@ class MetaEnsembleStrategy(
                 self.journal.counters["out_of_order_bars"] += 1
                 return
             self._absorb_bar(st, bar, ts)
-            self._step_one(ts, st)
+            self._step(ts, self._batch.everything)
             return
         instrument_id = bar.bar_type.instrument_id
         if self._batch.overtaken_by(ts):  # the clock moved past a timestamp with bars missing
@@ -485,43 +485,6 @@ class MetaEnsembleStrategy(
         if 0.0 < nav < math.inf:  # finite and positive (NaN fails both comparisons)
             self._record_equity(ts, nav, notionals)
         else:  # exposure in percent of such a NAV means nothing; the kill switch has fired
-            self.journal.counters["equity_rows_nav_invalid"] += 1
-
-    def _step_one(self, ts: int, st: _InstrumentState) -> None:
-        """:meth:`_step` of a portfolio of one instrument, whose bar is its timestamp's whole batch: the same
-        work in the same order without the per-instrument lists, loops and batch scores (a change here is a
-        change there: tests/aureus/test_one_instrument_path.py holds the two to identical outputs)."""
-        self.outputs.flush()
-        if self._purge_ns and ts >= self._next_purge_ts:
-            if self._next_purge_ts >= 0:
-                self._purge_cache(ts)
-            else:
-                self._next_purge_ts = ts + self._purge_ns
-        name = st.spec.instrument_id
-        if self._decided and ts <= self._decided.get(name, -1):  # a restart's warm-up: features only
-            self.journal.counters["bars_replayed_not_decided"] += 1
-            return
-        self._decided_pending[name] = ts
-        nav = self._nav()
-        supervisor = self.risk.supervisor
-        update = self.risk.mark(ts, nav)
-        if update.trading_state is not None and update.trading_state != "HALTED":
-            self._trading_state(update.trading_state)
-        if update.flatten or (supervisor.flatten_pending and self._flattening is None):
-            self._kill(ts)
-        notionals = self._signed_notionals()
-        if not supervisor.halted:
-            if st.stop_order is not None:
-                self._trail_stop(st.instrument_id, st, st.last_close)
-            if self._unprotected:
-                self._reprotect_all(ts)
-            if notionals is not self._flat_notionals:
-                self._trim_drift(ts, nav, notionals)
-            if st.ready:
-                self._decide_and_act(st.instrument_id, st, st.row, st.correlation, st.last_close, ts)
-        if 0.0 < nav < math.inf:
-            self._record_equity(ts, nav, notionals)
-        else:
             self.journal.counters["equity_rows_nav_invalid"] += 1
 
     def _score_ready(self, states, policy) -> dict[_InstrumentState, tuple[float, ...]]:

@@ -1,5 +1,5 @@
 """A one-instrument portfolio skips the timestamp batch: each of its bars is its timestamp's whole batch, so
-its own step (``_step_one``) runs on the bar itself. That path must give exactly what the batched path and
+the portfolio step runs on the bar itself. That path must give exactly what the batched path and
 the general step give, stale and repeated bars included (the batch would call them late; their instrument
 refuses them as out of order), through kills and a restart from a decided mark.
 """
