@@ -11,6 +11,7 @@ from nautilus_trader.trading.strategy import Strategy
 
 from adapters.recorded import open_recording
 from adapters.state import EmbeddedFileStore
+from adapters.state.write_behind import WriteBehindStore
 from aureus.replay import build_strategy, feed_recording, trading_state_setter
 from aureus.runtime.backtest import bar_type_for, build_backtest_engine
 from bench.common import btcusdt_recording
@@ -37,9 +38,11 @@ class NullStrategy(Strategy):
 
 
 def replay_strategy(config, specs, *, news: bool = False):
-    """The strategy as ``aureus replay`` builds it: a fresh embedded file state store (atomic writes, not
-    fsync'd one by one) and the escalation-trigger sink over a collecting sink."""
-    store = EmbeddedFileStore(Path(tempfile.mkdtemp(prefix="aureus-bench-state-")), durable=False)
+    """The strategy as ``aureus replay`` builds it: a fresh embedded file state store behind the replay's
+    write-behind store (its one write per key at the end is not timed, as in ``aureus replay``) and the
+    escalation-trigger sink over a collecting sink."""
+    files = EmbeddedFileStore(Path(tempfile.mkdtemp(prefix="aureus-bench-state-")), durable=False)
+    store = WriteBehindStore(files)
     sink = EscalationSink(CollectingSink(), config.escalation, {s.instrument_id: s.bucket for s in specs})
     return build_strategy(config, specs, news=news, store=store, sink=sink)
 
