@@ -26,19 +26,25 @@ class EventSink(Protocol):
         ...
 
 
-def equity_emitter(sink: EventSink) -> Callable[[Any], None]:
-    """What to call with each equity row: the sink's own ``emit_equity(row)`` where it has one (a sink
-    that acts on every row, such as the escalation sink, skips the per-step channel dispatch), else
-    ``emit(EQUITY, row)``. Either way the sink sees the same rows in the same order."""
-    direct = getattr(sink, "emit_equity", None)
+def direct_emitter(sink: EventSink, channel: str, method: str) -> Callable[[Any], None]:
+    """What to call with each message of a per-step ``channel``: the sink's own ``method(message)`` where
+    it has one (a sink that acts on every such message, such as the escalation sink, skips the channel
+    dispatch), else ``emit(channel, message)``. Either way the sink sees the same messages in the same
+    order."""
+    direct = getattr(sink, method, None)
     if direct is not None:
         return direct
     emit = sink.emit
 
-    def emit_equity(row: Any) -> None:
-        emit(EQUITY, row)
+    def emit_one(message: Any) -> None:
+        emit(channel, message)
 
-    return emit_equity
+    return emit_one
+
+
+def equity_emitter(sink: EventSink) -> Callable[[Any], None]:
+    """:func:`direct_emitter` of the equity rows (``emit_equity``)."""
+    return direct_emitter(sink, EQUITY, "emit_equity")
 
 
 class CollectingSink:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from engine.journal import EquityRow, RunJournal
-from engine.sink import TRADES, CollectingSink, EventSink, equity_emitter
+from engine.sink import TRADES, CollectingSink, EventSink, direct_emitter, equity_emitter
 from schemas.alerts import Alert
 from schemas.orders import Fill, OrderIntent
 from schemas.signals import EnsembleDecision
@@ -34,6 +34,10 @@ class StrategyOutputs:
         # per step: the sink's own emit_equity where it has one, so no channel dispatch (engine.sink)
         self.equity: Callable[[EquityRow], None] = equity_emitter(self.sink)
         """Emit the portfolio's row for one timestamp (on the ``equity`` channel)."""
+        self.decision: Callable[[EnsembleDecision], None] = direct_emitter(
+            self.sink, SIGNALS, "emit_decision"
+        )
+        """Emit one meta-ensemble decision (on the ``signals`` channel)."""
         self.journal = RunJournal()
         self._held: list[tuple[int, str, int, str, Any]] = []
         self._sequence: dict[str, int] = {}
@@ -55,10 +59,6 @@ class StrategyOutputs:
     def risk(self, event: Any) -> None:
         """Emit one ``schemas.risk`` event."""
         self.sink.emit(RISK, event)
-
-    def decision(self, decision: EnsembleDecision) -> None:
-        """Emit one meta-ensemble decision on ``signals``."""
-        self.sink.emit(SIGNALS, decision)
 
     def order(self, intent: OrderIntent) -> None:
         """Emit one order intent on ``orders``."""

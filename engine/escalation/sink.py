@@ -73,16 +73,11 @@ class EscalationSink:
         if channel == EQUITY and isinstance(message, EquityRow):
             self.emit_equity(message)
             return
+        if channel == SIGNALS and isinstance(message, EnsembleDecision):  # the other channel of every step
+            self.emit_decision(message)
+            return
         self._emit(channel, message)
-        if channel == SIGNALS:  # the other channel of every step first
-            if isinstance(message, EnsembleDecision):
-                self.accuracy.on_decision(message.instrument, message.ts_event, message.action)
-                if message.instrument == self._reference:
-                    vol_z, corr = message.volatility_zscore, message.correlation
-                    self.tracker.on_market(
-                        vol_z if vol_z is not None else math.nan, corr if corr is not None else math.nan
-                    )
-        elif channel == RISK and isinstance(message, KillSwitchTriggered):
+        if channel == RISK and isinstance(message, KillSwitchTriggered):
             self._kill = message
         elif channel == TRADES and isinstance(message, TradeLogEntry):
             ts = parse_iso_utc(message.exit_timestamp) if message.exit_timestamp else self._last_ts
@@ -110,6 +105,18 @@ class EscalationSink:
                 else:
                     self._put_call[m.instrument] = ratio
         return max(self._put_call.values(), default=None)
+
+    def emit_decision(self, decision: EnsembleDecision) -> None:
+        """``emit(SIGNALS, decision)`` without the channel dispatch (the strategy's outputs call it per
+        decision): forward it, then feed the direction scorer and, for the reference, the market inputs."""
+        self._emit(SIGNALS, decision)
+        if decision.action != "HOLD":  # the scorer ignores HOLD
+            self.accuracy.on_decision(decision.instrument, decision.ts_event, decision.action)
+        if decision.instrument == self._reference:
+            vol_z, corr = decision.volatility_zscore, decision.correlation
+            self.tracker.on_market(
+                vol_z if vol_z is not None else math.nan, corr if corr is not None else math.nan
+            )
 
     def emit_equity(self, row: EquityRow) -> None:
         """``emit(EQUITY, row)`` without the channel dispatch (the strategy's outputs call it per step):

@@ -83,7 +83,7 @@ def test_kill_switch_step_emits_one_sanity_judge_request_from_the_streamed_state
     assert requests[0].body.pnl_decomposition.core == -900.0 / 98_000.0
 
 
-def decision(instrument, vol_z, corr, ts=T):
+def decision(instrument, vol_z, corr, ts=T, action="HOLD"):
     from schemas.signals import EnsembleDecision
 
     return EnsembleDecision(
@@ -95,7 +95,7 @@ def decision(instrument, vol_z, corr, ts=T):
         base=0.5,
         penalties={},
         score=0.5,
-        action="HOLD",
+        action=action,
         size=0.0,
         reason_tags=(),
         policy_version="baseline-1",
@@ -120,3 +120,36 @@ def test_regime_request_carries_the_reference_instruments_vol_z_and_correlation(
     state = req.body.portfolio_state
     assert (state.volatility_zscore, state.correlation_breakdown) == (-2.4, 0.31)
     assert req.body.bucket_usage.core == 0.3
+
+
+def test_decisions_through_emit_decision_equal_those_through_emit():
+    """The strategy's outputs hand decisions to ``emit_decision`` (no channel dispatch); the sink must end
+    in the same state as when they come through ``emit(SIGNALS, ...)``: forwarded, scored, and the
+    reference's market inputs taken."""
+    from strategies.outputs import StrategyOutputs
+
+    stream = [
+        decision("B.SIM", 5.0, 0.0),
+        decision("A.SIM", None, None),
+        decision("A.SIM", -2.4, 0.31, ts=T + MIN, action="BUY"),
+        decision("B.SIM", 1.0, 0.9, ts=T + MIN, action="SELL"),
+        decision("A.SIM", 0.2, 0.8, ts=T + 2 * MIN),
+    ]
+    sinks = []
+    for direct in (False, True):
+        inner = CollectingSink()
+        sink = EscalationSink(inner, AureusConfig().escalation, {"A.SIM": "core", "B.SIM": "core"})
+        outputs = StrategyOutputs(sink)
+        assert (outputs.decision == sink.emit_decision) is True
+        for d in stream:
+            outputs.decision(d) if direct else sink.emit(SIGNALS, d)
+        sinks.append(sink)
+    via_emit, via_direct = sinks
+    assert via_direct.inner.get(SIGNALS) == via_emit.inner.get(SIGNALS) == stream
+    assert list(via_direct.accuracy._pending) == list(via_emit.accuracy._pending)
+    assert [p[1] for p in via_emit.accuracy._pending] == ["A.SIM", "B.SIM"]  # BUY and SELL, no HOLD
+    assert (via_direct.tracker.vol_z, via_direct.tracker.correlation) == (0.2, 0.8)
+    assert (via_emit.tracker.vol_z, via_emit.tracker.correlation) == (0.2, 0.8)
+    plain = CollectingSink()
+    StrategyOutputs(plain).decision(stream[0])  # a sink without emit_decision: emit on signals
+    assert plain.get(SIGNALS) == [stream[0]]
