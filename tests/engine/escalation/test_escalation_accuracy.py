@@ -69,18 +69,9 @@ def test_accuracy_falling_7_points_under_its_baseline_raises_model_decay():
 
 
 def test_the_not_due_shortcut_scores_exactly_as_the_full_loop():
-    rng = random.Random(5)
     fast, plain = DirectionScorer(7 * MIN), DirectionScorer(7 * MIN)
-    now, skipped = T, 0
-    for _ in range(5_000):
-        now += MIN * rng.choice((1, 1, 1, 2, 9))
-        instrument, close = rng.choice(("A", "B")), rng.choice((99.0, 100.0, 101.0))
-        for s in (fast, plain):
-            s.on_close(instrument, now, close)
-        if rng.random() < 0.2:
-            action, ts = rng.choice(("BUY", "SELL", "HOLD")), now - MIN * rng.randint(0, 3)
-            for s in (fast, plain):
-                s.on_decision(instrument, ts, action)
+    skipped = 0
+    for now in _feed_both(random.Random(5), (fast, plain), 5_000, longest_gap=9, decision_rate=0.2):
         skipped += now < fast._due
         plain._due = -1  # the full loop every step, as before the shortcut
         assert fast.score(now) == plain.score(now)
@@ -88,18 +79,9 @@ def test_the_not_due_shortcut_scores_exactly_as_the_full_loop():
 
 
 def test_skipping_score_before_next_due_loses_no_hit_and_still_prunes():
-    rng = random.Random(9)
     every, skipping = DirectionScorer(7 * MIN), DirectionScorer(7 * MIN)
-    now, hits_every, hits_skipping, calls, longest = T, [], [], 0, 0
-    for _ in range(20_000):
-        now += MIN * rng.choice((1, 1, 1, 2, 30))
-        instrument, close = rng.choice(("A", "B")), rng.choice((99.0, 100.0, 101.0))
-        for s in (every, skipping):
-            s.on_close(instrument, now, close)
-        if rng.random() < 0.05:
-            action, ts = rng.choice(("BUY", "SELL", "HOLD")), now - MIN * rng.randint(0, 3)
-            for s in (every, skipping):
-                s.on_decision(instrument, ts, action)
+    hits_every, hits_skipping, calls, longest = [], [], 0, 0
+    for now in _feed_both(random.Random(9), (every, skipping), 20_000, longest_gap=30, decision_rate=0.05):
         scored = every.score(now)
         hits_every += scored
         if now >= skipping.next_due:  # what the escalation sink does
@@ -111,3 +93,19 @@ def test_skipping_score_before_next_due_loses_no_hit_and_still_prunes():
     assert hits_skipping == hits_every and len(hits_every) > 300
     assert calls < 20_000 // 2  # most steps skipped
     assert longest < 1_100  # closes were still pruned (once 1024 no longer needed ones piled up)
+
+
+def _feed_both(rng, scorers, steps: int, *, longest_gap: int, decision_rate: float):
+    """Feed the same random closes and decisions (of two instruments) to every scorer; yield each step's
+    time after its inputs went in."""
+    now = T
+    for _ in range(steps):
+        now += MIN * rng.choice((1, 1, 1, 2, longest_gap))
+        instrument, close = rng.choice(("A", "B")), rng.choice((99.0, 100.0, 101.0))
+        for s in scorers:
+            s.on_close(instrument, now, close)
+        if rng.random() < decision_rate:
+            action, ts = rng.choice(("BUY", "SELL", "HOLD")), now - MIN * rng.randint(0, 3)
+            for s in scorers:
+                s.on_decision(instrument, ts, action)
+        yield now
