@@ -21,6 +21,13 @@ def utc_day(ts_ns: int) -> int:
     return (ts_ns - 1) // NS_PER_DAY
 
 
+def utc_day_span(day: int) -> tuple[int, int]:
+    """``(after, last)``: the event times of UTC day ``day`` in :func:`utc_day`'s sense are exactly
+    ``after < ts <= last``. Per-event code keeps them to tell the current day by two comparisons instead of
+    dividing a 61-bit timestamp (a multi-digit Python int) on every event."""
+    return day * NS_PER_DAY, (day + 1) * NS_PER_DAY
+
+
 def daily_navs(ts_ns: np.ndarray, nav: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Last NAV of each UTC day (see :func:`utc_day`).
 

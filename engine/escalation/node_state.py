@@ -14,7 +14,7 @@ from collections import deque
 import numpy as np
 
 from engine.escalation.triggers import NodeState
-from engine.metrics import NS_PER_DAY, sharpe_daily, utc_day
+from engine.metrics import NS_PER_DAY, sharpe_daily, utc_day, utc_day_span
 from schemas.escalation import BucketUsage, PnlDecomposition, RecentTrade, TurnoverStats
 from schemas.tradelog import TradeLogEntry
 
@@ -71,8 +71,8 @@ class NodeStateTracker:
         # bumped whenever an input of trigger_inputs() other than vol_z/correlation may have moved, so a
         # per-step check can re-test the risk and model_decay conditions only then
         self.revision = 0
-        # the engine times (after, until] of self._day while it is the latest day (else empty): a step in
-        # there with an unchanged NAV is a flat book's repeat; two comparisons, not a big-int division
+        # utc_day_span of self._day while it is the latest day (else empty): a step in there with an
+        # unchanged NAV is a flat book's repeat
         self._flat_after = self._flat_until = 0
 
     def on_equity(self, ts: int, nav: float, day_pnl: float, bucket_usage: dict[str, float]) -> None:
@@ -106,7 +106,7 @@ class NodeStateTracker:
         if bucket_usage is not self._usage_in:  # the sink passes its unchanged dict again
             self._copy_usage(bucket_usage)
         if day == self._last_day:  # the latest day: the same NAV again within it changes nothing
-            self._flat_after, self._flat_until = day * NS_PER_DAY, (day + 1) * NS_PER_DAY
+            self._flat_after, self._flat_until = utc_day_span(day)
         else:
             self._flat_after = self._flat_until = 0
 

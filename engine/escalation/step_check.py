@@ -1,6 +1,6 @@
 """The sink's per-step question "is any trigger due?", answered from kept parts instead of afresh.
 
-:class:`StepCheck` answers what ``triggers.due_among(ts, triggers.fired_of(tracker.trigger_inputs(),
+:class:`StepCheck` answers what ``triggers.due_among(ts, triggers.fired_on(*tracker.trigger_inputs(),
 put_call))`` answers. On most steps of a replay the book is flat and nothing but the reference's vol
 z-score and correlation moved, so it keeps the other conditions (risk, model_decay, event_heat) and the
 earliest time any of them may escalate again, and re-tests them only when their inputs may have moved:
@@ -59,7 +59,7 @@ class StepCheck:
         return ts >= self._others_due
 
     def fired(self) -> list[str]:
-        """The triggers that hold at the last :meth:`due` (``fired_of``'s list, in the same order)."""
+        """The triggers that hold at the last :meth:`due` (``fired_on``'s list, in the same order)."""
         tracker = self._tracker
         out = list(self._others)
         if abs(tracker.vol_z) > self._vol_z_above and tracker.correlation < self._correlation_under:

@@ -157,35 +157,6 @@ class TriggerEvaluator:
         kill_switch_reason: str = "",
     ) -> list[str]:
         """:meth:`fired` on the trigger inputs themselves (the :class:`NodeState` fields of those names)."""
-        inputs = (
-            drawdown_5d,
-            daily_pnl,
-            volatility_zscore,
-            correlation,
-            ensemble_accuracy,
-            baseline_accuracy,
-            rolling_sharpe,
-        )
-        return self.fired_of(inputs, put_call_ratio, kill_switch_reason)
-
-    def fired_of(
-        self,
-        inputs: tuple[float, float, float, float, float | None, float | None, float | None],
-        put_call_ratio: float | None,
-        kill_switch_reason: str = "",
-    ) -> list[str]:
-        """:meth:`fired_on` of a :meth:`~engine.escalation.node_state.NodeStateTracker.trigger_inputs` tuple
-        (drawdown, day P&L, vol z-score, correlation, accuracy, baseline, Sharpe): the sink's per-step
-        check passes the tuple as it is, without spreading it into arguments."""
-        (
-            drawdown_5d,
-            daily_pnl,
-            volatility_zscore,
-            correlation,
-            ensemble_accuracy,
-            baseline_accuracy,
-            rolling_sharpe,
-        ) = inputs
         out: list[str] = []
         if self.risk_holds(drawdown_5d, daily_pnl):
             out.append("risk")
@@ -199,7 +170,7 @@ class TriggerEvaluator:
             out.append("kill_switch")
         return out
 
-    # one condition per trigger (kill_switch: a non-empty reason), shared by fired_of and the sink's
+    # one condition per trigger (kill_switch: a non-empty reason), shared by fired_on and the sink's
     # per-step StepCheck, which re-tests each only when its inputs moved
     def risk_holds(self, drawdown_5d: float, daily_pnl: float) -> bool:
         """The risk trigger's condition: 5-day drawdown or day loss over its limit."""

@@ -11,7 +11,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from engine.config import PennyRule
-from engine.metrics import NS_PER_DAY, utc_day  # noqa: F401  (utc_day: re-exported for callers)
+from engine.metrics import NS_PER_DAY, utc_day, utc_day_span  # noqa: F401  (utc_day: re-exported for callers)
 
 if TYPE_CHECKING:
     from engine.risk.clamp import OrderRequest
@@ -42,9 +42,7 @@ class DailyValueTracker:
         self._current_day: int | None = None
         self._current_value = 0.0
         self._adv = math.nan
-        # the current day's bar times, (day_after, day_last]: a bar inside is told by two comparisons
-        # instead of the division of a 61-bit integer (ns timestamps are multi-digit Python ints)
-        self._day_after, self._day_last = 0, -1
+        self._day_after, self._day_last = 0, -1  # utc_day_span of the current day (none yet)
 
     def update(self, ts_ns: int, price: float, volume: float) -> None:
         """Add one bar's traded value to its day, closing the previous day when a new one starts.
@@ -74,7 +72,7 @@ class DailyValueTracker:
                 self._adv = sum(self._days) / len(self._days)
             self._current_day = day
             self._current_value = value
-            self._day_after, self._day_last = day * NS_PER_DAY, (day + 1) * NS_PER_DAY
+            self._day_after, self._day_last = utc_day_span(day)
 
     @property
     def adv(self) -> float:

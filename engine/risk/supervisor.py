@@ -26,7 +26,7 @@ import msgspec
 
 from engine.config import KillSwitchConfig, RiskConfig
 from engine.errors import RiskInputError, StaleStateError, StateStoreError
-from engine.metrics import NS_PER_DAY, utc_day
+from engine.metrics import NS_PER_DAY, utc_day, utc_day_span
 from engine.risk.notices import (
     GPT5_CLEARED_BY,
     KILL_SWITCH_MESSAGE,
@@ -225,8 +225,8 @@ class RiskSupervisor:
         pending, self._pending_alerts = tuple(self._pending_alerts), []
         update = RiskUpdate(alerts=pending, day_pnl=self.day_pnl, persisted=persisted)
         if persisted and not pending and self._state is s:  # nothing written: remember it for the next mark
-            # the marks of the same UTC day: (ts - 1) // NS_PER_DAY == today
-            first, last = today * NS_PER_DAY + 1, (today + 1) * NS_PER_DAY
+            after, last = utc_day_span(today)  # the marks of the same UTC day
+            first = after + 1
             if self._store is None or self._read_only or s == self._persisted:
                 self.quiet_mark = (nav, first, last, update)  # no write can fall due while the state stays
             elif self._only_marks_changed():  # until the interval write falls due
