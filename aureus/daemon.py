@@ -20,7 +20,7 @@ from adapters.kafka import KafkaPublisher, KafkaPublisherConfig
 from adapters.kafka.admin import all_topics, ensure_topics
 from adapters.state import open_store
 from aureus.health import start_http
-from aureus.replay import build_strategy, trading_state_setter
+from aureus.replay import replay_strategy_config, trading_state_setter
 from aureus.runtime.node import build_node, drain_engines, load_instrument_specs
 from aureus.runtime.resume import last_decisions
 from engine.config import AureusConfig
@@ -205,7 +205,7 @@ def _strategy(cfg: AureusConfig, specs, *, store, sink, paper: bool):
 
     news, control = (t in cfg.kafka.input_topics for t in ("news.scored", "control"))
     config = msgspec.structs.replace(
-        build_strategy(cfg, specs, news=news, control=control).config,
+        replay_strategy_config(cfg, specs, news=news, control=control),
         venue_is_paper=paper,
         mark_persist_interval_s=cfg.node.mark_persist_interval_s,
     )

@@ -228,24 +228,28 @@ def build_strategy(
 
     ``news`` subscribes to scored news; only when the recording has some, as the backtest engine has a
     NEWS data client only once news data was added; ``control`` likewise subscribes to ``ControlData``."""
+    strategy_config = replay_strategy_config(config, specs, news=news, control=control, models_dir=models_dir)
+    return MetaEnsembleStrategy(strategy_config, store=store, sink=sink)
+
+
+def replay_strategy_config(
+    config: AureusConfig, specs, *, news: bool, control: bool = False, models_dir: Path | None = None
+) -> MetaEnsembleConfig:
+    """The Nautilus config :func:`build_strategy` builds the strategy from (the daemon starts from it)."""
     reference = config.replay.reference_instrument or specs[0].instrument_id
     if reference not in {s.instrument_id for s in specs}:
         raise EngineError(f"replay.reference_instrument {reference!r} is not in the recording")
-    return MetaEnsembleStrategy(
-        MetaEnsembleConfig(
-            strategy_id="MetaEnsemble-001",
-            aureus_config_json=msgspec.json.encode(config).decode(),
-            instruments_json=msgspec.json.encode(specs).decode(),
-            bar_types=tuple(str(bar_type_for(s)) for s in specs),
-            models_dir=str(models_dir or resolve_model_dir(resolve_repo_path(config.models.dir))),
-            reference_instrument=reference if len(specs) > 1 else "",
-            subscribe_news=news,
-            mark_persist_interval_s=config.node.replay_mark_persist_interval_s,
-            subscribe_control=control,
-            cache_purge_interval_s=config.node.replay_cache_purge_interval_s,
-        ),
-        store=store,
-        sink=sink,
+    return MetaEnsembleConfig(
+        strategy_id="MetaEnsemble-001",
+        aureus_config_json=msgspec.json.encode(config).decode(),
+        instruments_json=msgspec.json.encode(specs).decode(),
+        bar_types=tuple(str(bar_type_for(s)) for s in specs),
+        models_dir=str(models_dir or resolve_model_dir(resolve_repo_path(config.models.dir))),
+        reference_instrument=reference if len(specs) > 1 else "",
+        subscribe_news=news,
+        mark_persist_interval_s=config.node.replay_mark_persist_interval_s,
+        subscribe_control=control,
+        cache_purge_interval_s=config.node.replay_cache_purge_interval_s,
     )
 
 
