@@ -23,6 +23,7 @@ from nautilus_trader.model.identifiers import ClientId
 
 from engine.asset_classes import round_trip_fee
 from engine.ensemble import decide_with, terms_for
+from engine.ensemble_kernel import TERMS_ID, DecisionCodes, next_terms_id
 from engine.policy.effects import capped_size, entry_blocked, masked_features, sentiment_in_use
 from engine.research.entry import EntryCheck, check_entry
 from engine.shorting import may_short
@@ -39,33 +40,41 @@ class EntryMixin:
         policy = self.cfg.policy
         ctx = st.decide_ctx
         if ctx is None or ctx.cfg is not self.cfg or ctx.ppo is not self._ppo:
-            ctx = st.decide_ctx = _DecisionContext(self.cfg, self._ppo, st.spec)
+            ctx = st.decide_ctx = _DecisionContext(self.cfg, self._ppo, st.spec, st.fused)
         if ctx.masked:  # escalation may disable features: they reach the models as 0
             row = masked_features(policy, row)
-        # scores: this row's (p_short, p_mid) from the step's batch call, when there was one, or from the
-        # fused per-bar step when the row was masked with the policy still in force
-        if scores is None:
-            scores = st.fused.scores.tolist() if st.scored_policy is policy else self._models.predict_row(row)
-        p_short, p_mid = scores
-        ppo_hint = float(self._ppo.predict(row[None, :])[0]) if self._ppo is not None else None
-        features = st.features
-        vol_z = features.vol_z
-        news = st.news
-        if news.idle:  # no news for this instrument yet (every step of a replay without news)
-            sentiment, news_ids = 0.0, ()
-        else:  # news switched off: neutral sentiment, the news still named
-            sentiment, news_ids = 0.0 if ctx.news_off else news.value(ts), news.contributors(ts)
-        base, penalties, score, action, size, _, tags = decide_with(
-            ctx.terms,
-            p_short,
-            p_mid,
-            ppo_hint,
-            vol_z,
-            sentiment,
-            features.liquidity,
-            correlation,
-            ctx.bucket_limit,  # README: sizing
-        )
+        kernel = None  # the fused kernel's decision (engine.ensemble_kernel), where its common case holds
+        if scores is None and st.scored_policy is policy:  # the fused step scored this row, masked alike
+            kernel = st.fused.decision.tolist()
+            if kernel[TERMS_ID] != ctx.terms_id or correlation != 1.0 or not st.news.idle:
+                kernel, scores = None, st.fused.scores.tolist()
+        if kernel is not None:
+            p_short, p_mid, vol_z, _, base, score, size, code, _ = kernel
+            penalties, action, tags = ctx.codes[int(code)]
+            penalties = penalties.copy()  # each decision owns its dict, as decide_with's do
+            ppo_hint, news_ids = None, ()
+        else:
+            # scores: this row's (p_short, p_mid) from the step's batch call or the fused step, or scored now
+            p_short, p_mid = scores if scores is not None else self._models.predict_row(row)
+            ppo_hint = float(self._ppo.predict(row[None, :])[0]) if self._ppo is not None else None
+            features = st.features
+            vol_z = features.vol_z
+            news = st.news
+            if news.idle:  # no news for this instrument yet (every step of a replay without news)
+                sentiment, news_ids = 0.0, ()
+            else:  # news switched off: neutral sentiment, the news still named
+                sentiment, news_ids = 0.0 if ctx.news_off else news.value(ts), news.contributors(ts)
+            base, penalties, score, action, size, _, tags = decide_with(
+                ctx.terms,
+                p_short,
+                p_mid,
+                ppo_hint,
+                vol_z,
+                sentiment,
+                features.liquidity,
+                correlation,
+                ctx.bucket_limit,  # README: sizing
+            )
         # the policy's and instrument's fields come with the template (replace: ~4x cheaper than building
         # an 18-field keyword-only struct)
         decision = _replace(
@@ -240,11 +249,13 @@ _replace = msgspec.structs.replace
 
 class _DecisionContext:
     """What an instrument's decisions read from one config (its policy) and RL model: looked up once,
-    not on every bar. The template carries every decision field that is the same under them."""
+    not on every bar. The template carries every decision field that is the same under them. Without an
+    RL model the terms are loaded into the instrument's fused kernel (``fused``, if any), which then
+    decides the common case itself; ``terms_id`` tells its results under these terms apart."""
 
-    __slots__ = ("bucket_limit", "cfg", "masked", "news_off", "ppo", "template", "terms")
+    __slots__ = ("bucket_limit", "cfg", "codes", "masked", "news_off", "ppo", "template", "terms", "terms_id")
 
-    def __init__(self, cfg, ppo, spec) -> None:
+    def __init__(self, cfg, ppo, spec, fused=None) -> None:
         policy = cfg.policy
         self.cfg = cfg
         self.ppo = ppo
@@ -268,3 +279,12 @@ class _DecisionContext:
             weights=self.terms.weights,  # what decide_with returns with these terms, every time
             rl_available=ppo is not None,
         )
+        self.terms_id = -2.0  # no kernel result carries it (-1.0: a result without terms)
+        self.codes = DecisionCodes(self.terms)
+        if fused is not None:
+            if ppo is None:
+                terms_id = next_terms_id()
+                fused.load_terms(self.terms, self.bucket_limit, terms_id)
+                self.terms_id = float(terms_id)
+            else:
+                fused.unload_terms()

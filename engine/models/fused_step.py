@@ -20,15 +20,16 @@ from pathlib import Path
 import numpy as np
 from numba import float64, njit, typeof
 
+from engine.ensemble_kernel import ACTIVE_ID, RESULTS, SIZE_OF, decide_common, load_terms, unload_terms
 from engine.features._cache_guard import flush_if_dependencies_changed
 from engine.features.vector import FEATURE_NAMES, IncrementalFeatures
-from engine.features.vector_kernel import OUT_READY, features_step
+from engine.features.vector_kernel import OUT_LIQUIDITY, OUT_READY, OUT_VOL_Z, features_step
 from engine.models.tree_bins import bin_exit_masks, bin_tree_sum
 from engine.models.tree_numba import _output
 
 
 @njit(cache=True)
-def _bar_kernel(state, out, scores, xk, alive, ints, reals, table, open_, high, low, close, volume):
+def _bar_kernel(state, out, scores, xk, alive, ints, reals, table, decision, open_, high, low, close, volume):
     features_step(state, open_, high, low, close, volume, out)
     if out[OUT_READY] == 0.0:
         return False
@@ -43,6 +44,8 @@ def _bar_kernel(state, out, scores, xk, alive, ints, reals, table, open_, high, 
         at = meta_at + 4 * m  # a row of the evaluator's meta: first tree, end tree, output kind, column
         s = bin_tree_sum(alive, leaf_off, leaf_w, ints[at], ints[at + 1])
         scores[m] = np.float64(_output(s, ints[at + 2], ints[at + 3]))
+    if scores.shape[0] == 2:  # (p_short, p_mid): the ensemble's common case (engine.ensemble_kernel)
+        decide_common(decision, scores[0], scores[1], out[OUT_VOL_Z], out[OUT_LIQUIDITY])
     return True
 
 
@@ -82,9 +85,12 @@ class FusedBarStep:
         ``(n_models,)`` float64: the last ready row's scores, in bundle order.
     row : numpy.ndarray
         The feature row of the last bar (a view of the feature state's buffer).
+    decision : numpy.ndarray
+        The ensemble's numbers of the last ready row, when terms are loaded (:meth:`load_terms`):
+        ``engine.ensemble_kernel``'s result slots, ``TERMS_ID`` telling which load they came from (-1: none).
     """
 
-    __slots__ = ("_disabled", "_keep", "row", "scores", "step")
+    __slots__ = ("_decision", "_disabled", "_keep", "decision", "row", "scores", "step")
 
     def __init__(self, features: IncrementalFeatures, trees, packed=None) -> None:
         if trees.bins is None:
@@ -98,7 +104,11 @@ class FusedBarStep:
         self._disabled: tuple[str, ...] = ()
         alive = np.zeros_like(trees._alive_bins)
         ints, reals = packed if packed is not None else _pack(trees)
+        self._decision = np.zeros(SIZE_OF)
+        self._decision[ACTIVE_ID] = -1.0
+        self.decision = self._decision[:RESULTS]
         arrays = (features._state, features._out, self.scores, xk, alive, ints, reals, trees._bins[3])
+        arrays += (self._decision,)
         self.step = partial(_compiled(arrays), *arrays)
 
     def mask(self, disabled: tuple[str, ...]) -> None:
@@ -111,11 +121,20 @@ class FusedBarStep:
                 self._keep[_COLUMN[name]] = 0.0
         self._disabled = tuple(disabled)
 
+    def load_terms(self, terms, bucket_limit_pct: float, terms_id: int) -> None:
+        """Decide in the kernel from the next bar on, with ``terms`` (no RL model) and this bucket limit;
+        each result carries ``terms_id``."""
+        load_terms(self._decision, terms, bucket_limit_pct, terms_id)
+
+    def unload_terms(self) -> None:
+        """Stop deciding in the kernel."""
+        unload_terms(self._decision)
+
 
 def _compiled(arrays: tuple[np.ndarray, ...]):
     """The kernel compiled (or loaded from numba's cache) for these arrays and five float64 bar values, as
     its direct entry point: the dispatcher resolves every argument's type on each call, ~0.4 µs of a
-    ~1 µs call with eight arrays. The arrays are fixed for the step's life, so their types cannot change;
+    ~1 µs call with nine arrays. The arrays are fixed for the step's life, so their types cannot change;
     the bar values are unboxed as float64 either way."""
     return _bar_kernel.compile(tuple(typeof(a) for a in arrays) + (float64,) * 5)
 
@@ -152,6 +171,7 @@ flush_if_dependencies_changed(
         _HERE.parent / "features" / "vector_kernel.py",
         _HERE.parent / "features" / "kernels.py",
         _HERE.parent / "features" / "rolling_kernels.py",
+        _HERE.parent / "ensemble_kernel.py",
     ],
     tag="fused_step",
 )

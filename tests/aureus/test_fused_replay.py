@@ -7,6 +7,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+import strategies.entries as entries
 import strategies.meta_ensemble as meta_ensemble
 from adapters.recorded import open_recording
 from adapters.state import EmbeddedFileStore
@@ -52,5 +53,32 @@ def test_fused_step_changes_no_output_stream(recording, tmp_path, monkeypatch, o
     assert fused.keys() == plain.keys()
     decisions = fused["signals"].count(b"\n")
     assert decisions > 2_000 and fused["orders"].count(b"\n") > 5
+    for channel, data in plain.items():
+        assert fused[channel] == data, channel
+
+
+@pytest.fixture(scope="module")
+def one_instrument(tmp_path_factory) -> Path:
+    from adapters.synthetic import synthesize
+
+    path = tmp_path_factory.mktemp("fused-one") / "rec"
+    synthesize(7, path, days=2, n_instruments=1)
+    return path
+
+
+def test_kernel_decisions_change_no_output_stream(one_instrument, tmp_path, monkeypatch):
+    """One instrument, no RL model, no news: the fused kernel decides (engine.ensemble_kernel), and every
+    stream equals the plain path's, where decide_with decides every bar."""
+    calls = []
+    decide_with = entries.decide_with
+    monkeypatch.setattr(entries, "decide_with", lambda *args: calls.append(1) or decide_with(*args))
+    fused, n_fused = _run(one_instrument, tmp_path / "fused", [])
+    in_kernel = fused["signals"].count(b"\n") - len(calls)
+    calls.clear()
+    monkeypatch.setattr(meta_ensemble, "fused_step_for", lambda features, bundle: None)
+    plain, _ = _run(one_instrument, tmp_path / "plain", [])
+    assert n_fused == 1 and len(calls) == plain["signals"].count(b"\n")
+    assert in_kernel > 1_000 and fused["orders"].count(b"\n") > 2
+    assert fused.keys() == plain.keys()
     for channel, data in plain.items():
         assert fused[channel] == data, channel
