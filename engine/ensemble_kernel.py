@@ -14,6 +14,7 @@ The array (float64): ``RESULTS`` slots written by the kernel, then the terms it 
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 from numba import njit
@@ -46,6 +47,20 @@ def _lean(p):
 
 
 @njit(cache=True, inline="always")
+def _sum_add(total, comp, x, first):
+    """One term of CPython 3.12's ``sum()`` of floats: the first term is ``0 + x``; later ones are added
+    with Neumaier's compensation ``comp``, which the caller adds at the end when non-zero and finite."""
+    if first:
+        return 0.0 + x, 0.0
+    t = total + x
+    if abs(total) >= abs(x):
+        comp += (total - t) + x
+    else:
+        comp += (x - t) + total
+    return t, comp
+
+
+@njit(cache=True, inline="always")
 def decide_common(d, p_short, p_mid, vol_z, liquidity):
     """decide_with's numbers with no RL hint, sentiment 0.0 and correlation 1.0, into ``d`` (see the
     module docstring); nothing when the terms are not loaded (``d[ACTIVE_ID] < 0``)."""
@@ -54,20 +69,22 @@ def decide_common(d, p_short, p_mid, vol_z, liquidity):
         return
     base = d[W_SHORT] * p_short + d[W_MID] * p_mid
     bits = 0
-    penalty = 0.0  # sum(penalties.values()): from int 0, in insertion order
+    total, comp = 0.0, 0.0  # sum(penalties.values()), in insertion order (see _sum_add)
     if vol_z > d[VOL_Z_ABOVE]:
         bits |= _VOL
-        penalty += d[PEN_VOL]
+        total, comp = _sum_add(total, comp, d[PEN_VOL], bits == _VOL)
     if d[SENTIMENT_UNDER] > 0.0:
         bits |= _NEWS
-        penalty += d[PEN_NEWS]
+        total, comp = _sum_add(total, comp, d[PEN_NEWS], bits == _NEWS)
     if liquidity < d[LIQUIDITY_UNDER]:
         bits |= _LIQ
-        penalty += d[PEN_LIQUIDITY]
+        total, comp = _sum_add(total, comp, d[PEN_LIQUIDITY], bits == _LIQ)
     if d[CORRELATION_UNDER] > 1.0:
         bits |= _CORR
-        penalty += d[PEN_CORRELATION]
-    x = base - penalty if bits else base
+        total, comp = _sum_add(total, comp, d[PEN_CORRELATION], bits == _CORR)
+    if comp != 0.0 and math.isfinite(comp):
+        total += comp
+    x = base - total if bits else base
     x = x if x > 0.0 else 0.0
     score = x if x < 1.0 else 1.0
     if score >= d[BUY]:
@@ -114,9 +131,10 @@ def unload_terms(d: np.ndarray) -> None:
     d[ACTIVE_ID] = -1.0
 
 
-class DecisionCodes:
+class DecisionCodes(dict):
     """Code -> ``(penalties, action, reason tags)`` as ``decide_with`` builds them under ``terms`` (no RL
-    model: ``rl_missing``), every code decoded once. The penalties dict is shared: copy it for a decision.
+    model: ``rl_missing``), each code decoded on its first lookup (a dict: a hit costs no Python call).
+    The penalties dict is shared: copy it for a decision.
 
     Parameters
     ----------
@@ -124,16 +142,14 @@ class DecisionCodes:
         The terms the kernel was loaded with.
     """
 
-    __slots__ = ("_parts", "_terms")
+    __slots__ = ("_terms",)
 
     def __init__(self, terms) -> None:
+        super().__init__()
         self._terms = terms
-        self._parts: dict[int, tuple[dict[str, float], str, tuple[str, ...]]] = {}
 
-    def __getitem__(self, code: int):
-        parts = self._parts.get(code)
-        if parts is None:
-            parts = self._parts[code] = self._decode(code)
+    def __missing__(self, code: int) -> tuple[dict[str, float], str, tuple[str, ...]]:
+        parts = self[code] = self._decode(code)
         return parts
 
     def _decode(self, code: int):

@@ -4,21 +4,24 @@ infinities, exact thresholds) and policies, and on every real BTCUSDT bar's scor
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from aureus.paths import REPO_ROOT
 from engine.config import Policy
-from engine.config_policy import BlendWeights, Thresholds
+from engine.config_policy import BlendWeights, Penalties, PenaltyTriggers, Thresholds
 from engine.ensemble import decide_with, terms_for
 from engine.ensemble_kernel import (
     RESULTS,
     SIZE_OF,
     TERMS_ID,
     DecisionCodes,
+    _sum_add,
     decide_common,
     load_terms,
     unload_terms,
@@ -50,6 +53,21 @@ def _python(policy: Policy, limit: float, p_short, p_mid, vol_z, liquidity):
 
 @settings(max_examples=600, deadline=None)
 @given(probs, probs, context, context, policies(), st.floats(0.0, 100.0))
+@example(  # three penalties whose sum() differs from their plain left-to-right sum in the last bit
+    0.0,
+    1.0,
+    0.0,
+    0.0,
+    Policy(
+        blend_weights=BlendWeights(short=0.0, mid=1.0, rl=1.0),
+        penalties=Penalties(
+            vol_spike=1.0, news_negative=0.18531470932314356, low_liquidity=0.4530418741507968
+        ),
+        triggers=PenaltyTriggers(vol_z=-1.0, sentiment=1.0, liquidity=1.0, correlation=0.0),
+        thresholds=Thresholds(buy=1.0, sell=0.0),
+    ),
+    0.0,
+)
 def test_kernel_decision_equals_decide_with(p_short, p_mid, vol_z, liquidity, policy, limit):
     args = (policy, limit, p_short, p_mid, vol_z, liquidity)
     assert _same(_kernel(*args), _python(*args))
@@ -68,6 +86,21 @@ def test_kernel_decision_at_the_thresholds(p_short, buy, sell, action):
     got = _kernel(*args)
     assert got[2] == p_short and got[3] == action
     assert _same(got, _python(*args))
+
+
+terms = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, -0.0, 1e308, -1e308]))
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(terms, min_size=1, max_size=4))
+def test_kernel_penalty_sum_equals_python_sum(values):
+    """The penalties are summed as CPython 3.12's sum() sums floats (compensated), bit for bit."""
+    total, comp = 0.0, 0.0
+    for i, x in enumerate(values):
+        total, comp = _sum_add(total, comp, x, i == 0)
+    if comp != 0.0 and math.isfinite(comp):
+        total += comp
+    assert _same((total,), (sum(values),))
 
 
 def test_kernel_decides_nothing_without_terms():
