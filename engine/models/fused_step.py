@@ -23,7 +23,7 @@ from numba import float64, njit, typeof
 from engine.features._cache_guard import flush_if_dependencies_changed
 from engine.features.vector import FEATURE_NAMES, IncrementalFeatures
 from engine.features.vector_kernel import OUT_READY, features_step
-from engine.models.tree_bins import bin_exit_masks, bin_tree_sum
+from engine.models.tree_bins import bin_exit_masks, bin_tree_sum, bin_tree_sum2
 from engine.models.tree_numba import _output
 
 
@@ -39,10 +39,19 @@ def _bar_kernel(state, out, scores, xk, alive, ints, reals, table, open_, high, 
     n_bounds, meta_at = ints[0], ints.shape[0] - 4 * scores.shape[0]  # see _pack
     bin_exit_masks(x, alive, reals[:n_bounds], ints[1 : n + 2], ints[n + 2 : 2 * n + 2], table)
     leaf_off, leaf_w = ints[2 * n + 2 : meta_at], reals[n_bounds:]
-    for m in range(scores.shape[0]):
-        at = meta_at + 4 * m  # a row of the evaluator's meta: first tree, end tree, output kind, column
-        s = bin_tree_sum(alive, leaf_off, leaf_w, ints[at], ints[at + 1])
-        scores[m] = np.float64(_output(s, ints[at + 2], ints[at + 3]))
+    # a model's row of the evaluator's meta at ints[meta_at + 4 * m]: first tree, end tree, output kind,
+    # column; two models at a time (bin_tree_sum2), the last of an odd count alone
+    n_models = scores.shape[0]
+    for m in range(0, n_models - 1, 2):
+        a = meta_at + 4 * m
+        b = a + 4
+        s0, s1 = bin_tree_sum2(alive, leaf_off, leaf_w, ints[a], ints[a + 1], ints[b], ints[b + 1])
+        scores[m] = np.float64(_output(s0, ints[a + 2], ints[a + 3]))
+        scores[m + 1] = np.float64(_output(s1, ints[b + 2], ints[b + 3]))
+    if n_models % 2 == 1:
+        a = meta_at + 4 * (n_models - 1)
+        s = bin_tree_sum(alive, leaf_off, leaf_w, ints[a], ints[a + 1])
+        scores[n_models - 1] = np.float64(_output(s, ints[a + 2], ints[a + 3]))
     return True
 
 

@@ -122,12 +122,39 @@ def bin_exit_masks(x, alive, bounds, bound_offsets, row_offsets, table):
 
 
 @njit(cache=True, inline="always")
+def _leaf_weight(alive, leaf_offsets, leaf_weights, t):
+    # unsigned indices: numba adds no negative-index wraparound to the loads (the sums ran ~30 % faster)
+    return leaf_weights[np.uint64(leaf_offsets[t]) + np.uint64(lowest_bit(alive[t]))]
+
+
+@njit(cache=True, inline="always")
 def bin_tree_sum(alive, leaf_offsets, leaf_weights, lo, hi):
     """float32 sum, in tree order, of the exit leaves' weights of trees ``lo:hi``."""
     s = np.float32(0.0)
-    for t in range(lo, hi):
-        s += leaf_weights[leaf_offsets[t] + lowest_bit(alive[t])]
+    for t in range(np.uint64(lo), np.uint64(max(hi, lo))):
+        s += _leaf_weight(alive, leaf_offsets, leaf_weights, t)
     return s
+
+
+@njit(cache=True, inline="always")
+def bin_tree_sum2(alive, leaf_offsets, leaf_weights, lo0, hi0, lo1, hi1):
+    """:func:`bin_tree_sum` of trees ``lo0:hi0`` and of trees ``lo1:hi1`` (two models), in one loop.
+
+    Each sum still adds its own trees in tree order, so both are bit for bit the sequential sums; the
+    CPU overlaps the two float32 dependency chains. The longer range's extra trees are added after.
+    """
+    s0 = np.float32(0.0)
+    s1 = np.float32(0.0)
+    a0, a1 = np.uint64(lo0), np.uint64(lo1)
+    n = np.uint64(max(min(hi0 - lo0, hi1 - lo1), 0))
+    for k in range(n):
+        s0 += _leaf_weight(alive, leaf_offsets, leaf_weights, a0 + k)
+        s1 += _leaf_weight(alive, leaf_offsets, leaf_weights, a1 + k)
+    for t in range(a0 + n, np.uint64(max(hi0, lo0))):
+        s0 += _leaf_weight(alive, leaf_offsets, leaf_weights, t)
+    for t in range(a1 + n, np.uint64(max(hi1, lo1))):
+        s1 += _leaf_weight(alive, leaf_offsets, leaf_weights, t)
+    return s0, s1
 
 
 # bin_tree_sum inlines tree_quickscorer.lowest_bit; numba's cache only watches this file.
