@@ -97,12 +97,16 @@ def build_bin_table(layout: QuickScorerLayout) -> BinTable | None:
 
 @njit(cache=True, inline="always")
 def bin_exit_masks(x, alive, bounds, bound_offsets, row_offsets, table):
-    """The trees' masks of leaves the float32 row ``x`` can reach (see the module docstring)."""
-    alive[:] = table[row_offsets[0]]  # bin 0 of any feature: all leaves
+    """The trees' masks of leaves the float32 row ``x`` can reach (see the module docstring).
+
+    ``x`` and ``bounds`` may also be float64 arrays holding float32 values (the comparisons are then
+    exact all the same), and the offsets float64 arrays holding integers (the fused step's packing).
+    """
+    alive[:] = table[np.int64(row_offsets[0])]  # bin 0 of any feature: all leaves
     for f in range(x.shape[0]):
         v = x[f]
-        lo = bound_offsets[f]
-        n = bound_offsets[f + 1] - lo
+        lo = np.int64(bound_offsets[f])
+        n = np.int64(bound_offsets[f + 1]) - lo
         if np.isnan(v):
             b = n + 1
         else:  # distinct thresholds < v: the false nodes of this feature
@@ -116,15 +120,17 @@ def bin_exit_masks(x, alive, bounds, bound_offsets, row_offsets, table):
             b = a
         if b == 0:
             continue
-        row = table[row_offsets[f] + b]
+        row = table[np.int64(row_offsets[f]) + b]
         for t in range(alive.shape[0]):
             alive[t] &= row[t]
 
 
 @njit(cache=True, inline="always")
 def _leaf_weight(alive, leaf_offsets, leaf_weights, t):
-    # unsigned indices: numba adds no negative-index wraparound to the loads (the sums ran ~30 % faster)
-    return leaf_weights[np.uint64(leaf_offsets[t]) + np.uint64(lowest_bit(alive[t]))]
+    # unsigned indices: numba adds no negative-index wraparound to the loads (the sums ran ~30 % faster);
+    # the casts also read float64 arrays holding the integer offsets and the float32 weights
+    i = np.uint64(np.int64(leaf_offsets[t])) + np.uint64(lowest_bit(alive[t]))
+    return np.float32(leaf_weights[i])
 
 
 @njit(cache=True, inline="always")
