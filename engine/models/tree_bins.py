@@ -3,11 +3,12 @@
 In :mod:`engine.models.tree_quickscorer` a row clears, feature by feature, the masks of a prefix of
 that feature's threshold-sorted nodes. The prefix depends only on how many distinct thresholds lie
 below the value (its bin), so the AND of that prefix's masks can be computed once per (feature, bin)
-for every tree: a row then costs one binary search per feature (float32 comparisons, the tree's own)
-and one vectorisable AND of a table row into the trees' masks, instead of a few thousand scattered
-ANDs. A NaN uses the feature's extra row: the masks of its nodes whose missing value does not take
-the true branch. Masks are stored in the narrowest unsigned type holding every tree's leaves. The
-table is only built when it stays under ``MAX_TABLE_BYTES``; the plain layout is used otherwise.
+for every tree: a row then costs one search per feature (halvings down to ``_COUNTED_RUN``
+thresholds, then a count of those below; float32 comparisons, the tree's own) and one vectorisable
+AND of a table row into the trees' masks, instead of a few thousand scattered ANDs. A NaN uses the
+feature's extra row: the masks of its nodes whose missing value does not take the true branch. Masks
+are stored in the narrowest unsigned type holding every tree's leaves. The table is only built when it
+stays under ``MAX_TABLE_BYTES``; the plain layout is used otherwise.
 """
 
 from __future__ import annotations
@@ -95,6 +96,9 @@ def build_bin_table(layout: QuickScorerLayout) -> BinTable | None:
     )
 
 
+_COUNTED_RUN = 64  # bin_exit_masks' search counts a run of at most this many thresholds
+
+
 @njit(cache=True, inline="always")
 def bin_exit_masks(x, alive, bounds, bound_offsets, row_offsets, table):
     """The trees' masks of leaves the float32 row ``x`` can reach (see the module docstring).
@@ -110,14 +114,19 @@ def bin_exit_masks(x, alive, bounds, bound_offsets, row_offsets, table):
         if np.isnan(v):
             b = n + 1
         else:  # distinct thresholds < v: the false nodes of this feature
-            a, z = 0, n
-            while a < z:
+            a, z = 0, n  # bounds[lo + k] < v for k < a, >= v for k >= z
+            while z - a > _COUNTED_RUN:
                 mid = (a + z) >> 1
                 if bounds[lo + mid] < v:
                     a = mid + 1
                 else:
                     z = mid
-            b = a
+            # then count the rest: branch-free and vectorised (unsigned: no wraparound code), ~3x
+            # faster than the unpredictable last halvings
+            c = np.uint64(0)
+            for k in range(np.uint64(lo + a), np.uint64(lo + z)):
+                c += np.uint64(bounds[k] < v)
+            b = a + np.int64(c)
         if b == 0:
             continue
         row = table[np.int64(row_offsets[f]) + b]
