@@ -106,7 +106,9 @@ def bin_exit_masks(x, alive, bounds, bound_offsets, row_offsets, table):
     ``x`` and ``bounds`` may also be float64 arrays holding float32 values (the comparisons are then
     exact all the same), and the offsets float64 arrays holding integers (the fused step's packing).
     """
-    alive[:] = table[np.int64(row_offsets[0])]  # bin 0 of any feature: all leaves
+    everything = table[np.int64(row_offsets[0])]  # bin 0 of any feature: all leaves
+    for t in range(alive.shape[0]):  # a loop: numba's alive[:] = ... took ~0.1 µs more (row of 400)
+        alive[t] = everything[t]
     for f in range(x.shape[0]):
         v = x[f]
         lo = np.int64(bound_offsets[f])
