@@ -27,6 +27,8 @@ from engine.features.vector_kernel import OUT_READY, OUT_SIZE, features_step
 from engine.models.tree_bins import bin_exit_masks, bin_tree_sum, bin_tree_sum2
 from engine.models.tree_numba import _output
 
+_RO_HEADER = 4  # n_bounds, n_features, n_models, n_leaf_offsets: the head of _pack's array
+
 
 @njit(cache=True)
 def _bar_kernel(buf, alive, ro, table, open_, high, low, close, volume):
@@ -75,9 +77,6 @@ def _bar_kernel(buf, alive, ro, table, open_, high, low, close, volume):
     return True
 
 
-_RO_HEADER = 4
-
-
 def _pack(trees) -> np.ndarray:
     """The binned evaluator's read-only arrays but the table as one float64 array (each array argument
     of a numba call costs ~0.04 µs to unbox): ``[n_bounds, n_features, n_models, n_leaf_offsets,
@@ -104,7 +103,8 @@ class FusedBarStep:
     features : IncrementalFeatures
         The instrument's feature state; its buffers move into the step's own array
         (:meth:`~engine.features.vector.IncrementalFeatures.move_to`) and are updated in place there, so
-        its ``ready`` / ``vol_z`` / ``atr`` / ``liquidity`` and its row read as after ``update``.
+        its ``ready`` / ``vol_z`` / ``atr`` / ``liquidity`` and its row read as after ``update``. A second
+        step over the same features takes them over: the first one must not step any more.
     trees : engine.models.tree_numba.TreeBundleEvaluator
         The bundle's binned evaluator (``method == "bins"``), one program per model.
     packed : numpy.ndarray, optional
