@@ -309,6 +309,22 @@ class IncrementalFeatures:
         )
         return self._row
 
+    def move_to(self, out: NDArray[np.float64], state: NDArray[np.float64]) -> None:
+        """Keep the output and the state in these float64 buffers from now on (their current values are
+        copied in), e.g. views into one array that a fused kernel takes as a single argument.
+
+        ``out`` must be ``OUT_SIZE`` long and ``state`` the state's size. A row returned before the move is a
+        view of the old buffer: it no longer follows the updates.
+        """
+        if out.shape != self._out.shape or state.shape != self._state.shape:
+            raise ValueError(
+                f"buffers of shapes {out.shape}, {state.shape}; want {self._out.shape}, {self._state.shape}"
+            )
+        out[:] = self._out
+        state[:] = self._state
+        self._out, self._state = out, state
+        self._row = out[: vk.N_FEATURES]
+
     @property
     def ready(self) -> bool:
         """True when every column of the last row is finite."""

@@ -11,6 +11,7 @@ import talib
 
 import engine.features as F
 from engine.features import vector
+from engine.features.vector_kernel import OUT_SIZE
 
 
 def cols(bars: dict[str, np.ndarray]) -> list[np.ndarray]:
@@ -182,6 +183,24 @@ def test_missing_bar_leaves_live_state_untouched(btcusdt: dict[str, np.ndarray])
             assert np.isnan(row).all() and not b.ready and math.isnan(b.atr)
         assert np.array_equal(a.update(*bar), b.update(*bar), equal_nan=True)
     assert a.ready and b.ready
+
+
+def test_moved_buffers_carry_on_where_the_old_ones_stopped(btcusdt: dict[str, np.ndarray]) -> None:
+    params = F.FeatureParams()
+    bars = list(zip(*cols(btcusdt), strict=True))[:400]
+    a, b = F.IncrementalFeatures(params), F.IncrementalFeatures(params)
+    size = b._state.size
+    home = np.zeros(OUT_SIZE + size + 3)
+    for i, bar in enumerate(bars):
+        if i == 300:  # mid-series: every block holds state by now
+            b.move_to(home[:OUT_SIZE], home[3 + OUT_SIZE :])
+        assert np.array_equal(a.update(*bar), b.update(*bar), equal_nan=True)
+        assert (a.ready, a.vol_z, a.atr, a.liquidity) == pytest.approx(
+            (b.ready, b.vol_z, b.atr, b.liquidity), nan_ok=True, rel=0, abs=0
+        )
+    assert a.ready and np.shares_memory(b.update(*bars[-1]), home)
+    with pytest.raises(ValueError, match="buffers of shapes"):
+        b.move_to(home[:-1], home[:OUT_SIZE])
 
 
 def test_cache_guard_stamp_tracks_kernel_sources() -> None:

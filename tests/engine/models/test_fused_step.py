@@ -1,5 +1,6 @@
 """The fused per-bar step (features + every tree model in one numba call) against the two plain calls,
-over every real BTCUSDT bar, with and without disabled features, and against onnxruntime."""
+over every real BTCUSDT bar, with and without disabled features, and against onnxruntime; with other
+model counts and unequal tree counts against the tree walk."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from engine.config import Policy
 from engine.features.vector import FeatureParams, IncrementalFeatures
 from engine.models.fused_step import FusedBarStep, fused_step_for
 from engine.models.runtime import ModelBundle
+from engine.models.tree_numba import TreeBundleEvaluator
+from engine.models.tree_program import TreeProgram, compile_tree_model
 from engine.policy.effects import masked_features
 
 BTC_CSV = Path("/work/shared/data/crypto_1m_2023-03_binanceus/BTCUSDT_1m_20230301_20230321.csv")
@@ -91,3 +94,33 @@ def test_mask_follows_the_policy_and_no_fused_step_without_the_binned_numba_runt
     assert fused.step(*bars[401])
     assert tuple(fused.scores.tolist()) == bundle.predict_row(fused.row)
     assert fused_step_for(IncrementalFeatures(PARAMS), _bundle("onnxruntime")) is None
+
+
+def _shipped_programs():
+    return [
+        compile_tree_model((REPO_ROOT / "models" / "baseline" / f"{n}.onnx").read_bytes(), "probabilities", 1)
+        for n in ("p_short", "p_mid")
+    ]
+
+
+def _first_trees(p, k):
+    return TreeProgram(p.nodes, p.values, p.roots[:k], p.kind, p.column, p.n_features)
+
+
+@pytest.mark.parametrize("counts", [(200, 137), (60, 200), (200, 200, 200), (5, 200, 1), (200,)])
+def test_fused_models_paired_with_unequal_tree_counts_score_like_the_walk(bars, counts):
+    # the kernel sums two models per loop (bin_tree_sum2): unequal counts, an odd last model, one model
+    shipped = _shipped_programs()
+    programs = [_first_trees(shipped[i % 2], k) for i, k in enumerate(counts)]
+    bins = TreeBundleEvaluator(programs, 11, method="bins")
+    walk = TreeBundleEvaluator(programs, 11, method="walk")
+    features = IncrementalFeatures(PARAMS)
+    fused = FusedBarStep(features, bins)
+    want = np.zeros(len(counts))
+    scored = 0
+    for bar in bars[:6000]:
+        if fused.step(*bar):
+            walk.predict_row_into(fused.row, want)
+            assert np.array_equal(fused.scores, want)
+            scored += 1
+    assert scored > 5000
