@@ -42,7 +42,7 @@ class ModelScores(msgspec.Struct, tag="model_scores", frozen=True, kw_only=True)
     model_versions: dict[str, str] = {}
 
 
-class EnsembleDecision(msgspec.Struct, tag="ensemble_decision", frozen=True, kw_only=True):
+class EnsembleDecision(msgspec.Struct, tag="ensemble_decision", frozen=True, kw_only=True, gc=False):
     """One meta-ensemble decision, with its components.
 
     Parameters
