@@ -22,8 +22,8 @@ from numba import njit
 from engine.ensemble import _LEAN_TAGS
 
 # results: what the strategy unpacks with one tolist()
-P_SHORT, P_MID, VOL_Z, LIQUIDITY, BASE, SCORE, SIZE, CODE, TERMS_ID = range(9)
-RESULTS = 9
+P_SHORT, P_MID, VOL_Z, BASE, SCORE, SIZE, CODE, TERMS_ID = range(8)
+RESULTS = 8
 # terms, after the results
 (
     W_SHORT, W_MID, VOL_Z_ABOVE, PEN_VOL, SENTIMENT_UNDER, PEN_NEWS, LIQUIDITY_UNDER, PEN_LIQUIDITY,
@@ -106,7 +106,6 @@ def decide_common(d, p_short, p_mid, vol_z, liquidity):
     d[P_SHORT] = p_short
     d[P_MID] = p_mid
     d[VOL_Z] = vol_z
-    d[LIQUIDITY] = liquidity
     d[BASE] = base
     d[SCORE] = score
     d[SIZE] = size

@@ -48,11 +48,22 @@ class EntryMixin:
             kernel = st.fused.decision.tolist()
             if kernel[TERMS_ID] != ctx.terms_id or correlation != 1.0 or not st.news.idle:
                 kernel, scores = None, st.fused.scores.tolist()
-        if kernel is not None:
-            p_short, p_mid, vol_z, _, base, score, size, code, _ = kernel
+        if kernel is not None:  # no RL hint, no news, correlation 1.0: the kernel template holds those
+            p_short, p_mid, vol_z, base, score, size, code, _ = kernel
             penalties, action, tags = ctx.codes[int(code)]
-            penalties = penalties.copy()  # each decision owns its dict, as decide_with's do
-            ppo_hint, news_ids = None, ()
+            decision = _replace(
+                ctx.kernel_template,
+                ts_event=ts,
+                p_short=p_short,
+                p_mid=p_mid,
+                base=base,
+                penalties=penalties.copy(),  # each decision owns its dict, as decide_with's do
+                score=score,
+                action=action,
+                size=size,
+                reason_tags=tags,
+                volatility_zscore=vol_z if _isfinite(vol_z) else None,
+            )
         else:
             # scores: this row's (p_short, p_mid) from the step's batch call or the fused step, or scored now
             p_short, p_mid = scores if scores is not None else self._models.predict_row(row)
@@ -75,24 +86,24 @@ class EntryMixin:
                 correlation,
                 ctx.bucket_limit,  # README: sizing
             )
-        # the policy's and instrument's fields come with the template (replace: ~4x cheaper than building
-        # an 18-field keyword-only struct)
-        decision = _replace(
-            ctx.template,
-            ts_event=ts,
-            p_short=p_short,
-            p_mid=p_mid,
-            ppo_hint=ppo_hint,
-            base=base,
-            penalties=penalties,
-            score=score,
-            action=action,
-            size=size,
-            reason_tags=tags,
-            volatility_zscore=vol_z if _isfinite(vol_z) else None,
-            correlation=float(correlation) if _isfinite(correlation) else None,
-            news_ids=news_ids,
-        )
+            # the policy's and instrument's fields come with the template (replace: ~4x cheaper than building
+            # an 18-field keyword-only struct)
+            decision = _replace(
+                ctx.template,
+                ts_event=ts,
+                p_short=p_short,
+                p_mid=p_mid,
+                ppo_hint=ppo_hint,
+                base=base,
+                penalties=penalties,
+                score=score,
+                action=action,
+                size=size,
+                reason_tags=tags,
+                volatility_zscore=vol_z if _isfinite(vol_z) else None,
+                correlation=float(correlation) if _isfinite(correlation) else None,
+                news_ids=news_ids,
+            )
         self.outputs.decision(decision)
         if action == "HOLD":
             return
@@ -253,7 +264,10 @@ class _DecisionContext:
     RL model the terms are loaded into the instrument's fused kernel (``fused``, if any), which then
     decides the common case itself; ``terms_id`` tells its results under these terms apart."""
 
-    __slots__ = ("bucket_limit", "cfg", "codes", "masked", "news_off", "ppo", "template", "terms", "terms_id")
+    __slots__ = (
+        "bucket_limit", "cfg", "codes", "kernel_template", "masked", "news_off", "ppo", "template", "terms",
+        "terms_id",
+    )  # fmt: skip
 
     def __init__(self, cfg, ppo, spec, fused=None) -> None:
         policy = cfg.policy
@@ -279,6 +293,7 @@ class _DecisionContext:
             weights=self.terms.weights,  # what decide_with returns with these terms, every time
             rl_available=ppo is not None,
         )
+        self.kernel_template = _replace(self.template, correlation=1.0)  # the kernel's decisions
         self.terms_id = -2.0  # no kernel result carries it (-1.0: a result without terms)
         self.codes = DecisionCodes(self.terms)
         if fused is not None:

@@ -263,6 +263,8 @@ class MetaEnsembleStrategy(
                 raise RuntimeError(f"instrument {instrument_id} not in cache")
             st = self._state[instrument_id] = _InstrumentState(self.specs[instrument_id.value], self.cfg)
             st.fused = fused_step_for(st.features, self._models)
+            if st.fused is not None:  # its row is one view, updated in place on every bar
+                st.row = st.fused.row
             st.adv = self.risk.adv[instrument_id.value]
             currency = instrument.quote_currency
             self._venue_currency.setdefault(instrument_id.venue, currency)
@@ -386,7 +388,6 @@ class MetaEnsembleStrategy(
                 bar.open.as_double(), bar.high.as_double(), bar.low.as_double(), close, volume
             )
             st.scored_policy = policy if ready else None
-            st.row = fused.row
         else:
             features = st.features
             st.row = features.update(

@@ -37,9 +37,9 @@ def _kernel(policy: Policy, limit: float, p_short, p_mid, vol_z, liquidity, term
     d = np.zeros(SIZE_OF)
     load_terms(d, terms, limit, terms_id)
     decide_common(d, p_short, p_mid, vol_z, liquidity)
-    got_p_short, got_p_mid, got_vol_z, got_liquidity, base, score, size, code, got_id = d[:RESULTS].tolist()
+    got_p_short, got_p_mid, got_vol_z, base, score, size, code, got_id = d[:RESULTS].tolist()
     assert got_id == terms_id
-    assert _same((got_p_short, got_p_mid, got_vol_z, got_liquidity), (p_short, p_mid, vol_z, liquidity))
+    assert _same((got_p_short, got_p_mid, got_vol_z), (p_short, p_mid, vol_z))
     penalties, action, tags = DecisionCodes(terms)[int(code)]
     return base, penalties, score, action, size, tags
 
