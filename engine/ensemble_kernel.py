@@ -47,11 +47,9 @@ def _lean(p):
 
 
 @njit(cache=True, inline="always")
-def _sum_add(total, comp, x, first):
-    """One term of CPython 3.12's ``sum()`` of floats: the first term is ``0 + x``; later ones are added
-    with Neumaier's compensation ``comp``, which the caller adds at the end when non-zero and finite."""
-    if first:
-        return 0.0 + x, 0.0
+def neumaier_add(total, comp, x):
+    """One term of CPython 3.12's ``sum()`` of floats, from ``(0.0, 0.0)``: Neumaier's compensated sum.
+    Add ``comp`` to ``total`` at the end when it is non-zero and finite (as ``sum`` does)."""
     t = total + x
     if abs(total) >= abs(x):
         comp += (total - t) + x
@@ -69,19 +67,19 @@ def decide_common(d, p_short, p_mid, vol_z, liquidity):
         return
     base = d[W_SHORT] * p_short + d[W_MID] * p_mid
     bits = 0
-    total, comp = 0.0, 0.0  # sum(penalties.values()), in insertion order (see _sum_add)
+    total, comp = 0.0, 0.0  # sum(penalties.values()), in insertion order
     if vol_z > d[VOL_Z_ABOVE]:
         bits |= _VOL
-        total, comp = _sum_add(total, comp, d[PEN_VOL], bits == _VOL)
+        total, comp = neumaier_add(total, comp, d[PEN_VOL])
     if d[SENTIMENT_UNDER] > 0.0:
         bits |= _NEWS
-        total, comp = _sum_add(total, comp, d[PEN_NEWS], bits == _NEWS)
+        total, comp = neumaier_add(total, comp, d[PEN_NEWS])
     if liquidity < d[LIQUIDITY_UNDER]:
         bits |= _LIQ
-        total, comp = _sum_add(total, comp, d[PEN_LIQUIDITY], bits == _LIQ)
+        total, comp = neumaier_add(total, comp, d[PEN_LIQUIDITY])
     if d[CORRELATION_UNDER] > 1.0:
         bits |= _CORR
-        total, comp = _sum_add(total, comp, d[PEN_CORRELATION], bits == _CORR)
+        total, comp = neumaier_add(total, comp, d[PEN_CORRELATION])
     if comp != 0.0 and math.isfinite(comp):
         total += comp
     x = base - total if bits else base

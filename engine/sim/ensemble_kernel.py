@@ -13,6 +13,8 @@ import math
 
 from numba import njit
 
+from engine.ensemble_kernel import neumaier_add
+
 
 @njit(cache=True, inline="always")
 def _np_maximum(a, b):
@@ -22,17 +24,6 @@ def _np_maximum(a, b):
 @njit(cache=True, inline="always")
 def _np_minimum(a, b):
     return a if (a <= b or math.isnan(a)) else b
-
-
-@njit(cache=True, inline="always")
-def _add(s, c, x):
-    # one term of CPython's sum() of floats (Neumaier compensation)
-    t = s + x
-    if abs(s) >= abs(x):
-        c += (s - t) + x
-    else:
-        c += (x - t) + s
-    return t, c
 
 
 @njit(cache=True)
@@ -47,10 +38,10 @@ def ensemble_kernel(
         if has_rl:
             base = base + weights[2] * rl_sigmoid[i]
         s, c = 0.0, 0.0
-        s, c = _add(s, c, penalties[0] if vol_z[i] > triggers[0] else 0.0)
-        s, c = _add(s, c, penalties[1] if sentiment[i] < triggers[1] else 0.0)
-        s, c = _add(s, c, penalties[2] if liquidity[i] < triggers[2] else 0.0)
-        s, c = _add(s, c, penalties[3] if correlation[i] < triggers[3] else 0.0)
+        s, c = neumaier_add(s, c, penalties[0] if vol_z[i] > triggers[0] else 0.0)
+        s, c = neumaier_add(s, c, penalties[1] if sentiment[i] < triggers[1] else 0.0)
+        s, c = neumaier_add(s, c, penalties[2] if liquidity[i] < triggers[2] else 0.0)
+        s, c = neumaier_add(s, c, penalties[3] if correlation[i] < triggers[3] else 0.0)
         total = s + c if (c != 0.0 and math.isfinite(c)) else s
         score = _np_minimum(1.0, _np_maximum(0.0, base - total))
         a = 1 if score >= buy else (-1 if score <= sell else 0)
@@ -59,3 +50,13 @@ def ensemble_kernel(
             sz = sz * missing_rl_factor
         action[i] = a
         size[i] = 0.0 if a == 0 else sz
+
+
+# ensemble_kernel inlines neumaier_add; numba's cache only watches this file (see _cache_guard)
+from pathlib import Path  # noqa: E402
+
+from engine.features._cache_guard import flush_if_dependencies_changed  # noqa: E402
+
+flush_if_dependencies_changed(
+    globals(), [Path(__file__).resolve().parents[1] / "ensemble_kernel.py"], tag="sim_ensemble_kernel"
+)

@@ -7,12 +7,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from aureus.paths import REPO_ROOT
 from engine.config import Policy
 from engine.config_policy import BlendWeights, Penalties, PenaltyTriggers, Thresholds
 from engine.ensemble import decide_with, terms_for
@@ -21,14 +19,12 @@ from engine.ensemble_kernel import (
     SIZE_OF,
     TERMS_ID,
     DecisionCodes,
-    _sum_add,
     decide_common,
     load_terms,
+    neumaier_add,
     unload_terms,
 )
-from engine.features.vector import FeatureParams, compute_feature_extras, compute_feature_matrix
-from engine.models.runtime import ModelBundle
-from tests.engine.test_ensemble_parts import BTC_CSV, _same, context, policies, probs
+from tests.engine.test_ensemble_parts import _same, context, policies, probs, real_btcusdt_inputs
 
 
 def _kernel(policy: Policy, limit: float, p_short, p_mid, vol_z, liquidity, terms_id: int = 7):
@@ -96,8 +92,8 @@ terms = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_fro
 def test_kernel_penalty_sum_equals_python_sum(values):
     """The penalties are summed as CPython 3.12's sum() sums floats (compensated), bit for bit."""
     total, comp = 0.0, 0.0
-    for i, x in enumerate(values):
-        total, comp = _sum_add(total, comp, x, i == 0)
+    for x in values:
+        total, comp = neumaier_add(total, comp, x)
     if comp != 0.0 and math.isfinite(comp):
         total += comp
     assert _same((total,), (sum(values),))
@@ -113,17 +109,11 @@ def test_kernel_decides_nothing_without_terms():
 
 
 def test_kernel_decision_equals_decide_with_on_real_btcusdt_scores():
-    bars = pd.read_csv(BTC_CSV)
-    cols = [bars[k].to_numpy(np.float64) for k in ("open", "high", "low", "close", "volume")]
-    x = compute_feature_matrix(*cols, FeatureParams())
-    extras = compute_feature_extras(*cols, FeatureParams())
-    ready = np.isfinite(x).all(axis=1)
-    bundle = ModelBundle.load(REPO_ROOT / "models" / "baseline", params=FeatureParams(), cpu_runtime="numba")
-    scores = bundle.predict_batch(x[ready])
+    scores, vol_zs, liquidities = real_btcusdt_inputs()
     policy = Policy()
     actions, tags = set(), set()
     for (p_short, p_mid), vol_z, liquidity in zip(
-        scores.tolist(), extras[ready, 0].tolist(), extras[ready, 2].tolist(), strict=True
+        scores.tolist(), vol_zs.tolist(), liquidities.tolist(), strict=True
     ):
         got = _kernel(policy, 90.0, p_short, p_mid, vol_z, liquidity)
         assert _same(got, _python(policy, 90.0, p_short, p_mid, vol_z, liquidity))

@@ -117,15 +117,19 @@ def test_decide_parts_equals_the_plain_formula(p_short, p_mid, ppo, vol_z, sent,
     assert _same(decide_parts(*args), plain(*args))
 
 
-def test_decide_parts_equals_the_plain_formula_on_real_btcusdt_scores():
+def real_btcusdt_inputs() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The baseline models' scores ``(n, 2)``, vol z-score and liquidity of every ready BTCUSDT bar."""
     bars = pd.read_csv(BTC_CSV)
     cols = [bars[k].to_numpy(np.float64) for k in ("open", "high", "low", "close", "volume")]
     x = compute_feature_matrix(*cols, FeatureParams())
     extras = compute_feature_extras(*cols, FeatureParams())
     ready = np.isfinite(x).all(axis=1)
     bundle = ModelBundle.load(REPO_ROOT / "models" / "baseline", params=FeatureParams(), cpu_runtime="numba")
-    scores = bundle.predict_batch(x[ready])
-    vol_z, liquidity = extras[ready, 0], extras[ready, 2]
+    return bundle.predict_batch(x[ready]), extras[ready, 0], extras[ready, 2]
+
+
+def test_decide_parts_equals_the_plain_formula_on_real_btcusdt_scores():
+    scores, vol_z, liquidity = real_btcusdt_inputs()
     policy = Policy()
     actions = set()
     for (p_short, p_mid), vz, liq in zip(scores.tolist(), vol_z.tolist(), liquidity.tolist(), strict=True):
