@@ -12,6 +12,7 @@ from bench import (
     bench_risk,
     bench_scaling,
     bench_sentiment,
+    bench_share,
 )
 
 
@@ -27,6 +28,7 @@ def main() -> None:
     bench_peers.main()
     bench_scaling.main()
     bench_onnx.main()
+    bench_share.main()
 
 
 if __name__ == "__main__":
