@@ -24,12 +24,14 @@ from engine.escalation.node_state import NodeStateTracker
 from engine.escalation.step_check import StepCheck
 from engine.escalation.triggers import NodeState, TriggerEvaluator
 from engine.journal import EquityRow
-from engine.sink import EQUITY, TRADES, EventSink
+from engine.sink import EQUITY, TRADES, CollectingSink, EventSink
 from schemas.options import PutCallOpenInterest
 from schemas.risk import KillSwitchTriggered
 from schemas.signals import EnsembleDecision
 from schemas.topics import ESCALATIONS, RISK, SIGNALS
 from schemas.tradelog import TradeLogEntry, parse_iso_utc
+
+_isfinite = math.isfinite
 
 
 class EscalationSink:
@@ -63,6 +65,9 @@ class EscalationSink:
         self.requests = 0
         self._options_pending: list[PutCallOpenInterest] = []
         self._emit = inner.emit
+        # the collecting sink's lists of the two per-step channels, once it made them (see _channel_list)
+        self._signals: list[Any] | None = None
+        self._equity: list[Any] | None = None
         self._usage_row = (math.nan, math.nan, math.nan)  # bucket columns of the last row (none yet)
         self._usage: dict[str, float] = {}
         self._put_call: dict[str, float] = {}
@@ -106,22 +111,40 @@ class EscalationSink:
                     self._put_call[m.instrument] = ratio
         return max(self._put_call.values(), default=None)
 
+    def _channel_list(self, channel: str) -> list[Any] | None:
+        """The inner sink's list of ``channel`` when it is a :class:`~engine.sink.CollectingSink` (which
+        makes it on the first emit and never replaces it): appending to it is that sink's ``emit``."""
+        return self.inner.channels.get(channel) if type(self.inner) is CollectingSink else None
+
     def emit_decision(self, decision: EnsembleDecision) -> None:
         """``emit(SIGNALS, decision)`` without the channel dispatch (the strategy's outputs call it per
         decision): forward it, then feed the direction scorer and, for the reference, the market inputs."""
-        self._emit(SIGNALS, decision)
+        signals = self._signals
+        if signals is not None:
+            signals.append(decision)
+        else:
+            self._emit(SIGNALS, decision)
+            self._signals = self._channel_list(SIGNALS)
         if decision.action != "HOLD":  # the scorer ignores HOLD
             self.accuracy.on_decision(decision.instrument, decision.ts_event, decision.action)
         if decision.instrument == self._reference:
+            # NodeStateTracker.on_market, inlined (every bar of the reference): None or non-finite is ignored
+            tracker = self.tracker
             vol_z, corr = decision.volatility_zscore, decision.correlation
-            self.tracker.on_market(
-                vol_z if vol_z is not None else math.nan, corr if corr is not None else math.nan
-            )
+            if vol_z is not None and _isfinite(vol_z):
+                tracker.vol_z = vol_z
+            if corr is not None and _isfinite(corr):
+                tracker.correlation = corr
 
     def emit_equity(self, row: EquityRow) -> None:
         """``emit(EQUITY, row)`` without the channel dispatch (the strategy's outputs call it per step):
         forward the portfolio step's row, then emit the requests the triggers raise."""
-        self._emit(EQUITY, row)
+        equity = self._equity
+        if equity is not None:
+            equity.append(row)
+        else:
+            self._emit(EQUITY, row)
+            self._equity = self._channel_list(EQUITY)
         ts = row.ts
         self._last_ts = ts
         tracker = self.tracker
