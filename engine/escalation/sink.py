@@ -72,6 +72,9 @@ class EscalationSink:
         self._usage: dict[str, float] = {}
         self._put_call: dict[str, float] = {}
         self.check = StepCheck(self.triggers, self.tracker)
+        self.on_close = self.accuracy.on_close
+        """``on_close(instrument, ts, close)``: a bar's close, for the decisions' direction accuracy (may run
+        ahead of the engine clock); the scorer's own method, as the replay calls it per bar."""
 
     def emit(self, channel: str, message: Any) -> None:
         """Forward ``message``; after an equity row, emit the requests the triggers raise."""
@@ -87,10 +90,6 @@ class EscalationSink:
         elif channel == TRADES and isinstance(message, TradeLogEntry):
             ts = parse_iso_utc(message.exit_timestamp) if message.exit_timestamp else self._last_ts
             self.tracker.on_trade(ts, message, self._buckets.get(message.symbol, "core"))
-
-    def on_close(self, instrument: str, ts: int, close: float) -> None:
-        """A bar's close, for the decisions' direction accuracy (may run ahead of the engine clock)."""
-        self.accuracy.on_close(instrument, ts, close)
 
     def on_put_call(self, message: PutCallOpenInterest) -> None:
         """An ``md.options_oi`` message; it counts from the first step at or after its ``ts_event``."""

@@ -147,7 +147,7 @@ def test_decisions_through_emit_decision_equal_those_through_emit():
     via_emit, via_direct = sinks
     assert via_direct.inner.get(SIGNALS) == via_emit.inner.get(SIGNALS) == stream
     assert list(via_direct.accuracy._pending) == list(via_emit.accuracy._pending)
-    assert [p[1] for p in via_emit.accuracy._pending] == ["A.SIM", "B.SIM"]  # BUY and SELL, no HOLD
+    assert [p[2] for p in via_emit.accuracy._pending] == ["A.SIM", "B.SIM"]  # BUY and SELL, no HOLD
     assert (via_direct.tracker.vol_z, via_direct.tracker.correlation) == (0.2, 0.8)
     assert (via_emit.tracker.vol_z, via_emit.tracker.correlation) == (0.2, 0.8)
     plain = CollectingSink()
