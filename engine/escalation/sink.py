@@ -65,8 +65,10 @@ class EscalationSink:
         self.requests = 0
         self._options_pending: list[PutCallOpenInterest] = []
         self._emit = inner.emit
-        # the collecting sink's lists of the two per-step channels, once it made them (see _channel_list)
-        self._signals: list[Any] | None = None
+        # a CollectingSink (exactly) makes a channel's list on its first emit and never replaces it: after
+        # that, appending to the list is its emit; any other sink (the daemon's publisher) gets every emit
+        self._collecting = type(inner) is CollectingSink
+        self._signals: list[Any] | None = None  # the lists of the two per-step channels, once made
         self._equity: list[Any] | None = None
         self._usage_row = (math.nan, math.nan, math.nan)  # bucket columns of the last row (none yet)
         self._usage: dict[str, float] = {}
@@ -110,11 +112,6 @@ class EscalationSink:
                     self._put_call[m.instrument] = ratio
         return max(self._put_call.values(), default=None)
 
-    def _channel_list(self, channel: str) -> list[Any] | None:
-        """The inner sink's list of ``channel`` when it is a :class:`~engine.sink.CollectingSink` (which
-        makes it on the first emit and never replaces it): appending to it is that sink's ``emit``."""
-        return self.inner.channels.get(channel) if type(self.inner) is CollectingSink else None
-
     def emit_decision(self, decision: EnsembleDecision) -> None:
         """``emit(SIGNALS, decision)`` without the channel dispatch (the strategy's outputs call it per
         decision): forward it, then feed the direction scorer and, for the reference, the market inputs."""
@@ -123,7 +120,8 @@ class EscalationSink:
             signals.append(decision)
         else:
             self._emit(SIGNALS, decision)
-            self._signals = self._channel_list(SIGNALS)
+            if self._collecting:
+                self._signals = self.inner.channels[SIGNALS]
         if decision.action != "HOLD":  # the scorer ignores HOLD
             self.accuracy.on_decision(decision.instrument, decision.ts_event, decision.action)
         if decision.instrument == self._reference:
@@ -143,7 +141,8 @@ class EscalationSink:
             equity.append(row)
         else:
             self._emit(EQUITY, row)
-            self._equity = self._channel_list(EQUITY)
+            if self._collecting:
+                self._equity = self.inner.channels[EQUITY]
         ts = row.ts
         self._last_ts = ts
         tracker = self.tracker
