@@ -65,7 +65,7 @@ class NodeStateTracker:
         self._closes_memo: tuple[int, tuple[float, ...]] | None = None  # (today, closes of earlier days)
         self._peak_memo: tuple[int, float] | None = None  # (today, highest NAV of the 4 days before it)
         self._sharpe_today: tuple | None = None  # (closes memo, today's close, Sharpe) of the last step
-        self.usage_in: dict[str, float] | None = None  # the bucket usage dict last copied in on_equity
+        self._usage_in: dict[str, float] | None = None  # the bucket usage dict last copied in on_equity
         self._risk_inputs: tuple[float, float | None] | None = None  # (drawdown, Sharpe) until a row moves
         self.sip = 0.0
         # bumped whenever an input of trigger_inputs() other than vol_z/correlation may have moved, so a
@@ -73,20 +73,19 @@ class NodeStateTracker:
         self.revision = 0
         # utc_day_span of self._day while it is the latest day (else empty): a step in there with an
         # unchanged NAV is a flat book's repeat
-        self.flat_after = self.flat_until = 0
+        self._flat_after = self._flat_until = 0
 
     def on_equity(self, ts: int, nav: float, day_pnl: float, bucket_usage: dict[str, float]) -> None:
         """One portfolio step: marked NAV, day P&L (fraction of start-of-day NAV), exposure per bucket.
 
         ``bucket_usage`` is copied in, except when it is the very dict of the previous call: pass a new
         dict when the usage changed, never the same one mutated."""
-        if self.flat_after < ts <= self.flat_until and nav == self.nav:
-            # the same NAV again on the latest day (a flat book): its close and peak already hold it (the
-            # escalation sink inlines this branch, for its unchanged usage dict: keep the two alike)
+        if self._flat_after < ts <= self._flat_until and nav == self.nav:
+            # the same NAV again on the latest day (a flat book): its close and peak already hold it
             if day_pnl != self.day_pnl:  # NaN always counts as moved; 0.0 and -0.0 test alike
                 self.revision += 1
             self.day_pnl = day_pnl  # even when equal: -0.0 stays -0.0 in a request body
-            if bucket_usage is not self.usage_in:
+            if bucket_usage is not self._usage_in:
                 self._copy_usage(bucket_usage)
             return
         self._risk_inputs = None  # the drawdown and Sharpe can move
@@ -104,17 +103,17 @@ class NodeStateTracker:
             self._closes_memo = self._peak_memo = None
         self._day_close[day] = nav
         self._day_peak[day] = max(nav, self._day_peak.get(day, nav))
-        if bucket_usage is not self.usage_in:  # the sink passes its unchanged dict again
+        if bucket_usage is not self._usage_in:  # the sink passes its unchanged dict again
             self._copy_usage(bucket_usage)
         if day == self._last_day:  # the latest day: the same NAV again within it changes nothing
-            self.flat_after, self.flat_until = utc_day_span(day)
+            self._flat_after, self._flat_until = utc_day_span(day)
         else:
-            self.flat_after = self.flat_until = 0
+            self._flat_after = self._flat_until = 0
 
     def _copy_usage(self, bucket_usage: dict[str, float]) -> None:
         for b in BUCKETS:
             self.bucket_usage[b] = float(bucket_usage.get(b, 0.0))
-        self.usage_in = bucket_usage
+        self._usage_in = bucket_usage
 
     def on_market(self, volatility_zscore: float, correlation: float) -> None:
         """The reference instrument's latest vol z-score and correlation (non-finite values are ignored)."""

@@ -160,34 +160,14 @@ class EscalationSink:
         kill = self._kill
         # the supervisor's own day P&L at a kill (the row's percent, divided by 100, is not bit-equal)
         day_pnl = kill.daily_pnl if kill is not None else row.day_pnl_pct / 100.0
-        nav = row.nav
-        usage = self._usage
-        if tracker.flat_after < ts <= tracker.flat_until and nav == tracker.nav and usage is tracker.usage_in:
-            # NodeStateTracker.on_equity's flat-book repeat (most steps), inlined
-            if day_pnl != tracker.day_pnl:  # NaN always counts as moved; 0.0 and -0.0 test alike
-                tracker.revision += 1
-            tracker.day_pnl = day_pnl  # even when equal: -0.0 stays -0.0 in a request body
-        else:
-            tracker.on_equity(ts, nav, day_pnl, usage)
+        tracker.on_equity(ts, row.nav, day_pnl, self._usage)
         accuracy = self.accuracy
         if ts >= accuracy.next_due:  # no decision matured on most steps
             for hit in accuracy.score(ts):
                 tracker.on_scored_decision(hit)
         put_call = self._put_call_ratio(ts) if self._options_pending or self._put_call else None
-        check = self.check
-        if (
-            tracker.revision == check.tracker_revision
-            and self.triggers.revision == check.triggers_revision
-            and put_call == check.put_call
-        ):  # StepCheck.due with nothing to refresh (most steps), inlined: the regime test and a time
-            if abs(tracker.vol_z) > check.vol_z_above and tracker.correlation < check.correlation_under:
-                due = ts >= check.any_due
-            else:
-                due = ts >= check.others_due
-        else:
-            due = check.due(ts, put_call)
         # the full snapshot (bodies' buckets, P&L split, turnover, trades) only when a request will go out
-        if due:
+        if self.check.due(ts, put_call):
             state = tracker.snapshot(ts, put_call_ratio=put_call)
             self._publish(self.triggers.evaluate(state))
         if kill is not None:

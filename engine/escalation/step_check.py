@@ -34,39 +34,35 @@ class StepCheck:
     def __init__(self, triggers: TriggerEvaluator, tracker: NodeStateTracker) -> None:
         self._triggers = triggers
         self._tracker = tracker
-        # public: the escalation sink reads them to answer due() inline when nothing needs a refresh
-        self.vol_z_above, self.correlation_under = triggers.regime_limits
-        self.tracker_revision = -1  # never seen: the first step builds the kept parts
-        self.triggers_revision = -1
-        self.put_call: float | None = None
+        self._vol_z_above, self._correlation_under = triggers.regime_limits
+        self._tracker_revision = -1  # never seen: the first step builds the kept parts
+        self._triggers_revision = -1
+        self._put_call: float | None = None
         self._held: tuple[bool, bool, bool] | None = None  # whether each of _OTHERS holds
         self._others: tuple[str, ...] = ()  # risk, model_decay, event_heat as held, in TRIGGERS order
-        self.others_due = math.inf  # the earliest time one of them may escalate (inf: none holds)
+        self._others_due = math.inf  # the earliest time one of them may escalate (inf: none holds)
         self._regime_due = -math.inf  # the earliest time regime may escalate
-        self.any_due = math.inf  # min(others_due, _regime_due): the due time while regime holds
+        self._any_due = math.inf  # min(_others_due, _regime_due): the due time while regime holds
 
     def due(self, ts: int, put_call: float | None) -> bool:
-        """Whether a request would go out at ``ts`` (``put_call``: the step's put/call ratio, if any).
-
-        :meth:`EscalationSink.emit_equity <engine.escalation.sink.EscalationSink.emit_equity>` inlines the
-        path without a refresh: keep the two alike."""
+        """Whether a request would go out at ``ts`` (``put_call``: the step's put/call ratio, if any)."""
         tracker = self._tracker
         if (
-            tracker.revision != self.tracker_revision
-            or self._triggers.revision != self.triggers_revision
-            or put_call != self.put_call  # a NaN ratio re-tests every step
+            tracker.revision != self._tracker_revision
+            or self._triggers.revision != self._triggers_revision
+            or put_call != self._put_call  # a NaN ratio re-tests every step
         ):
             self._refresh(put_call)
         # TriggerEvaluator.regime_holds, inlined: the one condition whose inputs move on nearly every step
-        if abs(tracker.vol_z) > self.vol_z_above and tracker.correlation < self.correlation_under:
-            return ts >= self.any_due
-        return ts >= self.others_due
+        if abs(tracker.vol_z) > self._vol_z_above and tracker.correlation < self._correlation_under:
+            return ts >= self._any_due
+        return ts >= self._others_due
 
     def fired(self) -> list[str]:
         """The triggers that hold at the last :meth:`due` (``fired_on``'s list, in the same order)."""
         tracker = self._tracker
         out = list(self._others)
-        if abs(tracker.vol_z) > self.vol_z_above and tracker.correlation < self.correlation_under:
+        if abs(tracker.vol_z) > self._vol_z_above and tracker.correlation < self._correlation_under:
             out.insert(1 if out and out[0] == "risk" else 0, "regime")
         return out
 
@@ -79,12 +75,12 @@ class StepCheck:
             triggers.heat_holds(put_call),
         )
         # most refreshes (a scored decision, a NAV move) leave the same conditions held: keep their times
-        if held != self._held or triggers.revision != self.triggers_revision:
+        if held != self._held or triggers.revision != self._triggers_revision:
             self._held = held
             self._others = tuple(name for name, holds in zip(_OTHERS, held, strict=True) if holds)
-            self.others_due = min((triggers.due_at(name) for name in self._others), default=math.inf)
+            self._others_due = min((triggers.due_at(name) for name in self._others), default=math.inf)
             self._regime_due = triggers.due_at("regime")
-            self.any_due = min(self.others_due, self._regime_due)
-            self.triggers_revision = triggers.revision
-        self.tracker_revision = tracker.revision
-        self.put_call = put_call
+            self._any_due = min(self._others_due, self._regime_due)
+            self._triggers_revision = triggers.revision
+        self._tracker_revision = tracker.revision
+        self._put_call = put_call

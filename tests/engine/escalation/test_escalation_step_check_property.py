@@ -81,7 +81,7 @@ def test_repeated_row_shortcut_equals_the_full_update(rows):
         ts += step
         nav *= move
         tracker.on_equity(ts, nav, day_pnl, {"core": 0.0})
-        full.flat_after = full.flat_until = 0  # never a repeat: every row takes the full update
+        full._flat_after = full._flat_until = 0  # never a repeat: every row takes the full update
         full.on_equity(ts, nav, day_pnl, {"core": 0.0})
         assert tracker._day_close == full._day_close
         assert tracker._day_peak == full._day_peak
