@@ -9,11 +9,29 @@ from __future__ import annotations
 
 import math
 
+import msgspec
 from nautilus_trader.model.events import PositionClosed, PositionOpened
 
 from engine.exposure import exposure
 from engine.journal import EquityRow
 from strategies.trade_journal import trade_entry
+
+_replace = msgspec.structs.replace
+# a flat book's row but for its time, NAV, day P&L and mode: replace() fills those five fields (~30 % cheaper
+# than building the 11-field keyword-only struct)
+_FLAT_ROW = EquityRow(
+    ts=0,
+    nav=0.0,
+    day_pnl_pct=0.0,
+    gross_exposure_pct=0.0,
+    net_exposure_pct=0.0,
+    max_name_exposure_pct=0.0,
+    bucket_core_pct=0.0,
+    bucket_penny_pct=0.0,
+    bucket_fno_pct=0.0,
+    mode="",
+    halted=0,
+)
 
 
 class BookMixin:
@@ -132,23 +150,30 @@ class BookMixin:
     def _record_equity(self, ts: int, nav: float, notionals: dict[str, float]) -> None:
         supervisor = self.risk.supervisor
         if notionals is self._flat_notionals:  # a flat book (most steps): every exposure is zero (FLAT)
-            gross = net = top = core = penny = fno = 0.0
-        else:
-            expo = exposure(notionals, self._buckets, nav)
-            gross, net, top = expo.gross_pct, expo.net_pct, expo.max_name_pct
-            buckets = expo.bucket_pct
-            core, penny, fno = buckets["core"], buckets["penny"], buckets["fno"]
+            self.outputs.equity(
+                _replace(
+                    _FLAT_ROW,
+                    ts=ts,
+                    nav=nav,
+                    day_pnl_pct=supervisor.day_pnl * 100.0,  # against the supervisor's start-of-day NAV
+                    mode=supervisor.mode,
+                    halted=1 if supervisor.halted else 0,
+                )
+            )
+            return
+        expo = exposure(notionals, self._buckets, nav)
+        buckets = expo.bucket_pct
         self.outputs.equity(
             EquityRow(
                 ts=ts,
                 nav=nav,
                 day_pnl_pct=supervisor.day_pnl * 100.0,  # against the supervisor's start-of-day NAV
-                gross_exposure_pct=gross,
-                net_exposure_pct=net,
-                max_name_exposure_pct=top,
-                bucket_core_pct=core,
-                bucket_penny_pct=penny,
-                bucket_fno_pct=fno,
+                gross_exposure_pct=expo.gross_pct,
+                net_exposure_pct=expo.net_pct,
+                max_name_exposure_pct=expo.max_name_pct,
+                bucket_core_pct=buckets["core"],
+                bucket_penny_pct=buckets["penny"],
+                bucket_fno_pct=buckets["fno"],
                 mode=supervisor.mode,
                 halted=1 if supervisor.halted else 0,
             )

@@ -28,9 +28,8 @@ class DirectionScorer:
         if horizon_ns <= 0:
             raise ValueError(f"horizon_ns must be positive, got {horizon_ns}")
         self.horizon_ns = horizon_ns
-        self._times: dict[str, list[int]] = {}
-        self._closes: dict[str, list[float]] = {}
-        self._pending: deque[tuple[int, str, int]] = deque()
+        self._series: dict[str, tuple[list[int], list[float]]] = {}  # times and closes per instrument
+        self._pending: deque[tuple[int, int, str, int]] = deque()  # (due, ts, instrument, direction)
         self._due = _NEVER  # when the oldest pending decision's horizon ends
         self._next_prune = 0  # pruning only frees memory: once per horizon of engine time is enough
         self.next_due = 0
@@ -38,24 +37,26 @@ class DirectionScorer:
 
     def on_close(self, instrument: str, ts: int, close: float) -> None:
         """A bar's close (non-decreasing ``ts`` per instrument)."""
-        times = self._times.get(instrument)  # not setdefault: it builds a new list on every call
-        if times is None:
-            times = self._times[instrument] = []
-            self._closes[instrument] = []
-        elif times and ts < times[-1]:
+        series = self._series.get(instrument)  # not setdefault: it builds new lists on every call
+        if series is None:
+            self._series[instrument] = ([ts], [close])  # never emptied again (_prune keeps the last)
+            return
+        times, closes = series
+        if ts < times[-1]:
             raise ValueError(f"{instrument}: close at {ts} before the last one at {times[-1]}")
         times.append(ts)
-        self._closes[instrument].append(close)
+        closes.append(close)
 
     def on_decision(self, instrument: str, ts: int, action: str) -> None:
         """A decision; BUY and SELL wait for their horizon, HOLD is ignored."""
         direction = _DIRECTION.get(action)
         if direction is not None:
+            due = ts + self.horizon_ns
             if not self._pending:
-                self._due = due = ts + self.horizon_ns
+                self._due = due
                 if due < self.next_due:
                     self.next_due = due
-            self._pending.append((ts, instrument, direction))
+            self._pending.append((due, ts, instrument, direction))
 
     def score(self, now: int) -> list[bool]:
         """Hits of the decisions whose horizon ended at or before ``now``, in decision order."""
@@ -66,30 +67,31 @@ class DirectionScorer:
             self.next_due = min(self._due, self._next_prune)
             return []
         hits = []
-        while self._pending and self._pending[0][0] + self.horizon_ns <= now:
-            ts, instrument, direction = self._pending.popleft()
-            start = self._close_at(instrument, ts)
-            end = self._close_at(instrument, ts + self.horizon_ns)
-            if start is None or end is None or end == start:
+        pending, series = self._pending, self._series
+        while pending and pending[0][0] <= now:
+            due, ts, instrument, direction = pending.popleft()
+            both = series.get(instrument)
+            if both is None:
                 continue
-            hits.append((end > start) == (direction > 0))
-        self._due = self._pending[0][0] + self.horizon_ns if self._pending else _NEVER
-        self.next_due = min(self._due, self._next_prune)
+            times, closes = both
+            i = bisect.bisect_right(times, ts)  # closes[i - 1]: the last close at or before ts
+            if not i:  # none (nor at or before due)
+                continue
+            start, end = closes[i - 1], closes[bisect.bisect_right(times, due, i) - 1]  # due > ts: from i on
+            if end != start:
+                hits.append((end > start) == (direction > 0))
+        self._due = due = pending[0][0] if pending else _NEVER
+        self.next_due = due if due < self._next_prune else self._next_prune
         return hits
-
-    def _close_at(self, instrument: str, ts: int) -> float | None:
-        times = self._times.get(instrument, ())
-        i = bisect.bisect_right(times, ts)
-        return self._closes[instrument][i - 1] if i else None
 
     def _prune(self, now: int) -> None:
         """Drop closes no pending or later decision can need: those before the last close at or before
         the oldest pending decision (or ``now``, as later decisions come at or after the clock)."""
-        cutoff = min(self._pending[0][0], now) if self._pending else now
-        for instrument, times in self._times.items():
+        cutoff = min(self._pending[0][1], now) if self._pending else now
+        for times, closes in self._series.values():
             if len(times) <= 1025:  # keep_from below cannot pass 1024
                 continue
             keep_from = bisect.bisect_right(times, cutoff) - 1
             if keep_from > 1024:  # amortised: trim in batches, not on every step
                 del times[:keep_from]
-                del self._closes[instrument][:keep_from]
+                del closes[:keep_from]

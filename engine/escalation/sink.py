@@ -24,12 +24,14 @@ from engine.escalation.node_state import NodeStateTracker
 from engine.escalation.step_check import StepCheck
 from engine.escalation.triggers import NodeState, TriggerEvaluator
 from engine.journal import EquityRow
-from engine.sink import EQUITY, TRADES, EventSink
+from engine.sink import EQUITY, TRADES, CollectingSink, EventSink
 from schemas.options import PutCallOpenInterest
 from schemas.risk import KillSwitchTriggered
 from schemas.signals import EnsembleDecision
 from schemas.topics import ESCALATIONS, RISK, SIGNALS
 from schemas.tradelog import TradeLogEntry, parse_iso_utc
+
+_isfinite = math.isfinite
 
 
 class EscalationSink:
@@ -63,10 +65,18 @@ class EscalationSink:
         self.requests = 0
         self._options_pending: list[PutCallOpenInterest] = []
         self._emit = inner.emit
+        # a CollectingSink (exactly) makes a channel's list on its first emit and never replaces it: after
+        # that, appending to the list is its emit; any other sink (the daemon's publisher) gets every emit
+        self._collecting = type(inner) is CollectingSink
+        self._signals: list[Any] | None = None  # the lists of the two per-step channels, once made
+        self._equity: list[Any] | None = None
         self._usage_row = (math.nan, math.nan, math.nan)  # bucket columns of the last row (none yet)
         self._usage: dict[str, float] = {}
         self._put_call: dict[str, float] = {}
         self.check = StepCheck(self.triggers, self.tracker)
+        self.on_close = self.accuracy.on_close
+        """``on_close(instrument, ts, close)``: a bar's close, for the decisions' direction accuracy (may run
+        ahead of the engine clock); the scorer's own method, as the replay calls it per bar."""
 
     def emit(self, channel: str, message: Any) -> None:
         """Forward ``message``; after an equity row, emit the requests the triggers raise."""
@@ -82,10 +92,6 @@ class EscalationSink:
         elif channel == TRADES and isinstance(message, TradeLogEntry):
             ts = parse_iso_utc(message.exit_timestamp) if message.exit_timestamp else self._last_ts
             self.tracker.on_trade(ts, message, self._buckets.get(message.symbol, "core"))
-
-    def on_close(self, instrument: str, ts: int, close: float) -> None:
-        """A bar's close, for the decisions' direction accuracy (may run ahead of the engine clock)."""
-        self.accuracy.on_close(instrument, ts, close)
 
     def on_put_call(self, message: PutCallOpenInterest) -> None:
         """An ``md.options_oi`` message; it counts from the first step at or after its ``ts_event``."""
@@ -109,19 +115,34 @@ class EscalationSink:
     def emit_decision(self, decision: EnsembleDecision) -> None:
         """``emit(SIGNALS, decision)`` without the channel dispatch (the strategy's outputs call it per
         decision): forward it, then feed the direction scorer and, for the reference, the market inputs."""
-        self._emit(SIGNALS, decision)
+        signals = self._signals
+        if signals is not None:
+            signals.append(decision)
+        else:
+            self._emit(SIGNALS, decision)
+            if self._collecting:
+                self._signals = self.inner.channels[SIGNALS]
         if decision.action != "HOLD":  # the scorer ignores HOLD
             self.accuracy.on_decision(decision.instrument, decision.ts_event, decision.action)
         if decision.instrument == self._reference:
+            # NodeStateTracker.on_market, inlined (every bar of the reference): None or non-finite is ignored
+            tracker = self.tracker
             vol_z, corr = decision.volatility_zscore, decision.correlation
-            self.tracker.on_market(
-                vol_z if vol_z is not None else math.nan, corr if corr is not None else math.nan
-            )
+            if vol_z is not None and _isfinite(vol_z):
+                tracker.vol_z = vol_z
+            if corr is not None and _isfinite(corr):
+                tracker.correlation = corr
 
     def emit_equity(self, row: EquityRow) -> None:
         """``emit(EQUITY, row)`` without the channel dispatch (the strategy's outputs call it per step):
         forward the portfolio step's row, then emit the requests the triggers raise."""
-        self._emit(EQUITY, row)
+        equity = self._equity
+        if equity is not None:
+            equity.append(row)
+        else:
+            self._emit(EQUITY, row)
+            if self._collecting:
+                self._equity = self.inner.channels[EQUITY]
         ts = row.ts
         self._last_ts = ts
         tracker = self.tracker

@@ -89,7 +89,7 @@ def test_skipping_score_before_next_due_loses_no_hit_and_still_prunes():
             hits_skipping += skipping.score(now)
         else:
             assert scored == []  # nothing was due
-        longest = max(longest, *(len(t) for t in skipping._times.values()))
+        longest = max(longest, *(len(t) for t, _ in skipping._series.values()))
     assert hits_skipping == hits_every and len(hits_every) > 300
     assert calls < 20_000 // 2  # most steps skipped
     assert longest < 1_100  # closes were still pruned (once 1024 no longer needed ones piled up)
@@ -109,3 +109,55 @@ def _feed_both(rng, scorers, steps: int, *, longest_gap: int, decision_rate: flo
             for s in scorers:
                 s.on_decision(instrument, ts, action)
         yield now
+
+
+class _Plain:
+    """The scoring rule spelled out over every close ever fed: what :class:`DirectionScorer` must return."""
+
+    def __init__(self, horizon_ns: int) -> None:
+        self.horizon_ns, self.closes, self.pending = horizon_ns, {}, []
+
+    def on_close(self, instrument: str, ts: int, close: float) -> None:
+        self.closes.setdefault(instrument, []).append((ts, close))
+
+    def on_decision(self, instrument: str, ts: int, action: str) -> None:
+        if action != "HOLD":
+            self.pending.append((ts, instrument, 1 if action == "BUY" else -1))
+
+    def score(self, now: int) -> list[bool]:
+        def close_at(instrument: str, ts: int) -> float | None:
+            before = [c for t, c in self.closes.get(instrument, ()) if t <= ts]
+            return before[-1] if before else None
+
+        hits = []
+        while self.pending and self.pending[0][0] + self.horizon_ns <= now:
+            ts, instrument, direction = self.pending.pop(0)
+            start, end = close_at(instrument, ts), close_at(instrument, ts + self.horizon_ns)
+            if start is not None and end is not None and end != start:
+                hits.append((end > start) == (direction > 0))
+        return hits
+
+
+def test_scores_equal_the_rule_over_every_close_with_pruning_and_late_decisions():
+    scorer, plain = DirectionScorer(7 * MIN), _Plain(7 * MIN)
+    hits = []
+    for now in _feed_both(random.Random(13), (scorer, plain), 6_000, longest_gap=30, decision_rate=0.3):
+        if now >= scorer.next_due:
+            scored = scorer.score(now)
+            assert scored == plain.score(now)
+            hits += scored
+        if now % (40 * MIN) == 0:  # a decision before any close of its instrument: never scored
+            scorer.on_decision("C", now, "BUY")
+            plain.on_decision("C", now, "BUY")
+    assert len(hits) > 500 and 0 < sum(hits) < len(hits)
+    assert max(len(times) for times, _ in scorer._series.values()) < 1_100  # pruned meanwhile
+
+
+def test_a_decision_before_its_instruments_first_close_is_not_scored():
+    scorer = DirectionScorer(5 * MIN)
+    scorer.on_decision("A", T, "BUY")  # no close of A at or before T
+    scorer.on_decision("A", T + MIN, "BUY")  # 100 -> 102 at T+6: hit
+    for i, close in [(1, 100.0), (3, 101.0), (6, 102.0), (30, 90.0)]:  # fed ahead of the clock
+        scorer.on_close("A", T + i * MIN, close)
+    assert scorer.score(T + 5 * MIN) == []
+    assert scorer.score(T + 6 * MIN) == [True]

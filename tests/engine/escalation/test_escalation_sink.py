@@ -147,9 +147,53 @@ def test_decisions_through_emit_decision_equal_those_through_emit():
     via_emit, via_direct = sinks
     assert via_direct.inner.get(SIGNALS) == via_emit.inner.get(SIGNALS) == stream
     assert list(via_direct.accuracy._pending) == list(via_emit.accuracy._pending)
-    assert [p[1] for p in via_emit.accuracy._pending] == ["A.SIM", "B.SIM"]  # BUY and SELL, no HOLD
+    assert [p[2] for p in via_emit.accuracy._pending] == ["A.SIM", "B.SIM"]  # BUY and SELL, no HOLD
     assert (via_direct.tracker.vol_z, via_direct.tracker.correlation) == (0.2, 0.8)
     assert (via_emit.tracker.vol_z, via_emit.tracker.correlation) == (0.2, 0.8)
     plain = CollectingSink()
     StrategyOutputs(plain).decision(stream[0])  # a sink without emit_decision: emit on signals
     assert plain.get(SIGNALS) == [stream[0]]
+
+
+class _EmitOnly(CollectingSink):
+    """A collecting sink the escalation sink does not append to directly (not exactly CollectingSink)."""
+
+
+def test_per_step_channels_appended_directly_equal_emit_through_the_inner_sink():
+    """Over a :class:`CollectingSink` the escalation sink appends decisions and equity rows to the inner
+    sink's lists itself; the channels (their keys, in first-emit order, and their messages) and the
+    reference's market inputs must equal those of an inner sink whose ``emit`` does it, non-finite and
+    missing inputs included."""
+    from strategies.outputs import StrategyOutputs
+
+    nan, inf = float("nan"), float("inf")
+    steps = [
+        [decision("B.SIM", 5.0, 0.0)],
+        [decision("A.SIM", None, None), decision("B.SIM", 1.0, 0.9, action="SELL")],
+        [decision("A.SIM", -2.4, 0.31, action="BUY")],  # regime holds: a request at this step
+        [decision("A.SIM", nan, inf)],  # ignored: the last finite inputs stay
+        [decision("A.SIM", -inf, 0.5, action="SELL")],
+        [decision("A.SIM", 0.2, nan)],
+    ]
+    results = []
+    for inner in (_EmitOnly(), CollectingSink()):
+        sink = EscalationSink(inner, AureusConfig().escalation, {"A.SIM": "core", "B.SIM": "core"})
+        outputs = StrategyOutputs(sink)
+        assert inner.channels == {}  # nothing made before the first emit
+        market = []
+        for i, decisions in enumerate(steps):
+            ts = T + i * MIN
+            if i == 0:
+                outputs.equity(row(ts - MIN, 100_000.0, 0.0))  # equity before any signal
+            for d in decisions:
+                outputs.decision(msgspec.structs.replace(d, ts_event=ts))
+            outputs.equity(row(ts, 100_000.0 - i, -0.1 * i))
+            market.append((sink.tracker.vol_z, sink.tracker.correlation))
+        results.append((list(inner.channels), inner.channels, market, list(sink.accuracy._pending)))
+    plain, direct = results
+    assert direct[0] == plain[0] == [EQUITY, SIGNALS, ESCALATIONS]
+    assert direct[1] == plain[1]
+    assert direct[2] == plain[2]
+    assert direct[3] == plain[3]
+    assert [m[0] for m in plain[2]] == [0.0, 0.0, -2.4, -2.4, -2.4, 0.2]  # tracker.on_market's values
+    assert [m[1] for m in plain[2]] == [1.0, 1.0, 0.31, 0.31, 0.5, 0.5]
