@@ -66,7 +66,9 @@ class NodeStateTracker:
         self._peak_memo: tuple[int, float] | None = None  # (today, highest NAV of the 4 days before it)
         self._sharpe_today: tuple | None = None  # (closes memo, today's close, Sharpe) of the last step
         self._usage_in: dict[str, float] | None = None  # the bucket usage dict last copied in on_equity
-        self._risk_inputs: tuple[float, float | None] | None = None  # (drawdown, Sharpe) until a row moves
+        # the drawdown and Sharpe of trigger_inputs(), each kept from when first asked until a row moves
+        self._drawdown_kept: float | None = None
+        self._sharpe_kept: tuple[float | None] | None = None
         self.sip = 0.0
         # bumped whenever an input of trigger_inputs() other than vol_z/correlation may have moved, so a
         # per-step check can re-test the risk and model_decay conditions only then
@@ -88,7 +90,7 @@ class NodeStateTracker:
             if bucket_usage is not self._usage_in:
                 self._copy_usage(bucket_usage)
             return
-        self._risk_inputs = None  # the drawdown and Sharpe can move
+        self._drawdown_kept = self._sharpe_kept = None  # the drawdown and Sharpe can move
         self.revision += 1
         day = (ts - 1) // NS_PER_DAY  # utc_day, inlined
         if day != self._day:
@@ -228,18 +230,39 @@ class NodeStateTracker:
     def trigger_inputs(self) -> tuple[float, float, float, float, float | None, float | None, float | None]:
         """What :meth:`scalars` fills, as a tuple in :meth:`TriggerEvaluator.fired_on` order (drawdown, day
         P&L, vol z-score, correlation, accuracy, baseline, Sharpe): the per-step check without a state."""
-        recent = len(self._recent_hits)
-        risk = self._risk_inputs
-        if risk is None:  # a repeated row (same day, same NAV: a flat book) keeps both
-            risk = self._risk_inputs = (self._drawdown_5d(), self._sharpe())
+        accuracy, baseline = self.accuracies()
         return (
-            risk[0],
+            self.drawdown(),
             self.day_pnl,
             self.vol_z,
             self.correlation,
+            accuracy,
+            baseline,
+            self.rolling_sharpe(),
+        )
+
+    def drawdown(self) -> float:
+        """The 5-day drawdown of :meth:`trigger_inputs` (a repeated row of a flat book keeps it)."""
+        drawdown = self._drawdown_kept
+        if drawdown is None:
+            drawdown = self._drawdown_kept = self._drawdown_5d()
+        return drawdown
+
+    def rolling_sharpe(self) -> float | None:
+        """The rolling Sharpe of :meth:`trigger_inputs` (a numpy reduction, ~10-70 µs: a per-step check asks
+        for it only when the accuracy alone does not decide model_decay; a repeated row keeps it)."""
+        kept = self._sharpe_kept
+        if kept is None:
+            kept = self._sharpe_kept = (self._sharpe(),)
+        return kept[0]
+
+    def accuracies(self) -> tuple[float | None, float | None]:
+        """(recent ensemble accuracy, baseline accuracy) of :meth:`trigger_inputs`; ``None`` for either with
+        too few scored decisions."""
+        recent = len(self._recent_hits)
+        return (
             self._recent_sum / recent if recent >= MIN_SCORED else None,
             self._baseline_hits / self._baseline_n if self._baseline_n >= MIN_SCORED else None,  # _baseline()
-            risk[1],
         )
 
     def scalars(self, ts: int, *, put_call_ratio: float | None = None) -> NodeState:

@@ -68,10 +68,10 @@ class StepCheck:
 
     def _refresh(self, put_call: float | None) -> None:
         triggers, tracker = self._triggers, self._tracker
-        drawdown, day_pnl, _, _, accuracy, baseline, sharpe = tracker.trigger_inputs()
+        # decay_holds, with the Sharpe computed only when the accuracy alone does not decide it
         held = (
-            triggers.risk_holds(drawdown, day_pnl),
-            triggers.decay_holds(accuracy, baseline, sharpe),
+            triggers.risk_holds(tracker.drawdown(), tracker.day_pnl),
+            triggers.accuracy_decayed(*tracker.accuracies()) or triggers.sharpe_low(tracker.rolling_sharpe()),
             triggers.heat_holds(put_call),
         )
         # most refreshes (a scored decision, a NAV move) leave the same conditions held: keep their times

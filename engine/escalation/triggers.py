@@ -184,12 +184,20 @@ class TriggerEvaluator:
         self, ensemble_accuracy: float | None, baseline_accuracy: float | None, rolling_sharpe: float | None
     ) -> bool:
         """The model_decay trigger's condition: accuracy down from its baseline, or the Sharpe low."""
-        decayed = (
+        return self.accuracy_decayed(ensemble_accuracy, baseline_accuracy) or self.sharpe_low(rolling_sharpe)
+
+    def accuracy_decayed(self, ensemble_accuracy: float | None, baseline_accuracy: float | None) -> bool:
+        """The first half of :meth:`decay_holds`: accuracy down from its baseline by the limit or more (a
+        per-step check tests it first, so it computes the Sharpe only when this does not hold)."""
+        return (
             ensemble_accuracy is not None
             and baseline_accuracy is not None
             and (baseline_accuracy - ensemble_accuracy) * 100.0 >= self._limits[4]
         )
-        return decayed or (rolling_sharpe is not None and rolling_sharpe < self._limits[5])
+
+    def sharpe_low(self, rolling_sharpe: float | None) -> bool:
+        """The second half of :meth:`decay_holds`: a rolling Sharpe under its limit."""
+        return rolling_sharpe is not None and rolling_sharpe < self._limits[5]
 
     def heat_holds(self, put_call_ratio: float | None) -> bool:
         """The event_heat trigger's condition: a put/call open-interest ratio over its limit."""
