@@ -25,6 +25,7 @@ ACCURACY_WINDOW = 200
 MIN_SCORED = 50
 RECENT_TRADES = 10
 BUCKETS = ("core", "penny", "fno")
+_isfinite = math.isfinite
 
 
 class NodeStateTracker:
@@ -117,11 +118,12 @@ class NodeStateTracker:
             self.bucket_usage[b] = float(bucket_usage.get(b, 0.0))
         self._usage_in = bucket_usage
 
-    def on_market(self, volatility_zscore: float, correlation: float) -> None:
-        """The reference instrument's latest vol z-score and correlation (non-finite values are ignored)."""
-        if math.isfinite(volatility_zscore):
+    def on_market(self, volatility_zscore: float | None, correlation: float | None) -> None:
+        """The reference instrument's latest vol z-score and correlation (``None`` or non-finite values, as a
+        decision carries them, are ignored)."""
+        if volatility_zscore is not None and _isfinite(volatility_zscore):
             self.vol_z = volatility_zscore
-        if math.isfinite(correlation):
+        if correlation is not None and _isfinite(correlation):
             self.correlation = correlation
 
     def on_trade(self, ts: int, trade: TradeLogEntry, bucket: str) -> None:

@@ -31,8 +31,6 @@ from schemas.signals import EnsembleDecision
 from schemas.topics import ESCALATIONS, RISK, SIGNALS
 from schemas.tradelog import TradeLogEntry, parse_iso_utc
 
-_isfinite = math.isfinite
-
 
 class EscalationSink:
     """An :class:`~engine.sink.EventSink` that adds escalation requests to the stream it forwards.
@@ -125,13 +123,7 @@ class EscalationSink:
         if decision.action != "HOLD":  # the scorer ignores HOLD
             self.accuracy.on_decision(decision.instrument, decision.ts_event, decision.action)
         if decision.instrument == self._reference:
-            # NodeStateTracker.on_market, inlined (every bar of the reference): None or non-finite is ignored
-            tracker = self.tracker
-            vol_z, corr = decision.volatility_zscore, decision.correlation
-            if vol_z is not None and _isfinite(vol_z):
-                tracker.vol_z = vol_z
-            if corr is not None and _isfinite(corr):
-                tracker.correlation = corr
+            self.tracker.on_market(decision.volatility_zscore, decision.correlation)
 
     def emit_equity(self, row: EquityRow) -> None:
         """``emit(EQUITY, row)`` without the channel dispatch (the strategy's outputs call it per step):
